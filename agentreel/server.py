@@ -1,0 +1,131 @@
+"""Assemble the server: store, writer pipeline, OTLP receivers, REST API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from agentreel import __version__
+from agentreel.api import router as api_router
+from agentreel.collector.grpc import GrpcReceiver
+from agentreel.collector.http import router as otlp_router
+from agentreel.collector.ingest import Ingest
+from agentreel.collector.metrics import Metrics
+from agentreel.collector.pipeline import Pipeline
+from agentreel.settings import Settings
+from agentreel.storage.client import ClientPool, connect
+from agentreel.storage.schema import migrate
+from agentreel.storage.writer import Writer
+
+log = logging.getLogger("agentreel")
+
+
+class Server:
+    """Everything but the HTTP listener, which uvicorn owns. ``stop()`` is safe any time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool = ClientPool(settings.clickhouse_url)
+        self._writer_client: Any = None
+        self.pipeline: Pipeline | None = None
+        self.grpc: GrpcReceiver | None = None
+        self.metrics: Metrics | None = None
+
+    def start(self) -> None:
+        s = self.settings
+        self._writer_client = connect(s.clickhouse_url)
+        applied = migrate(self._writer_client)
+        if applied:
+            log.info("store schema migrated to version %d", applied[-1])
+        writer = Writer(self._writer_client)
+        pipeline = Pipeline(
+            lambda spans, messages: self._write(writer, spans, messages),
+            max_queued_spans=s.queue_spans,
+            batch_spans=s.batch_spans,
+            flush_interval=s.flush_interval,
+        )
+        self.metrics = Metrics(lambda: pipeline.queued_spans)
+        self.pipeline = pipeline
+        self.ingest = Ingest(pipeline, self.metrics, s.project)
+        pipeline.start()
+        self.grpc = GrpcReceiver(self.ingest, s.host, s.grpc_port, s.max_request_bytes)
+        self.grpc.start()
+
+    def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
+        assert self.metrics is not None
+        with self.metrics.write_seconds.time():
+            result = writer.write(spans, messages)
+        self.metrics.accepted.inc(result.spans_written)
+        self.metrics.duplicates.inc(result.duplicates)
+        self.metrics.content_bytes.inc(result.content_bytes)
+        return result
+
+    def stop(self) -> None:
+        """Stop receiving, write everything accepted, close the store."""
+        if self.grpc is not None:
+            self.grpc.stop()
+        if self.pipeline is not None:
+            self.pipeline.shutdown()
+        self.pool.close()
+        if self._writer_client is not None:
+            self._writer_client.close()
+            self._writer_client = None
+
+    def app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            yield
+            self.stop()
+
+        app = FastAPI(
+            title="agentreel",
+            version=__version__,
+            description="OTLP collector and REST API for AI-agent runs.",
+            lifespan=lifespan,
+        )
+        assert self.metrics is not None
+        app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
+        app.include_router(api_router(self.pool, self.metrics, lambda: self.settings.project))
+        return app
+
+
+def serve(settings: Settings) -> None:
+    """Run the server until interrupted (SIGINT/SIGTERM), then flush and stop."""
+    import uvicorn
+
+    server = Server(settings)
+    server.start()
+    assert server.grpc is not None
+    log.info(
+        "agentreel %s: OTLP/gRPC %s:%d, OTLP/HTTP and REST %s (API docs %s/docs), store %s",
+        __version__,
+        settings.host,
+        server.grpc.port,
+        settings.api_url,
+        settings.api_url,
+        _safe_url(settings.clickhouse_url),
+    )
+    config = uvicorn.Config(
+        server.app(),
+        host=settings.host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="on",
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        server.stop()
+
+
+def _safe_url(url: str) -> str:
+    """The store URL without a password, for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

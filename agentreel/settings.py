@@ -1,0 +1,186 @@
+"""One settings table: every knob has a name, an environment variable, a type, a default and a doc.
+
+Settings come from ``AGENTREEL_*`` environment variables, overridden by CLI flags. They are
+validated once at start; an invalid value or an unknown ``AGENTREEL_*`` variable fails with
+a message that names it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "AGENTREEL_"
+
+
+class SettingsError(ValueError):
+    """A setting is unknown or has an invalid value; the message names it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: Callable[[str], Any]
+    default: Any
+    doc: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("a port is a number from 0 to 65535")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a whole number above 0")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a number above 0")
+    return value
+
+
+def _url(raw: str) -> str:
+    if "://" not in raw:
+        raise ValueError("must be a URL such as chdb:///path or http://host:8123")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    value = raw.upper()
+    if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be one of debug, info, warning, error")
+    return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", str, ".agentreel", "Where the embedded store and other state live."),
+    Setting(
+        "clickhouse_url",
+        _url,
+        "",
+        "ClickHouse DSN: chdb:///path (embedded) or http(s)://user:pass@host:8123/db. "
+        "Empty means chdb://<data_dir>/clickhouse.",
+    ),
+    Setting("host", str, "127.0.0.1", "Address the OTLP receivers and REST API bind to."),
+    Setting("grpc_port", _port, 4317, "OTLP/gRPC port."),
+    Setting("http_port", _port, 4318, "OTLP/HTTP and REST API port."),
+    Setting("dashboard_port", _port, 8501, "Dashboard port."),
+    Setting(
+        "api_url",
+        str,
+        "",
+        "Where the CLI and dashboard find the server. Empty means http://<host>:<http_port>.",
+    ),
+    Setting("project", str, "default", "Project that spans without an API key belong to."),
+    Setting(
+        "max_request_bytes",
+        _positive_int,
+        64 * 1024 * 1024,
+        "Largest OTLP request accepted, compressed or not (413 above it).",
+    ),
+    Setting(
+        "queue_spans",
+        _positive_int,
+        200_000,
+        "Spans that may wait for the writer; beyond this the collector answers 429.",
+    ),
+    Setting("batch_spans", _positive_int, 20_000, "Most spans the writer inserts at once."),
+    Setting(
+        "flush_interval",
+        _positive_float,
+        0.2,
+        "Seconds the writer waits to fill a batch before it writes what it has.",
+    ),
+    Setting("log_level", _log_level, "INFO", "Log level: debug, info, warning or error."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings. Build with :meth:`load`; tests pass ``environ`` as a dict."""
+
+    data_dir: str
+    clickhouse_url: str
+    host: str
+    grpc_port: int
+    http_port: int
+    dashboard_port: int
+    api_url: str
+    project: str
+    max_request_bytes: int
+    queue_spans: int
+    batch_spans: int
+    flush_interval: float
+    log_level: str
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Settings:
+        """Read ``AGENTREEL_*`` variables from ``environ`` and apply ``overrides`` (CLI flags)."""
+        environ = os.environ if environ is None else environ
+        known_env = {s.env for s in SETTINGS}
+        # Other tools' variables share the prefix only by accident; ours all start with it.
+        unknown = sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in known_env)
+        unknown = [k for k in unknown if not k.startswith(ENV_PREFIX + "TEST_")]
+        if unknown:
+            raise SettingsError(
+                f"unknown setting {unknown[0]}; known settings: {', '.join(sorted(known_env))}"
+            )
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = environ.get(setting.env)
+            values[setting.name] = setting.default if raw is None else _parse(setting, raw)
+        for name, value in (overrides or {}).items():
+            if value is None:
+                continue
+            known = _BY_NAME.get(name)
+            if known is None:
+                raise SettingsError(f"unknown setting {name}")
+            values[name] = _parse(known, str(value), source=known.flag)
+        if not values["clickhouse_url"]:
+            store = Path(values["data_dir"]).absolute() / "clickhouse"
+            values["clickhouse_url"] = f"chdb://{store}"
+        if not values["api_url"]:
+            host = values["host"]
+            host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+            values["api_url"] = f"http://{host}:{values['http_port']}"
+        return cls(**values)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the store is chDB inside this process."""
+        return self.clickhouse_url.startswith("chdb://")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _parse(setting: Setting, raw: str, source: str | None = None) -> Any:
+    try:
+        return setting.type(raw.strip())
+    except ValueError as exc:
+        where = source or setting.env
+        raise SettingsError(f"invalid value {raw!r} for {where}: {exc}") from None

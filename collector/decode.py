@@ -1,0 +1,385 @@
+"""Pure decoding of OTLP export requests (protobuf or JSON, traces or logs).
+
+A request that cannot be read at all raises :class:`DecodeError` (HTTP 400 / gRPC
+INVALID_ARGUMENT). A span or log record that is wrong on its own (ids missing or all zero,
+a value that is not what the spec says) is left out and listed in ``Decoded.rejected``; the
+rest of the request goes on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from google.protobuf.message import DecodeError as _ProtoDecodeError
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from .anyvalue import (
+    BadValue,
+    attributes_from_json,
+    attributes_from_proto,
+    from_json,
+    from_proto,
+    json_int,
+)
+from .model import Decoded, DecodedEvent, DecodedLog, DecodedSpan, Rejection, Resource
+
+ZERO_TRACE = bytes(16)
+ZERO_SPAN = bytes(8)
+
+
+class DecodeError(ValueError):
+    """The request as a whole cannot be read: a permanent error (400)."""
+
+
+class TooLarge(ValueError):
+    """The request, or what it inflates to, is over the size limit (413)."""
+
+
+def inflate(body: bytes, encoding: str, limit: int) -> bytes:
+    """Undo ``Content-Encoding`` (gzip, deflate or none), never producing more than ``limit``."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise DecodeError(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise DecodeError(f"body is not valid {encoding}: {exc}") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise TooLarge(f"body inflates to more than {limit} bytes")
+    if not inflater.eof:
+        raise DecodeError(f"body is truncated {encoding}")
+    return out
+
+
+def is_gzip(body: bytes) -> bool:
+    return body[:2] == b"\x1f\x8b"
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=1)
+
+
+# --- traces ---------------------------------------------------------------------------------
+
+
+def decode_traces_proto(body: bytes) -> Decoded:
+    """Decode an ``ExportTraceServiceRequest`` in protobuf encoding."""
+    request = ExportTraceServiceRequest()
+    try:
+        request.ParseFromString(body)
+    except _ProtoDecodeError as exc:
+        raise DecodeError(
+            f"body is not a valid ExportTraceServiceRequest protobuf: {exc}"
+        ) from None
+    return traces_from_proto(request)
+
+
+def traces_from_proto(request: Any) -> Decoded:
+    """Decode an already parsed ``ExportTraceServiceRequest`` (the gRPC path)."""
+    out = Decoded()
+    index = 0
+    for resource_spans in request.resource_spans:
+        resource = _resource(attributes_from_proto, resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            scope = scope_spans.scope
+            for span in scope_spans.spans:
+                try:
+                    out.spans.append(_span_from_proto(span, resource, scope.name, scope.version))
+                except BadValue as exc:
+                    out.rejected.append(Rejection(index, f"span {index}: {exc}"))
+                index += 1
+    return out
+
+
+def _span_from_proto(span: Any, resource: Resource, scope: str, version: str) -> DecodedSpan:
+    trace_id, span_id, parent = (
+        bytes(span.trace_id),
+        bytes(span.span_id),
+        bytes(span.parent_span_id),
+    )
+    _check_ids(trace_id, span_id, parent)
+    events = [
+        DecodedEvent(e.name, e.time_unix_nano, attributes_from_proto(e.attributes))
+        for e in span.events
+    ]
+    links = [
+        {
+            "trace_id": link.trace_id.hex(),
+            "span_id": link.span_id.hex(),
+            "attributes": attributes_from_proto(link.attributes),
+        }
+        for link in span.links
+    ]
+    return DecodedSpan(
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent,
+        name=span.name,
+        otel_kind=span.kind,
+        start_ns=span.start_time_unix_nano,
+        end_ns=span.end_time_unix_nano,
+        attributes=attributes_from_proto(span.attributes),
+        events=events,
+        status_code=span.status.code,
+        status_message=span.status.message,
+        resource=resource,
+        scope_name=scope,
+        scope_version=version,
+        links=links,
+    )
+
+
+def decode_traces_json(body: bytes) -> Decoded:
+    """Decode an ``ExportTraceServiceRequest`` in OTLP/JSON encoding (hex ids, camelCase)."""
+    root = _json_root(body)
+    out = Decoded()
+    index = 0
+    for rs_i, resource_spans in enumerate(_list(root, "resourceSpans", "request")):
+        where = f"resourceSpans[{rs_i}]"
+        resource = _resource(_json_resource, resource_spans, where)
+        for ss_i, scope_spans in enumerate(_list(resource_spans, "scopeSpans", where)):
+            scope = _obj(_get(scope_spans, "scope") or {}, f"{where}.scopeSpans[{ss_i}].scope")
+            name, version = _str(scope.get("name")), _str(scope.get("version"))
+            for span in _list(scope_spans, "spans", f"{where}.scopeSpans[{ss_i}]"):
+                try:
+                    out.spans.append(_span_from_json(span, resource, name, version))
+                except BadValue as exc:
+                    out.rejected.append(Rejection(index, f"span {index}: {exc}"))
+                index += 1
+    return out
+
+
+def _span_from_json(span: Any, resource: Resource, scope: str, version: str) -> DecodedSpan:
+    if not isinstance(span, dict):
+        raise BadValue("a span must be an object")
+    trace_id = _hex_id(_get(span, "traceId"), 16, "traceId")
+    span_id = _hex_id(_get(span, "spanId"), 8, "spanId")
+    parent = _hex_id(_get(span, "parentSpanId"), 8, "parentSpanId", optional=True)
+    _check_ids(trace_id, span_id, parent)
+    events = []
+    for event in _get(span, "events") or []:
+        if not isinstance(event, dict):
+            raise BadValue("an event must be an object")
+        events.append(
+            DecodedEvent(
+                _str(event.get("name")),
+                json_int(_get(event, "timeUnixNano") or 0, "timeUnixNano"),
+                attributes_from_json(event.get("attributes")),
+            )
+        )
+    status = _get(span, "status") or {}
+    if not isinstance(status, dict):
+        raise BadValue("status must be an object")
+    return DecodedSpan(
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent,
+        name=_str(span.get("name")),
+        otel_kind=_enum(span.get("kind"), _SPAN_KINDS, "kind"),
+        start_ns=json_int(_get(span, "startTimeUnixNano") or 0, "startTimeUnixNano"),
+        end_ns=json_int(_get(span, "endTimeUnixNano") or 0, "endTimeUnixNano"),
+        attributes=attributes_from_json(span.get("attributes")),
+        events=events,
+        status_code=_enum(status.get("code"), _STATUS_CODES, "status.code"),
+        status_message=_str(status.get("message")),
+        resource=resource,
+        scope_name=scope,
+        scope_version=version,
+        links=[],
+    )
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+def decode_logs_proto(body: bytes) -> Decoded:
+    request = ExportLogsServiceRequest()
+    try:
+        request.ParseFromString(body)
+    except _ProtoDecodeError as exc:
+        raise DecodeError(f"body is not a valid ExportLogsServiceRequest protobuf: {exc}") from None
+    return logs_from_proto(request)
+
+
+def logs_from_proto(request: Any) -> Decoded:
+    out = Decoded()
+    index = 0
+    for resource_logs in request.resource_logs:
+        resource = _resource(attributes_from_proto, resource_logs.resource.attributes)
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                try:
+                    attributes = attributes_from_proto(record.attributes)
+                    event_name = getattr(record, "event_name", "") or _str(
+                        attributes.get("event.name")
+                    )
+                    body = from_proto(record.body) if record.HasField("body") else None
+                    out.logs.append(
+                        DecodedLog(
+                            trace_id=bytes(record.trace_id),
+                            span_id=bytes(record.span_id),
+                            time_ns=record.time_unix_nano or record.observed_time_unix_nano,
+                            event_name=event_name,
+                            attributes=attributes,
+                            body=body,
+                            resource=resource,
+                            scope_name=scope_logs.scope.name,
+                            seq=index,
+                        )
+                    )
+                except BadValue as exc:
+                    out.rejected.append(Rejection(index, f"log record {index}: {exc}"))
+                index += 1
+    return out
+
+
+def decode_logs_json(body: bytes) -> Decoded:
+    root = _json_root(body)
+    out = Decoded()
+    index = 0
+    for rl_i, resource_logs in enumerate(_list(root, "resourceLogs", "request")):
+        where = f"resourceLogs[{rl_i}]"
+        resource = _resource(_json_resource, resource_logs, where)
+        for sl_i, scope_logs in enumerate(_list(resource_logs, "scopeLogs", where)):
+            scope = _obj(_get(scope_logs, "scope") or {}, f"{where}.scopeLogs[{sl_i}].scope")
+            for record in _list(scope_logs, "logRecords", f"{where}.scopeLogs[{sl_i}]"):
+                try:
+                    if not isinstance(record, dict):
+                        raise BadValue("a log record must be an object")
+                    attributes = attributes_from_json(record.get("attributes"))
+                    time_ns = json_int(_get(record, "timeUnixNano") or 0, "timeUnixNano")
+                    observed = json_int(
+                        _get(record, "observedTimeUnixNano") or 0, "observedTimeUnixNano"
+                    )
+                    out.logs.append(
+                        DecodedLog(
+                            trace_id=_hex_id(_get(record, "traceId"), 16, "traceId", True),
+                            span_id=_hex_id(_get(record, "spanId"), 8, "spanId", True),
+                            time_ns=time_ns or observed,
+                            event_name=_str(_get(record, "eventName"))
+                            or _str(attributes.get("event.name")),
+                            attributes=attributes,
+                            body=from_json(record.get("body")),
+                            resource=resource,
+                            scope_name=_str(scope.get("name")),
+                            seq=index,
+                        )
+                    )
+                except BadValue as exc:
+                    out.rejected.append(Rejection(index, f"log record {index}: {exc}"))
+                index += 1
+    return out
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+_SPAN_KINDS = {
+    "SPAN_KIND_UNSPECIFIED": 0,
+    "SPAN_KIND_INTERNAL": 1,
+    "SPAN_KIND_SERVER": 2,
+    "SPAN_KIND_CLIENT": 3,
+    "SPAN_KIND_PRODUCER": 4,
+    "SPAN_KIND_CONSUMER": 5,
+}
+_STATUS_CODES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
+
+
+def _check_ids(trace_id: bytes, span_id: bytes, parent: bytes) -> None:
+    if len(trace_id) != 16 or trace_id == ZERO_TRACE:
+        raise BadValue("trace id must be 16 bytes and not all zero")
+    if len(span_id) != 8 or span_id == ZERO_SPAN:
+        raise BadValue("span id must be 8 bytes and not all zero")
+    if parent and len(parent) != 8:
+        raise BadValue("parent span id must be empty or 8 bytes")
+
+
+def _resource(read: Callable[..., dict[str, Any]], *args: Any) -> Resource:
+    try:
+        return Resource(read(*args))
+    except BadValue as exc:
+        raise DecodeError(f"resource attributes: {exc}") from None
+
+
+def _json_resource(holder: Any, where: str) -> dict[str, Any]:
+    resource = _obj(_get(holder, "resource") or {}, f"{where}.resource")
+    return attributes_from_json(resource.get("attributes"))
+
+
+def _json_root(body: bytes) -> dict[str, Any]:
+    try:
+        root = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError(f"body is not valid JSON: {exc}") from None
+    if not isinstance(root, dict):
+        raise DecodeError("body must be a JSON object")
+    return root
+
+
+def _get(obj: Any, camel: str) -> Any:
+    """Read a field by its lowerCamelCase name or its snake_case proto name."""
+    if not isinstance(obj, dict):
+        return None
+    if camel in obj:
+        return obj[camel]
+    snake = "".join("_" + c.lower() if c.isupper() else c for c in camel)
+    return obj.get(snake)
+
+
+def _list(obj: Any, field: str, where: str) -> list[Any]:
+    if not isinstance(obj, dict):
+        raise DecodeError(f"{where} must be an object")
+    value = _get(obj, field)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DecodeError(f"{where}.{field} must be a list")
+    return value
+
+
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise DecodeError(f"{where} must be an object")
+    return value
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadValue(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _hex_id(value: Any, size: int, what: str, optional: bool = False) -> bytes:
+    if value in (None, "") and optional:
+        return b""
+    if not isinstance(value, str):
+        raise BadValue(f"{what} must be a hex string")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise BadValue(f"{what} {value!r} is not hex") from None
+    if len(raw) != size and not (optional and not raw):
+        raise BadValue(f"{what} must be {size} bytes ({size * 2} hex digits)")
+    return raw
+
+
+def _enum(value: Any, names: dict[str, int], what: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise BadValue(f"{what} must be an integer or enum name")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value in names:
+        return names[value]
+    raise BadValue(f"{what} {value!r} is not a known value")

@@ -1,0 +1,151 @@
+"""OTLP/gRPC receiver: TraceService and LogsService on one grpcio server.
+
+Status codes follow the OTLP spec: INVALID_ARGUMENT for what cannot be read (permanent),
+RESOURCE_EXHAUSTED with RetryInfo when the queue is full, UNAVAILABLE with RetryInfo when
+shutting down or when the store failed; partial_success for items rejected on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent import futures
+from typing import Any
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.rpc.error_details_pb2 import RetryInfo
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from . import decode
+from .ingest import Ingest, Signal
+from .pipeline import RETRY_AFTER_SECONDS, Busy, Stopped
+
+log = logging.getLogger("agentreel.collector")
+
+#: Threads serving gRPC calls; each waits for its batch to be written, so allow plenty.
+GRPC_WORKERS = 32
+
+_RETRY_INFO = RetryInfo(retry_delay=Duration(seconds=RETRY_AFTER_SECONDS)).SerializeToString()
+
+
+class _Receiver:
+    def __init__(self, ingest: Ingest, write_timeout: float) -> None:
+        self.ingest = ingest
+        self.write_timeout = write_timeout
+
+    def traces(self, body: bytes, context: Any) -> Any:
+        rejected, message = self._export("traces", body, context)
+        response = trace_service_pb2.ExportTraceServiceResponse()
+        if rejected or message:
+            response.partial_success.rejected_spans = rejected
+            response.partial_success.error_message = message
+        return response
+
+    def logs(self, body: bytes, context: Any) -> Any:
+        rejected, message = self._export("logs", body, context)
+        response = logs_service_pb2.ExportLogsServiceResponse()
+        if rejected or message:
+            response.partial_success.rejected_log_records = rejected
+            response.partial_success.error_message = message
+        return response
+
+    def _export(self, signal: Signal, body: bytes, context: Any) -> tuple[int, str]:
+        """Take one request; abort the call with the right status when it cannot be taken."""
+        try:
+            if signal == "traces":
+                decoded = decode.decode_traces_proto(body)
+            else:
+                decoded = decode.decode_logs_proto(body)
+            taken = self.ingest.take(signal, decoded)
+        except decode.DecodeError as exc:
+            self._abort(context, signal, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except Busy as exc:
+            self._abort(
+                context, signal, grpc.StatusCode.RESOURCE_EXHAUSTED, f"agentreel is busy: {exc}"
+            )
+        except Stopped as exc:
+            self._abort(context, signal, grpc.StatusCode.UNAVAILABLE, str(exc))
+        try:
+            taken.future.result(self.write_timeout)
+        except Exception as exc:
+            self._abort(
+                context,
+                signal,
+                grpc.StatusCode.UNAVAILABLE,
+                f"the store did not take the data: {exc}",
+            )
+        self.ingest.metrics.requests.labels("grpc", signal, "ok").inc()
+        return taken.rejected, taken.message
+
+    def _abort(self, context: Any, signal: Signal, code: Any, message: str) -> None:
+        self.ingest.metrics.requests.labels("grpc", signal, code.name.lower()).inc()
+        if code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE):
+            context.set_trailing_metadata((("google.rpc.retryinfo-bin", _RETRY_INFO),))
+        context.abort(code, message)
+
+
+def _handlers(receiver: _Receiver) -> list[Any]:
+    """Services registered on raw bytes, so the receiver decodes them with the same pure
+    function as OTLP/HTTP (and answers INVALID_ARGUMENT, not INTERNAL, to bad protobuf)."""
+
+    def method(fn: Any) -> Any:
+        return grpc.unary_unary_rpc_method_handler(
+            fn, request_deserializer=None, response_serializer=_serialize
+        )
+
+    return [
+        grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.trace.v1.TraceService",
+            {"Export": method(receiver.traces)},
+        ),
+        grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.logs.v1.LogsService",
+            {"Export": method(receiver.logs)},
+        ),
+    ]
+
+
+def _serialize(message: Any) -> bytes:
+    return bytes(message.SerializeToString())
+
+
+class GrpcReceiver:
+    """Owns the grpcio server. ``stop()`` is safe without ``start()``."""
+
+    def __init__(
+        self,
+        ingest: Ingest,
+        host: str,
+        port: int,
+        max_request_bytes: int,
+        write_timeout: float = 60.0,
+    ) -> None:
+        self._server: Any = None
+        self._ingest = ingest
+        self._address = f"{host}:{port}"
+        self._max = max_request_bytes
+        self._write_timeout = write_timeout
+        self.port = port
+
+    def start(self) -> int:
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=GRPC_WORKERS, thread_name_prefix="otlp-grpc"),
+            options=[
+                ("grpc.max_receive_message_length", self._max),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        server.add_generic_rpc_handlers(_handlers(_Receiver(self._ingest, self._write_timeout)))
+        bound = server.add_insecure_port(self._address)
+        if bound == 0:
+            raise OSError(f"cannot bind OTLP/gRPC to {self._address} (port in use?)")
+        server.start()
+        self._server = server
+        self.port = int(bound)
+        return self.port
+
+    def stop(self, grace: float = 5.0) -> None:
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None

@@ -1,0 +1,139 @@
+"""OTLP/HTTP receiver: ``POST /v1/traces`` and ``POST /v1/logs``.
+
+Answers per the OTLP/HTTP spec: 200 with ``partial_success`` when some items were rejected,
+400 malformed, 413 too large, 415 unsupported media type, 429/503 with Retry-After. Bodies
+of responses use the request's encoding (protobuf or JSON).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from google.rpc import code_pb2, status_pb2
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from starlette.concurrency import run_in_threadpool
+
+from . import decode
+from .ingest import Ingest, Signal
+from .model import Decoded
+from .pipeline import RETRY_AFTER_SECONDS, Busy, Stopped
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+
+_DECODERS: dict[tuple[Signal, str], Callable[[bytes], Decoded]] = {
+    ("traces", PROTOBUF): decode.decode_traces_proto,
+    ("traces", JSON): decode.decode_traces_json,
+    ("logs", PROTOBUF): decode.decode_logs_proto,
+    ("logs", JSON): decode.decode_logs_json,
+}
+
+
+class _Refuse(Exception):
+    def __init__(self, status: int, code: int, message: str, retry: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.retry = status, code, message, retry
+
+
+def router(ingest: Ingest, max_request_bytes: int, write_timeout: float = 60.0) -> APIRouter:
+    api = APIRouter(tags=["otlp"])
+
+    async def export(request: Request, signal: Signal) -> Response:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        outcome = "ok"
+        try:
+            if (signal, media) not in _DECODERS:
+                raise _Refuse(
+                    415,
+                    code_pb2.INVALID_ARGUMENT,
+                    f"unsupported content type {media or '(none)'!r}; send {PROTOBUF} or {JSON}",
+                )
+            body = await _read(request, max_request_bytes)
+            try:
+                body = decode.inflate(
+                    body, request.headers.get("content-encoding", ""), max_request_bytes
+                )
+                decoded = await run_in_threadpool(_DECODERS[(signal, media)], body)
+                taken = await run_in_threadpool(ingest.take, signal, decoded)
+            except decode.TooLarge as exc:
+                raise _Refuse(413, code_pb2.RESOURCE_EXHAUSTED, str(exc)) from None
+            except decode.DecodeError as exc:
+                raise _Refuse(400, code_pb2.INVALID_ARGUMENT, str(exc)) from None
+            except Busy as exc:
+                raise _Refuse(
+                    429, code_pb2.RESOURCE_EXHAUSTED, f"agentreel is busy: {exc}", True
+                ) from None
+            except Stopped as exc:
+                raise _Refuse(503, code_pb2.UNAVAILABLE, str(exc), True) from None
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(taken.future), write_timeout)
+            except Exception as exc:
+                raise _Refuse(
+                    503, code_pb2.UNAVAILABLE, f"the store did not take the data: {exc}", True
+                ) from None
+        except _Refuse as refuse:
+            outcome = str(refuse.status)
+            ingest.metrics.requests.labels("http", signal, outcome).inc()
+            return _status_response(refuse, media)
+        ingest.metrics.requests.labels("http", signal, outcome).inc()
+        return _success(signal, media, taken.rejected, taken.message)
+
+    @api.post("/v1/traces", summary="OTLP/HTTP trace export")
+    async def traces(request: Request) -> Response:
+        return await export(request, "traces")
+
+    @api.post("/v1/logs", summary="OTLP/HTTP log export (GenAI message events)")
+    async def logs(request: Request) -> Response:
+        return await export(request, "logs")
+
+    return api
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _Refuse(413, code_pb2.RESOURCE_EXHAUSTED, f"request is over {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _Refuse(413, code_pb2.RESOURCE_EXHAUSTED, f"request is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _success(signal: Signal, media: str, rejected: int, message: str) -> Response:
+    response: Any
+    if signal == "traces":
+        response = ExportTraceServiceResponse()
+        if rejected or message:
+            response.partial_success.rejected_spans = rejected
+            response.partial_success.error_message = message
+    else:
+        response = ExportLogsServiceResponse()
+        if rejected or message:
+            response.partial_success.rejected_log_records = rejected
+            response.partial_success.error_message = message
+    if media == JSON:
+        body: dict[str, Any] = {}
+        if rejected or message:
+            key = "rejectedSpans" if signal == "traces" else "rejectedLogRecords"
+            body["partialSuccess"] = {key: str(rejected), "errorMessage": message}
+        return Response(orjson.dumps(body), media_type=JSON)
+    return Response(response.SerializeToString(), media_type=PROTOBUF)
+
+
+def _status_response(refuse: _Refuse, media: str) -> Response:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if refuse.retry else None
+    if media == PROTOBUF:
+        status = status_pb2.Status(code=refuse.code, message=refuse.message)
+        return Response(
+            status.SerializeToString(), refuse.status, headers=headers, media_type=PROTOBUF
+        )
+    body = orjson.dumps({"code": refuse.code, "message": refuse.message})
+    return Response(body, refuse.status, headers=headers, media_type=JSON)

@@ -1,0 +1,68 @@
+"""The receiver-independent part of taking an OTLP request: decode, normalize, queue.
+
+Both receivers (gRPC and HTTP) call :meth:`Ingest.take` and translate its errors once, at
+their edge: :class:`~.decode.DecodeError` is permanent (400 / INVALID_ARGUMENT),
+:class:`~.decode.TooLarge` is 413 / RESOURCE_EXHAUSTED, :class:`~.pipeline.Busy` and
+:class:`~.pipeline.Stopped` are retryable (429, 503 / UNAVAILABLE).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .metrics import Metrics
+from .model import Batch, Decoded
+from .normalize import normalize_logs, normalize_spans
+from .pipeline import Pipeline
+
+Signal = Literal["traces", "logs"]
+
+#: How many rejection reasons one partial_success message lists before summarizing.
+MAX_REASONS = 5
+
+
+@dataclass(slots=True)
+class Taken:
+    """A request queued for writing; wait on ``future`` before acknowledging it."""
+
+    future: Future[Any]
+    rejected: int
+    message: str
+
+
+class Ingest:
+    def __init__(self, pipeline: Pipeline, metrics: Metrics, project: str) -> None:
+        self.pipeline = pipeline
+        self.metrics = metrics
+        self.project = project
+
+    def take(self, signal: Signal, decoded: Decoded) -> Taken:
+        """Normalize and queue ``decoded``. Raises Busy or Stopped when it cannot be queued."""
+        received = len(decoded.spans) + len(decoded.logs) + len(decoded.rejected)
+        self.metrics.received.labels(signal).inc(received)
+        if signal == "traces":
+            batch = normalize_spans(decoded, self.project)
+        else:
+            batch = normalize_logs(decoded, self.project)
+        future = self.pipeline.submit(batch)
+        if batch.rejected:
+            self.metrics.rejected.labels(signal).inc(len(batch.rejected))
+        return Taken(future, len(batch.rejected), _message(signal, batch))
+
+
+def _message(signal: Signal, batch: Batch) -> str:
+    """The partial_success message: why items were rejected, or warnings when none were."""
+    what = "spans" if signal == "traces" else "log records"
+    if batch.rejected:
+        reasons = [r.reason for r in batch.rejected[:MAX_REASONS]]
+        more = len(batch.rejected) - len(reasons)
+        tail = f"; and {more} more" if more > 0 else ""
+        return f"{len(batch.rejected)} {what} rejected: {'; '.join(reasons)}{tail}"
+    warnings = [f"span {s.span_id}: {w}" for s in batch.spans for w in s.warnings]
+    if warnings:
+        more = len(warnings) - MAX_REASONS
+        tail = f"; and {more} more" if more > 0 else ""
+        return "accepted with warnings: " + "; ".join(warnings[:MAX_REASONS]) + tail
+    return ""

@@ -1,0 +1,55 @@
+"""Collector metrics in Prometheus form (served at ``/metrics``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """One registry per server, so several servers can live in one process (tests)."""
+
+    def __init__(self, queue_depth: Callable[[], float]) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "agentreel_otlp_requests",
+            "OTLP export requests by protocol, signal and outcome.",
+            ["protocol", "signal", "outcome"],
+            registry=r,
+        )
+        self.received = Counter(
+            "agentreel_spans_received", "Spans (and log records) received.", ["signal"], registry=r
+        )
+        self.accepted = Counter(
+            "agentreel_spans_accepted",
+            "Spans written to the store (duplicates excluded).",
+            registry=r,
+        )
+        self.duplicates = Counter(
+            "agentreel_spans_duplicate",
+            "Spans received again after they were stored (exporter retries), not stored twice.",
+            registry=r,
+        )
+        self.rejected = Counter(
+            "agentreel_spans_rejected",
+            "Spans and log records refused on their own (listed in partial_success).",
+            ["signal"],
+            registry=r,
+        )
+        self.content_bytes = Counter(
+            "agentreel_content_bytes_written",
+            "Bytes of new distinct content written to the content store.",
+            registry=r,
+        )
+        self.write_seconds = Histogram(
+            "agentreel_write_seconds",
+            "Time to write one batch to the store.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        queue = Gauge(
+            "agentreel_queue_spans", "Spans accepted and waiting to be written.", registry=r
+        )
+        queue.set_function(queue_depth)

@@ -1,0 +1,205 @@
+"""Normalize decoded OTLP into agentreel's one span model, whatever the convention.
+
+Pure functions: ``normalize_spans`` and ``normalize_logs`` take what :mod:`..decode` produced
+and return a :class:`~agentreel.collector.model.Batch` for the writer. The convention is
+detected per span (OpenInference, OpenLLMetry, OTel GenAI, or generic).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+
+from .. import content as content_store
+from ..model import (
+    CONTENT_FLAG,
+    Batch,
+    ContentItem,
+    Decoded,
+    DecodedLog,
+    DecodedSpan,
+    MessageEvent,
+    Rejection,
+    Span,
+)
+from . import events, genai, openinference, openllmetry
+from .common import Attrs, pop_str
+
+__all__ = ["ATTRIBUTE_INLINE_LIMIT", "normalize_logs", "normalize_spans"]
+
+#: Attribute values longer than this go to the content store (stored once, by hash).
+ATTRIBUTE_INLINE_LIMIT = 1024
+
+_OTEL_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
+_STATUS = ("unset", "ok", "error")
+
+
+def normalize_spans(decoded: Decoded, project: str) -> Batch:
+    batch = Batch(rejected=list(decoded.rejected))
+    for span in decoded.spans:
+        batch.spans.append(normalize_span(span, project))
+    return batch
+
+
+def normalize_span(raw: DecodedSpan, project: str) -> Span:
+    attrs: Attrs = dict(raw.attributes)
+    span = Span(
+        project=project,
+        trace_id=raw.trace_id.hex(),
+        span_id=raw.span_id.hex(),
+        parent_span_id=raw.parent_span_id.hex(),
+        name=raw.name,
+        kind="span",
+        otel_kind=_OTEL_KINDS[raw.otel_kind] if 0 <= raw.otel_kind < 6 else str(raw.otel_kind),
+        start_ns=raw.start_ns,
+        end_ns=raw.end_ns,
+        status=_STATUS[raw.status_code] if 0 <= raw.status_code < 3 else "unset",
+        error_message=raw.status_message if raw.status_code == 2 else "",
+        service=raw.resource.service,
+        scope=raw.scope_name,
+    )
+    if raw.end_ns < raw.start_ns:
+        span.warnings.append("end time is before start time; duration reported as 0")
+    content: dict[str, Any] = {}
+    # Scope attributes shared by all conventions; each convention may refine them.
+    span.session = pop_str(attrs, "session.id", "gen_ai.conversation.id")
+    span.user = pop_str(attrs, "user.id", "enduser.id")
+    span.agent = pop_str(attrs, "gen_ai.agent.name", "agent.name")
+    if openinference.detect(attrs):
+        openinference.normalize(span, attrs, content)
+    elif openllmetry.detect(attrs):
+        openllmetry.normalize(span, attrs, content)
+    elif genai.detect(attrs):
+        genai.normalize(span, attrs, content)
+    if not span.total_tokens:
+        span.total_tokens = span.input_tokens + span.output_tokens
+    _agentreel_keys(span, attrs)
+    _errors(span, raw, attrs)
+    _store_content(span, content)
+    span.attributes = _flatten(span, attrs)
+    span.resource = {k: _as_text(v) for k, v in raw.resource.attributes.items()}
+    if raw.events:
+        span.events = orjson.dumps(
+            [
+                {"name": e.name, "time_ns": e.time_ns, "attributes": _jsonable(e.attributes)}
+                for e in raw.events
+            ]
+        ).decode()
+    if raw.links:
+        span.attributes["agentreel.links"] = orjson.dumps(_jsonable(raw.links)).decode()
+    return span
+
+
+def _agentreel_keys(span: Span, attrs: Attrs) -> None:
+    """agentreel's own keys: an explicit kind from the SDK, and the decision convention."""
+    explicit = attrs.get("agentreel.span.kind")
+    if isinstance(explicit, str) and explicit:
+        span.kind = explicit
+    elif any(k.startswith("agentreel.decision.") for k in attrs):
+        span.kind = "decision"
+
+
+def _errors(span: Span, raw: DecodedSpan, attrs: Attrs) -> None:
+    span.error_type = pop_str(attrs, "error.type")
+    for event in raw.events:
+        if event.name == "exception":
+            span.error_type = span.error_type or _as_text(event.attributes.get("exception.type"))
+            if span.status == "error" and not span.error_message:
+                span.error_message = _as_text(event.attributes.get("exception.message"))
+            break
+    if span.error_type and span.status == "unset":
+        # error.type is only set on failure, per the OTel conventions.
+        span.status = "error"
+
+
+def _store_content(span: Span, content: dict[str, Any]) -> None:
+    for slot, value in content.items():
+        span.content_flags |= CONTENT_FLAG[slot]
+        if slot in ("input", "output"):
+            refs = []
+            for message in value:
+                item = content_store.item("message", message)
+                span.contents.append(item)
+                refs.append(item.hash)
+            if slot == "input":
+                span.input_refs = refs
+            else:
+                span.output_refs = refs
+            continue
+        item = content_store.item(slot, value)
+        span.contents.append(item)
+        setattr(span, f"{slot}_ref", item.hash)
+
+
+def _flatten(span: Span, attrs: Attrs) -> dict[str, str]:
+    """What no convention consumed, as strings; long values by reference to the content store."""
+    out: dict[str, str] = {}
+    for key, value in attrs.items():
+        text = _as_text(value)
+        if len(text) > ATTRIBUTE_INLINE_LIMIT:
+            item = ContentItem(*_blob(text))
+            span.contents.append(item)
+            span.attribute_refs[key] = item.hash
+        else:
+            out[key] = text
+    return out
+
+
+def _blob(text: str) -> tuple[bytes, str, bytes]:
+    body = text.encode("utf-8", "surrogatepass")
+    return content_store.address(body), "attribute", body
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return orjson.dumps(_jsonable(value)).decode()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def normalize_logs(decoded: Decoded, project: str) -> Batch:
+    """GenAI message events (≤1.36 conventions) become messages joined to their span."""
+    batch = Batch(rejected=list(decoded.rejected))
+    for record in decoded.logs:
+        message = events.to_message(record)
+        if message is None:
+            batch.rejected.append(
+                Rejection(record.seq, f"log record {record.seq}: {_why_not(record)}")
+            )
+            continue
+        direction, body = message
+        item = content_store.item("message", body)
+        batch.messages.append(
+            MessageEvent(
+                project=project,
+                trace_id=record.trace_id.hex(),
+                span_id=record.span_id.hex(),
+                time_ns=record.time_ns,
+                seq=record.seq,
+                event_name=record.event_name,
+                direction=direction,
+                ref=item.hash,
+                contents=[item],
+            )
+        )
+    return batch
+
+
+def _why_not(record: DecodedLog) -> str:
+    if not events.is_message_event(record.event_name):
+        name = record.event_name or "(no event name)"
+        return f"{name} is not a GenAI message event; agentreel stores traces, not general logs"
+    return "a GenAI message event needs the trace and span id of its span"

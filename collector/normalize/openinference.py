@@ -1,0 +1,126 @@
+"""OpenInference (Arize) conventions: flattened ``llm.input_messages.{i}.message.*`` keys.
+
+Messages are rebuilt into the canonical OTel GenAI form (``role`` + typed ``parts``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Span
+from .common import (
+    Attrs,
+    maybe_json,
+    pop_float,
+    pop_indexed,
+    pop_int,
+    pop_str,
+    split_indexed,
+)
+
+SPAN_KINDS = {
+    "LLM": "llm",
+    "TOOL": "tool",
+    "AGENT": "agent",
+    "CHAIN": "chain",
+    "RETRIEVER": "retriever",
+    "RERANKER": "retriever",
+    "EMBEDDING": "embedding",
+    "GUARDRAIL": "guardrail",
+    "EVALUATOR": "evaluator",
+    "PROMPT": "chain",
+}
+
+
+def detect(attrs: Attrs) -> bool:
+    return "openinference.span.kind" in attrs
+
+
+def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
+    span.convention = "openinference"
+    raw_kind = pop_str(attrs, "openinference.span.kind").upper()
+    span.kind = SPAN_KINDS.get(raw_kind, "span")
+    span.provider = pop_str(attrs, "llm.provider", "llm.system").lower()
+    span.request_model = pop_str(attrs, "llm.request.model_name")
+    span.model = pop_str(attrs, "llm.response.model_name", "llm.model_name") or span.request_model
+    span.agent = span.agent or pop_str(attrs, "agent.name")
+    span.session = span.session or pop_str(attrs, "session.id")
+    span.user = span.user or pop_str(attrs, "user.id")
+    span.input_tokens = pop_int(attrs, "llm.token_count.prompt")
+    span.output_tokens = pop_int(attrs, "llm.token_count.completion")
+    span.total_tokens = pop_int(attrs, "llm.token_count.total")
+    span.cache_read_tokens = pop_int(attrs, "llm.token_count.prompt_details.cache_read")
+    span.cache_write_tokens = pop_int(attrs, "llm.token_count.prompt_details.cache_write")
+    span.reasoning_tokens = pop_int(attrs, "llm.token_count.completion_details.reasoning")
+    cost = pop_float(attrs, "llm.cost.total")
+    if cost is not None:
+        span.cost_usd, span.cost_source = cost, "span"
+    inputs = pop_indexed(attrs, "llm.input_messages.")
+    if inputs:
+        content["input"] = [_message(fields) for fields in inputs.values()]
+    outputs = pop_indexed(attrs, "llm.output_messages.")
+    if outputs:
+        content["output"] = [_message(fields) for fields in outputs.values()]
+    tools = pop_indexed(attrs, "llm.tools.")
+    if tools:
+        content["tools"] = [maybe_json(f.pop("tool.json_schema", f)) for f in tools.values()]
+    if span.kind == "tool":
+        span.tool_name = pop_str(attrs, "tool.name")
+        span.tool_call_id = pop_str(attrs, "tool_call.id", "tool.id")
+        if "input.value" in attrs:
+            content["tool_arguments"] = maybe_json(attrs.pop("input.value"))
+            attrs.pop("input.mime_type", None)
+        if "output.value" in attrs:
+            content["tool_result"] = maybe_json(attrs.pop("output.value"))
+            attrs.pop("output.mime_type", None)
+
+
+def _message(fields: Attrs) -> dict[str, Any]:
+    """One ``llm.*_messages.{i}`` group to a canonical message."""
+    message: dict[str, Any] = {"role": pop_str(fields, "message.role") or "user"}
+    name = pop_str(fields, "message.name")
+    if name:
+        message["name"] = name
+    parts: list[dict[str, Any]] = []
+    text = fields.pop("message.content", None)
+    if text is not None:
+        parts.append({"type": "text", "content": text})
+    for block in split_indexed(fields, "message.contents.").values():
+        parts.append(_content_part(block))
+    call_id = pop_str(fields, "message.tool_call_id")
+    if call_id:
+        # A tool result: the whole text is the response to that call.
+        texts = [p.get("content", "") for p in parts if p.get("type") == "text"]
+        others = [p for p in parts if p.get("type") != "text"]
+        response: Any = texts[0] if len(texts) == 1 else "".join(str(t) for t in texts)
+        parts = [{"type": "tool_call_response", "id": call_id, "response": response}, *others]
+    for call in split_indexed(fields, "message.tool_calls.").values():
+        part: dict[str, Any] = {"type": "tool_call"}
+        call_id = pop_str(call, "tool_call.id")
+        if call_id:
+            part["id"] = call_id
+        part["name"] = pop_str(call, "tool_call.function.name")
+        if "tool_call.function.arguments" in call:
+            part["arguments"] = call.pop("tool_call.function.arguments")
+        if call:
+            part["attributes"] = call
+        parts.append(part)
+    message["parts"] = parts
+    if fields:
+        # Keys no rule knows are kept with the message rather than dropped.
+        message["attributes"] = fields
+    return message
+
+
+def _content_part(block: Attrs) -> dict[str, Any]:
+    kind = pop_str(block, "message_content.type") or "text"
+    if kind == "text":
+        part: dict[str, Any] = {"type": "text", "content": block.pop("message_content.text", "")}
+    elif kind == "image":
+        url = pop_str(block, "message_content.image.image.url")
+        part = {"type": "uri", "modality": "image", "uri": url}
+    else:
+        part = {"type": kind}
+    if block:
+        part["attributes"] = block
+    return part

@@ -1,0 +1,158 @@
+"""Bounded queue and one batching writer thread.
+
+Receivers hand a normalized batch to :meth:`Pipeline.submit` and wait on the returned future,
+which resolves once the batch is in the store: an OTLP request is acknowledged only after
+what it carried is written. When more spans wait than the queue allows, ``submit`` refuses
+at once with :class:`Busy` (the receiver answers 429/UNAVAILABLE with a retry hint); when
+the store fails, the futures fail and the receivers answer 503, so exporters retry and
+nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from .model import Batch
+
+log = logging.getLogger("agentreel.collector")
+
+#: Seconds a busy receiver tells the client to wait before retrying.
+RETRY_AFTER_SECONDS = 1
+
+
+class Busy(RuntimeError):
+    """The queue is full: retry later (HTTP 429, gRPC UNAVAILABLE)."""
+
+
+class Stopped(RuntimeError):
+    """The pipeline is shutting down: retry against the next instance (HTTP 503)."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    batch: Batch
+    future: Future[Any]
+    size: int
+
+
+class Pipeline:
+    """Accepts normalized batches and writes them in larger batches from one thread.
+
+    ``write`` is called with ``(spans, messages)`` and returns whatever the writer reports;
+    it runs only on the pipeline's thread. ``shutdown()`` is safe without ``start()`` and
+    always writes what was accepted.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[list[Any], list[Any]], Any],
+        *,
+        max_queued_spans: int,
+        batch_spans: int,
+        flush_interval: float,
+        on_written: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self._write = write
+        self._max_queued = max_queued_spans
+        self._batch_spans = batch_spans
+        self._flush_interval = flush_interval
+        self._on_written = on_written
+        self._queue: deque[_Pending] = deque()
+        self._queued_spans = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    @property
+    def queued_spans(self) -> int:
+        return self._queued_spans
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="agentreel-writer", daemon=True)
+            self._thread.start()
+
+    def submit(self, batch: Batch) -> Future[Any]:
+        """Queue ``batch``; the future resolves when it is written."""
+        size = len(batch.spans) + len(batch.messages)
+        future: Future[Any] = Future()
+        with self._cond:
+            if self._stopping:
+                raise Stopped("agentreel is shutting down")
+            # One request larger than the whole queue is still taken when the queue is empty,
+            # or it could never be accepted.
+            if self._queued_spans and self._queued_spans + size > self._max_queued:
+                raise Busy(f"{self._queued_spans} spans are waiting to be written")
+            self._queue.append(_Pending(batch, future, size))
+            self._queued_spans += size
+            self._cond.notify()
+        return future
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Stop taking batches, write everything queued, stop the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        # Never started, or the thread did not finish: write what is left here.
+        while self._queue:
+            self._flush(self._take_all())
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue and self._stopping:
+                    return
+                # Wait a little for more, so inserts are large; never longer than the interval.
+                deadline = time.monotonic() + self._flush_interval
+                while self._queued_spans < self._batch_spans and not self._stopping:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                taken = self._take(self._batch_spans)
+            self._flush(taken)
+
+    def _take(self, limit: int) -> list[_Pending]:
+        taken: list[_Pending] = []
+        size = 0
+        while self._queue and (not taken or size + self._queue[0].size <= limit):
+            item = self._queue.popleft()
+            taken.append(item)
+            size += item.size
+            self._queued_spans -= item.size
+        return taken
+
+    def _take_all(self) -> list[_Pending]:
+        with self._cond:
+            return self._take(1 << 62)
+
+    def _flush(self, taken: list[_Pending]) -> None:
+        if not taken:
+            return
+        spans = [s for p in taken for s in p.batch.spans]
+        messages = [m for p in taken for m in p.batch.messages]
+        started = time.perf_counter()
+        try:
+            result = self._write(spans, messages)
+        except Exception as exc:
+            log.error("writing %d spans failed: %s", len(spans), exc)
+            for pending in taken:
+                pending.future.set_exception(exc)
+            return
+        elapsed = time.perf_counter() - started
+        if self._on_written is not None:
+            self._on_written(len(spans), elapsed)
+        for pending in taken:
+            pending.future.set_result(result)

@@ -1,0 +1,1 @@
+"""agentreel.storage."""

@@ -1,0 +1,260 @@
+"""Read queries. Every value a caller supplies is a bound parameter; sort keys and filter
+names are checked against allow-lists before any SQL is built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from .schema import TABLES
+
+#: Sort keys users may ask for, and the expression each maps to.
+RUN_SORTS = {
+    "start_time": "start",
+    "duration": "duration_ns",
+    "cost": "cost_usd",
+    "tokens": "total",
+    "spans": "spans",
+    "errors": "errors",
+    "llm_calls": "llm_calls",
+}
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    project: str
+    start_from_ns: int | None = None
+    start_to_ns: int | None = None
+    service: str | None = None
+    agent: str | None = None
+    status: str | None = None
+    session: str | None = None
+    user: str | None = None
+    sort: str = "start_time"
+    descending: bool = True
+    limit: int = 50
+    offset: int = 0
+
+
+def stats(client: Any, project: str | None = None) -> dict[str, Any]:
+    """Counts of what is stored and queryable, and bytes on disk of agentreel's tables."""
+    where = "WHERE project = {project:String}" if project else ""
+    params = {"project": project} if project else {}
+    spans, llm_calls, traces = client.query(
+        f"SELECT count(), countIf(kind = 'llm' AND counted = 1), uniqExact(trace_id) "
+        f"FROM spans {where}",
+        parameters=params,
+    ).result_rows[0]
+    content_items, content_bytes = client.query(
+        f"SELECT count(), sum(length(body)) FROM content {where}", parameters=params
+    ).result_rows[0]
+    tables = client.query(
+        "SELECT table, sum(bytes_on_disk), sum(data_uncompressed_bytes) FROM system.parts "
+        "WHERE active AND database = currentDatabase() AND table IN {tables:Array(String)} "
+        "GROUP BY table",
+        parameters={"tables": list(TABLES)},
+    ).result_rows
+    per_table = {
+        name: {"bytes_on_disk": int(b), "uncompressed_bytes": int(u)} for name, b, u in tables
+    }
+    return {
+        "spans": int(spans),
+        "runs": int(traces),
+        "llm_calls": int(llm_calls),
+        "content_items": int(content_items),
+        "content_bytes": int(content_bytes or 0),
+        "storage_bytes": sum(t["bytes_on_disk"] for t in per_table.values()),
+        "tables": per_table,
+    }
+
+
+_RUN_COLUMNS = """
+    trace_id,
+    min(start_time) AS start,
+    max(end_time) AS end,
+    toUInt64(greatest(0, toUnixTimestamp64Nano(end) - toUnixTimestamp64Nano(start))) AS duration_ns,
+    max(root_name) AS name,
+    max(service) AS service_,
+    max(agent) AS agent_,
+    max(session) AS session_,
+    max(user) AS user_,
+    sum(spans) AS spans,
+    sum(llm_calls) AS llm_calls,
+    sum(tool_calls) AS tool_calls,
+    sum(errors) AS errors,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_write_tokens) AS cache_write_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens,
+    sum(total_tokens) AS total,
+    sum(cost_usd) AS cost_usd,
+    groupUniqArrayArray(models) AS models_,
+    max(has_root) AS complete
+"""
+
+
+def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
+    """One page of runs (one trace = one run), newest first unless asked otherwise."""
+    if f.sort not in RUN_SORTS:
+        raise ValueError(f"sort must be one of {', '.join(RUN_SORTS)}")
+    if f.status not in (None, "ok", "error"):
+        raise ValueError("status must be ok or error")
+    if not 1 <= f.limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+    if f.offset < 0:
+        raise ValueError("offset must be 0 or more")
+    having, params = ["1"], {"project": f.project, "limit": f.limit, "offset": f.offset}
+    if f.start_from_ns is not None:
+        having.append("start >= fromUnixTimestamp64Nano({start_from:Int64}, 'UTC')")
+        params["start_from"] = f.start_from_ns
+    if f.start_to_ns is not None:
+        having.append("start < fromUnixTimestamp64Nano({start_to:Int64}, 'UTC')")
+        params["start_to"] = f.start_to_ns
+    for name in ("service", "agent", "session", "user"):
+        value = getattr(f, name)
+        if value is not None:
+            having.append(f"{name}_ = {{{name}:String}}")
+            params[name] = value
+    if f.status == "error":
+        having.append("errors > 0")
+    elif f.status == "ok":
+        having.append("errors = 0")
+    order = f"{RUN_SORTS[f.sort]} {'DESC' if f.descending else 'ASC'}, trace_id"
+    sql = (
+        f"SELECT {_RUN_COLUMNS}, count() OVER () AS total_runs FROM runs "
+        f"WHERE project = {{project:String}} GROUP BY trace_id HAVING {' AND '.join(having)} "
+        f"ORDER BY {order} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}"
+    )
+    result = client.query(sql, parameters=params)
+    names = result.column_names
+    runs, total = [], 0
+    for row in result.result_rows:
+        record = dict(zip(names, row, strict=True))
+        total = int(record.pop("total_runs"))
+        runs.append(_run(record))
+    if not runs and f.offset:
+        total = _count_runs(client, sql, params)
+    return {"runs": runs, "total": total, "limit": f.limit, "offset": f.offset}
+
+
+def _count_runs(client: Any, sql: str, params: dict[str, Any]) -> int:
+    inner = sql.split(" ORDER BY ")[0]
+    return int(client.query(f"SELECT count() FROM ({inner})", parameters=params).result_rows[0][0])
+
+
+def _run(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "trace_id": r["trace_id"],
+        "name": r["name"],
+        "start_time": iso(r["start"]),
+        "end_time": iso(r["end"]),
+        "duration_ms": r["duration_ns"] / 1e6,
+        "status": "error" if r["errors"] else "ok",
+        "service": r["service_"],
+        "agent": r["agent_"],
+        "session": r["session_"],
+        "user": r["user_"],
+        "spans": r["spans"],
+        "llm_calls": r["llm_calls"],
+        "tool_calls": r["tool_calls"],
+        "errors": r["errors"],
+        "usage": {
+            "input_tokens": r["input_tokens"],
+            "output_tokens": r["output_tokens"],
+            "cache_read_tokens": r["cache_read_tokens"],
+            "cache_write_tokens": r["cache_write_tokens"],
+            "reasoning_tokens": r["reasoning_tokens"],
+            "total_tokens": r["total"],
+        },
+        "cost_usd": r["cost_usd"],
+        "models": sorted(r["models_"]),
+        "complete": bool(r["complete"]),
+    }
+
+
+def run_summary(client: Any, project: str, trace_id: str) -> dict[str, Any] | None:
+    result = client.query(
+        f"SELECT {_RUN_COLUMNS} FROM runs WHERE project = {{project:String}} "
+        "AND trace_id = {trace:String} GROUP BY trace_id",
+        parameters={"project": project, "trace": trace_id},
+    )
+    if not result.result_rows:
+        return None
+    return _run(dict(zip(result.column_names, result.result_rows[0], strict=True)))
+
+
+_SPAN_FIELDS = (
+    "span_id, parent_span_id, toString(name), toString(kind), toString(otel_kind), "
+    "toUnixTimestamp64Nano(start_time), toUnixTimestamp64Nano(end_time), toString(status), "
+    "toString(error_type), error_message, toString(service), toString(scope), "
+    "toString(convention), toString(operation), toString(model), toString(request_model), "
+    "toString(provider), toString(agent), session, user, input_tokens, output_tokens, "
+    "cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, "
+    "toString(cost_source), counted, toString(tool_name), tool_call_id, finish_reasons, "
+    "content_flags, system_ref, input_refs, output_refs, tools_ref, tool_arguments_ref, "
+    "tool_result_ref, attribute_refs, attributes, resource, events, warnings"
+)
+SPAN_FIELD_NAMES = tuple(n.strip().split("(")[-1].rstrip(")") for n in _SPAN_FIELDS.split(", "))
+
+
+def trace_spans(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]:
+    """All spans of one trace in start order, raw column values by name."""
+    result = client.query(
+        f"SELECT {_SPAN_FIELDS} FROM spans FINAL WHERE project = {{project:String}} "
+        "AND trace_id = {trace:String} ORDER BY start_time, span_id",
+        parameters={"project": project, "trace": trace_id},
+    )
+    return [dict(zip(SPAN_FIELD_NAMES, row, strict=True)) for row in result.result_rows]
+
+
+def trace_messages(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]:
+    """Messages of one trace that arrived as log events, in order."""
+    result = client.query(
+        "SELECT span_id, direction, ref, toString(event_name) FROM message_events FINAL "
+        "WHERE project = {project:String} AND trace_id = {trace:String} "
+        "ORDER BY span_id, time, seq",
+        parameters={"project": project, "trace": trace_id},
+    )
+    return [
+        {"span_id": s, "direction": d, "ref": r, "event_name": e}
+        for s, d, r, e in result.result_rows
+    ]
+
+
+def content(client: Any, project: str, hashes: set[bytes]) -> dict[bytes, bytes]:
+    """Bodies of content items by hash (those that exist)."""
+    if not hashes:
+        return {}
+    result = client.query(
+        "SELECT hash, any(body) FROM content WHERE project = {project:String} "
+        "AND hash IN {hashes:Array(FixedString(16))} GROUP BY hash",
+        parameters={"project": project, "hashes": sorted(hashes)},
+    )
+    return {_as_bytes(h): _as_bytes(b) for h, b in result.result_rows}
+
+
+def _as_bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogateescape")
+
+
+def iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return str(value.isoformat()).replace("+00:00", "Z")
+    return str(value)
+
+
+def iso_ns(ns: int) -> str:
+    seconds, rest = divmod(int(ns), 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{rest:09d}Z"
+
+
+def parse_json(text: str) -> Any:
+    return orjson.loads(text) if text else []

@@ -1,0 +1,212 @@
+"""Versioned, idempotent schema migrations, applied at start.
+
+Layout, and why:
+
+* ``spans`` — one row per span, typed columns for what dashboards filter and sum. Sorted by
+  ``(project, trace_id, span_id)``: replay reads one trace, and the spans of a trace sit
+  together, so the content hash lists of its calls (each call's list is the previous call's
+  plus a few) compress against each other. ReplacingMergeTree is the last line of defence
+  against duplicates; the writer already refuses a span it has stored.
+* ``runs`` — one row per trace, kept up to date by a materialized view over ``spans``, so
+  listing runs never scans spans.
+* ``content`` — each distinct message, tool list, argument or result once per project,
+  addressed by a 16-byte BLAKE2b hash.
+* ``message_events`` — messages that arrived as GenAI ≤1.36 log events, joined to their span
+  by id when a run is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: Tables whose bytes on disk ``/api/v1/stats`` reports.
+TABLES = ("spans", "runs", "content", "message_events")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "spans, runs, content, message events",
+        (
+            """
+            CREATE TABLE IF NOT EXISTS spans (
+                project LowCardinality(String),
+                trace_id String,
+                span_id String,
+                parent_span_id String,
+                name LowCardinality(String),
+                kind LowCardinality(String),
+                otel_kind LowCardinality(String),
+                start_time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+                end_time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+                duration_ns UInt64 CODEC(T64, ZSTD(1)),
+                status LowCardinality(String),
+                error_type LowCardinality(String),
+                error_message String CODEC(ZSTD(3)),
+                service LowCardinality(String),
+                scope LowCardinality(String),
+                convention LowCardinality(String),
+                operation LowCardinality(String),
+                model LowCardinality(String),
+                request_model LowCardinality(String),
+                provider LowCardinality(String),
+                agent LowCardinality(String),
+                session String CODEC(ZSTD(3)),
+                user String CODEC(ZSTD(3)),
+                input_tokens UInt64 CODEC(T64, ZSTD(1)),
+                output_tokens UInt64 CODEC(T64, ZSTD(1)),
+                cache_read_tokens UInt64 CODEC(T64, ZSTD(1)),
+                cache_write_tokens UInt64 CODEC(T64, ZSTD(1)),
+                reasoning_tokens UInt64 CODEC(T64, ZSTD(1)),
+                total_tokens UInt64 CODEC(T64, ZSTD(1)),
+                cost_usd Float64 CODEC(ZSTD(1)),
+                cost_source LowCardinality(String),
+                counted UInt8,
+                tool_name LowCardinality(String),
+                tool_call_id String CODEC(ZSTD(3)),
+                finish_reasons Array(LowCardinality(String)),
+                content_flags UInt8,
+                system_ref FixedString(16),
+                input_refs Array(FixedString(16)) CODEC(ZSTD(3)),
+                output_refs Array(FixedString(16)) CODEC(ZSTD(3)),
+                tools_ref FixedString(16),
+                tool_arguments_ref FixedString(16),
+                tool_result_ref FixedString(16),
+                attribute_refs Map(LowCardinality(String), FixedString(16)),
+                attributes Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+                resource Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+                events String CODEC(ZSTD(3)),
+                warnings Array(String) CODEC(ZSTD(3)),
+                ingested_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1))
+            )
+            ENGINE = ReplacingMergeTree(ingested_at)
+            PARTITION BY toYYYYMM(start_time)
+            ORDER BY (project, trace_id, span_id)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS runs (
+                project LowCardinality(String),
+                trace_id String,
+                start_time SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+                end_time SimpleAggregateFunction(max, DateTime64(9, 'UTC')),
+                root_name SimpleAggregateFunction(max, String),
+                service SimpleAggregateFunction(max, String),
+                agent SimpleAggregateFunction(max, String),
+                session SimpleAggregateFunction(max, String),
+                user SimpleAggregateFunction(max, String),
+                spans SimpleAggregateFunction(sum, UInt64),
+                llm_calls SimpleAggregateFunction(sum, UInt64),
+                tool_calls SimpleAggregateFunction(sum, UInt64),
+                errors SimpleAggregateFunction(sum, UInt64),
+                input_tokens SimpleAggregateFunction(sum, UInt64),
+                output_tokens SimpleAggregateFunction(sum, UInt64),
+                cache_read_tokens SimpleAggregateFunction(sum, UInt64),
+                cache_write_tokens SimpleAggregateFunction(sum, UInt64),
+                reasoning_tokens SimpleAggregateFunction(sum, UInt64),
+                total_tokens SimpleAggregateFunction(sum, UInt64),
+                cost_usd SimpleAggregateFunction(sum, Float64),
+                models SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+                has_root SimpleAggregateFunction(max, UInt8)
+            )
+            ENGINE = AggregatingMergeTree
+            ORDER BY (project, trace_id)
+            """,
+            """
+            CREATE MATERIALIZED VIEW IF NOT EXISTS runs_mv TO runs AS
+            SELECT
+                project,
+                trace_id,
+                min(start_time) AS start_time,
+                max(end_time) AS end_time,
+                max(if(parent_span_id = '', toString(name), '')) AS root_name,
+                max(toString(service)) AS service,
+                max(toString(agent)) AS agent,
+                max(session) AS session,
+                max(user) AS user,
+                toUInt64(count()) AS spans,
+                toUInt64(countIf(kind = 'llm' AND counted)) AS llm_calls,
+                toUInt64(countIf(kind = 'tool')) AS tool_calls,
+                toUInt64(countIf(status = 'error')) AS errors,
+                sum(if(counted, input_tokens, 0)) AS input_tokens,
+                sum(if(counted, output_tokens, 0)) AS output_tokens,
+                sum(if(counted, cache_read_tokens, 0)) AS cache_read_tokens,
+                sum(if(counted, cache_write_tokens, 0)) AS cache_write_tokens,
+                sum(if(counted, reasoning_tokens, 0)) AS reasoning_tokens,
+                sum(if(counted, total_tokens, 0)) AS total_tokens,
+                sum(if(counted, cost_usd, 0)) AS cost_usd,
+                groupUniqArrayIf(toString(model), kind = 'llm' AND model != '') AS models,
+                max(parent_span_id = '') AS has_root
+            FROM spans
+            GROUP BY project, trace_id
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS content (
+                project LowCardinality(String),
+                hash FixedString(16),
+                kind LowCardinality(String),
+                body String CODEC(ZSTD(3))
+            )
+            ENGINE = ReplacingMergeTree
+            ORDER BY (project, hash)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS message_events (
+                project LowCardinality(String),
+                trace_id String,
+                span_id String,
+                time DateTime64(9, 'UTC'),
+                seq UInt32,
+                event_name LowCardinality(String),
+                direction LowCardinality(String),
+                ref FixedString(16),
+                ingested_at DateTime64(3, 'UTC')
+            )
+            ENGINE = ReplacingMergeTree(ingested_at)
+            ORDER BY (project, trace_id, span_id, time, seq)
+            """,
+        ),
+    ),
+)
+
+_LEDGER = """
+CREATE TABLE IF NOT EXISTS agentreel_migrations (
+    version UInt32,
+    name String,
+    applied_at DateTime DEFAULT now()
+) ENGINE = MergeTree ORDER BY version
+"""
+
+
+def migrate(client: Any) -> list[int]:
+    """Apply the migrations the store has not seen yet; return their versions.
+
+    Every statement is idempotent, so a start interrupted half-way simply runs again.
+    """
+    client.command(_LEDGER)
+    done = {row[0] for row in client.query("SELECT version FROM agentreel_migrations").result_rows}
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.version in done:
+            continue
+        for statement in migration.statements:
+            client.command(statement)
+        client.insert(
+            "agentreel_migrations",
+            [[migration.version, migration.name]],
+            column_names=["version", "name"],
+        )
+        applied.append(migration.version)
+    return applied
+
+
+def current_version(client: Any) -> int:
+    rows = client.query("SELECT max(version) FROM agentreel_migrations").result_rows
+    return int(rows[0][0] or 0)

@@ -1,0 +1,251 @@
+"""Writes normalized batches: each span once, each piece of content once, calls counted once.
+
+One writer per store connection, called from one thread: the order of its batches is the
+order spans are checked against what is stored, which is what makes "a span delivered twice
+is stored once" hold for everything this process accepts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from agentreel.collector.model import MessageEvent, Span
+
+#: Content hashes remembered as written, so repeats skip the insert (the table dedups too).
+CONTENT_CACHE_SIZE = 500_000
+
+SPAN_COLUMNS = (
+    "project",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "otel_kind",
+    "start_time",
+    "end_time",
+    "duration_ns",
+    "status",
+    "error_type",
+    "error_message",
+    "service",
+    "scope",
+    "convention",
+    "operation",
+    "model",
+    "request_model",
+    "provider",
+    "agent",
+    "session",
+    "user",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+    "cost_usd",
+    "cost_source",
+    "counted",
+    "tool_name",
+    "tool_call_id",
+    "finish_reasons",
+    "content_flags",
+    "system_ref",
+    "input_refs",
+    "output_refs",
+    "tools_ref",
+    "tool_arguments_ref",
+    "tool_result_ref",
+    "attribute_refs",
+    "attributes",
+    "resource",
+    "events",
+    "warnings",
+    "ingested_at",
+)
+
+_MESSAGE_COLUMNS = (
+    "project",
+    "trace_id",
+    "span_id",
+    "time",
+    "seq",
+    "event_name",
+    "direction",
+    "ref",
+    "ingested_at",
+)
+
+
+@dataclass(slots=True)
+class WriteResult:
+    spans_written: int = 0
+    duplicates: int = 0
+    messages_written: int = 0
+    content_written: int = 0
+    content_bytes: int = 0
+
+
+class Writer:
+    """Turns batches of normalized spans into inserts."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._content_seen: OrderedDict[tuple[str, bytes], None] = OrderedDict()
+
+    def write(self, spans: list[Span], messages: list[MessageEvent]) -> WriteResult:
+        result = WriteResult()
+        unique: dict[tuple[str, str, str], Span] = {}
+        for span in spans:
+            unique.setdefault(span.key, span)
+        stored = self._stored(unique.values())
+        fresh = [s for k, s in unique.items() if k not in stored]
+        result.duplicates = len(spans) - len(fresh)
+        _mark_nested_calls(fresh, stored)
+        # Content first, so a stored span's references always resolve.
+        items = [(s.project, c) for s in fresh for c in s.contents]
+        items += [(m.project, c) for m in messages for c in m.contents]
+        result.content_written, result.content_bytes = self._write_content(items)
+        now_ms = int(time.time() * 1000)
+        if fresh:
+            self._client.insert(
+                "spans",
+                _span_columns(fresh, now_ms),
+                column_names=SPAN_COLUMNS,
+                column_oriented=True,
+            )
+        if messages:
+            rows = [
+                [
+                    m.project,
+                    m.trace_id,
+                    m.span_id,
+                    m.time_ns,
+                    m.seq,
+                    m.event_name,
+                    m.direction,
+                    m.ref,
+                    now_ms,
+                ]
+                for m in messages
+            ]
+            self._client.insert("message_events", rows, column_names=_MESSAGE_COLUMNS)
+        result.spans_written = len(fresh)
+        result.messages_written = len(messages)
+        return result
+
+    # -- duplicates ---------------------------------------------------------------------------
+
+    def _stored(self, spans: Iterable[Span]) -> dict[tuple[str, str, str], tuple[str, str]]:
+        """``{(project, trace, span): (parent, kind)}`` of stored spans of these traces."""
+        traces: dict[str, set[str]] = {}
+        for span in spans:
+            traces.setdefault(span.project, set()).add(span.trace_id)
+        found: dict[tuple[str, str, str], tuple[str, str]] = {}
+        for project, trace_ids in traces.items():
+            result = self._client.query(
+                "SELECT trace_id, span_id, parent_span_id, toString(kind) FROM spans "
+                "WHERE project = {project:String} AND trace_id IN {traces:Array(String)}",
+                parameters={"project": project, "traces": sorted(trace_ids)},
+            )
+            for trace_id, span_id, parent, kind in result.result_rows:
+                found[(project, trace_id, span_id)] = (parent, kind)
+        return found
+
+    # -- content ------------------------------------------------------------------------------
+
+    def _write_content(self, items: list[tuple[str, Any]]) -> tuple[int, int]:
+        seen = self._content_seen
+        rows = []
+        for project, item in items:
+            key = (project, item.hash)
+            if key in seen:
+                seen.move_to_end(key)
+                continue
+            seen[key] = None
+            rows.append([project, item.hash, item.kind, item.body])
+        while len(seen) > CONTENT_CACHE_SIZE:
+            seen.popitem(last=False)
+        if rows:
+            self._client.insert("content", rows, column_names=("project", "hash", "kind", "body"))
+        return len(rows), sum(len(r[3]) for r in rows)
+
+
+def _mark_nested_calls(
+    fresh: list[Span], stored: dict[tuple[str, str, str], tuple[str, str]]
+) -> None:
+    """An LLM span directly under, or directly over, another LLM span is the same call
+    seen by two instrumentors (or an instrumentor and the provider SDK): its tokens and
+    cost count once. The span stored first keeps counting; in one batch, the parent does.
+    """
+    llm: dict[tuple[str, str, str], str] = {
+        k: parent for k, (parent, kind) in stored.items() if kind == "llm"
+    }
+    stored_parents = {(k[0], k[1], p) for k, p in llm.items() if p}
+    batch_llm = {s.key: s for s in fresh if s.kind == "llm"}
+    for key, span in batch_llm.items():
+        parent_key = (span.project, span.trace_id, span.parent_span_id)
+        if span.parent_span_id and (parent_key in llm or parent_key in batch_llm):
+            span.counted = False
+        elif key in stored_parents:
+            # Its child (the same call) was stored first and already counts.
+            span.counted = False
+
+
+def _span_columns(spans: list[Span], now_ms: int) -> list[list[Any]]:
+    s = spans
+    return [
+        [x.project for x in s],
+        [x.trace_id for x in s],
+        [x.span_id for x in s],
+        [x.parent_span_id for x in s],
+        [x.name for x in s],
+        [x.kind for x in s],
+        [x.otel_kind for x in s],
+        [x.start_ns for x in s],
+        [x.end_ns for x in s],
+        [max(0, x.end_ns - x.start_ns) for x in s],
+        [x.status for x in s],
+        [x.error_type for x in s],
+        [x.error_message for x in s],
+        [x.service for x in s],
+        [x.scope for x in s],
+        [x.convention for x in s],
+        [x.operation for x in s],
+        [x.model for x in s],
+        [x.request_model for x in s],
+        [x.provider for x in s],
+        [x.agent for x in s],
+        [x.session for x in s],
+        [x.user for x in s],
+        [x.input_tokens for x in s],
+        [x.output_tokens for x in s],
+        [x.cache_read_tokens for x in s],
+        [x.cache_write_tokens for x in s],
+        [x.reasoning_tokens for x in s],
+        [x.total_tokens for x in s],
+        [x.cost_usd for x in s],
+        [x.cost_source for x in s],
+        [int(x.counted) for x in s],
+        [x.tool_name for x in s],
+        [x.tool_call_id for x in s],
+        [x.finish_reasons for x in s],
+        [x.content_flags for x in s],
+        [x.system_ref for x in s],
+        [x.input_refs for x in s],
+        [x.output_refs for x in s],
+        [x.tools_ref for x in s],
+        [x.tool_arguments_ref for x in s],
+        [x.tool_result_ref for x in s],
+        [x.attribute_refs for x in s],
+        [x.attributes for x in s],
+        [x.resource for x in s],
+        [x.events for x in s],
+        [x.warnings for x in s],
+        [now_ms for _ in s],
+    ]

@@ -1,0 +1,41 @@
+"""Shared fixtures: one real agentreel server per test session (tests keep to their own
+trace ids), and a fresh one for tests that stop or break it."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from liveserver import RunningServer, start_server
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("agentreel-session"))
+    yield running
+    code = running.stop()
+    # uvicorn re-raises SIGTERM once it has shut down gracefully.
+    assert code in (0, -signal.SIGTERM), f"server exited with {code}:\n{running.log()}"
+    assert "Application shutdown complete" in running.log()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[RunningServer]:
+    running = start_server(tmp_path / "data")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real embedded chDB store in this process (one per process: chDB's rule)."""
+    from agentreel.storage.client import connect
+    from agentreel.storage.schema import migrate
+
+    client = connect(f"chdb://{tmp_path_factory.mktemp('chdb')}")
+    migrate(client)
+    yield client
+    client.close()
