@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agentreel.collector.metrics import Metrics
-from agentreel.replay.windows import llm_calls
+from agentreel.replay.windows import Resolved, llm_calls, resolve
 from agentreel.storage import queries
 from agentreel.storage.client import ClientPool
 
@@ -93,8 +93,8 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
             raise HTTPException(404, f"no run with trace id {trace_id}")
         spans = _read(lambda: queries.trace_spans(client, project(), trace_id))
         refs = {r for s in spans for r in _span_refs(s)}
-        bodies = _read(lambda: queries.content(client, project(), refs))
-        return _Json({"run": summary, "spans": _tree([_span(s, bodies) for s in spans])})
+        resolved = _read(lambda: resolve(client, project(), refs))
+        return _Json({"run": summary, "spans": _tree([_span(s, resolved) for s in spans])})
 
     @api.get(
         "/api/v1/runs/{trace_id}/llm-calls",
@@ -157,16 +157,10 @@ def _span_refs(span: dict[str, Any]) -> list[bytes]:
     return [r for r in refs if r and r != _ZERO]
 
 
-def _span(s: dict[str, Any], bodies: dict[bytes, bytes]) -> dict[str, Any]:
-    def body(ref: bytes, parse: bool = True) -> Any:
-        raw = bodies.get(ref)
-        if raw is None:
-            return {"missing_content": ref.hex()}
-        return orjson.loads(raw) if parse else raw.decode("utf-8", "replace")
-
+def _span(s: dict[str, Any], body: Resolved) -> dict[str, Any]:
     attributes = dict(s["attributes"])
     for key, ref in s["attribute_refs"].items():
-        attributes[key] = body(ref, parse=False)
+        attributes[key] = body(ref)
     out: dict[str, Any] = {
         "span_id": s["span_id"],
         "parent_span_id": s["parent_span_id"],

@@ -1,14 +1,24 @@
-"""Content addressing: each distinct message (or tool list, argument, result) is stored once.
+"""Content addressing: each distinct message, tool list, argument or result is stored once.
 
-The body is the compact JSON of the canonical value with key order preserved (the order the
-instrumentor wrote is part of what replay must give back). The address is a 16-byte BLAKE2b
-digest of the body, so the same message repeated in every later call of a run, or in
-every run of an agent (a system prompt), costs its bytes once.
+Every item's body is the compact JSON of a value, key order preserved (the order the
+instrumentor wrote is part of what replay must give back); its address is the 16-byte
+BLAKE2b digest of the body. Two rules keep storage and CPU O(steps) where the spans are
+O(steps²):
+
+* **Leaves.** A long string inside a message part (a tool result, a document) becomes an
+  item of its own, and the part holds ``{"@ref": "<hex>"}`` in its place. The tool span's
+  result is the same string, so it is stored once for both. A part value that happens to
+  be a lone ``{"@ref": …}`` object is escaped as ``{"@lit": …}``, so expansion is exact.
+* **Prefixes.** An LLM span repeats the conversation so far. :class:`PrefixCache`
+  remembers, per trace, the last input-messages string and its items; when the next call's
+  string extends it, only the appended messages are parsed, encoded and hashed.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,6 +26,12 @@ import orjson
 from .model import ContentItem
 
 HASH_BYTES = 16
+#: Strings at least this long inside message parts are stored as their own items.
+LEAF_MIN_CHARS = 256
+#: Part fields whose long string values become leaves.
+_LEAF_FIELDS = ("content", "response", "arguments", "result")
+REF = "@ref"
+LIT = "@lit"
 
 
 def encode(value: Any) -> bytes:
@@ -33,5 +49,145 @@ def item(kind: str, value: Any) -> ContentItem:
     return ContentItem(address(body), kind, body)
 
 
+def text_item(text: str) -> ContentItem:
+    """A string as an item; the same string gives the same item wherever it appears."""
+    return item("text", text)
+
+
+def message_items(message: Any) -> list[ContentItem]:
+    """A message as items: the message first (long strings replaced by refs), then leaves."""
+    if not isinstance(message, dict) or not isinstance(message.get("parts"), list):
+        return [item("message", message)]
+    leaves: list[ContentItem] = []
+    parts = []
+    for part in message["parts"]:
+        if not isinstance(part, dict):
+            parts.append(part)
+            continue
+        out = dict(part)
+        for field in _LEAF_FIELDS:
+            value = out.get(field)
+            if isinstance(value, str) and len(value) >= LEAF_MIN_CHARS:
+                leaf = text_item(value)
+                leaves.append(leaf)
+                out[field] = {REF: leaf.hash.hex()}
+            elif isinstance(value, dict) and len(value) == 1 and (REF in value or LIT in value):
+                out[field] = {LIT: value}
+        parts.append(out)
+    head = item("message", {**message, "parts": parts})
+    return [head, *leaves]
+
+
 def decode(body: bytes) -> Any:
     return orjson.loads(body)
+
+
+def expand(value: Any, bodies: dict[bytes, bytes], missing: list[str]) -> Any:
+    """Undo :func:`message_items`: put leaf strings back in place of their refs."""
+    if not isinstance(value, dict) or not isinstance(value.get("parts"), list):
+        return value
+    parts = []
+    for part in value["parts"]:
+        if isinstance(part, dict):
+            part = dict(part)
+            for field in _LEAF_FIELDS:
+                inner = part.get(field)
+                if isinstance(inner, dict) and len(inner) == 1:
+                    if REF in inner:
+                        ref = bytes.fromhex(inner[REF])
+                        body = bodies.get(ref)
+                        if body is None:
+                            missing.append(inner[REF])
+                        else:
+                            part[field] = orjson.loads(body)
+                    elif LIT in inner:
+                        part[field] = inner[LIT]
+        parts.append(part)
+    return {**value, "parts": parts}
+
+
+def leaf_refs(value: Any) -> list[bytes]:
+    """Hashes of the leaves a stored message refers to."""
+    refs: list[bytes] = []
+    if isinstance(value, dict) and isinstance(value.get("parts"), list):
+        for part in value["parts"]:
+            if isinstance(part, dict):
+                for field in _LEAF_FIELDS:
+                    inner = part.get(field)
+                    if isinstance(inner, dict) and len(inner) == 1 and REF in inner:
+                        refs.append(bytes.fromhex(inner[REF]))
+    return refs
+
+
+@dataclass(slots=True)
+class _Seen:
+    raw: str
+    messages: list[list[ContentItem]]
+
+
+class ContentCache:
+    """Memo of encoded content, so repeated JSON is not parsed, encoded and hashed again.
+
+    * per trace, the last input-messages string and the items of each of its messages;
+    * values that recur verbatim across runs (system instructions, tool definitions).
+
+    Both are bounded LRUs. Used from several receiver threads: each step is a single dict
+    operation under the GIL, and a lost update only costs a full parse.
+    """
+
+    def __init__(self, max_traces: int = 4096, max_values: int = 1024) -> None:
+        self._max = max_traces
+        self._max_values = max_values
+        self._seen: OrderedDict[tuple[str, str], _Seen] = OrderedDict()
+        self._values: OrderedDict[tuple[str, str], ContentItem] = OrderedDict()
+
+    def value(self, kind: str, raw: str) -> ContentItem:
+        """The item of the JSON text ``raw``. Raises ``orjson.JSONDecodeError``."""
+        key = (kind, raw)
+        found = self._values.get(key)
+        if found is None:
+            found = item(kind, orjson.loads(raw))
+            self._values[key] = found
+            while len(self._values) > self._max_values:
+                self._values.popitem(last=False)
+        return found
+
+    def messages(self, key: tuple[str, str], raw: str) -> list[list[ContentItem]] | None:
+        """Items per message of the JSON array ``raw``, or None if it is not a JSON array.
+
+        Raises ``orjson.JSONDecodeError`` when ``raw`` does not parse.
+        """
+        seen = self._seen.get(key)
+        result: list[list[ContentItem]] | None = None
+        if seen is not None and len(raw) > len(seen.raw):
+            result = _extend(seen, raw)
+        if result is None:
+            value = orjson.loads(raw)
+            if not isinstance(value, list):
+                return None
+            result = [message_items(m) for m in value]
+        self._seen[key] = _Seen(raw, result)
+        self._seen.move_to_end(key)
+        while len(self._seen) > self._max:
+            self._seen.popitem(last=False)
+        return result
+
+
+def _extend(seen: _Seen, raw: str) -> list[list[ContentItem]] | None:
+    """The items of ``raw`` when it is ``seen.raw`` with messages appended; else None."""
+    prefix = seen.raw.rstrip()
+    if not seen.messages or not prefix.endswith("]"):
+        return None
+    head = prefix[:-1]
+    if not raw.startswith(head):
+        return None
+    rest = raw[len(head) :].lstrip()
+    if not rest.startswith(","):
+        return None
+    try:
+        added = orjson.loads("[" + rest[1:])
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(added, list) or not added:
+        return None
+    return [*seen.messages, *(message_items(m) for m in added)]

@@ -12,6 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .content import ContentCache
 from .metrics import Metrics
 from .model import Batch, Decoded
 from .normalize import normalize_logs, normalize_spans
@@ -37,13 +38,14 @@ class Ingest:
         self.pipeline = pipeline
         self.metrics = metrics
         self.project = project
+        self.cache = ContentCache()
 
     def take(self, signal: Signal, decoded: Decoded) -> Taken:
         """Normalize and queue ``decoded``. Raises Busy or Stopped when it cannot be queued."""
         received = len(decoded.spans) + len(decoded.logs) + len(decoded.rejected)
         self.metrics.received.labels(signal).inc(received)
         if signal == "traces":
-            batch = normalize_spans(decoded, self.project)
+            batch = normalize_spans(decoded, self.project, self.cache)
         else:
             batch = normalize_logs(decoded, self.project)
         future = self.pipeline.submit(batch)

@@ -142,6 +142,7 @@ class Span:
     cost_usd: float = 0.0
     cost_source: str = ""
     counted: bool = True
+    response_id: str = ""
     tool_name: str = ""
     tool_call_id: str = ""
     finish_reasons: list[str] = field(default_factory=list)

@@ -8,11 +8,12 @@ What was never captured is said, per call, instead of being invented.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from agentreel.collector import content
+from agentreel.collector.calls import CallSpan, group_calls
 from agentreel.collector.model import CONTENT_FLAG
 from agentreel.storage import queries
 
@@ -34,26 +35,56 @@ def llm_calls(client: Any, project: str, trace_id: str) -> list[dict[str, Any]] 
     wanted: set[bytes] = set()
     for span in llm:
         wanted.update(_refs(span, by_span.get(span["span_id"])))
-    bodies = queries.content(client, project, wanted)
-    return [_call(group, by_span, bodies) for group in groups]
+    resolved = resolve(client, project, wanted)
+    return [_call(group, by_span, resolved) for group in groups]
+
+
+class Resolved:
+    """Content values by hash, with message leaves put back; unknown hashes are recorded."""
+
+    def __init__(self, values: dict[bytes, Any]) -> None:
+        self._values = values
+        self.missing: list[str] = []
+
+    def __call__(self, ref: bytes) -> Any:
+        if ref in self._values:
+            return self._values[ref]
+        self.missing.append(ref.hex())
+        return {"missing_content": ref.hex()}
+
+
+def resolve(client: Any, project: str, refs: set[bytes]) -> Resolved:
+    """Fetch ``refs`` and the leaves their messages point to, in two queries at most."""
+    refs = {r for r in refs if r and r != ZERO_REF}
+    bodies = queries.content(client, project, refs)
+    parsed = {ref: orjson.loads(body) for ref, body in bodies.items()}
+    leaves = {leaf for value in parsed.values() for leaf in content.leaf_refs(value)}
+    leaf_bodies = queries.content(client, project, leaves - bodies.keys())
+    bodies.update(leaf_bodies)
+    missing: list[str] = []
+    values = {ref: content.expand(value, bodies, missing) for ref, value in parsed.items()}
+    result = Resolved(values)
+    result.missing.extend(missing)
+    return result
 
 
 def _group_calls(llm: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """LLM spans nested directly in another LLM span join their outermost LLM ancestor."""
+    """The LLM spans of each call together (see :mod:`agentreel.collector.calls`)."""
     by_id = {s["span_id"]: s for s in llm}
-    groups: dict[str, list[dict[str, Any]]] = {}
-    order: list[str] = []
-    for span in llm:
-        top = span
-        while top["parent_span_id"] in by_id:
-            top = by_id[top["parent_span_id"]]
-        if top["span_id"] not in groups:
-            groups[top["span_id"]] = []
-            order.append(top["span_id"])
-        groups[top["span_id"]].append(span)
-    ordered = [groups[i] for i in order]
-    ordered.sort(key=lambda g: min(s["start_time"] for s in g))
-    return ordered
+    calls = [
+        CallSpan(
+            s["span_id"],
+            s["parent_span_id"],
+            s["response_id"],
+            s["scope"],
+            s["start_time"],
+            s["end_time"],
+            s["input_tokens"],
+            s["output_tokens"],
+        )
+        for s in llm
+    ]
+    return [[by_id[c.span_id] for c in group] for group in group_calls(calls)]
 
 
 def _refs(span: dict[str, Any], events: dict[str, list[bytes]] | None) -> list[bytes]:
@@ -66,12 +97,12 @@ def _refs(span: dict[str, Any], events: dict[str, list[bytes]] | None) -> list[b
 def _call(
     group: list[dict[str, Any]],
     events: dict[str, dict[str, list[bytes]]],
-    bodies: dict[bytes, bytes],
+    resolved: Resolved,
 ) -> dict[str, Any]:
     # The span that counts carries the usage; the richest span carries the content.
     counted = next((s for s in group if s["counted"]), group[0])
-    missing: list[str] = []
-    load = _loader(bodies, missing)
+    before = len(resolved.missing)
+    load = resolved
     slots: dict[str, Any] = {"system": None, "input": None, "output": None, "tools": None}
     sources: dict[str, str] = {}
     for span in group:
@@ -118,20 +149,9 @@ def _call(
         "output_messages": slots["output"],
         "tool_definitions": slots["tools"],
         "captured": {slot: value is not None for slot, value in slots.items()},
-        "missing_content": missing,
+        "missing_content": resolved.missing[before:],
     }
 
 
 def _first(group: list[dict[str, Any]], field: str) -> Any:
     return next((s[field] for s in group if s[field]), "")
-
-
-def _loader(bodies: dict[bytes, bytes], missing: list[str]) -> Callable[[bytes], Any]:
-    def load(ref: bytes) -> Any:
-        body = bodies.get(ref)
-        if body is None:
-            missing.append(ref.hex())
-            return {"missing_content": ref.hex()}
-        return orjson.loads(body)
-
-    return load

@@ -195,7 +195,8 @@ _SPAN_FIELDS = (
     "toString(convention), toString(operation), toString(model), toString(request_model), "
     "toString(provider), toString(agent), session, user, input_tokens, output_tokens, "
     "cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, "
-    "toString(cost_source), counted, toString(tool_name), tool_call_id, finish_reasons, "
+    "toString(cost_source), counted, response_id, toString(tool_name), tool_call_id, "
+    "finish_reasons, "
     "content_flags, system_ref, input_refs, output_refs, tools_ref, tool_arguments_ref, "
     "tool_result_ref, attribute_refs, attributes, resource, events, warnings"
 )

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from agentreel.collector.calls import CallSpan, same_call
 from agentreel.collector.model import MessageEvent, Span
 
 #: Content hashes remembered as written, so repeats skip the insert (the table dedups too).
@@ -51,6 +52,7 @@ SPAN_COLUMNS = (
     "cost_usd",
     "cost_source",
     "counted",
+    "response_id",
     "tool_name",
     "tool_call_id",
     "finish_reasons",
@@ -141,20 +143,24 @@ class Writer:
 
     # -- duplicates ---------------------------------------------------------------------------
 
-    def _stored(self, spans: Iterable[Span]) -> dict[tuple[str, str, str], tuple[str, str]]:
-        """``{(project, trace, span): (parent, kind)}`` of stored spans of these traces."""
+    def _stored(self, spans: Iterable[Span]) -> dict[tuple[str, str, str], _Stored]:
+        """Stored spans of the traces these spans belong to, by key."""
         traces: dict[str, set[str]] = {}
         for span in spans:
             traces.setdefault(span.project, set()).add(span.trace_id)
-        found: dict[tuple[str, str, str], tuple[str, str]] = {}
+        found: dict[tuple[str, str, str], _Stored] = {}
         for project, trace_ids in traces.items():
             result = self._client.query(
-                "SELECT trace_id, span_id, parent_span_id, toString(kind) FROM spans "
-                "WHERE project = {project:String} AND trace_id IN {traces:Array(String)}",
+                "SELECT trace_id, span_id, parent_span_id, kind = 'llm', counted, response_id, "
+                "toString(scope), toUnixTimestamp64Nano(start_time), "
+                "toUnixTimestamp64Nano(end_time), input_tokens, output_tokens "
+                "FROM spans WHERE project = {project:String} "
+                "AND trace_id IN {traces:Array(String)}",
                 parameters={"project": project, "traces": sorted(trace_ids)},
             )
-            for trace_id, span_id, parent, kind in result.result_rows:
-                found[(project, trace_id, span_id)] = (parent, kind)
+            for trace_id, span_id, parent, llm, counted, rid, scope, *rest in result.result_rows:
+                call = CallSpan(span_id, parent, rid, scope, *rest) if llm else None
+                found[(project, trace_id, span_id)] = _Stored(call, bool(counted))
         return found
 
     # -- content ------------------------------------------------------------------------------
@@ -176,25 +182,37 @@ class Writer:
         return len(rows), sum(len(r[3]) for r in rows)
 
 
-def _mark_nested_calls(
-    fresh: list[Span], stored: dict[tuple[str, str, str], tuple[str, str]]
-) -> None:
-    """An LLM span directly under, or directly over, another LLM span is the same call
-    seen by two instrumentors (or an instrumentor and the provider SDK): its tokens and
-    cost count once. The span stored first keeps counting; in one batch, the parent does.
-    """
-    llm: dict[tuple[str, str, str], str] = {
-        k: parent for k, (parent, kind) in stored.items() if kind == "llm"
-    }
-    stored_parents = {(k[0], k[1], p) for k, p in llm.items() if p}
-    batch_llm = {s.key: s for s in fresh if s.kind == "llm"}
-    for key, span in batch_llm.items():
-        parent_key = (span.project, span.trace_id, span.parent_span_id)
-        if span.parent_span_id and (parent_key in llm or parent_key in batch_llm):
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    call: CallSpan | None  # set for LLM spans
+    counted: bool
+
+
+def _mark_nested_calls(fresh: list[Span], stored: dict[tuple[str, str, str], _Stored]) -> None:
+    """Spans of one LLM call (see :mod:`agentreel.collector.calls`) count once: the first
+    stored keeps counting, and within a batch the first in order."""
+    counted: dict[tuple[str, str], list[CallSpan]] = {}
+    for (project, trace_id, _), found in stored.items():
+        if found.call is not None and found.counted:
+            counted.setdefault((project, trace_id), []).append(found.call)
+    for span in fresh:
+        if span.kind != "llm":
+            continue
+        call = CallSpan(
+            span.span_id,
+            span.parent_span_id,
+            span.response_id,
+            span.scope,
+            span.start_ns,
+            span.end_ns,
+            span.input_tokens,
+            span.output_tokens,
+        )
+        others = counted.setdefault((span.project, span.trace_id), [])
+        if any(same_call(call, other) for other in others):
             span.counted = False
-        elif key in stored_parents:
-            # Its child (the same call) was stored first and already counts.
-            span.counted = False
+        else:
+            others.append(call)
 
 
 def _span_columns(spans: list[Span], now_ms: int) -> list[list[Any]]:
@@ -232,6 +250,7 @@ def _span_columns(spans: list[Span], now_ms: int) -> list[list[Any]]:
         [x.cost_usd for x in s],
         [x.cost_source for x in s],
         [int(x.counted) for x in s],
+        [x.response_id for x in s],
         [x.tool_name for x in s],
         [x.tool_call_id for x in s],
         [x.finish_reasons for x in s],

@@ -121,7 +121,7 @@ def test_real_exporter_run_is_stored_normalized(server: RunningServer, protocol:
     assert search["tool"] == {
         "name": "search",
         "call_id": "call_1",
-        "arguments": {"to": "LIS"},
+        "arguments": '{"to": "LIS"}',  # exactly as the tool span carried it
         "result": "TP123 at 9:00",
     }
     pay = root["children"][3]

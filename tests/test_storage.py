@@ -8,7 +8,7 @@ from typing import Any
 
 from agentreel.collector.decode import decode_logs_proto, decode_traces_proto
 from agentreel.collector.normalize import normalize_logs, normalize_spans
-from agentreel.replay.windows import llm_calls
+from agentreel.replay.windows import llm_calls, resolve
 from agentreel.storage import queries
 from agentreel.storage.schema import MIGRATIONS, current_version, migrate
 from agentreel.storage.writer import Writer
@@ -212,4 +212,4 @@ def test_large_attribute_values_live_in_the_content_store(store: Any) -> None:
     Writer(store).write(spans, [])
     (stored,) = queries.trace_spans(store, project, trace_id.hex())
     ref = stored["attribute_refs"]["input.value"]
-    assert queries.content(store, project, {ref})[ref] == big.encode()
+    assert resolve(store, project, {ref})(ref) == big

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from .. import content as content_store
+from ..content import ContentCache
 from ..model import (
     CONTENT_FLAG,
     Batch,
@@ -25,7 +26,7 @@ from ..model import (
     Span,
 )
 from . import events, genai, openinference, openllmetry
-from .common import Attrs, pop_str
+from .common import Attrs, RawJson, pop_str
 
 __all__ = ["ATTRIBUTE_INLINE_LIMIT", "normalize_logs", "normalize_spans"]
 
@@ -36,14 +37,16 @@ _OTEL_KINDS = ("unspecified", "internal", "server", "client", "producer", "consu
 _STATUS = ("unset", "ok", "error")
 
 
-def normalize_spans(decoded: Decoded, project: str) -> Batch:
+def normalize_spans(decoded: Decoded, project: str, cache: ContentCache | None = None) -> Batch:
+    """Normalize every span; ``cache`` (kept across requests) spares repeated content work."""
+    cache = cache if cache is not None else ContentCache()
     batch = Batch(rejected=list(decoded.rejected))
     for span in decoded.spans:
-        batch.spans.append(normalize_span(span, project))
+        batch.spans.append(normalize_span(span, project, cache))
     return batch
 
 
-def normalize_span(raw: DecodedSpan, project: str) -> Span:
+def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
     attrs: Attrs = dict(raw.attributes)
     span = Span(
         project=project,
@@ -67,6 +70,7 @@ def normalize_span(raw: DecodedSpan, project: str) -> Span:
     span.session = pop_str(attrs, "session.id", "gen_ai.conversation.id")
     span.user = pop_str(attrs, "user.id", "enduser.id")
     span.agent = pop_str(attrs, "gen_ai.agent.name", "agent.name")
+    span.response_id = pop_str(attrs, "gen_ai.response.id")
     if openinference.detect(attrs):
         openinference.normalize(span, attrs, content)
     elif openllmetry.detect(attrs):
@@ -77,7 +81,7 @@ def normalize_span(raw: DecodedSpan, project: str) -> Span:
         span.total_tokens = span.input_tokens + span.output_tokens
     _agentreel_keys(span, attrs)
     _errors(span, raw, attrs)
-    _store_content(span, content)
+    _store_content(span, content, attrs, cache)
     span.attributes = _flatten(span, attrs)
     span.resource = {k: _as_text(v) for k, v in raw.resource.attributes.items()}
     if raw.events:
@@ -114,23 +118,51 @@ def _errors(span: Span, raw: DecodedSpan, attrs: Attrs) -> None:
         span.status = "error"
 
 
-def _store_content(span: Span, content: dict[str, Any]) -> None:
+def _store_content(span: Span, content: dict[str, Any], attrs: Attrs, cache: ContentCache) -> None:
     for slot, value in content.items():
-        span.content_flags |= CONTENT_FLAG[slot]
-        if slot in ("input", "output"):
-            refs = []
-            for message in value:
-                item = content_store.item("message", message)
-                span.contents.append(item)
-                refs.append(item.hash)
-            if slot == "input":
-                span.input_refs = refs
+        try:
+            if slot in ("input", "output"):
+                messages = _messages(span, slot, value, cache)
+                refs = [items[0].hash for items in messages]
+                for items in messages:
+                    span.contents.extend(items)
+                if slot == "input":
+                    span.input_refs = refs
+                else:
+                    span.output_refs = refs
             else:
-                span.output_refs = refs
+                item = _single(slot, value, cache)
+                span.contents.append(item)
+                setattr(span, f"{slot}_ref", item.hash)
+        except orjson.JSONDecodeError as exc:
+            assert isinstance(value, RawJson)
+            attrs[value.key] = value.text
+            span.warnings.append(
+                f"{value.key} is not valid JSON ({exc}); kept as a plain attribute"
+            )
             continue
-        item = content_store.item(slot, value)
-        span.contents.append(item)
-        setattr(span, f"{slot}_ref", item.hash)
+        span.content_flags |= CONTENT_FLAG[slot]
+
+
+def _messages(span: Span, slot: str, value: Any, cache: ContentCache) -> list[list[ContentItem]]:
+    if isinstance(value, RawJson):
+        if slot == "input":
+            found = cache.messages((span.project, span.trace_id), value.text)
+            if found is not None:
+                return found
+        value = orjson.loads(value.text)
+    if not isinstance(value, list):
+        value = [value]
+    return [content_store.message_items(m) for m in value]
+
+
+def _single(slot: str, value: Any, cache: ContentCache) -> ContentItem:
+    if isinstance(value, RawJson):
+        return cache.value(slot, value.text)
+    if slot in ("tool_arguments", "tool_result") and isinstance(value, str):
+        # The exact text; a tool message quoting the same result shares this item.
+        return content_store.text_item(value)
+    return content_store.item(slot, value)
 
 
 def _flatten(span: Span, attrs: Attrs) -> dict[str, str]:
@@ -139,17 +171,12 @@ def _flatten(span: Span, attrs: Attrs) -> dict[str, str]:
     for key, value in attrs.items():
         text = _as_text(value)
         if len(text) > ATTRIBUTE_INLINE_LIMIT:
-            item = ContentItem(*_blob(text))
+            item = content_store.text_item(text)
             span.contents.append(item)
             span.attribute_refs[key] = item.hash
         else:
             out[key] = text
     return out
-
-
-def _blob(text: str) -> tuple[bytes, str, bytes]:
-    body = text.encode("utf-8", "surrogatepass")
-    return content_store.address(body), "attribute", body
 
 
 def _as_text(value: Any) -> str:
@@ -181,7 +208,7 @@ def normalize_logs(decoded: Decoded, project: str) -> Batch:
             )
             continue
         direction, body = message
-        item = content_store.item("message", body)
+        items = content_store.message_items(body)
         batch.messages.append(
             MessageEvent(
                 project=project,
@@ -191,8 +218,8 @@ def normalize_logs(decoded: Decoded, project: str) -> Batch:
                 seq=record.seq,
                 event_name=record.event_name,
                 direction=direction,
-                ref=item.hash,
-                contents=[item],
+                ref=items[0].hash,
+                contents=items,
             )
         )
     return batch

@@ -7,6 +7,7 @@ end is exactly what no normalizer understood, and is kept on the span as it came
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -69,22 +70,6 @@ def pop_float(attrs: Attrs, *keys: str) -> float | None:
     return found
 
 
-class NotJson(ValueError):
-    pass
-
-
-def structured(value: Any) -> Any:
-    """Values arrive as structured AnyValues or as JSON strings: accept both."""
-    if isinstance(value, str):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError as exc:
-            raise NotJson(str(exc)) from None
-    if isinstance(value, bytes):
-        raise NotJson("bytes where JSON was expected")
-    return value
-
-
 def maybe_json(value: Any) -> Any:
     """Parse a string that holds JSON; anything else, or text that is not JSON, as it is."""
     if isinstance(value, str) and value[:1] in ("{", "["):
@@ -93,6 +78,14 @@ def maybe_json(value: Any) -> Any:
         except orjson.JSONDecodeError:
             return value
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class RawJson:
+    """Content that arrived as JSON text, parsed later (and memoized) by the content step."""
+
+    text: str
+    key: str
 
 
 _INDEXED = re.compile(r"^(\d+)\.(.+)$")

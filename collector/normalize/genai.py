@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Span
-from .common import Attrs, NotJson, maybe_json, pop_float, pop_int, pop_str, structured
+from .common import Attrs, RawJson, pop_float, pop_int, pop_str
 
 OPERATION_KINDS = {
     "chat": "llm",
@@ -72,7 +72,7 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
             ("gen_ai.tool.call.result", "tool_result"),
         ):
             if key in attrs:
-                content[slot] = maybe_json(attrs.pop(key))
+                content[slot] = attrs.pop(key)
     if span.kind == "span" and span.tool_name:
         span.kind = "tool"
 
@@ -104,17 +104,15 @@ def read_usage(span: Span, attrs: Attrs) -> None:
 
 
 def take_json(span: Span, attrs: Attrs, key: str, slot: str, content: dict[str, Any]) -> None:
-    """Move a JSON-or-structured content attribute into ``content[slot]``.
+    """Move a JSON-text or structured content attribute into ``content[slot]``.
 
-    Text that does not parse stays in the attributes as it came, with a warning: nothing
-    the collector accepted is dropped.
+    JSON text is parsed by the content step (which memoizes it); text that does not parse
+    goes back to the attributes there, with a warning: nothing accepted is dropped.
     """
-    try:
-        value = structured(attrs[key])
-    except NotJson as exc:
-        span.warnings.append(f"{key} is not valid JSON ({exc}); kept as a plain attribute")
-        return
-    attrs.pop(key)
-    if slot in ("input", "output") and not isinstance(value, list):
-        value = [value]
-    content[slot] = value
+    value = attrs.pop(key)
+    if isinstance(value, str):
+        content[slot] = RawJson(value, key)
+    elif slot in ("input", "output") and not isinstance(value, list):
+        content[slot] = [value]
+    else:
+        content[slot] = value

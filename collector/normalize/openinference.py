@@ -68,10 +68,10 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
         span.tool_name = pop_str(attrs, "tool.name")
         span.tool_call_id = pop_str(attrs, "tool_call.id", "tool.id")
         if "input.value" in attrs:
-            content["tool_arguments"] = maybe_json(attrs.pop("input.value"))
+            content["tool_arguments"] = attrs.pop("input.value")
             attrs.pop("input.mime_type", None)
         if "output.value" in attrs:
-            content["tool_result"] = maybe_json(attrs.pop("output.value"))
+            content["tool_result"] = attrs.pop("output.value")
             attrs.pop("output.mime_type", None)
 
 

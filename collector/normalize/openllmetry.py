@@ -54,9 +54,9 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
     if span.kind == "tool" and traceloop_kind == "tool":
         span.tool_name = span.tool_name or pop_str(attrs, "traceloop.entity.name")
         if "traceloop.entity.input" in attrs:
-            content.setdefault("tool_arguments", maybe_json(attrs.pop("traceloop.entity.input")))
+            content.setdefault("tool_arguments", attrs.pop("traceloop.entity.input"))
         if "traceloop.entity.output" in attrs:
-            content.setdefault("tool_result", maybe_json(attrs.pop("traceloop.entity.output")))
+            content.setdefault("tool_result", attrs.pop("traceloop.entity.output"))
     elif span.kind == "agent":
         span.agent = span.agent or pop_str(attrs, "traceloop.entity.name")
 

@@ -1,0 +1,73 @@
+"""When two LLM spans are one LLM call.
+
+One call often produces two spans: two instrumentors side by side (one wraps the other),
+or an instrumentor plus the provider SDK's own span (the Anthropic SDK 2.x emits one,
+sometimes under the instrumentor's span, sometimes beside it). Tokens and cost must count
+once and replay must show one call. Two LLM spans of a trace are the same call when:
+
+1. one is the other's parent (nested instrumentation); or
+2. both carry the same ``gen_ai.response.id``; or
+3. one comes from a provider SDK's own instrumentation, the other does not, they overlap
+   in time and report the same input and output token counts (OpenInference's streaming
+   span records no response id, so rule 2 cannot see it).
+
+Rule 3 is kept to provider-SDK spans on purpose: two parallel calls of an agent with equal
+token counts are two calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Instrumentation scopes of provider SDKs that trace their own calls.
+PROVIDER_SDK_SCOPES = frozenset({"com.anthropic.sdk.python"})
+
+
+@dataclass(frozen=True, slots=True)
+class CallSpan:
+    """What the rules need to know of an LLM span."""
+
+    span_id: str
+    parent_span_id: str
+    response_id: str
+    scope: str
+    start_ns: int
+    end_ns: int
+    input_tokens: int
+    output_tokens: int
+
+
+def same_call(a: CallSpan, b: CallSpan) -> bool:
+    """True when ``a`` and ``b`` (two LLM spans of one trace) record the same call."""
+    if a.parent_span_id == b.span_id or b.parent_span_id == a.span_id:
+        return True
+    if a.response_id and a.response_id == b.response_id:
+        return True
+    return (
+        (a.scope in PROVIDER_SDK_SCOPES) != (b.scope in PROVIDER_SDK_SCOPES)
+        and a.start_ns < b.end_ns
+        and b.start_ns < a.end_ns
+        and a.input_tokens == b.input_tokens
+        and a.output_tokens == b.output_tokens
+        and a.input_tokens > 0
+    )
+
+
+def group_calls(spans: list[CallSpan]) -> list[list[CallSpan]]:
+    """Partition LLM spans into calls (connected by :func:`same_call`), in start order."""
+    parent = list(range(len(spans)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(spans):
+        for j in range(i):
+            if same_call(a, spans[j]):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[CallSpan]] = {}
+    for i, span in enumerate(spans):
+        groups.setdefault(root(i), []).append(span)
+    return sorted(groups.values(), key=lambda g: min(s.start_ns for s in g))
