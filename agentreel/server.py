@@ -50,7 +50,7 @@ class Server:
         )
         self.metrics = Metrics(lambda: pipeline.queued_spans)
         self.pipeline = pipeline
-        self.ingest = Ingest(pipeline, self.metrics, s.project)
+        self.ingest = Ingest(pipeline, self.metrics, s.project, s.max_request_bytes)
         pipeline.start()
         self.grpc = GrpcReceiver(self.ingest, s.host, s.grpc_port, s.max_request_bytes)
         self.grpc.start()
@@ -68,6 +68,8 @@ class Server:
         """Stop receiving, write everything accepted, close the store."""
         if self.grpc is not None:
             self.grpc.stop()
+        if getattr(self, "ingest", None) is not None:
+            self.ingest.shutdown()
         if self.pipeline is not None:
             self.pipeline.shutdown()
         self.pool.close()

@@ -655,6 +655,17 @@ def _quantile(values: list[float], q: float) -> float | None:
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
+def _wait_threads(threads: Sequence[threading.Thread], timeout: float) -> None:
+    """Sleep ``timeout`` seconds, waking early when the last running thread ends."""
+    alive = [t for t in threads if t.is_alive()]
+    if not alive:
+        time.sleep(timeout)
+        return
+    end = time.perf_counter() + timeout
+    for t in alive:
+        t.join(max(0.0, end - time.perf_counter()))
+
+
 def measure(
     server: Server,
     counter: Counter,
@@ -719,7 +730,7 @@ def measure(
                 + (f"  rss {rss_now / _MIB:,.0f} MiB" if server.pid else "")
                 + (f"  retries {stats.retries}" if stats.retries else "")
             )
-        time.sleep(poll)
+        _wait_threads(workers, poll)
     for w in workers:
         w.join()
     close()
@@ -1066,14 +1077,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     s.add_argument("--gzip", action="store_true", help="gzip request bodies")
     s.add_argument("--max-retries", type=int, default=100, help="per request")
     t = ap.add_argument_group("agentreel server")
-    t.add_argument("--server-cmd", help="agentreel executable (default: next to python)")
+    t.add_argument(
+        "--server-cmd", help="agentreel executable; None: the one next to this python, else PATH"
+    )
     t.add_argument("--url", help="benchmark an already-running server at this HTTP URL")
     t.add_argument("--grpc-target", help="host:port of its gRPC receiver (with --url)")
     t.add_argument("--pid", type=int, help="its process id, to report RSS (with --url)")
     t.add_argument("--no-agentreel", action="store_true", help="skip agentreel")
     t.add_argument("--keep-data", action="store_true", help="keep temp data dirs and logs")
     p = ap.add_argument_group("Phoenix")
-    p.add_argument("--phoenix-cmd", help="phoenix executable (default: PATH or import)")
+    p.add_argument(
+        "--phoenix-cmd",
+        help="phoenix executable; None: `phoenix` on PATH, else the importable package",
+    )
     p.add_argument("--phoenix-spans", type=int, default=3000, help="spans to send to Phoenix")
     p.add_argument("--no-phoenix", action="store_true", help="skip Phoenix")
     m = ap.add_argument_group("measurement")
@@ -1170,7 +1186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json == "-":
             print(text)
         else:
-            Path(args.json).write_text(text + "\n")
+            out = Path(args.json)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text + "\n")
     failed = any(r is not None and r.spans_failed for r in (agent, phoenix))
     if failed:
         return 2

@@ -119,10 +119,49 @@ def leaf_refs(value: Any) -> list[bytes]:
     return refs
 
 
+class MessageGroup:
+    """The items of one call's input messages, built on the previous call's group.
+
+    ``messages[:inherited]`` are the base group's messages. Once the writer has stored the
+    base (``base.written``), only the appended messages need to reach the store; if it has
+    not (a failed or later batch), all of them do, so content a span carried is never lost
+    to a write that failed elsewhere.
+    """
+
+    __slots__ = ("base", "inherited", "messages", "written")
+
+    def __init__(
+        self,
+        messages: list[list[ContentItem]],
+        base: MessageGroup | None = None,
+        inherited: int = 0,
+    ) -> None:
+        self.messages = messages
+        self.base = base
+        self.inherited = inherited
+        self.written = False
+
+    @property
+    def refs(self) -> list[bytes]:
+        return [items[0].hash for items in self.messages]
+
+    def pending(self, batch: set[int] | None = None) -> list[ContentItem]:
+        """Items the writer must store for this group; ``batch`` holds the ids of the groups
+        written together with it (content of one batch is written, or fails, as a whole)."""
+        base = self.base
+        stored = base is not None and (base.written or (batch is not None and id(base) in batch))
+        start = self.inherited if stored else 0
+        return [item for items in self.messages[start:] for item in items]
+
+    def mark_written(self) -> None:
+        self.written = True
+        self.base = None  # let the chain of earlier groups be collected
+
+
 @dataclass(slots=True)
 class _Seen:
     raw: str
-    messages: list[list[ContentItem]]
+    group: MessageGroup
 
 
 class ContentCache:
@@ -135,7 +174,7 @@ class ContentCache:
     operation under the GIL, and a lost update only costs a full parse.
     """
 
-    def __init__(self, max_traces: int = 4096, max_values: int = 1024) -> None:
+    def __init__(self, max_traces: int = 512, max_values: int = 256) -> None:
         self._max = max_traces
         self._max_values = max_values
         self._seen: OrderedDict[tuple[str, str], _Seen] = OrderedDict()
@@ -152,20 +191,20 @@ class ContentCache:
                 self._values.popitem(last=False)
         return found
 
-    def messages(self, key: tuple[str, str], raw: str) -> list[list[ContentItem]] | None:
-        """Items per message of the JSON array ``raw``, or None if it is not a JSON array.
+    def messages(self, key: tuple[str, str], raw: str) -> MessageGroup | None:
+        """The message group of the JSON array ``raw``, or None if it is not a JSON array.
 
         Raises ``orjson.JSONDecodeError`` when ``raw`` does not parse.
         """
         seen = self._seen.get(key)
-        result: list[list[ContentItem]] | None = None
+        result: MessageGroup | None = None
         if seen is not None and len(raw) > len(seen.raw):
             result = _extend(seen, raw)
         if result is None:
             value = orjson.loads(raw)
             if not isinstance(value, list):
                 return None
-            result = [message_items(m) for m in value]
+            result = MessageGroup([message_items(m) for m in value])
         self._seen[key] = _Seen(raw, result)
         self._seen.move_to_end(key)
         while len(self._seen) > self._max:
@@ -173,10 +212,11 @@ class ContentCache:
         return result
 
 
-def _extend(seen: _Seen, raw: str) -> list[list[ContentItem]] | None:
-    """The items of ``raw`` when it is ``seen.raw`` with messages appended; else None."""
+def _extend(seen: _Seen, raw: str) -> MessageGroup | None:
+    """The group of ``raw`` when it is ``seen.raw`` with messages appended; else None."""
     prefix = seen.raw.rstrip()
-    if not seen.messages or not prefix.endswith("]"):
+    base = seen.group
+    if not base.messages or not prefix.endswith("]"):
         return None
     head = prefix[:-1]
     if not raw.startswith(head):
@@ -190,4 +230,5 @@ def _extend(seen: _Seen, raw: str) -> list[list[ContentItem]] | None:
         return None
     if not isinstance(added, list) or not added:
         return None
-    return [*seen.messages, *(message_items(m) for m in added)]
+    messages = [*base.messages, *(message_items(m) for m in added)]
+    return MessageGroup(messages, base, len(base.messages))

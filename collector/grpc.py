@@ -52,12 +52,9 @@ class _Receiver:
 
     def _export(self, signal: Signal, body: bytes, context: Any) -> tuple[int, str]:
         """Take one request; abort the call with the right status when it cannot be taken."""
+        decoder = decode.decode_traces_proto if signal == "traces" else decode.decode_logs_proto
         try:
-            if signal == "traces":
-                decoded = decode.decode_traces_proto(body)
-            else:
-                decoded = decode.decode_logs_proto(body)
-            taken = self.ingest.take(signal, decoded)
+            taken = self.ingest.submit(signal, decoder, body).result()
         except decode.DecodeError as exc:
             self._abort(context, signal, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except Busy as exc:

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request, Response
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from starlette.concurrency import run_in_threadpool
 
 from . import decode
 from .ingest import Ingest, Signal
@@ -55,11 +54,10 @@ def router(ingest: Ingest, max_request_bytes: int, write_timeout: float = 60.0) 
                 )
             body = await _read(request, max_request_bytes)
             try:
-                body = decode.inflate(
-                    body, request.headers.get("content-encoding", ""), max_request_bytes
+                encoding = request.headers.get("content-encoding", "")
+                taken = await asyncio.wrap_future(
+                    ingest.submit(signal, _DECODERS[(signal, media)], body, encoding)
                 )
-                decoded = await run_in_threadpool(_DECODERS[(signal, media)], body)
-                taken = await run_in_threadpool(ingest.take, signal, decoded)
             except decode.TooLarge as exc:
                 raise _Refuse(413, code_pb2.RESOURCE_EXHAUSTED, str(exc)) from None
             except decode.DecodeError as exc:

@@ -160,6 +160,8 @@ class Span:
     tool_result_ref: bytes = b""
     attribute_refs: dict[str, bytes] = field(default_factory=dict)
     contents: list[ContentItem] = field(default_factory=list)
+    #: Input messages' items, when they came through the prefix cache (``MessageGroup``).
+    input_group: Any = None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -25,6 +25,9 @@ log = logging.getLogger("agentreel.collector")
 
 #: Seconds a busy receiver tells the client to wait before retrying.
 RETRY_AFTER_SECONDS = 1
+#: The writer stops waiting for more once nothing new has arrived for this long: clients
+#: wait for their acknowledgement, so past a short pause no more data is coming.
+LINGER_IDLE_SECONDS = 0.01
 
 
 class Busy(RuntimeError):
@@ -67,6 +70,7 @@ class Pipeline:
         self._queue: deque[_Pending] = deque()
         self._queued_spans = 0
         self._cond = threading.Condition()
+        self._last_submit = 0.0
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -92,6 +96,7 @@ class Pipeline:
                 raise Busy(f"{self._queued_spans} spans are waiting to be written")
             self._queue.append(_Pending(batch, future, size))
             self._queued_spans += size
+            self._last_submit = time.monotonic()
             self._cond.notify()
         return future
 
@@ -114,13 +119,16 @@ class Pipeline:
                     self._cond.wait()
                 if not self._queue and self._stopping:
                     return
-                # Wait a little for more, so inserts are large; never longer than the interval.
+                # Wait a little for more, so inserts are large: while data keeps coming, up to
+                # the flush interval. Writing as soon as arrivals pause is group commit: what
+                # arrives during a write goes into the next one.
                 deadline = time.monotonic() + self._flush_interval
                 while self._queued_spans < self._batch_spans and not self._stopping:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
+                    now = time.monotonic()
+                    idle_until = self._last_submit + LINGER_IDLE_SECONDS
+                    if now >= deadline or now >= idle_until:
                         break
-                    self._cond.wait(left)
+                    self._cond.wait(min(deadline, idle_until) - now)
                 taken = self._take(self._batch_spans)
             self._flush(taken)
 

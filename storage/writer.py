@@ -17,7 +17,7 @@ from agentreel.collector.calls import CallSpan, same_call
 from agentreel.collector.model import MessageEvent, Span
 
 #: Content hashes remembered as written, so repeats skip the insert (the table dedups too).
-CONTENT_CACHE_SIZE = 500_000
+CONTENT_CACHE_SIZE = 200_000
 
 SPAN_COLUMNS = (
     "project",
@@ -111,6 +111,9 @@ class Writer:
         _mark_nested_calls(fresh, stored)
         # Content first, so a stored span's references always resolve.
         items = [(s.project, c) for s in fresh for c in s.contents]
+        groups = [s for s in fresh if s.input_group is not None]
+        in_batch = {id(s.input_group) for s in groups}
+        items += [(s.project, c) for s in groups for c in s.input_group.pending(in_batch)]
         items += [(m.project, c) for m in messages for c in m.contents]
         result.content_written, result.content_bytes = self._write_content(items)
         now_ms = int(time.time() * 1000)
@@ -137,6 +140,8 @@ class Writer:
                 for m in messages
             ]
             self._client.insert("message_events", rows, column_names=_MESSAGE_COLUMNS)
+        for span in groups:
+            span.input_group.mark_written()
         result.spans_written = len(fresh)
         result.messages_written = len(messages)
         return result

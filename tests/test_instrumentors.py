@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+
 from instrumented import run
 from liveserver import RunningServer
 from payloads import scenario

@@ -54,9 +54,10 @@ def rig() -> Iterator[tuple[Store, Pipeline, Ingest]]:
     store = Store()
     pipeline = Pipeline(store, max_queued_spans=20, batch_spans=10, flush_interval=0.001)
     pipeline.start()
-    ingest = Ingest(pipeline, Metrics(lambda: pipeline.queued_spans), "default")
+    ingest = Ingest(pipeline, Metrics(lambda: pipeline.queued_spans), "default", LIMIT)
     yield store, pipeline, ingest
     store.gate.set()
+    ingest.shutdown()
     pipeline.shutdown()
 
 

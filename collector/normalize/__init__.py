@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from .. import content as content_store
-from ..content import ContentCache
+from ..content import ContentCache, MessageGroup
 from ..model import (
     CONTENT_FLAG,
     Batch,
@@ -122,14 +122,13 @@ def _store_content(span: Span, content: dict[str, Any], attrs: Attrs, cache: Con
     for slot, value in content.items():
         try:
             if slot in ("input", "output"):
-                messages = _messages(span, slot, value, cache)
-                refs = [items[0].hash for items in messages]
-                for items in messages:
-                    span.contents.extend(items)
+                group = _messages(span, slot, value, cache)
                 if slot == "input":
-                    span.input_refs = refs
+                    span.input_refs = group.refs
+                    span.input_group = group
                 else:
-                    span.output_refs = refs
+                    span.output_refs = group.refs
+                    span.contents.extend(group.pending())
             else:
                 item = _single(slot, value, cache)
                 span.contents.append(item)
@@ -144,7 +143,7 @@ def _store_content(span: Span, content: dict[str, Any], attrs: Attrs, cache: Con
         span.content_flags |= CONTENT_FLAG[slot]
 
 
-def _messages(span: Span, slot: str, value: Any, cache: ContentCache) -> list[list[ContentItem]]:
+def _messages(span: Span, slot: str, value: Any, cache: ContentCache) -> MessageGroup:
     if isinstance(value, RawJson):
         if slot == "input":
             found = cache.messages((span.project, span.trace_id), value.text)
@@ -153,7 +152,7 @@ def _messages(span: Span, slot: str, value: Any, cache: ContentCache) -> list[li
         value = orjson.loads(value.text)
     if not isinstance(value, list):
         value = [value]
-    return [content_store.message_items(m) for m in value]
+    return MessageGroup([content_store.message_items(m) for m in value])
 
 
 def _single(slot: str, value: Any, cache: ContentCache) -> ContentItem:

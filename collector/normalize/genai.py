@@ -34,7 +34,12 @@ _CONTENT_KEYS = {
 }
 
 
+_MARKERS = ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system")
+
+
 def detect(attrs: Attrs) -> bool:
+    if any(marker in attrs for marker in _MARKERS):
+        return True
     return any(k.startswith("gen_ai.") for k in attrs)
 
 
