@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import fcntl
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,11 @@ class StoreUnavailable(RuntimeError):
     """The store cannot be opened or reached; the message says what to do."""
 
 
+#: Store directories this process holds the lock of (path -> open lock file).
+_LOCKS: dict[str, Any] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
 def connect(url: str) -> Any:
     """Open a client for ``chdb:///path`` (embedded) or ``http(s)://…/db`` (a server).
 
@@ -25,14 +33,10 @@ def connect(url: str) -> Any:
         if not path:
             raise StoreUnavailable("a chdb:// URL needs a directory: chdb:///var/lib/agentreel")
         Path(path).mkdir(parents=True, exist_ok=True)
+        _lock_store(Path(path))
         try:
             return clickhouse_connect.get_client(dsn=url)
         except Exception as exc:
-            if "lock" in str(exc).lower():
-                raise StoreUnavailable(
-                    f"the embedded store {path} is open in another process; one process owns "
-                    "it (stop the other agentreel server, or point AGENTREEL_DATA_DIR elsewhere)"
-                ) from exc
             raise StoreUnavailable(f"cannot open the embedded store {path}: {exc}") from exc
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -50,6 +54,39 @@ def connect(url: str) -> Any:
     except Exception as exc:
         safe = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
         raise StoreUnavailable(f"cannot reach ClickHouse at {safe}: {exc}") from exc
+
+
+def _lock_store(path: Path) -> None:
+    """One process owns an embedded store: take an advisory lock, or say who holds it."""
+    key = str(path.resolve())
+    with _LOCKS_GUARD:
+        if key in _LOCKS:
+            return
+        handle = (path / "agentreel.lock").open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StoreUnavailable(
+                f"the embedded store {path} is open in another process (pid {holder}); one "
+                "process owns it: stop that agentreel server, or point AGENTREEL_DATA_DIR "
+                "elsewhere. The CLI and dashboard read through the server's API instead."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        _LOCKS[key] = handle
+
+
+@atexit.register
+def _release_locks() -> None:
+    with _LOCKS_GUARD:
+        for handle in _LOCKS.values():
+            handle.close()
+        _LOCKS.clear()
 
 
 class ClientPool:

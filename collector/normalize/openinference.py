@@ -94,16 +94,13 @@ def _message(fields: Attrs) -> dict[str, Any]:
         others = [p for p in parts if p.get("type") != "text"]
         response: Any = texts[0] if len(texts) == 1 else "".join(str(t) for t in texts)
         parts = [{"type": "tool_call_response", "id": call_id, "response": response}, *others]
+    # Some instrumentors record a tool call twice: as a content block (in the message's own
+    # block order) and in message.tool_calls. One part per call id.
+    seen = {p.get("id") for p in parts if p.get("type") == "tool_call" and p.get("id")}
     for call in split_indexed(fields, "message.tool_calls.").values():
-        part: dict[str, Any] = {"type": "tool_call"}
-        call_id = pop_str(call, "tool_call.id")
-        if call_id:
-            part["id"] = call_id
-        part["name"] = pop_str(call, "tool_call.function.name")
-        if "tool_call.function.arguments" in call:
-            part["arguments"] = call.pop("tool_call.function.arguments")
-        if call:
-            part["attributes"] = call
+        part = _tool_call(call)
+        if part.get("id") and part["id"] in seen:
+            continue
         parts.append(part)
     message["parts"] = parts
     if fields:
@@ -112,8 +109,23 @@ def _message(fields: Attrs) -> dict[str, Any]:
     return message
 
 
+def _tool_call(call: Attrs) -> dict[str, Any]:
+    part: dict[str, Any] = {"type": "tool_call"}
+    call_id = pop_str(call, "tool_call.id")
+    if call_id:
+        part["id"] = call_id
+    part["name"] = pop_str(call, "tool_call.function.name")
+    if "tool_call.function.arguments" in call:
+        part["arguments"] = call.pop("tool_call.function.arguments")
+    if call:
+        part["attributes"] = call
+    return part
+
+
 def _content_part(block: Attrs) -> dict[str, Any]:
     kind = pop_str(block, "message_content.type") or "text"
+    if kind in ("tool_use", "tool_call") or any(k.startswith("tool_call.") for k in block):
+        return _tool_call(block)
     if kind == "text":
         part: dict[str, Any] = {"type": "text", "content": block.pop("message_content.text", "")}
     elif kind == "image":
