@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # A reading command prints its answer, not the HTTP client's chatter.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     handler = _COMMANDS[args.command]
     try:
         return handler(settings, args)

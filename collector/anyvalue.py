@@ -40,7 +40,15 @@ def from_proto(value: Any, depth: int = 0) -> Any:
 def attributes_from_proto(key_values: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kv in key_values:
-        out[kv.key] = from_proto(kv.value)
+        value = kv.value
+        # Strings and integers are most attributes: read them without a call.
+        which = value.WhichOneof("value")
+        if which == "string_value":
+            out[kv.key] = value.string_value
+        elif which == "int_value":
+            out[kv.key] = value.int_value
+        else:
+            out[kv.key] = from_proto(value)
     return out
 
 

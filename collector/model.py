@@ -31,6 +31,8 @@ class Resource:
     """Attributes of the process that produced spans, shared by the spans it sent."""
 
     attributes: dict[str, Any]
+    #: The attributes as stored (text values), computed once for all the spans that share it.
+    as_text: dict[str, str] | None = None
 
     @property
     def service(self) -> str:

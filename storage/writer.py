@@ -8,16 +8,16 @@ is stored once" hold for everything this process accepts.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agentreel.collector.calls import CallSpan, same_call
+from agentreel.collector.calls import PROVIDER_SDK_SCOPES, CallSpan, same_call
 from agentreel.collector.model import MessageEvent, Span
 
-#: Content hashes remembered as written, so repeats skip the insert (the table dedups too).
-CONTENT_CACHE_SIZE = 200_000
+#: Content hashes remembered as written (per generation; two are kept), so repeats skip the
+#: insert. Forgetting one only costs a second insert, which the table folds.
+CONTENT_CACHE_SIZE = 100_000
 
 SPAN_COLUMNS = (
     "project",
@@ -98,17 +98,20 @@ class Writer:
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        self._content_seen: OrderedDict[tuple[str, bytes], None] = OrderedDict()
+        # Two generations: a hash is "seen" in either; when the young one fills, it ages.
+        self._seen_young: set[tuple[str, bytes]] = set()
+        self._seen_old: set[tuple[str, bytes]] = set()
 
     def write(self, spans: list[Span], messages: list[MessageEvent]) -> WriteResult:
         result = WriteResult()
         unique: dict[tuple[str, str, str], Span] = {}
         for span in spans:
             unique.setdefault(span.key, span)
-        stored = self._stored(unique.values())
+        stored = self._duplicates(unique.values())
         fresh = [s for k, s in unique.items() if k not in stored]
         result.duplicates = len(spans) - len(fresh)
-        _mark_nested_calls(fresh, stored)
+        if any(s.kind == "llm" for s in fresh):
+            _mark_nested_calls(fresh, self._stored_calls(fresh))
         # Content first, so a stored span's references always resolve.
         items = [(s.project, c) for s in fresh for c in s.contents]
         groups = [s for s in fresh if s.input_group is not None]
@@ -148,58 +151,82 @@ class Writer:
 
     # -- duplicates ---------------------------------------------------------------------------
 
-    def _stored(self, spans: Iterable[Span]) -> dict[tuple[str, str, str], _Stored]:
-        """Stored spans of the traces these spans belong to, by key."""
-        traces: dict[str, set[str]] = {}
+    def _duplicates(self, spans: Iterable[Span]) -> set[tuple[str, str, str]]:
+        """Keys of these spans that are already stored."""
+        by_project: dict[str, tuple[set[str], set[str]]] = {}
         for span in spans:
-            traces.setdefault(span.project, set()).add(span.trace_id)
-        found: dict[tuple[str, str, str], _Stored] = {}
-        for project, trace_ids in traces.items():
+            traces, ids = by_project.setdefault(span.project, (set(), set()))
+            traces.add(span.trace_id)
+            ids.add(span.span_id)
+        found: set[tuple[str, str, str]] = set()
+        for project, (traces, ids) in by_project.items():
             result = self._client.query(
-                "SELECT trace_id, span_id, parent_span_id, kind = 'llm', counted, response_id, "
-                "toString(scope), toUnixTimestamp64Nano(start_time), "
-                "toUnixTimestamp64Nano(end_time), input_tokens, output_tokens "
-                "FROM spans WHERE project = {project:String} "
-                "AND trace_id IN {traces:Array(String)}",
-                parameters={"project": project, "traces": sorted(trace_ids)},
+                "SELECT trace_id, span_id FROM spans WHERE project = {project:String} "
+                "AND trace_id IN {traces:Array(String)} AND span_id IN {ids:Array(String)}",
+                parameters={"project": project, "traces": sorted(traces), "ids": sorted(ids)},
             )
-            for trace_id, span_id, parent, llm, counted, rid, scope, *rest in result.result_rows:
-                call = CallSpan(span_id, parent, rid, scope, *rest) if llm else None
-                found[(project, trace_id, span_id)] = _Stored(call, bool(counted))
+            found.update((project, t, i) for t, i in result.result_rows)
+        return found
+
+    def _stored_calls(self, fresh: list[Span]) -> dict[tuple[str, str], list[CallSpan]]:
+        """Stored LLM spans that a fresh LLM span could be the same call as (see
+        :mod:`agentreel.collector.calls`), by (project, trace). Every stored LLM span belongs
+        to a call that is already counted, so matching any of them means "not again"."""
+        llm = [s for s in fresh if s.kind == "llm"]
+        found: dict[tuple[str, str], list[CallSpan]] = {}
+        for project in {s.project for s in llm}:
+            mine = [s for s in llm if s.project == project]
+            result = self._client.query(
+                "SELECT trace_id, span_id, parent_span_id, response_id, toString(scope), "
+                "toUnixTimestamp64Nano(start_time), toUnixTimestamp64Nano(end_time), "
+                "input_tokens, output_tokens FROM spans "
+                "WHERE project = {project:String} AND trace_id IN {traces:Array(String)} "
+                "AND kind = 'llm' AND (span_id IN {parents:Array(String)} "
+                "OR parent_span_id IN {ids:Array(String)} "
+                "OR (response_id != '' AND response_id IN {responses:Array(String)}) "
+                "OR toString(scope) IN {sdk:Array(String)} "
+                "OR input_tokens IN {tokens:Array(UInt64)})",
+                parameters={
+                    "project": project,
+                    "traces": sorted({s.trace_id for s in mine}),
+                    "parents": sorted({s.parent_span_id for s in mine if s.parent_span_id}),
+                    "ids": sorted({s.span_id for s in mine}),
+                    "responses": sorted({s.response_id for s in mine if s.response_id}),
+                    "sdk": sorted(PROVIDER_SDK_SCOPES),
+                    # Rule 3 needs equal tokens where one side is a provider-SDK span.
+                    "tokens": sorted(
+                        {s.input_tokens for s in mine if s.scope in PROVIDER_SDK_SCOPES}
+                    ),
+                },
+            )
+            for trace_id, *fields in result.result_rows:
+                found.setdefault((project, trace_id), []).append(CallSpan(*fields))
         return found
 
     # -- content ------------------------------------------------------------------------------
 
     def _write_content(self, items: list[tuple[str, Any]]) -> tuple[int, int]:
-        seen = self._content_seen
+        young, old = self._seen_young, self._seen_old
         rows = []
+        fresh: set[tuple[str, bytes]] = set()
         for project, item in items:
             key = (project, item.hash)
-            if key in seen:
-                seen.move_to_end(key)
+            if key in young or key in old or key in fresh:
                 continue
-            seen[key] = None
+            fresh.add(key)
             rows.append([project, item.hash, item.kind, item.body])
-        while len(seen) > CONTENT_CACHE_SIZE:
-            seen.popitem(last=False)
         if rows:
             self._client.insert("content", rows, column_names=("project", "hash", "kind", "body"))
+        # Remembered only once written: a failed insert must not hide content from a retry.
+        young |= fresh
+        if len(young) > CONTENT_CACHE_SIZE:
+            self._seen_old, self._seen_young = young, set()
         return len(rows), sum(len(r[3]) for r in rows)
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    call: CallSpan | None  # set for LLM spans
-    counted: bool
-
-
-def _mark_nested_calls(fresh: list[Span], stored: dict[tuple[str, str, str], _Stored]) -> None:
-    """Spans of one LLM call (see :mod:`agentreel.collector.calls`) count once: the first
-    stored keeps counting, and within a batch the first in order."""
-    counted: dict[tuple[str, str], list[CallSpan]] = {}
-    for (project, trace_id, _), found in stored.items():
-        if found.call is not None and found.counted:
-            counted.setdefault((project, trace_id), []).append(found.call)
+def _mark_nested_calls(fresh: list[Span], earlier: dict[tuple[str, str], list[CallSpan]]) -> None:
+    """Spans of one LLM call (see :mod:`agentreel.collector.calls`) count once: a span
+    counts unless it is the same call as an earlier one, stored or earlier in this batch."""
     for span in fresh:
         if span.kind != "llm":
             continue
@@ -213,11 +240,9 @@ def _mark_nested_calls(fresh: list[Span], stored: dict[tuple[str, str, str], _St
             span.input_tokens,
             span.output_tokens,
         )
-        others = counted.setdefault((span.project, span.trace_id), [])
-        if any(same_call(call, other) for other in others):
-            span.counted = False
-        else:
-            others.append(call)
+        others = earlier.setdefault((span.project, span.trace_id), [])
+        span.counted = not any(same_call(call, other) for other in others)
+        others.append(call)
 
 
 def _span_columns(spans: list[Span], now_ms: int) -> list[list[Any]]:

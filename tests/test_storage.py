@@ -128,6 +128,26 @@ def test_one_call_seen_by_two_spans_counts_once(store: Any) -> None:
         assert calls[0]["system_instructions"] == SYSTEM
 
 
+def test_three_spans_of_one_call_arriving_innermost_first_count_once(store: Any) -> None:
+    project, writer = _project(), Writer(store)
+    trace_id, root, outer_id, middle_id = (
+        new_trace_id(),
+        new_span_id(),
+        new_span_id(),
+        new_span_id(),
+    )
+    usage = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 40}
+    outer = span(trace_id, outer_id, "openai.chat", usage, parent=root)
+    middle = span(trace_id, middle_id, "ChatCompletion", usage, parent=outer_id)
+    inner = span(trace_id, new_span_id(), "sdk", usage, parent=middle_id)
+    # Middle and outer first (separate batches), the innermost last.
+    for one in (middle, outer, inner, span(trace_id, root, "agent")):
+        writer.write(_normalized(traces([one]), project), [])
+    run = queries.run_summary(store, project, trace_id.hex())
+    assert run is not None
+    assert run["llm_calls"] == 1 and run["usage"]["input_tokens"] == 40
+
+
 def test_windows_from_log_events_joined_to_their_span(store: Any) -> None:
     project, trace_id, chat_id = _project(), new_trace_id(), new_span_id()
     chat = span(

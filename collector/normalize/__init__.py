@@ -83,7 +83,10 @@ def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
     _errors(span, raw, attrs)
     _store_content(span, content, attrs, cache)
     span.attributes = _flatten(span, attrs)
-    span.resource = {k: _as_text(v) for k, v in raw.resource.attributes.items()}
+    resource = raw.resource
+    if resource.as_text is None:
+        resource.as_text = {k: _as_text(v) for k, v in resource.attributes.items()}
+    span.resource = resource.as_text
     if raw.events:
         span.events = orjson.dumps(
             [
