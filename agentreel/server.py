@@ -88,11 +88,37 @@ class Server:
             version=__version__,
             description="OTLP collector and REST API for AI-agent runs.",
             lifespan=lifespan,
+            docs_url=None,
+            redoc_url=None,
         )
+        _offline_docs(app)
         assert self.metrics is not None
         app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
         app.include_router(api_router(self.pool, self.metrics, lambda: self.settings.project))
         return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from assets shipped in a package (fastapi-offline's copy of
+    Swagger UI 5): the page works with no internet; FastAPI's default loads them from a CDN."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = str(files("fastapi_offline") / "static")
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="agentreel API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
 
 
 def serve(settings: Settings) -> None:

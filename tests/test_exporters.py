@@ -201,5 +201,8 @@ def test_rest_errors_are_clear(server: RunningServer) -> None:
     assert get("/api/v1/runs", start_from="100", start_to="50").status_code == 400
     assert get("/api/v1/runs", limit=0).status_code == 422
     assert get("/api/v1/runs", agent="x' OR '1'='1").json()["runs"] == []
-    assert get("/docs").status_code == 200
+    docs = get("/docs")
+    assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()
+    assert get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert "/api/v1/runs" in get("/openapi.json").json()["paths"]

@@ -123,6 +123,7 @@ def test_http_logs(http: TestClient, rig: Any) -> None:
         ({}, b"x", 415, "unsupported content type"),
         (PB, b"\x0a\xff\xff", 400, "not a valid ExportTraceServiceRequest"),
         (JS, b"{nope", 400, "not valid JSON"),
+        (JS, b'{"resourceSpans": [{"x": "\xff\xfe"}]}', 400, "not valid JSON"),
         ({**PB, "content-encoding": "gzip"}, b"not gzip", 400, "not valid gzip"),
         ({**PB, "content-encoding": "zstd"}, b"x", 400, "unsupported Content-Encoding"),
         (PB, b"x" * (LIMIT + 1), 413, "over"),
@@ -223,6 +224,24 @@ def test_grpc_store_failure_is_unavailable_with_retry_info(grpc_stub: Any, rig: 
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
     trailing = dict(caught.value.trailing_metadata())
     assert RetryInfo.FromString(trailing["google.rpc.retryinfo-bin"]).retry_delay.seconds == 1
+
+
+def test_grpc_busy_is_resource_exhausted_with_retry_info(grpc_stub: Any, rig: Any) -> None:
+    stub, _ = grpc_stub
+    store, pipeline, _ = rig
+    store.gate.clear()
+    held = [pipeline.submit(_batch_of(10))]
+    _wait(lambda: pipeline.queued_spans == 0)
+    held += [pipeline.submit(_batch_of(10)) for _ in range(2)]
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Export(_request(1))
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "busy" in caught.value.details()
+    trailing = dict(caught.value.trailing_metadata())
+    assert RetryInfo.FromString(trailing["google.rpc.retryinfo-bin"]).retry_delay.seconds == 1
+    store.gate.set()
+    for future in held:
+        future.result(10)
 
 
 def test_grpc_too_large_is_refused(grpc_stub: Any) -> None:
