@@ -128,7 +128,7 @@ class MessageGroup:
     to a write that failed elsewhere.
     """
 
-    __slots__ = ("base", "inherited", "messages", "written")
+    __slots__ = ("base", "finish_reasons", "inherited", "messages", "written")
 
     def __init__(
         self,
@@ -140,6 +140,8 @@ class MessageGroup:
         self.base = base
         self.inherited = inherited
         self.written = False
+        #: Output messages only: each message's finish_reason, kept apart from its item.
+        self.finish_reasons: list[str] = []
 
     @property
     def refs(self) -> list[bytes]:

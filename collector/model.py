@@ -157,6 +157,7 @@ class Span:
     system_ref: bytes = b""
     input_refs: list[bytes] = field(default_factory=list)
     output_refs: list[bytes] = field(default_factory=list)
+    output_finish_reasons: list[str] = field(default_factory=list)
     tools_ref: bytes = b""
     tool_arguments_ref: bytes = b""
     tool_result_ref: bytes = b""

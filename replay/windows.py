@@ -114,6 +114,8 @@ def _call(
         for slot in ("input", "output"):
             if slots[slot] is None and flags & CONTENT_FLAG[slot]:
                 slots[slot] = [load(r) for r in span[f"{slot}_refs"]]
+                if slot == "output":
+                    slots[slot] = _with_finish_reasons(slots[slot], span["output_finish_reasons"])
                 sources[slot] = span["span_id"]
             joined = events.get(span["span_id"], {}).get(slot)
             if slots[slot] is None and joined:
@@ -155,3 +157,13 @@ def _call(
 
 def _first(group: list[dict[str, Any]], field: str) -> Any:
     return next((s[field] for s in group if s[field]), "")
+
+
+def _with_finish_reasons(messages: list[Any], reasons: list[str]) -> list[Any]:
+    """Put back the finish_reason each output message carried (stored beside its hash)."""
+    out = []
+    for message, reason in zip(messages, [*reasons, *[""] * len(messages)], strict=False):
+        if reason and isinstance(message, dict) and "missing_content" not in message:
+            message = {**message, "finish_reason": reason}
+        out.append(message)
+    return out

@@ -197,7 +197,8 @@ _SPAN_FIELDS = (
     "cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, "
     "toString(cost_source), counted, response_id, toString(tool_name), tool_call_id, "
     "finish_reasons, "
-    "content_flags, system_ref, input_refs, output_refs, tools_ref, tool_arguments_ref, "
+    "content_flags, system_ref, input_refs, output_refs, output_finish_reasons, tools_ref, "
+    "tool_arguments_ref, "
     "tool_result_ref, attribute_refs, attributes, resource, events, warnings"
 )
 SPAN_FIELD_NAMES = tuple(n.strip().split("(")[-1].rstrip(")") for n in _SPAN_FIELDS.split(", "))

@@ -80,6 +80,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 system_ref FixedString(16),
                 input_refs Array(FixedString(16)) CODEC(ZSTD(3)),
                 output_refs Array(FixedString(16)) CODEC(ZSTD(3)),
+                output_finish_reasons Array(LowCardinality(String)),
                 tools_ref FixedString(16),
                 tool_arguments_ref FixedString(16),
                 tool_result_ref FixedString(16),

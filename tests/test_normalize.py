@@ -10,6 +10,7 @@ from agentreel.collector.content import ContentCache
 from agentreel.collector.decode import decode_traces_proto
 from agentreel.collector.model import Span
 from agentreel.collector.normalize import normalize_spans
+from agentreel.replay.windows import _with_finish_reasons
 
 from otlpbuild import new_span_id, new_trace_id, span, traces
 
@@ -26,7 +27,10 @@ def _messages(s: Span, slot: str = "input") -> list[Any]:
         bodies.update({c.hash: c.body for c in s.input_group.pending()})
     refs = s.input_refs if slot == "input" else s.output_refs
     missing: list[str] = []
-    return [content.expand(content.decode(bodies[r]), bodies, missing) for r in refs]
+    messages = [content.expand(content.decode(bodies[r]), bodies, missing) for r in refs]
+    if slot == "output":
+        messages = _with_finish_reasons(messages, s.output_finish_reasons)
+    return messages
 
 
 def test_openllmetry_legacy_indexed_attributes() -> None:
@@ -95,6 +99,19 @@ def test_openllmetry_legacy_indexed_attributes() -> None:
         }
     ]
     assert s.attributes == {}, "every attribute was understood"
+
+
+def test_an_output_message_and_the_same_message_as_next_input_are_one_item() -> None:
+    call = {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "f"}]}
+    first = _one(
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.output.messages": json.dumps([{**call, "finish_reason": "tool_call"}]),
+        }
+    )
+    second = _one({"gen_ai.operation.name": "chat", "gen_ai.input.messages": json.dumps([call])})
+    assert first.output_refs == second.input_refs
+    assert _messages(first, "output") == [{**call, "finish_reason": "tool_call"}]
 
 
 def test_structured_values_are_accepted_like_json_strings() -> None:

@@ -131,6 +131,7 @@ def _store_content(span: Span, content: dict[str, Any], attrs: Attrs, cache: Con
                     span.input_group = group
                 else:
                     span.output_refs = group.refs
+                    span.output_finish_reasons = group.finish_reasons
                     span.contents.extend(group.pending())
             else:
                 item = _single(slot, value, cache)
@@ -155,7 +156,23 @@ def _messages(span: Span, slot: str, value: Any, cache: ContentCache) -> Message
         value = orjson.loads(value.text)
     if not isinstance(value, list):
         value = [value]
-    return MessageGroup([content_store.message_items(m) for m in value])
+    if slot == "input":
+        return MessageGroup([content_store.message_items(m) for m in value])
+    # An output message differs from the same message as the next call's input only by its
+    # finish_reason: kept beside the hash, so both are one stored item.
+    reasons = []
+    messages = []
+    for message in value:
+        reason = message.get("finish_reason") if isinstance(message, dict) else None
+        if isinstance(reason, str) and reason:
+            message = {k: v for k, v in message.items() if k != "finish_reason"}
+            reasons.append(reason)
+        else:
+            reasons.append("")
+        messages.append(content_store.message_items(message))
+    group = MessageGroup(messages)
+    group.finish_reasons = reasons
+    return group
 
 
 def _single(slot: str, value: Any, cache: ContentCache) -> ContentItem:
