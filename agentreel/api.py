@@ -101,7 +101,16 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
         tags=["replay"],
         summary="The run's LLM calls in start order, each with its exact context window",
     )
-    def calls(trace_id: str, format: Literal["otel"] = "otel") -> Response:
+    def calls(
+        trace_id: str,
+        format: Annotated[
+            str, Query(description="otel (openai and anthropic arrive with the replay engine)")
+        ] = "otel",
+    ) -> Response:
+        if format != "otel":
+            raise HTTPException(
+                400, f"format {format!r} is not available yet; this server renders: otel"
+            )
         trace_id = _trace_id(trace_id)
         result = _read(lambda: llm_calls(pool.get(), project(), trace_id))
         if result is None:
@@ -219,15 +228,27 @@ def _span(s: dict[str, Any], body: Resolved) -> dict[str, Any]:
 
 
 def _tree(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Nest spans under their parents; a span whose parent never arrived is a root."""
+    """Nest spans under their parents. A span whose parent never arrived, or whose parent
+    chain loops back to it (bad ids), is a root: every span appears exactly once."""
     by_id = {s["span_id"]: s for s in spans}
     roots = []
     for span in spans:
         span["children"] = []
     for span in spans:
         parent = by_id.get(span["parent_span_id"])
-        if parent is not None and parent is not span:
+        if parent is not None and not _in_cycle(span, by_id):
             parent["children"].append(span)
         else:
             roots.append(span)
     return roots
+
+
+def _in_cycle(span: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> bool:
+    seen = {span["span_id"]}
+    node = by_id.get(span["parent_span_id"])
+    while node is not None:
+        if node["span_id"] in seen:
+            return True
+        seen.add(node["span_id"])
+        node = by_id.get(node["parent_span_id"])
+    return False

@@ -47,6 +47,7 @@ class Server:
             max_queued_spans=s.queue_spans,
             batch_spans=s.batch_spans,
             flush_interval=s.flush_interval,
+            store_answers=lambda: bool(self._writer_client.query("SELECT 1").result_rows),
         )
         self.metrics = Metrics(lambda: pipeline.queued_spans)
         self.pipeline = pipeline

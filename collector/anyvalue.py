@@ -118,20 +118,29 @@ def _json_values(inner: Any) -> list[Any]:
     return values
 
 
+INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
+
+
 def _json_int(raw: Any, what: str) -> int:
     # OTLP/JSON writes 64-bit integers as decimal strings; numbers are accepted too.
+    value: int | None = None
     if isinstance(raw, bool):
-        raise BadValue(f"{what} must be an integer")
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    if isinstance(raw, str):
+        value = None
+    elif isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str):
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
-            pass
-    raise BadValue(f"{what} must be an integer, got {raw!r}")
+            value = None
+    if value is None:
+        raise BadValue(f"{what} must be an integer, got {str(raw)[:40]!r}")
+    # int64 values and uint64 timestamps share this reader; the callers narrow further.
+    if not INT64_MIN <= value <= UINT64_MAX:
+        raise BadValue(f"{what} {str(raw)[:40]} is out of the 64-bit range")
+    return value
 
 
 def json_int(raw: Any, what: str) -> int:

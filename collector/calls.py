@@ -7,12 +7,16 @@ once and replay must show one call. Two LLM spans of a trace are the same call w
 
 1. one is the other's parent (nested instrumentation); or
 2. both carry the same ``gen_ai.response.id``; or
-3. one comes from a provider SDK's own instrumentation, the other does not, they overlap
-   in time and report the same input and output token counts (OpenInference's streaming
-   span records no response id, so rule 2 cannot see it).
+3. they are siblings (same parent), one comes from a provider SDK's own instrumentation
+   and the other does not, they overlap in time and report the same input and output token
+   counts (OpenInference's streaming span records no response id, so rule 2 cannot see
+   it, and the SDK's span sits beside it rather than under it).
 
-Rule 3 is kept to provider-SDK spans on purpose: two parallel calls of an agent with equal
-token counts are two calls.
+Rule 3 is kept narrow on purpose: two parallel calls with equal token counts are two calls.
+Nested pairs never reach it (rule 1 covers them), so parallel identical calls that each
+nest an SDK span are kept apart. What it cannot tell apart: two *sibling* pairs of parallel
+calls with identical token counts, which only OpenInference's streaming Anthropic spans
+produce; those count once.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ def same_call(a: CallSpan, b: CallSpan) -> bool:
     if a.response_id and a.response_id == b.response_id:
         return True
     return (
-        (a.scope in PROVIDER_SDK_SCOPES) != (b.scope in PROVIDER_SDK_SCOPES)
+        a.parent_span_id == b.parent_span_id
+        and (a.scope in PROVIDER_SDK_SCOPES) != (b.scope in PROVIDER_SDK_SCOPES)
         and a.start_ns < b.end_ns
         and b.start_ns < a.end_ns
         and a.input_tokens == b.input_tokens

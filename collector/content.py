@@ -16,6 +16,7 @@ O(steps²):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,7 +37,16 @@ LIT = "@lit"
 
 def encode(value: Any) -> bytes:
     """The canonical bytes of a content value."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """What JSON cannot hold as it is: bytes (an OTLP bytesValue) as base64 text."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, int):  # beyond 64 bits
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not content")
 
 
 def address(body: bytes) -> bytes:

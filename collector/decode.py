@@ -179,14 +179,17 @@ def _span_from_json(span: Any, resource: Resource, scope: str, version: str) -> 
     status = _get(span, "status") or {}
     if not isinstance(status, dict):
         raise BadValue("status must be an object")
+    start_ns = json_int(_get(span, "startTimeUnixNano") or 0, "startTimeUnixNano")
+    end_ns = json_int(_get(span, "endTimeUnixNano") or 0, "endTimeUnixNano")
+    _check_times(start_ns, end_ns)
     return DecodedSpan(
         trace_id=trace_id,
         span_id=span_id,
         parent_span_id=parent,
         name=_str(span.get("name")),
         otel_kind=_enum(span.get("kind"), _SPAN_KINDS, "kind"),
-        start_ns=json_int(_get(span, "startTimeUnixNano") or 0, "startTimeUnixNano"),
-        end_ns=json_int(_get(span, "endTimeUnixNano") or 0, "endTimeUnixNano"),
+        start_ns=start_ns,
+        end_ns=end_ns,
         attributes=attributes_from_json(span.get("attributes")),
         events=events,
         status_code=_enum(status.get("code"), _STATUS_CODES, "status.code"),
@@ -223,11 +226,13 @@ def logs_from_proto(request: Any) -> Decoded:
                         attributes.get("event.name")
                     )
                     body = from_proto(record.body) if record.HasField("body") else None
+                    time_ns = record.time_unix_nano or record.observed_time_unix_nano
+                    _check_times(time_ns, time_ns)
                     out.logs.append(
                         DecodedLog(
                             trace_id=bytes(record.trace_id),
                             span_id=bytes(record.span_id),
-                            time_ns=record.time_unix_nano or record.observed_time_unix_nano,
+                            time_ns=time_ns,
                             event_name=event_name,
                             attributes=attributes,
                             body=body,
@@ -260,6 +265,7 @@ def decode_logs_json(body: bytes) -> Decoded:
                     observed = json_int(
                         _get(record, "observedTimeUnixNano") or 0, "observedTimeUnixNano"
                     )
+                    _check_times(time_ns or observed, time_ns or observed)
                     out.logs.append(
                         DecodedLog(
                             trace_id=_hex_id(_get(record, "traceId"), 16, "traceId", True),
@@ -291,6 +297,16 @@ _SPAN_KINDS = {
     "SPAN_KIND_CONSUMER": 5,
 }
 _STATUS_CODES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
+
+
+#: Latest nanosecond timestamp the store takes (DateTime64(9) ends in 2262).
+MAX_TIME_NS = 2**63 - 1
+
+
+def _check_times(start_ns: int, end_ns: int) -> None:
+    for what, value in (("start time", start_ns), ("end time", end_ns)):
+        if not 0 <= value <= MAX_TIME_NS:
+            raise BadValue(f"{what} {value} is not a nanosecond time between 1970 and 2262")
 
 
 def _check_ids(trace_id: bytes, span_id: bytes, parent: bytes) -> None:

@@ -19,7 +19,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from . import decode
 from .ingest import Ingest, Signal
-from .pipeline import RETRY_AFTER_SECONDS, Busy, Stopped
+from .pipeline import RETRY_AFTER_SECONDS, Busy, PermanentWriteError, Stopped
 
 log = logging.getLogger("agentreel.collector")
 
@@ -65,6 +65,15 @@ class _Receiver:
             self._abort(context, signal, grpc.StatusCode.UNAVAILABLE, str(exc))
         try:
             taken.future.result(self.write_timeout)
+        except TimeoutError:
+            self._abort(
+                context,
+                signal,
+                grpc.StatusCode.UNAVAILABLE,
+                f"the store did not confirm the write within {self.write_timeout:g} s; retry",
+            )
+        except PermanentWriteError as exc:
+            self._abort(context, signal, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except Exception as exc:
             self._abort(
                 context,

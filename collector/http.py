@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from . import decode
 from .ingest import Ingest, Signal
 from .model import Decoded
-from .pipeline import RETRY_AFTER_SECONDS, Busy, Stopped
+from .pipeline import RETRY_AFTER_SECONDS, Busy, PermanentWriteError, Stopped
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -69,7 +69,20 @@ def router(ingest: Ingest, max_request_bytes: int, write_timeout: float = 60.0) 
             except Stopped as exc:
                 raise _Refuse(503, code_pb2.UNAVAILABLE, str(exc), True) from None
             try:
-                await asyncio.wait_for(asyncio.wrap_future(taken.future), write_timeout)
+                # Shielded: giving up on the wait must not cancel the write itself.
+                await asyncio.wait_for(
+                    asyncio.shield(asyncio.wrap_future(taken.future)), write_timeout
+                )
+            except TimeoutError:
+                raise _Refuse(
+                    503,
+                    code_pb2.UNAVAILABLE,
+                    f"the store did not confirm the write within {write_timeout:g} s; "
+                    "retry (a span already stored is not stored twice)",
+                    True,
+                ) from None
+            except PermanentWriteError as exc:
+                raise _Refuse(400, code_pb2.INVALID_ARGUMENT, str(exc)) from None
             except Exception as exc:
                 raise _Refuse(
                     503, code_pb2.UNAVAILABLE, f"the store did not take the data: {exc}", True

@@ -38,6 +38,10 @@ class Stopped(RuntimeError):
     """The pipeline is shutting down: retry against the next instance (HTTP 503)."""
 
 
+class PermanentWriteError(ValueError):
+    """The store answers but refuses this request's data: retrying cannot help (400)."""
+
+
 @dataclass(slots=True)
 class _Pending:
     batch: Batch
@@ -60,9 +64,13 @@ class Pipeline:
         max_queued_spans: int,
         batch_spans: int,
         flush_interval: float,
+        linger_idle: float = LINGER_IDLE_SECONDS,
         on_written: Callable[[int, float], None] | None = None,
+        store_answers: Callable[[], bool] | None = None,
     ) -> None:
+        self._store_answers = store_answers
         self._write = write
+        self._linger_idle = linger_idle
         self._max_queued = max_queued_spans
         self._batch_spans = batch_spans
         self._flush_interval = flush_interval
@@ -87,6 +95,9 @@ class Pipeline:
         """Queue ``batch``; the future resolves when it is written."""
         size = len(batch.spans) + len(batch.messages)
         future: Future[Any] = Future()
+        # Running from the start: a receiver that stops waiting cannot cancel it, so the
+        # writer can always report the outcome (and the data is written either way).
+        future.set_running_or_notify_cancel()
         with self._cond:
             if self._stopping:
                 raise Stopped("agentreel is shutting down")
@@ -100,37 +111,54 @@ class Pipeline:
             self._cond.notify()
         return future
 
-    def shutdown(self, timeout: float = 30.0) -> None:
+    def shutdown(self, timeout: float = 60.0) -> None:
         """Stop taking batches, write everything queued, stop the thread."""
         with self._cond:
             self._stopping = True
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                # Still writing: writing beside it on the same client is not safe.
+                log.error(
+                    "the writer did not finish within %.0f s; %d spans left unwritten",
+                    timeout,
+                    self._queued_spans,
+                )
+                return
             self._thread = None
-        # Never started, or the thread did not finish: write what is left here.
+        # Never started: write what is queued here.
         while self._queue:
             self._flush(self._take_all())
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._queue and not self._stopping:
-                    self._cond.wait()
-                if not self._queue and self._stopping:
+            try:
+                if not self._run_once():
                     return
-                # Wait a little for more, so inserts are large: while data keeps coming, up to
-                # the flush interval. Writing as soon as arrivals pause is group commit: what
-                # arrives during a write goes into the next one.
-                deadline = time.monotonic() + self._flush_interval
-                while self._queued_spans < self._batch_spans and not self._stopping:
-                    now = time.monotonic()
-                    idle_until = self._last_submit + LINGER_IDLE_SECONDS
-                    if now >= deadline or now >= idle_until:
-                        break
-                    self._cond.wait(min(deadline, idle_until) - now)
-                taken = self._take(self._batch_spans)
-            self._flush(taken)
+            except Exception:  # the writer must outlive any one batch
+                log.exception("writer loop error; carrying on")
+
+    def _run_once(self) -> bool:
+        """Write one batch; False once stopped and drained."""
+        with self._cond:
+            while not self._queue and not self._stopping:
+                self._cond.wait()
+            if not self._queue and self._stopping:
+                return False
+            # Wait a little for more, so inserts are large: while data keeps coming, up to
+            # the flush interval. Writing as soon as arrivals pause is group commit: what
+            # arrives during a write goes into the next one.
+            deadline = time.monotonic() + self._flush_interval
+            while self._queued_spans < self._batch_spans and not self._stopping:
+                now = time.monotonic()
+                idle_until = self._last_submit + self._linger_idle
+                if now >= deadline or now >= idle_until:
+                    break
+                self._cond.wait(min(deadline, idle_until) - now)
+            taken = self._take(self._batch_spans)
+        self._flush(taken)
+        return True
 
     def _take(self, limit: int) -> list[_Pending]:
         taken: list[_Pending] = []
@@ -147,18 +175,52 @@ class Pipeline:
             return self._take(1 << 62)
 
     def _flush(self, taken: list[_Pending]) -> None:
+        """Write ``taken`` together; if that fails, find out whose data is at fault.
+
+        A store that does not answer fails every request with a retryable error. A store that
+        answers but refused the batch means some request's data is wrong: each request is
+        then written alone, and only those refused fail, permanently, so one bad request
+        never holds back the others it was batched with.
+        """
         if not taken:
             return
+        try:
+            self._write_together(taken)
+            return
+        except Exception as exc:
+            error = exc
+        store_answers = self._store_answers is not None and self._answers()
+        if not store_answers:
+            log.error("writing %d requests failed: %s", len(taken), error)
+            for pending in taken:
+                pending.future.set_exception(error)
+            return
+        log.warning(
+            "the store refused a batch (%s); writing its %d requests one by one", error, len(taken)
+        )
+        for pending in taken:
+            try:
+                if len(taken) > 1:
+                    self._write_together([pending])
+                    continue
+            except Exception as exc:
+                error = exc
+            pending.future.set_exception(
+                PermanentWriteError(f"the store refused this request's data: {error}")
+            )
+
+    def _answers(self) -> bool:
+        assert self._store_answers is not None
+        try:
+            return self._store_answers()
+        except Exception:
+            return False
+
+    def _write_together(self, taken: list[_Pending]) -> None:
         spans = [s for p in taken for s in p.batch.spans]
         messages = [m for p in taken for m in p.batch.messages]
         started = time.perf_counter()
-        try:
-            result = self._write(spans, messages)
-        except Exception as exc:
-            log.error("writing %d spans failed: %s", len(spans), exc)
-            for pending in taken:
-                pending.future.set_exception(exc)
-            return
+        result = self._write(spans, messages)
         elapsed = time.perf_counter() - started
         if self._on_written is not None:
             self._on_written(len(spans), elapsed)

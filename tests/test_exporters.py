@@ -173,6 +173,9 @@ def test_a_retried_request_is_not_counted_twice(server: RunningServer) -> None:
 
 
 def test_stats_and_metrics_report(server: RunningServer) -> None:
+    body = traces([span(new_trace_id(), new_span_id(), "s")]).SerializeToString()
+    headers = {"content-type": "application/x-protobuf"}
+    assert httpx.post(server.url + "/v1/traces", content=body, headers=headers).status_code == 200
     stats = server.get("/api/v1/stats")
     assert {"spans", "runs", "llm_calls", "storage_bytes"} <= stats.keys()
     assert stats["storage_bytes"] > 0
@@ -185,6 +188,18 @@ def test_stats_and_metrics_report(server: RunningServer) -> None:
         "agentreel_write_seconds_bucket",
     ):
         assert name in text
+
+
+def test_spans_whose_parents_loop_are_all_shown(server: RunningServer) -> None:
+    trace_id, a, b = new_trace_id(), new_span_id(), new_span_id()
+    body = traces([span(trace_id, a, "a", parent=b), span(trace_id, b, "b", parent=a)])
+    headers = {"content-type": "application/x-protobuf"}
+    response = httpx.post(
+        server.url + "/v1/traces", content=body.SerializeToString(), headers=headers
+    )
+    assert response.status_code == 200
+    tree = server.get(f"/api/v1/runs/{trace_id.hex()}")["spans"]
+    assert sorted(s["name"] for s in tree) == ["a", "b"]
 
 
 def test_rest_errors_are_clear(server: RunningServer) -> None:
@@ -201,6 +216,10 @@ def test_rest_errors_are_clear(server: RunningServer) -> None:
     assert get("/api/v1/runs", start_from="100", start_to="50").status_code == 400
     assert get("/api/v1/runs", limit=0).status_code == 422
     assert get("/api/v1/runs", agent="x' OR '1'='1").json()["runs"] == []
+    assert (
+        "not available yet"
+        in get(f"/api/v1/runs/{'ab' * 16}/llm-calls", format="openai").json()["detail"]
+    )
     docs = get("/docs")
     assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
     assert "cdn" not in docs.text.lower()

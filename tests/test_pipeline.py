@@ -39,7 +39,10 @@ class Recorder:
 def test_batches_are_combined_and_futures_resolve_after_the_write() -> None:
     gate = threading.Event()
     write = Recorder(gate)
-    pipeline = Pipeline(write, max_queued_spans=1000, batch_spans=90, flush_interval=30.0)
+    # The writer waits for the batch to fill: no time limit plays a part in this test.
+    pipeline = Pipeline(
+        write, max_queued_spans=1000, batch_spans=90, flush_interval=60.0, linger_idle=60.0
+    )
     pipeline.start()
     futures = [pipeline.submit(_batch(30)) for _ in range(3)]
     assert not any(f.done() for f in futures)

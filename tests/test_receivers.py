@@ -24,7 +24,7 @@ from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router
 from agentreel.collector.ingest import Ingest
 from agentreel.collector.metrics import Metrics
-from agentreel.collector.pipeline import Pipeline
+from agentreel.collector.pipeline import PermanentWriteError, Pipeline
 
 from otlpbuild import log_record, logs, new_span_id, new_trace_id, span, to_json, traces
 
@@ -40,11 +40,15 @@ class Store:
         self.gate = threading.Event()
         self.gate.set()
         self.error: Exception | None = None
+        self.refuse_name: str | None = None
+        self.answers = False
 
     def __call__(self, spans: list[Any], messages: list[Any]) -> None:
         self.gate.wait(30)
         if self.error is not None:
             raise self.error
+        if self.refuse_name and any(s.name == self.refuse_name for s in spans):
+            raise ValueError(f"cannot store span named {self.refuse_name}")
         self.spans += spans
         self.messages += messages
 
@@ -52,7 +56,13 @@ class Store:
 @pytest.fixture
 def rig() -> Iterator[tuple[Store, Pipeline, Ingest]]:
     store = Store()
-    pipeline = Pipeline(store, max_queued_spans=20, batch_spans=10, flush_interval=0.001)
+    pipeline = Pipeline(
+        store,
+        max_queued_spans=20,
+        batch_spans=10,
+        flush_interval=0.001,
+        store_answers=lambda: store.answers,
+    )
     pipeline.start()
     ingest = Ingest(pipeline, Metrics(lambda: pipeline.queued_spans), "default", LIMIT)
     yield store, pipeline, ingest
@@ -175,6 +185,58 @@ def test_http_store_failure_is_503_and_nothing_is_acknowledged(http: TestClient,
     response = http.post("/v1/traces", content=_request(1).SerializeToString(), headers=PB)
     assert response.status_code == 503 and response.headers["retry-after"] == "1"
     assert "disk on fire" in status_pb2.Status.FromString(response.content).message
+
+
+def test_http_write_slower_than_the_timeout_is_503_and_the_writer_lives_on(rig: Any) -> None:
+    store, _, ingest = rig
+    app = FastAPI()
+    app.include_router(router(ingest, LIMIT, write_timeout=0.2))
+    with TestClient(app) as client:
+        store.gate.clear()
+        slow = client.post("/v1/traces", content=_request(3).SerializeToString(), headers=PB)
+        assert slow.status_code == 503 and slow.headers["retry-after"] == "1"
+        assert (
+            "did not confirm the write within 0.2 s"
+            in status_pb2.Status.FromString(slow.content).message
+        )
+        store.gate.set()
+        # The slow write still lands, and the writer keeps writing.
+        _wait(lambda: len(store.spans) == 3)
+        ok = client.post("/v1/traces", content=_request(2).SerializeToString(), headers=PB)
+        assert ok.status_code == 200 and len(store.spans) == 5
+
+
+def test_one_refused_request_does_not_fail_the_others_batched_with_it(rig: Any) -> None:
+    store, pipeline, _ = rig
+    store.answers, store.refuse_name = True, "poison"
+    store.gate.clear()
+    first = pipeline.submit(_batch_of(1))
+    _wait(lambda: pipeline.queued_spans == 0)  # the writer holds it; the next three batch up
+    good = pipeline.submit(_batch_of(2))
+    poison = _batch_of(1)
+    poison.spans[0].name = "poison"
+    bad = pipeline.submit(poison)
+    also_good = pipeline.submit(_batch_of(3))
+    store.gate.set()
+    first.result(10)
+    good.result(10)
+    also_good.result(10)
+    with pytest.raises(PermanentWriteError, match="cannot store span named poison"):
+        bad.result(10)
+    assert len(store.spans) == 1 + 2 + 3
+
+
+def test_a_store_that_does_not_answer_fails_everything_retryably(
+    http: TestClient, rig: Any
+) -> None:
+    store = rig[0]
+    store.error, store.answers = ConnectionError("connection refused"), False
+    response = http.post("/v1/traces", content=_request(1).SerializeToString(), headers=PB)
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    store.error, store.answers, store.refuse_name = None, True, "s0"
+    refused = http.post("/v1/traces", content=_request(1).SerializeToString(), headers=PB)
+    assert refused.status_code == 400
+    assert "refused this request's data" in status_pb2.Status.FromString(refused.content).message
 
 
 def _wait(condition: Any, timeout: float = 10.0) -> None:

@@ -6,6 +6,9 @@ import json
 import uuid
 from typing import Any
 
+import pytest
+
+from agentreel.collector.content import ContentCache
 from agentreel.collector.decode import decode_logs_proto, decode_traces_proto
 from agentreel.collector.normalize import normalize_logs, normalize_spans
 from agentreel.replay.windows import llm_calls, resolve
@@ -233,3 +236,93 @@ def test_large_attribute_values_live_in_the_content_store(store: Any) -> None:
     (stored,) = queries.trace_spans(store, project, trace_id.hex())
     ref = stored["attribute_refs"]["input.value"]
     assert resolve(store, project, {ref})(ref) == big
+
+
+def test_parallel_identical_calls_each_with_an_sdk_span_count_twice(store: Any) -> None:
+    project, writer = _project(), Writer(store)
+    trace_id, root = new_trace_id(), new_span_id()
+    usage = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.usage.input_tokens": 50,
+        "gen_ai.usage.output_tokens": 5,
+    }
+    start = 1_763_700_000_000_000_000
+    spans = []
+    for _ in range(2):  # two concurrent, identical calls: instrumentor span over SDK span
+        outer_id = new_span_id()
+        spans.append(
+            span(
+                trace_id,
+                new_span_id(),
+                "sdk",
+                usage,
+                parent=outer_id,
+                start_ns=start + 1,
+                duration_ns=8,
+            )
+        )
+        spans.append(
+            span(
+                trace_id,
+                outer_id,
+                "instrumented",
+                usage,
+                parent=root,
+                start_ns=start,
+                duration_ns=10,
+            )
+        )
+    sdk = _normalized(traces(spans, scope="com.anthropic.sdk.python"), project)
+    outer = _normalized(traces(spans), project)
+    # The SDK spans come from the SDK's scope, the others from the instrumentor's.
+    ordered = [sdk[0], outer[1], sdk[2], outer[3]]
+    for one in ordered:  # export (end) order, each in its own batch
+        writer.write([one], [])
+    run = queries.run_summary(store, project, trace_id.hex())
+    assert run is not None
+    assert run["llm_calls"] == 2 and run["usage"]["input_tokens"] == 100
+    calls = llm_calls(store, project, trace_id.hex())
+    assert calls is not None and [len(c["span_ids"]) for c in calls] == [2, 2]
+
+
+class _FailFirstInsert:
+    """The store, except that its first insert fails (fault injection)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.failed = False
+
+    def insert(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("disk full")
+        return self._client.insert(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_a_call_whose_previous_call_failed_to_write_keeps_all_its_content(store: Any) -> None:
+    project, trace_id, root = _project(), new_trace_id(), new_span_id()
+    cache = ContentCache()
+    history = [_user("first question " * 30)]
+    first = _chat(trace_id, list(history), root)
+    history.append(_user("second question " * 30))
+    second = _chat(trace_id, list(history), root)
+
+    def normalized(one: Any) -> list[Any]:
+        decoded = decode_traces_proto(traces([one]).SerializeToString())
+        return normalize_spans(decoded, project, cache).spans
+
+    first_spans, second_spans = normalized(first), normalized(second)
+    # The second call's messages were encoded as "the first call's plus one".
+    assert second_spans[0].input_group.inherited == 1
+    flaky = _FailFirstInsert(store)
+    writer = Writer(flaky)
+    with pytest.raises(ConnectionError):
+        writer.write(first_spans, [])  # the exporter would retry it; here it is lost
+    writer.write(second_spans, [])
+    calls = llm_calls(store, project, trace_id.hex())
+    assert calls is not None and len(calls) == 1
+    assert not calls[0]["missing_content"]
+    assert calls[0]["input_messages"] == history

@@ -8,6 +8,7 @@ detected per span (OpenInference, OpenLLMetry, OTel GenAI, or generic).
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 import orjson
@@ -30,6 +31,8 @@ from .common import Attrs, RawJson, pop_str
 
 __all__ = ["ATTRIBUTE_INLINE_LIMIT", "normalize_logs", "normalize_spans"]
 
+log = logging.getLogger("agentreel.collector")
+
 #: Attribute values longer than this go to the content store (stored once, by hash).
 ATTRIBUTE_INLINE_LIMIT = 1024
 
@@ -41,8 +44,15 @@ def normalize_spans(decoded: Decoded, project: str, cache: ContentCache | None =
     """Normalize every span; ``cache`` (kept across requests) spares repeated content work."""
     cache = cache if cache is not None else ContentCache()
     batch = Batch(rejected=list(decoded.rejected))
-    for span in decoded.spans:
-        batch.spans.append(normalize_span(span, project, cache))
+    for index, span in enumerate(decoded.spans):
+        try:
+            batch.spans.append(normalize_span(span, project, cache))
+        except Exception as exc:  # one span's surprise must not cost the rest of the request
+            log.exception("span %s could not be normalized", span.span_id.hex())
+            reason = (
+                f"span {span.span_id.hex()}: cannot be normalized ({type(exc).__name__}: {exc})"
+            )
+            batch.rejected.append(Rejection(index, reason))
     return batch
 
 
@@ -220,14 +230,20 @@ def normalize_logs(decoded: Decoded, project: str) -> Batch:
     """GenAI message events (≤1.36 conventions) become messages joined to their span."""
     batch = Batch(rejected=list(decoded.rejected))
     for record in decoded.logs:
-        message = events.to_message(record)
+        try:
+            message = events.to_message(record)
+            items = content_store.message_items(message[1]) if message else []
+        except Exception as exc:  # one record's surprise must not cost the rest
+            log.exception("log record %d could not be normalized", record.seq)
+            reason = f"log record {record.seq}: cannot be normalized ({type(exc).__name__}: {exc})"
+            batch.rejected.append(Rejection(record.seq, reason))
+            continue
         if message is None:
             batch.rejected.append(
                 Rejection(record.seq, f"log record {record.seq}: {_why_not(record)}")
             )
             continue
-        direction, body = message
-        items = content_store.message_items(body)
+        direction = message[0]
         batch.messages.append(
             MessageEvent(
                 project=project,

@@ -6,6 +6,7 @@ end is exactly what no normalizer understood, and is kept on the span as it came
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,45 +29,70 @@ def pop_str(attrs: Attrs, *keys: str) -> str:
     return found
 
 
+#: Largest count the store's UInt64 columns take through a signed reader (2**63 - 1).
+MAX_COUNT = 2**63 - 1
+
+
 def pop_int(attrs: Attrs, *keys: str) -> int:
-    """The first of ``keys`` holding an integer (or a numeric string); all are consumed."""
+    """The first of ``keys`` holding a valid count (a whole number 0..2**63-1, or its text).
+
+    Valid keys are consumed. A value that is not a valid count (negative, as some emitters
+    write for "unknown", fractional, non-finite) stays in the attributes as it came.
+    """
     found: int | None = None
     for key in keys:
-        value = attrs.pop(key, None)
-        if found is not None or value is None:
+        if key not in attrs:
             continue
-        found = as_int(value)
+        count = as_count(attrs[key])
+        if count is None:
+            continue
+        attrs.pop(key)
+        if found is None:
+            found = count
     return found or 0
 
 
-def as_int(value: Any) -> int | None:
+def as_count(value: Any) -> int | None:
+    number: float | int
     if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value == value:
-        return int(value)
-    if isinstance(value, str):
+        return None
+    if isinstance(value, int | float):
+        number = value
+    elif isinstance(value, str):
         try:
-            return int(float(value))
+            number = int(value)
         except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                return None
+    else:
+        return None
+    if isinstance(number, float):
+        if not math.isfinite(number) or not number.is_integer():
             return None
-    return None
+        number = int(number)
+    return number if 0 <= number <= MAX_COUNT else None
 
 
 def pop_float(attrs: Attrs, *keys: str) -> float | None:
+    """The first of ``keys`` holding a finite number; others stay in the attributes."""
     found: float | None = None
     for key in keys:
-        value = attrs.pop(key, None)
-        if found is not None or value is None or isinstance(value, bool):
-            continue
-        if isinstance(value, int | float):
-            found = float(value)
+        value = attrs.get(key)
+        number: float | None = None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
         elif isinstance(value, str):
             try:
-                found = float(value)
+                number = float(value)
             except ValueError:
-                found = None
+                number = None
+        if number is None or not math.isfinite(number):
+            continue
+        attrs.pop(key)
+        if found is None:
+            found = number
     return found
 
 

@@ -26,7 +26,9 @@ def to_message(record: DecodedLog) -> tuple[str, dict[str, Any]] | None:
     body = record.body if isinstance(record.body, dict) else {"content": record.body}
     if record.event_name == CHOICE:
         inner = body.get("message")
-        message = _message(inner if isinstance(inner, dict) else {}, "assistant")
+        if not isinstance(inner, dict):
+            inner = {} if inner is None else {"content": inner}
+        message = _message(inner, "assistant")
         if body.get("finish_reason") is not None:
             message["finish_reason"] = body["finish_reason"]
         if body.get("index") not in (None, 0):
@@ -51,10 +53,13 @@ def _message(body: dict[str, Any], default_role: str) -> dict[str, Any]:
                 )
     elif content is not None:
         parts.append({"type": "text", "content": content})
-    for call in body.get("tool_calls") or []:
+    calls = body.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
         if not isinstance(call, dict):
             continue
-        function = call.get("function") or {}
+        function = call.get("function")
+        if not isinstance(function, dict):
+            function = {}
         part: dict[str, Any] = {"type": "tool_call", "id": call.get("id", "")}
         part["name"] = function.get("name", "")
         if "arguments" in function:
