@@ -192,17 +192,7 @@ def _span(s: dict[str, Any], body: Resolved) -> dict[str, Any]:
         "agent": s["agent"],
         "session": s["session"],
         "user": s["user"],
-        "usage": {
-            k: s[k]
-            for k in (
-                "input_tokens",
-                "output_tokens",
-                "cache_read_tokens",
-                "cache_write_tokens",
-                "reasoning_tokens",
-                "total_tokens",
-            )
-        },
+        "usage": queries.usage(s),
         "cost_usd": s["cost_usd"],
         "cost_source": s["cost_source"],
         "counted": bool(s["counted"]),

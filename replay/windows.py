@@ -134,17 +134,7 @@ def _call(
         "status": "error" if any(s["status"] == "error" for s in group) else counted["status"],
         "error": _first(group, "error_message") or _first(group, "error_type"),
         "finish_reasons": next((s["finish_reasons"] for s in group if s["finish_reasons"]), []),
-        "usage": {
-            k: counted[k]
-            for k in (
-                "input_tokens",
-                "output_tokens",
-                "cache_read_tokens",
-                "cache_write_tokens",
-                "reasoning_tokens",
-                "total_tokens",
-            )
-        },
+        "usage": queries.usage(counted),
         "cost_usd": counted["cost_usd"],
         "system_instructions": slots["system"],
         "input_messages": slots["input"],

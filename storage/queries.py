@@ -23,6 +23,21 @@ RUN_SORTS = {
 }
 MAX_PAGE = 500
 
+#: Token counts of a span or run, in the order the API shows them.
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
+
+
+def usage(row: dict[str, Any]) -> dict[str, Any]:
+    """The token counts of a span row, as the API shows them."""
+    return {field: row[field] for field in USAGE_FIELDS}
+
 
 @dataclass(frozen=True)
 class RunFilter:

@@ -140,3 +140,18 @@ def text_of(value: Any) -> str:
     if isinstance(value, str):
         return value
     return orjson.dumps(value).decode()
+
+
+def tool_call_part(fields: Attrs, id_key: str, name_key: str, arguments_key: str) -> dict[str, Any]:
+    """A canonical ``tool_call`` part from one flattened tool call's keys (consumed);
+    keys no rule knows stay with the part as ``attributes``."""
+    part: dict[str, Any] = {"type": "tool_call"}
+    call_id = pop_str(fields, id_key)
+    if call_id:
+        part["id"] = call_id
+    part["name"] = pop_str(fields, name_key)
+    if arguments_key in fields:
+        part["arguments"] = fields.pop(arguments_key)
+    if fields:
+        part["attributes"] = fields
+    return part

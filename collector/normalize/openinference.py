@@ -16,6 +16,7 @@ from .common import (
     pop_int,
     pop_str,
     split_indexed,
+    tool_call_part,
 )
 
 SPAN_KINDS = {
@@ -110,16 +111,9 @@ def _message(fields: Attrs) -> dict[str, Any]:
 
 
 def _tool_call(call: Attrs) -> dict[str, Any]:
-    part: dict[str, Any] = {"type": "tool_call"}
-    call_id = pop_str(call, "tool_call.id")
-    if call_id:
-        part["id"] = call_id
-    part["name"] = pop_str(call, "tool_call.function.name")
-    if "tool_call.function.arguments" in call:
-        part["arguments"] = call.pop("tool_call.function.arguments")
-    if call:
-        part["attributes"] = call
-    return part
+    return tool_call_part(
+        call, "tool_call.id", "tool_call.function.name", "tool_call.function.arguments"
+    )
 
 
 def _content_part(block: Attrs) -> dict[str, Any]:

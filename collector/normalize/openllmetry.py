@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Span
 from . import genai
-from .common import Attrs, maybe_json, pop_indexed, pop_str, split_indexed
+from .common import Attrs, maybe_json, pop_indexed, pop_str, split_indexed, tool_call_part
 
 TRACELOOP_KINDS = {"workflow": "chain", "task": "chain", "agent": "agent", "tool": "tool"}
 REQUEST_TYPES = {
@@ -78,16 +78,7 @@ def _message(fields: Attrs) -> dict[str, Any]:
     if call_id:
         parts.append({"type": "tool_call_response", "id": call_id, "response": ""})
     for call in split_indexed(fields, "tool_calls.").values():
-        part: dict[str, Any] = {"type": "tool_call"}
-        call_id = pop_str(call, "id")
-        if call_id:
-            part["id"] = call_id
-        part["name"] = pop_str(call, "name")
-        if "arguments" in call:
-            part["arguments"] = call.pop("arguments")
-        if call:
-            part["attributes"] = call
-        parts.append(part)
+        parts.append(tool_call_part(call, "id", "name", "arguments"))
     finish = pop_str(fields, "finish_reason")
     message["parts"] = parts
     if finish:
