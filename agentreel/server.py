@@ -48,6 +48,7 @@ class Server:
             batch_spans=s.batch_spans,
             flush_interval=s.flush_interval,
             store_answers=lambda: bool(self._writer_client.query("SELECT 1").result_rows),
+            more_coming=lambda: self.ingest.busy,
         )
         self.metrics = Metrics(lambda: pipeline.queued_spans)
         self.pipeline = pipeline

@@ -8,6 +8,7 @@ their edge: :class:`~.decode.DecodeError` is permanent (400 / INVALID_ARGUMENT),
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -52,6 +53,13 @@ class Ingest:
         self.max_request_bytes = max_request_bytes
         self.cache = ContentCache()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentreel-ingest")
+        self._in_hand = 0  # requests submitted and not yet queued for the writer
+        self._in_hand_lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """True while requests are being decoded: the writer can expect more."""
+        return self._in_hand > 0
 
     def submit(
         self, signal: Signal, decoder: Callable[[bytes], Decoded], body: bytes, encoding: str = ""
@@ -60,14 +68,20 @@ class Ingest:
 
         The future raises DecodeError, TooLarge, Busy or Stopped as :meth:`take` does.
         """
+        with self._in_hand_lock:
+            self._in_hand += 1
         return self._thread.submit(self._take_body, signal, decoder, body, encoding)
 
     def _take_body(
         self, signal: Signal, decoder: Callable[[bytes], Decoded], body: bytes, encoding: str
     ) -> Taken:
-        if encoding:
-            body = inflate(body, encoding, self.max_request_bytes)
-        return self.take(signal, decoder(body))
+        try:
+            if encoding:
+                body = inflate(body, encoding, self.max_request_bytes)
+            return self.take(signal, decoder(body))
+        finally:
+            with self._in_hand_lock:
+                self._in_hand -= 1
 
     def shutdown(self) -> None:
         self._thread.shutdown(wait=True)
