@@ -102,7 +102,9 @@ class Ingest:
 
 def _message(signal: Signal, batch: Batch) -> str:
     """The partial_success message: why items were rejected, or warnings when none were."""
-    what = "spans" if signal == "traces" else "log records"
+    what = "span" if signal == "traces" else "log record"
+    if len(batch.rejected) != 1:
+        what += "s"
     if batch.rejected:
         reasons = [r.reason for r in batch.rejected[:MAX_REASONS]]
         more = len(batch.rejected) - len(reasons)
