@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agentreel.collector.metrics import Metrics
+from agentreel.replay.render import FORMATS, render
 from agentreel.replay.windows import Resolved, llm_calls, resolve
 from agentreel.storage import queries
 from agentreel.storage.client import ClientPool
@@ -104,17 +105,21 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
     def calls(
         trace_id: str,
         format: Annotated[
-            str, Query(description="otel (openai and anthropic arrive with the replay engine)")
+            str,
+            Query(
+                description="otel (canonical OTel GenAI messages), openai (a Chat Completions "
+                "request body) or anthropic (a Messages API request body)"
+            ),
         ] = "otel",
     ) -> Response:
-        if format != "otel":
-            raise HTTPException(
-                400, f"format {format!r} is not available yet; this server renders: otel"
-            )
+        if format not in FORMATS:
+            raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}")
         trace_id = _trace_id(trace_id)
         result = _read(lambda: llm_calls(pool.get(), project(), trace_id))
         if result is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
+        if format != "otel":
+            result = [render(call, format) for call in result]
         return _Json({"trace_id": trace_id, "format": format, "llm_calls": result})
 
     return api

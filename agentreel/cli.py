@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agentreel import __version__
+from agentreel import __version__, replay_cli
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
 #: Settings only the server needs; reading commands take just the API address.
@@ -85,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--status", choices=("ok", "error"))
     runs.add_argument("--since", help="ISO 8601 time or epoch seconds")
     runs.add_argument("--sort", default="start_time")
+    replay = client_command(
+        "replay", "Show a run's LLM calls with the exact context window of each."
+    )
+    replay_cli.add_arguments(replay)
     return parser
 
 
@@ -189,4 +193,8 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2))
 
 
-_COMMANDS = {"up": _serve, "serve": _serve, "stats": _stats, "runs": _runs}
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    return replay_cli.replay_command(lambda path, params=None: _get(settings, path, params), args)
+
+
+_COMMANDS = {"up": _serve, "serve": _serve, "stats": _stats, "runs": _runs, "replay": _replay}

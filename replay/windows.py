@@ -101,6 +101,7 @@ def _call(
 ) -> dict[str, Any]:
     # The span that counts carries the usage; the richest span carries the content.
     counted = next((s for s in group if s["counted"]), group[0])
+    parameters = _parameters(group)
     before = len(resolved.missing)
     load = resolved
     slots: dict[str, Any] = {"system": None, "input": None, "output": None, "tools": None}
@@ -128,7 +129,8 @@ def _call(
         "start_time": queries.iso_ns(group[0]["start_time"]),
         "duration_ms": max(0, group[0]["end_time"] - group[0]["start_time"]) / 1e6,
         "provider": _first(group, "provider"),
-        "request_model": _first(group, "request_model"),
+        # OpenInference keeps the requested model only among the invocation parameters.
+        "request_model": _first(group, "request_model") or str(parameters.get("model", "")),
         "model": _first(group, "model"),
         "convention": group[0]["convention"],
         "status": "error" if any(s["status"] == "error" for s in group) else counted["status"],
@@ -136,6 +138,7 @@ def _call(
         "finish_reasons": next((s["finish_reasons"] for s in group if s["finish_reasons"]), []),
         "usage": queries.usage(counted),
         "cost_usd": counted["cost_usd"],
+        "parameters": parameters,
         "system_instructions": slots["system"],
         "input_messages": slots["input"],
         "output_messages": slots["output"],
@@ -157,3 +160,36 @@ def _with_finish_reasons(messages: list[Any], reasons: list[str]) -> list[Any]:
             message = {**message, "finish_reason": reason}
         out.append(message)
     return out
+
+
+#: Keys of OpenInference's llm.invocation_parameters that are content, not parameters.
+_CONTENT_KEYS = {"messages", "tools", "system", "input", "functions"}
+
+
+def _parameters(group: list[dict[str, Any]]) -> dict[str, Any]:
+    """Request parameters the spans recorded (OTel ``gen_ai.request.*`` names, or the keys of
+    OpenInference's ``llm.invocation_parameters``), values parsed from their stored text."""
+    found: dict[str, Any] = {}
+    for span in group:
+        attributes = span["attributes"]
+        raw = attributes.get("llm.invocation_parameters")
+        if raw:
+            try:
+                invocation = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                invocation = None
+            if isinstance(invocation, dict):
+                for key, value in invocation.items():
+                    if key not in _CONTENT_KEYS:
+                        found.setdefault(key, value)
+        for key, text in attributes.items():
+            if key.startswith("gen_ai.request.") and key != "gen_ai.request.model":
+                found.setdefault(key[len("gen_ai.request.") :], _value(text))
+    return found
+
+
+def _value(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text

@@ -4,8 +4,9 @@ trace ids), and a fresh one for tests that stop or break it."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,3 +40,25 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     migrate(client)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def instrumented_runs(server: RunningServer) -> Callable[[str], dict[str, Any]]:
+    """Each instrumentor configuration's scenario, run once per session against ``server``
+    (gRPC and HTTP alternate by configuration), with what the fake provider received."""
+    from instrumented import run
+    from payloads.capture import CONFIGS
+
+    names = sorted(CONFIGS)
+    done: dict[str, dict[str, Any]] = {}
+
+    def get(name: str) -> dict[str, Any]:
+        if name not in done:
+            protocol = "grpc" if names.index(name) % 2 else "http"
+            done[name] = {
+                "protocol": protocol,
+                **run(name, protocol, server.url, server.grpc_endpoint),
+            }
+        return done[name]
+
+    return get

@@ -7,7 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -115,3 +117,28 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
         assert second.get("/api/v1/stats")["spans"] == 1
     finally:
         second.stop()
+
+
+def test_replay_shows_each_call_with_its_window(
+    server: RunningServer, instrumented_runs: Callable[[str], dict[str, Any]]
+) -> None:
+    from payloads import scenario
+
+    trace_id = instrumented_runs("openinference_openai")["trace_id"]
+    view = agentreel("replay", trace_id, "--api-url", server.url)
+    assert view.returncode == 0, view.stderr
+    assert "step 1/3" in view.stdout and "step 3/3" in view.stdout
+    assert scenario.USER_PROMPT in view.stdout and scenario.ANSWER in view.stdout
+    assert "→ get_weather(" in view.stdout and "← [call_0001]" in view.stdout
+    body = agentreel(
+        "replay", trace_id, "--step", "2", "--format", "openai", "--api-url", server.url
+    )
+    assert body.returncode == 0, body.stderr
+    request = json.loads(body.stdout[body.stdout.index("{") :])
+    assert [m["role"] for m in request["messages"]] == ["system", "user", "assistant", "tool"]
+    as_json = json.loads(agentreel("replay", trace_id, "--json", "--api-url", server.url).stdout)
+    assert len(as_json["llm_calls"]) == 3
+    out_of_range = agentreel("replay", trace_id, "--step", "9", "--api-url", server.url)
+    assert out_of_range.returncode == 2 and "has 3 LLM calls" in out_of_range.stderr
+    unknown = agentreel("replay", "ab" * 16, "--api-url", server.url)
+    assert unknown.returncode == 1 and "no run with trace id" in unknown.stderr

@@ -9,11 +9,11 @@ the fake provider actually answered.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from instrumented import run
 from liveserver import RunningServer
 from payloads import scenario
 from payloads.capture import CONFIGS
@@ -62,9 +62,11 @@ NAMES = sorted(CONFIGS)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_instrumented_run_is_normalized(server: RunningServer, name: str) -> None:
-    protocol = "grpc" if NAMES.index(name) % 2 else "http"
-    result = run(name, protocol, server.url, server.grpc_endpoint)
+def test_instrumented_run_is_normalized(
+    server: RunningServer, instrumented_runs: Callable[[str], dict[str, Any]], name: str
+) -> None:
+    result = instrumented_runs(name)
+    protocol = result["protocol"]
     assert result["flushed"], "the exporters did not flush"
     api = CONFIGS[name].api
     trace_id = result["trace_id"]

@@ -1,0 +1,168 @@
+"""``agentreel replay TRACE``: a run's LLM calls with their exact context windows, in a terminal.
+
+Reads through the REST API (the embedded store belongs to the server). Colour only on a
+terminal, and never when ``NO_COLOR`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+#: Longest text shown per message unless ``--full``.
+PREVIEW_CHARS = 400
+
+_ROLE_COLOURS = {"system": "2", "user": "32", "assistant": "36", "tool": "33"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("trace_id", metavar="TRACE", help="the run's trace id (32 hex digits)")
+    parser.add_argument("--step", type=int, help="show only LLM call N (1-based)")
+    parser.add_argument(
+        "--format",
+        choices=("otel", "openai", "anthropic"),
+        default="otel",
+        help="otel: the canonical window; openai/anthropic: the request body to re-send",
+    )
+    parser.add_argument("--diff", metavar="OTHER", help="compare with another run")
+    parser.add_argument("--full", action="store_true", help="show long messages in full")
+
+
+def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
+    """``get(path, params)`` returns decoded JSON from the API, or None after printing why."""
+    trace_id = args.trace_id.strip().lower()
+    detail = get(f"/api/v1/runs/{trace_id}")
+    if detail is None:
+        return 1
+    calls = get(f"/api/v1/runs/{trace_id}/llm-calls", {"format": args.format})
+    if calls is None:
+        return 1
+    chosen = calls["llm_calls"]
+    if args.step is not None:
+        if not 1 <= args.step <= len(chosen):
+            print(
+                f"agentreel: run {trace_id} has {len(chosen)} LLM calls; --step takes 1 to "
+                f"{len(chosen)}",
+                file=sys.stderr,
+            )
+            return 2
+        chosen = [chosen[args.step - 1]]
+    diff = None
+    if args.diff:
+        diff = get(f"/api/v1/runs/{trace_id}/diff", {"against": args.diff.strip().lower()})
+        if diff is None:
+            return 1
+    if args.json:
+        out = {"run": detail["run"], "llm_calls": chosen}
+        if diff is not None:
+            out["diff"] = diff
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    paint = _painter(sys.stdout)
+    _print_run(detail["run"], paint)
+    first = args.step or 1
+    for offset, call in enumerate(chosen):
+        _print_call(first + offset, len(calls["llm_calls"]), call, args, paint)
+    if diff is not None:
+        _print_diff(diff, paint)
+    return 0
+
+
+def _painter(stream: Any) -> Callable[[str, str], str]:
+    colour = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def paint(text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if colour else text
+
+    return paint
+
+
+def _print_run(run: dict[str, Any], paint: Callable[[str, str], str]) -> None:
+    status = paint(run["status"], "31" if run["status"] == "error" else "32")
+    usage = run["usage"]
+    print(paint(f"run {run['trace_id']}", "1") + f"  {run['agent'] or run['name']}  {status}")
+    print(
+        f"  {run['start_time']}  {run['duration_ms']:.0f} ms  {run['spans']} spans  "
+        f"{run['llm_calls']} LLM calls  {run['tool_calls']} tool calls  "
+        f"tokens in {usage['input_tokens']} / out {usage['output_tokens']}  "
+        f"${run['cost_usd']:.4f}"
+    )
+
+
+def _print_call(
+    number: int, total: int, call: dict[str, Any], args: argparse.Namespace, paint: Any
+) -> None:
+    usage = call["usage"]
+    header = f"── step {number}/{total} · {call['name']} · {call['model'] or '?'}"
+    print()
+    print(paint(header, "1"))
+    print(
+        f"   {call['duration_ms']:.0f} ms · tokens in {usage['input_tokens']} "
+        f"(cached {usage['cache_read_tokens']}) / out {usage['output_tokens']} · "
+        f"{call['status']}" + (f" · {call['error']}" if call["error"] else "")
+    )
+    if args.format != "otel":
+        if call["not_captured"]:
+            note = ", ".join(call["not_captured"])
+            print(paint(f"   not captured by the instrumentor: {note}", "33"))
+        print(json.dumps(call["request"], indent=2, ensure_ascii=False))
+        return
+    if call["system_instructions"]:
+        text = " ".join(_part_text(p, args.full) for p in call["system_instructions"])
+        print(paint("   [system] ", "2") + text)
+    if call["input_messages"] is None:
+        print(paint("   input messages were not captured by the instrumentor", "33"))
+    for message in call["input_messages"] or []:
+        _print_message(message, args.full, paint)
+    if call["output_messages"]:
+        print(paint("   ⇒ output", "1"))
+        for message in call["output_messages"]:
+            _print_message(message, args.full, paint)
+    if call["missing_content"]:
+        print(paint(f"   {len(call['missing_content'])} content item(s) never arrived", "31"))
+
+
+def _print_message(message: dict[str, Any], full: bool, paint: Any) -> None:
+    role = message.get("role", "?")
+    label = paint(f"   [{role}]", _ROLE_COLOURS.get(role, "0"))
+    parts = message.get("parts") or []
+    texts = [_part_text(p, full) for p in parts if isinstance(p, dict)]
+    print(label + " " + (" ".join(texts) if texts else "(empty)"))
+
+
+def _part_text(part: dict[str, Any], full: bool) -> str:
+    kind = part.get("type")
+    if kind == "text":
+        return _clip(_as_text(part.get("content")), full)
+    if kind == "tool_call":
+        arguments = _as_text(part.get("arguments"))
+        return f"→ {part.get('name')}({_clip(arguments, full)}) [{part.get('id', '')}]"
+    if kind == "tool_call_response":
+        response = _as_text(part.get("response", part.get("result")))
+        return f"← [{part.get('id', '')}] {_clip(response, full)}"
+    if kind == "reasoning":
+        return "(reasoning) " + _clip(_as_text(part.get("content")), full)
+    return _clip(json.dumps(part, ensure_ascii=False), full)
+
+
+def _print_diff(diff: dict[str, Any], paint: Any) -> None:
+    print()
+    summary = diff.get("summary") or json.dumps(diff.get("first_divergence"))
+    print(paint("── diff: ", "1") + str(summary))
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _clip(text: str, full: bool) -> str:
+    text = text.replace("\n", "⏎ ")
+    if full or len(text) <= PREVIEW_CHARS:
+        return text
+    return f"{text[:PREVIEW_CHARS]}… ({len(text) - PREVIEW_CHARS} more chars; --full shows all)"

@@ -1,0 +1,303 @@
+"""Render a call's context window as the provider API takes it.
+
+The window is in the canonical OTel GenAI form (``role`` + typed ``parts``; see
+:mod:`agentreel.replay.windows`). ``openai`` renders a Chat Completions request body,
+``anthropic`` a Messages API request body. What the spans did not capture is not invented:
+each rendering lists it under ``not_captured`` (tool definitions, system instructions,
+parameters, or the messages themselves).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+FORMATS = ("otel", "openai", "anthropic")
+
+#: Neutral parameter names (OTel ``gen_ai.request.*``) to each API's request field.
+_OPENAI_PARAMS = {
+    "max_tokens": "max_tokens",
+    "max_completion_tokens": "max_completion_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "stop_sequences": "stop",
+    "stop": "stop",
+    "seed": "seed",
+    "choice.count": "n",
+    "n": "n",
+    "stream": "stream",
+    "tool_choice": "tool_choice",
+    "response_format": "response_format",
+}
+_ANTHROPIC_PARAMS = {
+    "max_tokens": "max_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "stop_sequences": "stop_sequences",
+    "stream": "stream",
+    "tool_choice": "tool_choice",
+}
+
+
+def render(call: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """``call`` (one entry of ``llm_calls``) with ``request`` rendered in ``fmt``."""
+    if fmt == "openai":
+        request, missing = openai_request(call)
+    elif fmt == "anthropic":
+        request, missing = anthropic_request(call)
+    else:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    out = {k: v for k, v in call.items() if k not in ("input_messages", "system_instructions")}
+    out["request"] = request
+    out["not_captured"] = missing
+    return out
+
+
+# --- OpenAI Chat Completions -----------------------------------------------------------------
+
+
+def openai_request(call: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    missing = _missing(call)
+    messages: list[dict[str, Any]] = []
+    system = _system_text(call.get("system_instructions"))
+    inputs = call.get("input_messages") or []
+    if system is not None and not any(m.get("role") == "system" for m in inputs):
+        messages.append({"role": "system", "content": system})
+    for message in inputs:
+        messages.extend(_openai_messages(message))
+    request: dict[str, Any] = {"model": call.get("request_model") or call.get("model") or ""}
+    request["messages"] = messages
+    tools = call.get("tool_definitions")
+    if tools:
+        request["tools"] = [_openai_tool(_tool(t)) for t in tools]
+    request.update(_params(call, _OPENAI_PARAMS))
+    return request, missing
+
+
+def _openai_messages(message: dict[str, Any]) -> list[dict[str, Any]]:
+    role = message.get("role", "user")
+    parts = [p for p in message.get("parts", []) if isinstance(p, dict)]
+    responses = [p for p in parts if p.get("type") == "tool_call_response"]
+    if responses:
+        # Each tool result is its own "tool" message in Chat Completions.
+        return [
+            {"role": "tool", "tool_call_id": p.get("id", ""), "content": _text(_response(p))}
+            for p in responses
+        ]
+    calls = [p for p in parts if p.get("type") == "tool_call"]
+    content_parts = [p for p in parts if p.get("type") not in ("tool_call", "reasoning")]
+    out: dict[str, Any] = {"role": role}
+    if message.get("name"):
+        out["name"] = message["name"]
+    out["content"] = _openai_content(content_parts) if content_parts else None
+    if calls:
+        out["tool_calls"] = [
+            {
+                "id": p.get("id", ""),
+                "type": "function",
+                "function": {"name": p.get("name", ""), "arguments": _arguments_text(p)},
+            }
+            for p in calls
+        ]
+    return [out]
+
+
+def _openai_content(parts: list[dict[str, Any]]) -> Any:
+    if len(parts) == 1 and parts[0].get("type") == "text":
+        return _text(parts[0].get("content"))
+    blocks: list[dict[str, Any]] = []
+    for part in parts:
+        if part.get("type") == "text":
+            blocks.append({"type": "text", "text": _text(part.get("content"))})
+        elif part.get("type") in ("uri", "blob") and part.get("modality") == "image":
+            blocks.append({"type": "image_url", "image_url": {"url": part.get("uri", "")}})
+        else:
+            blocks.append(part)
+    return blocks
+
+
+def _openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": tool["name"]}
+    if tool.get("description") is not None:
+        function["description"] = tool["description"]
+    if tool.get("parameters") is not None:
+        function["parameters"] = tool["parameters"]
+    return {"type": "function", "function": function}
+
+
+# --- Anthropic Messages ----------------------------------------------------------------------
+
+
+def anthropic_request(call: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    missing = _missing(call)
+    inputs = call.get("input_messages") or []
+    system = _system_text(call.get("system_instructions"))
+    if system is None:
+        system_messages = [m for m in inputs if m.get("role") == "system"]
+        if system_messages:
+            system = "\n".join(_system_text(m.get("parts")) or "" for m in system_messages)
+    messages: list[dict[str, Any]] = []
+    for message in inputs:
+        if message.get("role") == "system":
+            continue
+        rendered = _anthropic_message(message)
+        # Tool results travel in user turns; consecutive ones belong to one turn.
+        if (
+            messages
+            and rendered["role"] == "user"
+            and messages[-1]["role"] == "user"
+            and _only_tool_results(rendered)
+            and _only_tool_results(messages[-1])
+        ):
+            messages[-1]["content"] = [*messages[-1]["content"], *rendered["content"]]
+            continue
+        messages.append(rendered)
+    request: dict[str, Any] = {"model": call.get("request_model") or call.get("model") or ""}
+    if system is not None:
+        request["system"] = system
+    request["messages"] = messages
+    tools = call.get("tool_definitions")
+    if tools:
+        request["tools"] = [_anthropic_tool(_tool(t)) for t in tools]
+    request.update(_params(call, _ANTHROPIC_PARAMS))
+    if "max_tokens" not in request:
+        missing.append("max_tokens")
+    return request, missing
+
+
+def _anthropic_message(message: dict[str, Any]) -> dict[str, Any]:
+    role = message.get("role", "user")
+    if role == "tool":
+        role = "user"
+    parts = [p for p in message.get("parts", []) if isinstance(p, dict)]
+    if role == "user" and len(parts) == 1 and parts[0].get("type") == "text":
+        return {"role": role, "content": _text(parts[0].get("content"))}
+    blocks: list[dict[str, Any]] = []
+    for part in parts:
+        kind = part.get("type")
+        if kind == "text":
+            blocks.append({"type": "text", "text": _text(part.get("content"))})
+        elif kind == "tool_call":
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": part.get("id", ""),
+                    "name": part.get("name", ""),
+                    "input": _arguments_object(part),
+                }
+            )
+        elif kind == "tool_call_response":
+            block: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": part.get("id", ""),
+                "content": _response(part),
+            }
+            if part.get("is_error"):
+                block["is_error"] = True
+            blocks.append(block)
+        elif kind == "reasoning":
+            blocks.append({"type": "thinking", "thinking": _text(part.get("content"))})
+        else:
+            blocks.append(part)
+    return {"role": role, "content": blocks}
+
+
+def _only_tool_results(message: dict[str, Any]) -> bool:
+    content = message.get("content")
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and all(b.get("type") == "tool_result" for b in content)
+    )
+
+
+def _anthropic_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": tool["name"]}
+    if tool.get("description") is not None:
+        out["description"] = tool["description"]
+    out["input_schema"] = tool.get("parameters") or {"type": "object"}
+    return out
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _tool(definition: Any) -> dict[str, Any]:
+    """A tool definition in any of the shapes instrumentors record, as name/description/schema:
+    Chat Completions (``function``), OTel GenAI (flat, ``parameters``), Anthropic
+    (``input_schema``)."""
+    if not isinstance(definition, dict):
+        return {"name": str(definition), "description": None, "parameters": None}
+    inner = definition.get("function") if isinstance(definition.get("function"), dict) else None
+    source = inner or definition
+    schema = source.get("parameters", source.get("input_schema"))
+    return {
+        "name": source.get("name", ""),
+        "description": source.get("description"),
+        "parameters": schema,
+    }
+
+
+def _system_text(parts: Any) -> str | None:
+    if not parts:
+        return None
+    if isinstance(parts, str):
+        return parts
+    texts = [_text(p.get("content")) for p in parts if isinstance(p, dict)]
+    return "\n".join(texts) if texts else None
+
+
+def _params(call: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (call.get("parameters") or {}).items():
+        target = names.get(key)
+        if target is not None and target not in out:
+            out[target] = value
+    return out
+
+
+def _missing(call: dict[str, Any]) -> list[str]:
+    captured = call.get("captured", {})
+    missing = []
+    if not captured.get("input"):
+        missing.append("messages")
+    if not captured.get("tools"):
+        missing.append("tools")
+    has_system_message = any(m.get("role") == "system" for m in call.get("input_messages") or [])
+    if not captured.get("system") and not has_system_message:
+        missing.append("system")
+    if not call.get("parameters"):
+        missing.append("parameters")
+    return missing
+
+
+def _response(part: dict[str, Any]) -> Any:
+    return part.get("response", part.get("result"))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _arguments_text(part: dict[str, Any]) -> str:
+    arguments = part.get("arguments")
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps({} if arguments is None else arguments, separators=(",", ":"))
+
+
+def _arguments_object(part: dict[str, Any]) -> Any:
+    arguments = part.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except ValueError:
+            return arguments
+    return {} if arguments is None else arguments
