@@ -16,6 +16,7 @@ from agentreel.collector.http import router as otlp_router
 from agentreel.collector.ingest import Ingest
 from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
+from agentreel.resend_routes import router as resend_router
 from agentreel.settings import Settings
 from agentreel.storage.client import ClientPool, connect
 from agentreel.storage.schema import migrate
@@ -97,6 +98,7 @@ class Server:
         assert self.metrics is not None
         app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
         app.include_router(api_router(self.pool, self.metrics, lambda: self.settings.project))
+        app.include_router(resend_router(self.pool, self.ingest, lambda: self.settings.project))
         return app
 
 

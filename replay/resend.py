@@ -1,0 +1,193 @@
+"""Re-send one LLM call's exact context to a model and keep the answer as a new, linked run.
+
+The request body is the call rendered for the target API (:mod:`.render`), so what is sent is
+what the original call sent, except for the model when one is given. The answer becomes a new
+run in the current OTel GenAI conventions: a root span and one LLM span, both carrying
+``agentreel.replay.of.trace_id`` and ``agentreel.replay.of.span_id`` so the two runs can be
+found and diffed. An endpoint that is down or answers an error is reported and nothing is
+stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from agentreel.collector.model import Decoded, DecodedSpan, Resource
+from agentreel.collector.normalize.openllmetry import anthropic_blocks
+
+from .render import anthropic_request, openai_request
+
+#: Seconds a re-send may take before it is reported as failed.
+DEFAULT_TIMEOUT = 60.0
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+class ResendError(RuntimeError):
+    """The endpoint could not be reached or refused the call; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Target:
+    api: str  # "openai" or "anthropic"
+    base_url: str
+    model: str | None = None
+    api_key: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+
+def resend(call: dict[str, Any], target: Target) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Send ``call``'s context to ``target``; return ``(request body, response body)``."""
+    if target.api == "openai":
+        body, _ = openai_request(call)
+        url = target.base_url.rstrip("/") + "/chat/completions"
+        headers = {"authorization": f"Bearer {target.api_key or 'none'}"}
+    elif target.api == "anthropic":
+        body, _ = anthropic_request(call)
+        body.setdefault("max_tokens", 1024)  # required by the API; absent only if not captured
+        url = target.base_url.rstrip("/") + "/v1/messages"
+        headers = {"x-api-key": target.api_key or "none", "anthropic-version": ANTHROPIC_VERSION}
+    else:
+        raise ValueError("api must be openai or anthropic")
+    if not call.get("input_messages"):
+        raise ValueError("this call's input messages were not captured; there is nothing to send")
+    body.pop("stream", None)  # one answer, not a stream
+    body.pop("stream_options", None)
+    if target.model:
+        body["model"] = target.model
+    try:
+        response = httpx.post(url, json=body, headers=headers, timeout=target.timeout)
+    except httpx.HTTPError as exc:
+        raise ResendError(f"could not reach {url}: {exc}") from None
+    if response.status_code >= 400:
+        raise ResendError(f"{url} answered {response.status_code}: {response.text[:500]}")
+    try:
+        answer = response.json()
+    except json.JSONDecodeError:
+        raise ResendError(f"{url} answered {response.status_code} with no JSON") from None
+    if not isinstance(answer, dict):
+        raise ResendError(f"{url} answered with JSON that is not an object")
+    return body, answer
+
+
+def as_run(
+    call: dict[str, Any],
+    of_trace: str,
+    target: Target,
+    request: dict[str, Any],
+    answer: dict[str, Any],
+    started_ns: int,
+    ended_ns: int,
+) -> tuple[Decoded, str]:
+    """The re-sent call as decoded spans of a new run (root + LLM span); returns the trace id."""
+    trace_id, root_id, llm_id = os.urandom(16), os.urandom(8), os.urandom(8)
+    link = {
+        "agentreel.replay.of.trace_id": of_trace,
+        "agentreel.replay.of.span_id": call["span_id"],
+    }
+    output, usage, model, finish = _answer(target.api, answer)
+    attributes: dict[str, Any] = {
+        **link,
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": target.api,
+        "gen_ai.request.model": request.get("model", ""),
+        "gen_ai.response.model": model,
+        "gen_ai.input.messages": json.dumps(call["input_messages"]),
+        "gen_ai.output.messages": json.dumps(output),
+        **{f"gen_ai.usage.{k}": v for k, v in usage.items()},
+    }
+    if finish:
+        attributes["gen_ai.response.finish_reasons"] = [finish]
+    if call.get("system_instructions"):
+        attributes["gen_ai.system_instructions"] = json.dumps(call["system_instructions"])
+    if call.get("tool_definitions"):
+        attributes["gen_ai.tool.definitions"] = json.dumps(call["tool_definitions"])
+    if isinstance(answer.get("id"), str):
+        attributes["gen_ai.response.id"] = answer["id"]
+    resource = Resource({"service.name": "agentreel-replay"})
+
+    def span(span_id: bytes, parent: bytes, name: str, attrs: dict[str, Any]) -> DecodedSpan:
+        return DecodedSpan(
+            trace_id=trace_id,
+            span_id=span_id,
+            parent_span_id=parent,
+            name=name,
+            otel_kind=3 if parent else 1,
+            start_ns=started_ns,
+            end_ns=ended_ns,
+            attributes=attrs,
+            events=[],
+            status_code=1,
+            status_message="",
+            resource=resource,
+            scope_name="agentreel.replay",
+            scope_version="",
+        )
+
+    root_attrs = {**link, "agentreel.span.kind": "chain"}
+    spans = [
+        span(root_id, b"", f"replay of {call['name']}", root_attrs),
+        span(llm_id, root_id, f"chat {model or request.get('model', '')}", attributes),
+    ]
+    return Decoded(spans=spans), trace_id.hex()
+
+
+def _answer(api: str, answer: dict[str, Any]) -> tuple[list[Any], dict[str, int], str, str]:
+    """Output messages (canonical), usage (OTel names, input incl. cache), model, finish."""
+    model = str(answer.get("model") or "")
+    usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
+    assert isinstance(usage, dict)
+    if api == "openai":
+        messages = []
+        finish = ""
+        for choice in answer.get("choices") or []:
+            message = choice.get("message") or {}
+            parts: list[dict[str, Any]] = []
+            if message.get("content"):
+                parts.append({"type": "text", "content": message["content"]})
+            for tool_call in message.get("tool_calls") or []:
+                function = tool_call.get("function") or {}
+                parts.append(
+                    {
+                        "type": "tool_call",
+                        "id": tool_call.get("id", ""),
+                        "name": function.get("name", ""),
+                        "arguments": function.get("arguments", ""),
+                    }
+                )
+            finish = finish or str(choice.get("finish_reason") or "")
+            messages.append(
+                {"role": "assistant", "parts": parts, "finish_reason": choice.get("finish_reason")}
+            )
+        details = usage.get("prompt_tokens_details") or {}
+        completion = usage.get("completion_tokens_details") or {}
+        counts = {
+            "input_tokens": int(usage.get("prompt_tokens") or 0),
+            "output_tokens": int(usage.get("completion_tokens") or 0),
+            "cache_read.input_tokens": int(details.get("cached_tokens") or 0),
+            "reasoning.output_tokens": int(completion.get("reasoning_tokens") or 0),
+        }
+        return messages, counts, model, finish
+    content = answer.get("content")
+    blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+    finish = str(answer.get("stop_reason") or "")
+    message = {"role": "assistant", "parts": anthropic_blocks(blocks), "finish_reason": finish}
+    cache_read = int(usage.get("cache_read_input_tokens") or 0)
+    cache_write = int(usage.get("cache_creation_input_tokens") or 0)
+    counts = {
+        # agentreel counts input tokens the OTel way: cached ones included.
+        "input_tokens": int(usage.get("input_tokens") or 0) + cache_read + cache_write,
+        "output_tokens": int(usage.get("output_tokens") or 0),
+        "cache_read.input_tokens": cache_read,
+        "cache_creation.input_tokens": cache_write,
+    }
+    return [message], counts, model, finish
+
+
+def now_ns() -> int:
+    return time.time_ns()
