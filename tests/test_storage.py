@@ -326,3 +326,24 @@ def test_a_call_whose_previous_call_failed_to_write_keeps_all_its_content(store:
     assert calls is not None and len(calls) == 1
     assert not calls[0]["missing_content"]
     assert calls[0]["input_messages"] == history
+
+
+def test_content_that_never_arrived_is_marked_not_invented(store: Any) -> None:
+    project, trace_id, root = _project(), new_trace_id(), new_span_id()
+    spans = _normalized(
+        traces([_chat(trace_id, [_user("kept"), _user("lost " * 80)], root)]), project
+    )
+    (chat,) = spans
+    group = chat.input_group
+    lost = group.messages[1]  # the second message and its leaf never reach the store
+    lost_hashes = {item.hash for item in lost}
+    chat.contents = [c for c in chat.contents if c.hash not in lost_hashes]
+    chat.input_group = None
+    Writer(store).write([chat], [])
+    rows = [[project, item.hash, item.kind, item.body] for item in group.messages[0]]
+    store.insert("content", rows, column_names=("project", "hash", "kind", "body"))
+    (call,) = llm_calls(store, project, trace_id.hex()) or []
+    assert call["input_messages"][0] == _user("kept")
+    assert call["input_messages"][1] == {"missing_content": lost[0].hash.hex()}
+    assert call["missing_content"] == [lost[0].hash.hex()]
+    assert call["system_instructions"] == SYSTEM
