@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agentreel import __version__, replay_cli
+from agentreel import __version__, replay_cli, transfer_cli
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
 #: Settings only the server needs; reading commands take just the API address.
@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
         "replay", "Show a run's LLM calls with the exact context window of each."
     )
     replay_cli.add_arguments(replay)
+    transfer_cli.add_arguments(
+        client_command("export", "Write a run as one self-contained JSON document."),
+        client_command("import", "Store a run from an export document (idempotent)."),
+    )
     return parser
 
 
@@ -197,4 +201,12 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
     return replay_cli.replay_command(lambda path, params=None: _get(settings, path, params), args)
 
 
-_COMMANDS = {"up": _serve, "serve": _serve, "stats": _stats, "runs": _runs, "replay": _replay}
+_COMMANDS = {
+    "up": _serve,
+    "serve": _serve,
+    "stats": _stats,
+    "runs": _runs,
+    "replay": _replay,
+    "export": transfer_cli.export_command,
+    "import": transfer_cli.import_command,
+}

@@ -21,6 +21,7 @@ from agentreel.settings import Settings
 from agentreel.storage.client import ClientPool, connect
 from agentreel.storage.schema import migrate
 from agentreel.storage.writer import Writer
+from agentreel.transfer_routes import router as transfer_router
 
 log = logging.getLogger("agentreel")
 
@@ -99,6 +100,11 @@ class Server:
         app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
         app.include_router(api_router(self.pool, self.metrics, lambda: self.settings.project))
         app.include_router(resend_router(self.pool, self.ingest, lambda: self.settings.project))
+        app.include_router(
+            transfer_router(
+                self.pool, lambda: self.settings.project, self.settings.max_request_bytes
+            )
+        )
         return app
 
 
