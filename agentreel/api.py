@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
+from clickhouse_connect.driver.exceptions import ClickHouseError
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -126,13 +127,13 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
 
 
 def _read(fn: Callable[[], Any]) -> Any:
+    """Run a store read: a caller's bad filter is 400, an unreachable store 503 (retry);
+    anything else is a bug and surfaces as one (500), not as advice to retry."""
     try:
         return fn()
-    except ValueError as exc:
+    except queries.BadQuery as exc:
         raise HTTPException(400, str(exc)) from None
-    except HTTPException:
-        raise
-    except Exception as exc:
+    except (ClickHouseError, OSError) as exc:
         raise HTTPException(503, f"the store could not answer: {exc}") from None
 
 

@@ -16,6 +16,7 @@ from agentreel.collector.http import router as otlp_router
 from agentreel.collector.ingest import Ingest
 from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
+from agentreel.replay_routes import router as replay_router
 from agentreel.resend_routes import router as resend_router
 from agentreel.settings import Settings
 from agentreel.storage.client import ClientPool, connect
@@ -100,6 +101,7 @@ class Server:
         app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
         app.include_router(api_router(self.pool, self.metrics, lambda: self.settings.project))
         app.include_router(resend_router(self.pool, self.ingest, lambda: self.settings.project))
+        app.include_router(replay_router(self.pool, lambda: self.settings.project))
         app.include_router(
             transfer_router(
                 self.pool, lambda: self.settings.project, self.settings.max_request_bytes

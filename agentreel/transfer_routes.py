@@ -17,7 +17,13 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from agentreel.api import _Json, _read, _trace_id
-from agentreel.replay.export import ImportResult, export_run, import_run, parse_document
+from agentreel.replay.export import (
+    ExportError,
+    ImportResult,
+    export_run,
+    import_run,
+    parse_document,
+)
 from agentreel.storage.client import ClientPool
 
 #: Largest import document accepted by default (413 above); the server passes its
@@ -70,7 +76,10 @@ def router(
             with one_import:
                 return import_run(pool.get(), project(), document)
 
-        result: ImportResult = await run_in_threadpool(_read, store)
+        try:
+            result: ImportResult = await run_in_threadpool(_read, store)
+        except ExportError as exc:
+            raise HTTPException(400, str(exc)) from None
         return _Json(
             {
                 "trace_id": result.trace_id,

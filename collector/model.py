@@ -16,6 +16,7 @@ KINDS = (
     "guardrail",
     "decision",
     "evaluator",
+    "escalation",
     "span",
 )
 

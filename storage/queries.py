@@ -39,6 +39,10 @@ def usage(row: dict[str, Any]) -> dict[str, Any]:
     return {field: row[field] for field in USAGE_FIELDS}
 
 
+class BadQuery(ValueError):
+    """A caller's filter, sort or page is not one the API takes (400)."""
+
+
 @dataclass(frozen=True)
 class RunFilter:
     project: str
@@ -116,13 +120,13 @@ _RUN_COLUMNS = """
 def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
     """One page of runs (one trace = one run), newest first unless asked otherwise."""
     if f.sort not in RUN_SORTS:
-        raise ValueError(f"sort must be one of {', '.join(RUN_SORTS)}")
+        raise BadQuery(f"sort must be one of {', '.join(RUN_SORTS)}")
     if f.status not in (None, "ok", "error"):
-        raise ValueError("status must be ok or error")
+        raise BadQuery("status must be ok or error")
     if not 1 <= f.limit <= MAX_PAGE:
-        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+        raise BadQuery(f"limit must be between 1 and {MAX_PAGE}")
     if f.offset < 0:
-        raise ValueError("offset must be 0 or more")
+        raise BadQuery("offset must be 0 or more")
     having, params = ["1"], {"project": f.project, "limit": f.limit, "offset": f.offset}
     if f.start_from_ns is not None:
         having.append("start >= fromUnixTimestamp64Nano({start_from:Int64}, 'UTC')")

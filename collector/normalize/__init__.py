@@ -17,6 +17,7 @@ from .. import content as content_store
 from ..content import ContentCache, MessageGroup
 from ..model import (
     CONTENT_FLAG,
+    KINDS,
     Batch,
     ContentItem,
     Decoded,
@@ -110,12 +111,20 @@ def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
 
 
 def _agentreel_keys(span: Span, attrs: Attrs) -> None:
-    """agentreel's own keys: an explicit kind from the SDK, and the decision convention."""
+    """agentreel's own keys: an explicit kind (one of ``KINDS``), and the decision and
+    escalation conventions. Those only name a span no convention recognized: an LLM call
+    annotated with the routing choice it made stays an LLM call."""
     explicit = attrs.get("agentreel.span.kind")
     if isinstance(explicit, str) and explicit:
-        span.kind = explicit
-    elif any(k.startswith("agentreel.decision.") for k in attrs):
-        span.kind = "decision"
+        if explicit in KINDS:
+            span.kind = explicit
+        else:
+            span.warnings.append(f"agentreel.span.kind {explicit!r} is not one of {KINDS}")
+    elif span.kind == "span":
+        if any(k.startswith("agentreel.decision.") for k in attrs):
+            span.kind = "decision"
+        elif any(k.startswith("agentreel.escalation.") for k in attrs):
+            span.kind = "escalation"
 
 
 def _errors(span: Span, raw: DecodedSpan, attrs: Attrs) -> None:

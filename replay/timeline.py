@@ -1,0 +1,523 @@
+"""The run timeline: an agent run's steps in order, each with its timing, usage and outcome.
+
+Steps are numbered from 1 in start order. A step is one of:
+
+* ``llm`` — one LLM call. Two spans of one call (an instrumentor's and the provider SDK's)
+  are one step, grouped as :mod:`agentreel.collector.calls` says. The step lists the tool
+  calls the call's output requested, each with the number of the step that ran it.
+* ``tool`` — one tool call. A tool span is matched to the LLM call that requested it by
+  tool-call id: the ``tool_call`` parts of the call's output messages against the span's
+  ``tool_call_id`` (``gen_ai.tool.call.id``). When neither side carries an id, the first
+  unmatched span of that tool name that started after the call did is taken. A tool span
+  nested in a tool span of the same call (two instrumentors) is part of the same step.
+  Both leftovers are shown: a requested call that no span recorded is a step with
+  ``recorded: false`` and no times (its result is read from a later call's input when the
+  agent sent one back); a tool span that no call requested has ``requested_by: null``.
+* ``decision`` — a span of kind ``decision``: ``agentreel.decision.name``, ``options``,
+  ``chosen``, ``reason``, ``confidence``.
+* ``escalation`` — agentreel's escalation convention: a span of kind ``escalation``
+  (``agentreel.span.kind = "escalation"``) or any span carrying ``agentreel.escalation.*``
+  attributes: ``reason`` (why the agent handed over), ``target`` (to whom: ``human``, a
+  queue, another agent), ``severity``; other ``agentreel.escalation.*`` keys are kept under
+  their short names. An LLM call, tool call or decision carrying these attributes stays that
+  step and gets an ``escalation`` field; every escalation's step number is in
+  ``escalations``.
+
+``step_count`` is the number of LLM calls, tool calls (recorded or only requested) and
+decisions: the work the agent did. Escalations are steps but not counted. ``first_failure``
+is the first step whose status is ``error``; when no step failed but another span did (the
+agent span, a retriever), that span, with ``step: null``.
+
+What was not captured is said, never invented: a step's ``missing`` names what did not
+arrive (``input_messages``, ``output_messages``, ``arguments``, ``result``, or ``span`` for
+a requested call no span recorded), and the run's ``missing`` says it in words, along with a
+root span or parents that never arrived. Step times are ns-exact ISO 8601 (UTC);
+``offset_ms`` is from the run's first span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from agentreel.collector.model import CONTENT_FLAG
+from agentreel.replay.diff import fingerprint, without_call_ids
+from agentreel.replay.windows import llm_calls, resolve
+from agentreel.storage import queries
+
+__all__ = ["RunData", "build_timeline", "load_run", "load_timeline"]
+
+DECISION_PREFIX = "agentreel.decision."
+ESCALATION_PREFIX = "agentreel.escalation."
+#: Step kinds counted in ``step_count``.
+COUNTED_KINDS = frozenset({"llm", "tool", "decision"})
+_ZERO = bytes(16)
+
+
+@dataclass(frozen=True)
+class RunData:
+    """What a timeline is built from: the run's spans (rows of :func:`queries.trace_spans`),
+    its LLM calls (:func:`agentreel.replay.windows.llm_calls`) and a content lookup by hash."""
+
+    trace_id: str
+    spans: list[dict[str, Any]]
+    calls: list[dict[str, Any]]
+    content: Callable[[bytes], Any]
+
+
+def load_run(client: Any, project: str, trace_id: str) -> RunData | None:
+    """Read one run from the store; None when no span of it is stored."""
+    # Calls first: spans are only ever added, so every span a call names is in the later read.
+    calls = llm_calls(client, project, trace_id) or []
+    spans = queries.trace_spans(client, project, trace_id)
+    if not spans:
+        return None
+    refs: set[bytes] = set()
+    for span in spans:
+        if span["kind"] == "tool":
+            refs.update((span["tool_arguments_ref"], span["tool_result_ref"]))
+        if _marked(span):
+            refs.update(span["attribute_refs"].values())
+    return RunData(trace_id, spans, calls, resolve(client, project, refs))
+
+
+def load_timeline(client: Any, project: str, trace_id: str) -> dict[str, Any] | None:
+    """The timeline of one stored run; None when no span of it is stored."""
+    run = load_run(client, project, trace_id)
+    return None if run is None else build_timeline(run)
+
+
+def build_timeline(run: RunData) -> dict[str, Any]:
+    """The run's steps in order, with totals, the first failure and what is missing."""
+    spans = run.spans
+    by_id = {s["span_id"]: s for s in spans}
+    origin = min(s["start_time"] for s in spans)
+    # (order in ns, sequence, step): requested-only tool calls sort after their call.
+    entries: list[tuple[int, int, dict[str, Any]]] = []
+    llm_steps = []
+    for number, call in enumerate(run.calls, 1):
+        own = [by_id[i] for i in call.get("span_ids", []) if i in by_id]
+        step = _llm_step(call, number, own, origin)
+        _escalation_field(step, own, run.content)
+        llm_steps.append((step, own))
+        entries.append((_start(own, origin), len(entries), step))
+    unmatched = _ToolSpans(_tool_groups([s for s in spans if s["kind"] == "tool"]))
+    responses = _tool_responses(run.calls)
+    for step, own in llm_steps:
+        for request in step["llm"]["tool_calls"]:
+            group = unmatched.take(request, _start(own, origin))
+            if group is None:
+                tool = _requested_tool(request, step, responses)
+                entries.append((_end(own, origin), len(entries), tool))
+            else:
+                tool = _tool_step(group, run.content, origin, request, step, responses)
+                _escalation_field(tool, group, run.content)
+                entries.append((group[0]["start_time"], len(entries), tool))
+            request["_step"] = tool
+    for group in unmatched.left.values():
+        tool = _tool_step(group, run.content, origin, None, None, responses)
+        _escalation_field(tool, group, run.content)
+        entries.append((group[0]["start_time"], len(entries), tool))
+    for span in spans:
+        if span["kind"] not in ("llm", "tool") and _marked(span):
+            entries.append((span["start_time"], len(entries), _marked_step(span, run, origin)))
+    entries.sort(key=lambda e: (e[0], e[1]))
+    steps = [step for _, _, step in entries]
+    for index, step in enumerate(steps, 1):
+        step["index"] = index
+    for step in steps:  # links by object until numbered
+        for request in step.get("llm", {}).get("tool_calls", []):
+            request["step"] = request.pop("_step")["index"]
+        link = step.get("tool", {}).get("requested_by")
+        if link is not None:
+            step["tool"]["requested_by"] = link["index"]
+    return _run_view(run, steps, origin)
+
+
+def _run_view(run: RunData, steps: list[dict[str, Any]], origin: int) -> dict[str, Any]:
+    spans = run.spans
+    end = max(s["end_time"] for s in spans)
+    root = next((s for s in spans if not s["parent_span_id"]), None)
+    usage = {f: sum((s["usage"] or {}).get(f, 0) for s in steps) for f in queries.USAGE_FIELDS}
+    counts = {
+        "llm_calls": sum(s["kind"] == "llm" for s in steps),
+        "tool_calls": sum(s["kind"] == "tool" for s in steps),
+        "decisions": sum(s["kind"] == "decision" for s in steps),
+        "escalations": sum("escalation" in s for s in steps),
+    }
+    return {
+        "trace_id": run.trace_id,
+        "name": root["name"] if root else "",
+        "start_time": queries.iso_ns(origin),
+        "end_time": queries.iso_ns(end),
+        "duration_ms": max(0, end - origin) / 1e6,
+        "status": "error" if any(s["status"] == "error" for s in spans) else "ok",
+        "complete": root is not None,
+        "step_count": sum(s["kind"] in COUNTED_KINDS for s in steps),
+        "counts": counts,
+        "usage": usage,
+        "cost_usd": sum(s["cost_usd"] or 0.0 for s in steps),
+        "first_failure": _first_failure(steps, spans),
+        "escalations": [s["index"] for s in steps if "escalation" in s],
+        "steps": steps,
+        "missing": _missing_notes(steps, spans, root is not None),
+    }
+
+
+def _common(span: dict[str, Any], origin: int, kind: str, name: str) -> dict[str, Any]:
+    return {
+        "index": 0,
+        "kind": kind,
+        "name": name,
+        "span_id": span["span_id"],
+        "span_ids": [span["span_id"]],
+        "parent_span_id": span["parent_span_id"],
+        "start_time": queries.iso_ns(span["start_time"]),
+        "offset_ms": (span["start_time"] - origin) / 1e6,
+        "duration_ms": max(0, span["end_time"] - span["start_time"]) / 1e6,
+        "usage": queries.usage(span),
+        "cost_usd": span["cost_usd"],
+        "status": span["status"],
+        "error": span["error_message"] or span["error_type"],
+        "missing": [],
+    }
+
+
+def _llm_step(
+    call: dict[str, Any], number: int, own: list[dict[str, Any]], origin: int
+) -> dict[str, Any]:
+    start = _start(own, origin)
+    inputs, outputs = call.get("input_messages"), call.get("output_messages")
+    system, tools = call.get("system_instructions"), call.get("tool_definitions")
+    requests = [
+        {"id": p.get("id", ""), "name": p.get("name", ""), "arguments": p.get("arguments")}
+        for p in _parts(outputs)
+        if p.get("type") == "tool_call"
+    ]
+    texts = [p.get("content") for p in _parts(outputs) if p.get("type") == "text"]
+    return {
+        "index": 0,
+        "kind": "llm",
+        "name": call.get("name", ""),
+        "span_id": call.get("span_id", ""),
+        "span_ids": call.get("span_ids", []),
+        "parent_span_id": own[0]["parent_span_id"] if own else "",
+        "start_time": call.get("start_time") or queries.iso_ns(start),
+        "offset_ms": (start - origin) / 1e6,
+        "duration_ms": call.get("duration_ms"),
+        "usage": call.get("usage"),
+        "cost_usd": call.get("cost_usd"),
+        "status": call.get("status", "unset"),
+        "error": call.get("error", ""),
+        "missing": [
+            slot
+            for slot, value in (("input_messages", inputs), ("output_messages", outputs))
+            if value is None
+        ],
+        "llm": {
+            "call": number,
+            "model": call.get("model", ""),
+            "request_model": call.get("request_model", ""),
+            "provider": call.get("provider", ""),
+            "finish_reasons": call.get("finish_reasons", []),
+            "output_text": None if outputs is None else "".join(str(t) for t in texts if t),
+            "tool_calls": requests,
+            "captured": call.get("captured", {}),
+            "missing_content": call.get("missing_content", []),
+            # For comparing runs: the window's parts, tool-call ids left out.
+            "fingerprint": {
+                "system": None if system is None else fingerprint(system),
+                "tools": None if tools is None else fingerprint(tools),
+                "input": None if inputs is None else fingerprint(without_call_ids(inputs)),
+            },
+        },
+    }
+
+
+def _parts(messages: Any) -> list[dict[str, Any]]:
+    if not isinstance(messages, list):
+        return []
+    return [
+        p
+        for m in messages
+        if isinstance(m, dict) and isinstance(m.get("parts"), list)
+        for p in m["parts"]
+        if isinstance(p, dict)
+    ]
+
+
+def _tool_responses(calls: list[dict[str, Any]]) -> dict[str, list[tuple[int, Any]]]:
+    """Tool results the agent sent back to the model, by call id: (call number, response)."""
+    out: dict[str, list[tuple[int, Any]]] = {}
+    for number, call in enumerate(calls, 1):
+        for part in _parts(call.get("input_messages")):
+            if part.get("type") == "tool_call_response" and part.get("id"):
+                response = part.get("response", part.get("result"))
+                out.setdefault(str(part["id"]), []).append((number, response))
+    return out
+
+
+def _sent_back(
+    responses: dict[str, list[tuple[int, Any]]], call_id: str, after: int
+) -> tuple[bool, Any]:
+    for number, response in responses.get(call_id, []) if call_id else []:
+        if number > after:
+            return True, response
+    return False, None
+
+
+def _tool_groups(tools: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Tool spans, one group per tool call: a span nested in a tool span of the same call
+    joins its parent's group (outermost span first)."""
+    by_id = {s["span_id"]: s for s in tools}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for span in tools:  # start order: a parent comes before its children
+        head = span
+        seen = {span["span_id"]}
+        parent = by_id.get(head["parent_span_id"])
+        while parent is not None and parent["span_id"] not in seen and _same_tool(parent, head):
+            seen.add(parent["span_id"])
+            head = parent
+            parent = by_id.get(head["parent_span_id"])
+        groups.setdefault(head["span_id"], []).append(span)
+    return sorted(groups.values(), key=lambda g: g[0]["start_time"])
+
+
+def _same_tool(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a["tool_call_id"] or b["tool_call_id"]:
+        return bool(a["tool_call_id"] == b["tool_call_id"])
+    return bool(a["tool_name"] == b["tool_name"])
+
+
+class _ToolSpans:
+    """Tool-span groups not matched yet, found by call id (or by name where ids are absent)."""
+
+    def __init__(self, groups: list[list[dict[str, Any]]]) -> None:
+        self.left = {g[0]["span_id"]: g for g in groups}  # start order
+        self._by_call_id: dict[str, list[str]] = {}
+        for group in groups:
+            for call_id in {s["tool_call_id"] for s in group} - {""}:
+                self._by_call_id.setdefault(call_id, []).append(group[0]["span_id"])
+
+    def take(self, request: dict[str, Any], after_ns: int) -> list[dict[str, Any]] | None:
+        """Remove and return the group that ran ``request``, if any."""
+        if request["id"]:
+            key = next((k for k in self._by_call_id.get(request["id"], []) if k in self.left), None)
+            return None if key is None else self.left.pop(key)
+        for key, group in self.left.items():
+            if (
+                not any(s["tool_call_id"] for s in group)
+                and any(s["tool_name"] == request["name"] for s in group)
+                and group[0]["start_time"] >= after_ns
+            ):
+                return self.left.pop(key)
+        return None
+
+
+def _tool_step(
+    group: list[dict[str, Any]],
+    content: Callable[[bytes], Any],
+    origin: int,
+    request: dict[str, Any] | None,
+    llm_step: dict[str, Any] | None,
+    responses: dict[str, list[tuple[int, Any]]],
+) -> dict[str, Any]:
+    head = group[0]
+    name = next((s["tool_name"] for s in group if s["tool_name"]), "") or head["name"]
+    step = _common(head, origin, "tool", name)
+    step["span_ids"] = [s["span_id"] for s in group]
+    failed = next((s for s in group if s["status"] == "error"), None)
+    if failed is not None:
+        step["status"], step["error"] = "error", failed["error_message"] or failed["error_type"]
+    call_id = next((s["tool_call_id"] for s in group if s["tool_call_id"]), "")
+    arguments, arguments_from = _slot(group, "tool_arguments", content)
+    if arguments_from is None and request is not None and request.get("arguments") is not None:
+        arguments, arguments_from = request["arguments"], "llm_output"
+    result, result_from = _slot(group, "tool_result", content)
+    if result_from is None:
+        after = llm_step["llm"]["call"] if llm_step is not None else 0
+        found, result = _sent_back(responses, call_id, after)
+        result_from = "llm_input" if found else None
+    step["tool"] = {
+        "name": name,
+        "call_id": call_id,
+        "arguments": arguments,
+        "result": result,
+        "recorded": True,
+        "requested_by": llm_step,
+        "sources": {"arguments": arguments_from, "result": result_from},
+    }
+    step["missing"] = [
+        slot for slot, src in (("arguments", arguments_from), ("result", result_from)) if not src
+    ]
+    return step
+
+
+def _slot(
+    group: list[dict[str, Any]], slot: str, content: Callable[[bytes], Any]
+) -> tuple[Any, str | None]:
+    for span in group:
+        if span["content_flags"] & CONTENT_FLAG[slot] and span[f"{slot}_ref"] != _ZERO:
+            return content(span[f"{slot}_ref"]), "span"
+    return None, None
+
+
+def _requested_tool(
+    request: dict[str, Any],
+    llm_step: dict[str, Any],
+    responses: dict[str, list[tuple[int, Any]]],
+) -> dict[str, Any]:
+    """A tool call the model asked for that no span recorded."""
+    found, result = _sent_back(responses, request["id"], llm_step["llm"]["call"])
+    return {
+        "index": 0,
+        "kind": "tool",
+        "name": request["name"],
+        "span_id": None,
+        "span_ids": [],
+        "parent_span_id": None,
+        "start_time": None,
+        "offset_ms": None,
+        "duration_ms": None,
+        "usage": None,
+        "cost_usd": None,
+        "status": "unset",
+        "error": "",
+        "missing": ["span"] + ([] if found else ["result"]),
+        "tool": {
+            "name": request["name"],
+            "call_id": request["id"],
+            "arguments": request["arguments"],
+            "result": result,
+            "recorded": False,
+            "requested_by": llm_step,
+            "sources": {"arguments": "llm_output", "result": "llm_input" if found else None},
+        },
+    }
+
+
+def _marked(span: dict[str, Any]) -> bool:
+    """A decision or escalation, by kind or by agentreel's attributes."""
+    if span["kind"] in ("decision", "escalation"):
+        return True
+    keys = [*span["attributes"], *span["attribute_refs"]]
+    return any(k.startswith((DECISION_PREFIX, ESCALATION_PREFIX)) for k in keys)
+
+
+def _marked_step(span: dict[str, Any], run: RunData, origin: int) -> dict[str, Any]:
+    decision = _prefixed(span, DECISION_PREFIX, run.content)
+    escalation = _prefixed(span, ESCALATION_PREFIX, run.content)
+    kind = "decision" if span["kind"] == "decision" or decision else "escalation"
+    subject = decision if kind == "decision" else escalation
+    step = _common(span, origin, kind, str(subject.get("name") or span["name"]))
+    if kind == "decision":
+        step["decision"] = {
+            "name": decision.get("name", span["name"]),
+            "options": decision.get("options"),
+            "chosen": decision.get("chosen"),
+            "reason": decision.get("reason"),
+            "confidence": _number(decision.get("confidence")),
+            **{k: v for k, v in decision.items() if k not in _DECISION_KEYS},
+        }
+    if kind == "escalation" or escalation:
+        step["escalation"] = _escalation(escalation)
+    return step
+
+
+def _escalation_field(
+    step: dict[str, Any], own: list[dict[str, Any]], content: Callable[[bytes], Any]
+) -> None:
+    """An LLM or tool call that is also an escalation (an ``ask_human`` tool) says so."""
+    for span in own:
+        escalation = _prefixed(span, ESCALATION_PREFIX, content)
+        if escalation:
+            step["escalation"] = _escalation(escalation)
+            return
+
+
+def _escalation(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "reason": values.get("reason"),
+        "target": values.get("target"),
+        "severity": values.get("severity"),
+        **{k: v for k, v in values.items() if k not in _ESCALATION_KEYS},
+    }
+
+
+_DECISION_KEYS = frozenset({"name", "options", "chosen", "reason", "confidence"})
+_ESCALATION_KEYS = frozenset({"reason", "target", "severity"})
+
+
+def _prefixed(span: dict[str, Any], prefix: str, content: Callable[[bytes], Any]) -> dict[str, Any]:
+    """``prefix.*`` attributes under their short names, JSON text parsed (options lists)."""
+    values: dict[str, Any] = {k: v for k, v in span["attributes"].items() if k.startswith(prefix)}
+    for key, ref in span["attribute_refs"].items():
+        if key.startswith(prefix):
+            values[key] = content(ref)
+    return {key[len(prefix) :]: _maybe_json(value) for key, value in values.items()}
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _start(own: list[dict[str, Any]], default: int) -> int:
+    return min((s["start_time"] for s in own), default=default)
+
+
+def _end(own: list[dict[str, Any]], default: int) -> int:
+    return max((s["end_time"] for s in own), default=default)
+
+
+def _first_failure(
+    steps: list[dict[str, Any]], spans: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    step = next((s for s in steps if s["status"] == "error"), None)
+    if step is not None:
+        return {"step": step["index"], **{k: step[k] for k in ("kind", "name", "span_id", "error")}}
+    span = next((s for s in spans if s["status"] == "error"), None)
+    if span is None:
+        return None
+    # No step failed but the run did (the agent span, a retriever): say where.
+    error = span["error_message"] or span["error_type"]
+    return {"step": None, **{k: span[k] for k in ("kind", "name", "span_id")}, "error": error}
+
+
+def _missing_notes(
+    steps: list[dict[str, Any]], spans: list[dict[str, Any]], rooted: bool
+) -> list[str]:
+    notes = []
+    if not rooted:
+        notes.append("the root span has not arrived: the run is still going or part of it was lost")
+    ids = {s["span_id"] for s in spans}
+    orphans = sum(1 for s in spans if s["parent_span_id"] and s["parent_span_id"] not in ids)
+    if orphans:
+        notes.append(f"{orphans} span(s) whose parent span never arrived")
+    for step in steps:
+        where = f"step {step['index']} ({step['kind']} {step['name']})"
+        if "span" in step["missing"]:
+            notes.append(f"{where}: requested by the model but no tool span recorded it")
+        slots = [m for m in step["missing"] if m != "span"]
+        if slots:
+            notes.append(f"{where}: not captured: {', '.join(slots)}")
+        lost = step.get("llm", {}).get("missing_content", [])
+        if lost:
+            notes.append(f"{where}: {len(lost)} content item(s) referenced but not in the store")
+    return notes
