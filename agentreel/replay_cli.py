@@ -51,22 +51,32 @@ def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
             )
             return 2
         chosen = [chosen[args.step - 1]]
+    timeline = get(f"/api/v1/runs/{trace_id}/timeline")
+    if timeline is None:
+        return 1
+    first = args.step or 1
+    changes = {}
+    if args.format == "otel" and not args.json:
+        for number in range(first, first + len(chosen)):
+            if number > 1:
+                changes[number] = get(f"/api/v1/runs/{trace_id}/llm-calls/{number}/diff")
     diff = None
     if args.diff:
         diff = get(f"/api/v1/runs/{trace_id}/diff", {"against": args.diff.strip().lower()})
         if diff is None:
             return 1
     if args.json:
-        out = {"run": detail["run"], "llm_calls": chosen}
+        out = {"run": detail["run"], "timeline": timeline, "llm_calls": chosen}
         if diff is not None:
             out["diff"] = diff
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     paint = _painter(sys.stdout)
     _print_run(detail["run"], paint)
-    first = args.step or 1
+    _print_timeline(timeline, paint)
     for offset, call in enumerate(chosen):
-        _print_call(first + offset, len(calls["llm_calls"]), call, args, paint)
+        number = first + offset
+        _print_call(number, len(calls["llm_calls"]), call, args, paint, changes.get(number))
     if diff is not None:
         _print_diff(diff, paint)
     return 0
@@ -93,11 +103,39 @@ def _print_run(run: dict[str, Any], paint: Callable[[str, str], str]) -> None:
     )
 
 
+def _print_timeline(timeline: dict[str, Any], paint: Any) -> None:
+    print()
+    print(paint(f"timeline · {timeline['step_count']} steps", "1"))
+    for step in timeline["steps"]:
+        duration = step.get("duration_ms")
+        took = f"{duration:.0f} ms" if isinstance(duration, int | float) else "—"
+        status = step.get("status") or ""
+        mark = paint("✗", "31") if status == "error" else " "
+        line = (
+            f"  {mark} {step['index']:>3} {step['kind']:<10} {step.get('name') or '':<32} {took:>9}"
+        )
+        tool = step.get("tool") or {}
+        if tool.get("call_id"):
+            line += f"  [{tool['call_id']}]"
+        if step.get("missing"):
+            line += paint(f"  missing: {', '.join(step['missing'])}", "33")
+        print(line)
+    failure = timeline.get("first_failure")
+    if failure:
+        where = f"step {failure['step']}" if failure.get("step") else failure.get("name", "")
+        print(paint(f"  first failure: {where} ({failure['kind']}): {failure['error']}", "31"))
+
+
 def _print_call(
-    number: int, total: int, call: dict[str, Any], args: argparse.Namespace, paint: Any
+    number: int,
+    total: int,
+    call: dict[str, Any],
+    args: argparse.Namespace,
+    paint: Any,
+    change: dict[str, Any] | None = None,
 ) -> None:
     usage = call["usage"]
-    header = f"── step {number}/{total} · {call['name']} · {call['model'] or '?'}"
+    header = f"── LLM call {number}/{total} · {call['name']} · {call['model'] or '?'}"
     print()
     print(paint(header, "1"))
     print(
@@ -105,6 +143,8 @@ def _print_call(
         f"(cached {usage['cache_read_tokens']}) / out {usage['output_tokens']} · "
         f"{call['status']}" + (f" · {call['error']}" if call["error"] else "")
     )
+    if change is not None:
+        print(paint(f"   since call {number - 1}: {change['summary']}", "35"))
     if args.format != "otel":
         if call["not_captured"]:
             note = ", ".join(call["not_captured"])

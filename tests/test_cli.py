@@ -127,7 +127,8 @@ def test_replay_shows_each_call_with_its_window(
     trace_id = instrumented_runs("openinference_openai")["trace_id"]
     view = agentreel("replay", trace_id, "--api-url", server.url)
     assert view.returncode == 0, view.stderr
-    assert "step 1/3" in view.stdout and "step 3/3" in view.stdout
+    assert "LLM call 1/3" in view.stdout and "LLM call 3/3" in view.stdout
+    assert "timeline · 5 steps" in view.stdout and "since call 1:" in view.stdout
     assert scenario.USER_PROMPT in view.stdout and scenario.ANSWER in view.stdout
     assert "→ get_weather(" in view.stdout and "← [call_0001]" in view.stdout
     body = agentreel(
