@@ -45,7 +45,7 @@ import orjson
 
 from agentreel.collector.model import CONTENT_FLAG
 from agentreel.replay.diff import fingerprint, without_call_ids
-from agentreel.replay.windows import llm_calls, resolve
+from agentreel.replay.windows import calls_from
 from agentreel.storage import queries
 
 __all__ = ["RunData", "build_timeline", "load_run", "load_timeline"]
@@ -70,8 +70,7 @@ class RunData:
 
 def load_run(client: Any, project: str, trace_id: str) -> RunData | None:
     """Read one run from the store; None when no span of it is stored."""
-    # Calls first: spans are only ever added, so every span a call names is in the later read.
-    calls = llm_calls(client, project, trace_id) or []
+    # One read of the spans serves the calls and the steps, and one fetch all their content.
     spans = queries.trace_spans(client, project, trace_id)
     if not spans:
         return None
@@ -81,7 +80,8 @@ def load_run(client: Any, project: str, trace_id: str) -> RunData | None:
             refs.update((span["tool_arguments_ref"], span["tool_result_ref"]))
         if _marked(span):
             refs.update(span["attribute_refs"].values())
-    return RunData(trace_id, spans, calls, resolve(client, project, refs))
+    calls, resolved = calls_from(client, project, trace_id, spans, refs)
+    return RunData(trace_id, spans, calls, resolved)
 
 
 def load_timeline(client: Any, project: str, trace_id: str) -> dict[str, Any] | None:

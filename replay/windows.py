@@ -25,6 +25,18 @@ def llm_calls(client: Any, project: str, trace_id: str) -> list[dict[str, Any]] 
     spans = queries.trace_spans(client, project, trace_id)
     if not spans:
         return None
+    return calls_from(client, project, trace_id, spans)[0]
+
+
+def calls_from(
+    client: Any,
+    project: str,
+    trace_id: str,
+    spans: list[dict[str, Any]],
+    extra_refs: set[bytes] | frozenset[bytes] = frozenset(),
+) -> tuple[list[dict[str, Any]], Resolved]:
+    """The LLM calls of ``spans`` (one trace, already read), and the content they and
+    ``extra_refs`` point to, fetched together."""
     events = queries.trace_messages(client, project, trace_id)
     by_span: dict[str, dict[str, list[bytes]]] = {}
     for event in events:
@@ -32,11 +44,11 @@ def llm_calls(client: Any, project: str, trace_id: str) -> list[dict[str, Any]] 
         slot[event["direction"]].append(event["ref"])
     llm = [s for s in spans if s["kind"] == "llm"]
     groups = _group_calls(llm)
-    wanted: set[bytes] = set()
+    wanted: set[bytes] = set(extra_refs)
     for span in llm:
         wanted.update(_refs(span, by_span.get(span["span_id"])))
     resolved = resolve(client, project, wanted)
-    return [_call(group, by_span, resolved) for group in groups]
+    return [_call(group, by_span, resolved) for group in groups], resolved
 
 
 class Resolved:
