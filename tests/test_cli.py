@@ -141,5 +141,20 @@ def test_replay_shows_each_call_with_its_window(
     assert len(as_json["llm_calls"]) == 3
     out_of_range = agentreel("replay", trace_id, "--step", "9", "--api-url", server.url)
     assert out_of_range.returncode == 2 and "has 3 LLM calls" in out_of_range.stderr
+    # A reader that is gone before the first line (`| head` that already quit): no traceback.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    gone = subprocess.run(
+        [sys.executable, "-m", "agentreel", "replay", trace_id, "--api-url", server.url],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        env=base,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    os.close(write_end)
+    assert gone.returncode == 141 and "Traceback" not in gone.stderr, gone.stderr
     unknown = agentreel("replay", "ab" * 16, "--api-url", server.url)
     assert unknown.returncode == 1 and "no run with trace id" in unknown.stderr
