@@ -76,3 +76,23 @@ def group_calls(spans: list[CallSpan]) -> list[list[CallSpan]]:
     for i, span in enumerate(spans):
         groups.setdefault(root(i), []).append(span)
     return sorted(groups.values(), key=lambda g: min(s.start_ns for s in g))
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpan:
+    """What the tool-call rule needs to know of a tool span."""
+
+    span_id: str
+    parent_span_id: str
+    tool_name: str
+    tool_call_id: str
+
+
+def same_tool_call(a: ToolSpan, b: ToolSpan) -> bool:
+    """Two tool spans of one trace record one tool call: they carry the same tool-call id, or
+    one wraps the other under the same tool name (two instrumentors). A tool span with other
+    tools under it (an agent used as a tool) is not merged with them: their names differ."""
+    if a.tool_call_id and a.tool_call_id == b.tool_call_id:
+        return True
+    nested = a.parent_span_id == b.span_id or b.parent_span_id == a.span_id
+    return nested and bool(a.tool_name) and a.tool_name == b.tool_name

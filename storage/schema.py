@@ -140,7 +140,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 max(user) AS user,
                 toUInt64(count()) AS spans,
                 toUInt64(countIf(kind = 'llm' AND counted)) AS llm_calls,
-                toUInt64(countIf(kind = 'tool')) AS tool_calls,
+                toUInt64(countIf(kind = 'tool' AND counted)) AS tool_calls,
                 toUInt64(countIf(status = 'error')) AS errors,
                 sum(if(counted, input_tokens, 0)) AS input_tokens,
                 sum(if(counted, output_tokens, 0)) AS output_tokens,

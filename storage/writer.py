@@ -12,7 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agentreel.collector.calls import PROVIDER_SDK_SCOPES, CallSpan, same_call
+from agentreel.collector.calls import (
+    PROVIDER_SDK_SCOPES,
+    CallSpan,
+    ToolSpan,
+    same_call,
+    same_tool_call,
+)
 from agentreel.collector.model import MessageEvent, Span
 
 #: Content hashes remembered as written (per generation; two are kept), so repeats skip the
@@ -113,6 +119,8 @@ class Writer:
         result.duplicates = len(spans) - len(fresh)
         if any(s.kind == "llm" for s in fresh):
             _mark_nested_calls(fresh, self._stored_calls(fresh))
+        if any(s.kind == "tool" for s in fresh):
+            _mark_nested_tools(fresh, self._stored_tools(fresh))
         # Content first, so a stored span's references always resolve.
         items = [(s.project, c) for s in fresh for c in s.contents]
         groups = [s for s in fresh if s.input_group is not None]
@@ -169,6 +177,30 @@ class Writer:
             found.update((project, t, i) for t, i in result.result_rows)
         return found
 
+    def _stored_tools(self, fresh: list[Span]) -> dict[tuple[str, str], list[ToolSpan]]:
+        """Stored tool spans a fresh tool span could record the same call as."""
+        tools = [s for s in fresh if s.kind == "tool"]
+        found: dict[tuple[str, str], list[ToolSpan]] = {}
+        for project in {s.project for s in tools}:
+            mine = [s for s in tools if s.project == project]
+            result = self._client.query(
+                "SELECT trace_id, span_id, parent_span_id, toString(tool_name), tool_call_id "
+                "FROM spans WHERE project = {project:String} "
+                "AND trace_id IN {traces:Array(String)} AND kind = 'tool' "
+                "AND (span_id IN {parents:Array(String)} OR parent_span_id IN {ids:Array(String)} "
+                "OR (tool_call_id != '' AND tool_call_id IN {call_ids:Array(String)}))",
+                parameters={
+                    "project": project,
+                    "traces": sorted({s.trace_id for s in mine}),
+                    "parents": sorted({s.parent_span_id for s in mine if s.parent_span_id}),
+                    "ids": sorted({s.span_id for s in mine}),
+                    "call_ids": sorted({s.tool_call_id for s in mine if s.tool_call_id}),
+                },
+            )
+            for trace_id, *fields in result.result_rows:
+                found.setdefault((project, trace_id), []).append(ToolSpan(*fields))
+        return found
+
     def _stored_calls(self, fresh: list[Span]) -> dict[tuple[str, str], list[CallSpan]]:
         """Stored LLM spans that a fresh LLM span could be the same call as (see
         :mod:`agentreel.collector.calls`), by (project, trace). Every stored LLM span belongs
@@ -223,6 +255,18 @@ class Writer:
         if len(young) > CONTENT_CACHE_SIZE:
             self._seen_old, self._seen_young = young, set()
         return len(rows), sum(len(r[3]) for r in rows)
+
+
+def _mark_nested_tools(fresh: list[Span], earlier: dict[tuple[str, str], list[ToolSpan]]) -> None:
+    """Spans of one tool call (see :func:`agentreel.collector.calls.same_tool_call`) count
+    once in run totals: the first stored, or the first in this batch."""
+    for span in fresh:
+        if span.kind != "tool":
+            continue
+        call = ToolSpan(span.span_id, span.parent_span_id, span.tool_name, span.tool_call_id)
+        others = earlier.setdefault((span.project, span.trace_id), [])
+        span.counted = not any(same_tool_call(call, other) for other in others)
+        others.append(call)
 
 
 def _mark_nested_calls(fresh: list[Span], earlier: dict[tuple[str, str], list[CallSpan]]) -> None:

@@ -347,3 +347,33 @@ def test_content_that_never_arrived_is_marked_not_invented(store: Any) -> None:
     assert call["input_messages"][1] == {"missing_content": lost[0].hash.hex()}
     assert call["missing_content"] == [lost[0].hash.hex()]
     assert call["system_instructions"] == SYSTEM
+
+
+def test_one_tool_call_wrapped_by_two_instrumentors_counts_once(store: Any) -> None:
+    project, writer = _project(), Writer(store)
+    trace_id, root, outer_id = new_trace_id(), new_span_id(), new_span_id()
+
+    def tool(span_id: bytes, parent: bytes, name: str, call_id: str = "") -> Any:
+        attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+        if call_id:
+            attrs["gen_ai.tool.call.id"] = call_id
+        return span(trace_id, span_id, f"execute_tool {name}", attrs, parent=parent)
+
+    # Two instrumentors around one "search" call; inner one exported first, in its own batch.
+    writer.write(_normalized(traces([tool(new_span_id(), outer_id, "search")]), project), [])
+    writer.write(_normalized(traces([tool(outer_id, root, "search")]), project), [])
+    # The same call id seen twice (retried tool, second instrumentor beside the first).
+    same_id = [tool(new_span_id(), root, "fetch", "c9"), tool(new_span_id(), root, "fetch", "c9")]
+    # An agent used as a tool, with two different tools under it: three calls.
+    agent_tool = new_span_id()
+    nested = [
+        tool(agent_tool, root, "researcher"),
+        tool(new_span_id(), agent_tool, "search"),
+        tool(new_span_id(), agent_tool, "read"),
+    ]
+    writer.write(
+        _normalized(traces([*same_id, *nested, span(trace_id, root, "agent")]), project), []
+    )
+    run = queries.run_summary(store, project, trace_id.hex())
+    assert run is not None
+    assert run["tool_calls"] == 1 + 1 + 3
