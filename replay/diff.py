@@ -18,7 +18,13 @@ from typing import Any
 
 import orjson
 
-__all__ = ["canonical_json", "context_diff", "fingerprint", "without_call_ids"]
+__all__ = [
+    "canonical_json",
+    "context_diff",
+    "fingerprint",
+    "neutral_window",
+    "without_call_ids",
+]
 
 #: Longest rendering of a value inside a summary string.
 SUMMARY_VALUE_CHARS = 80
@@ -48,6 +54,71 @@ def without_call_ids(value: Any) -> Any:
         ]
         return {**value, "parts": parts}
     return value
+
+
+def neutral_window(system: Any, tools: Any, inputs: Any) -> dict[str, Any]:
+    """A call's window in a form that does not depend on the instrumentor that recorded it,
+    for comparing runs: the system prompt as text (instructions or ``system`` messages
+    alike), tool results as one turn however they were split, arguments parsed, ids and
+    instrumentor extras left out, tool definitions as name, description and schema."""
+    texts: list[str] = []
+    if isinstance(system, list):
+        texts += [_text(p.get("content")) for p in system if isinstance(p, dict)]
+    messages: list[dict[str, Any]] = []
+    for message in inputs if isinstance(inputs, list) else []:
+        if not isinstance(message, dict):
+            continue
+        parts = [p for p in message.get("parts") or [] if isinstance(p, dict)]
+        if message.get("role") == "system":
+            texts += [_text(p.get("content")) for p in parts if p.get("type") == "text"]
+            continue
+        neutral = [_neutral_part(p) for p in parts]
+        results = bool(parts) and all(p.get("type") == "tool_call_response" for p in parts)
+        role = "tool_results" if results else str(message.get("role", ""))
+        if role == "tool_results" and messages and messages[-1]["role"] == role:
+            messages[-1]["parts"] += neutral
+            continue
+        messages.append({"role": role, "parts": neutral})
+    return {
+        "system": "\n".join(texts) if texts else None,
+        "tools": None
+        if tools is None
+        else sorted((_neutral_tool(t) for t in tools), key=lambda t: str(t["name"])),
+        "input": None if inputs is None else messages,
+    }
+
+
+def _neutral_part(part: dict[str, Any]) -> dict[str, Any]:
+    kind = part.get("type")
+    if kind == "text":
+        return {"type": "text", "content": _text(part.get("content"))}
+    if kind == "tool_call":
+        return {"type": "tool_call", "name": part.get("name"), "arguments": _parsed(part)}
+    if kind == "tool_call_response":
+        return {"type": "tool_call_response", "response": part.get("response", part.get("result"))}
+    return {k: v for k, v in part.items() if k not in ("id", "attributes")}
+
+
+def _parsed(part: dict[str, Any]) -> Any:
+    arguments = part.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            return orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            return arguments
+    return arguments
+
+
+def _neutral_tool(tool: Any) -> dict[str, Any]:
+    if not isinstance(tool, dict):
+        return {"name": str(tool)}
+    inner = tool.get("function") if isinstance(tool.get("function"), dict) else None
+    source = inner or tool
+    return {
+        "name": source.get("name"),
+        "description": source.get("description"),
+        "schema": source.get("parameters", source.get("input_schema")),
+    }
 
 
 # --- step to step --------------------------------------------------------------------------

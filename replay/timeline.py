@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 
 from agentreel.collector.model import CONTENT_FLAG
-from agentreel.replay.diff import fingerprint, without_call_ids
+from agentreel.replay.diff import fingerprint, neutral_window
 from agentreel.replay.windows import calls_from
 from agentreel.storage import queries
 
@@ -227,11 +227,11 @@ def _llm_step(
             "tool_calls": requests,
             "captured": call.get("captured", {}),
             "missing_content": call.get("missing_content", []),
-            # For comparing runs: the window's parts, tool-call ids left out.
+            # For comparing runs: the window in a form no instrumentor shapes (see
+            # diff.neutral_window), so runs recorded differently still compare equal.
             "fingerprint": {
-                "system": None if system is None else fingerprint(system),
-                "tools": None if tools is None else fingerprint(tools),
-                "input": None if inputs is None else fingerprint(without_call_ids(inputs)),
+                slot: None if value is None else fingerprint(value)
+                for slot, value in neutral_window(system, tools, inputs).items()
             },
         },
     }

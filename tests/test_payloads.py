@@ -145,3 +145,18 @@ def test_anthropic_sdk_span_is_folded_into_the_instrumentor_call(store: Any) -> 
         assert calls is not None
         assert [len(c["span_ids"]) for c in calls] == [2, 2, 2], name
         assert all(c["captured"]["input"] for c in calls), name
+
+
+def test_one_conversation_recorded_by_two_instrumentors_does_not_diverge(store: Any) -> None:
+    from agentreel.replay.rundiff import run_diff
+    from agentreel.replay.timeline import load_timeline
+
+    timelines = []
+    for name in ("openinference_anthropic", "openllmetry_anthropic"):
+        project, trace_id, _ = _load(name, store)
+        timeline = load_timeline(store, project, trace_id)
+        assert timeline is not None
+        timelines.append(timeline)
+    diff = run_diff(*timelines)
+    assert diff["first_divergence"] is None, diff["summary"]
+    assert diff["identical"] is True
