@@ -43,10 +43,12 @@ from typing import Any
 
 import orjson
 
-from agentreel.collector.model import CONTENT_FLAG
 from agentreel.replay.diff import fingerprint, neutral_window
 from agentreel.replay.windows import calls_from
 from agentreel.storage import queries
+
+from .steps import common, parts
+from .toolsteps import ToolSpans, requested_tool, tool_groups, tool_responses, tool_step
 
 __all__ = ["RunData", "build_timeline", "load_run", "load_timeline"]
 
@@ -54,7 +56,6 @@ DECISION_PREFIX = "agentreel.decision."
 ESCALATION_PREFIX = "agentreel.escalation."
 #: Step kinds counted in ``step_count``.
 COUNTED_KINDS = frozenset({"llm", "tool", "decision"})
-_ZERO = bytes(16)
 
 
 @dataclass(frozen=True)
@@ -104,21 +105,21 @@ def build_timeline(run: RunData) -> dict[str, Any]:
         _escalation_field(step, own, run.content)
         llm_steps.append((step, own))
         entries.append((_start(own, origin), len(entries), step))
-    unmatched = _ToolSpans(_tool_groups([s for s in spans if s["kind"] == "tool"]))
-    responses = _tool_responses(run.calls)
+    unmatched = ToolSpans(tool_groups([s for s in spans if s["kind"] == "tool"]))
+    responses = tool_responses(run.calls)
     for step, own in llm_steps:
         for request in step["llm"]["tool_calls"]:
             group = unmatched.take(request, _start(own, origin))
             if group is None:
-                tool = _requested_tool(request, step, responses)
+                tool = requested_tool(request, step, responses)
                 entries.append((_end(own, origin), len(entries), tool))
             else:
-                tool = _tool_step(group, run.content, origin, request, step, responses)
+                tool = tool_step(group, run.content, origin, request, step, responses)
                 _escalation_field(tool, group, run.content)
                 entries.append((group[0]["start_time"], len(entries), tool))
             request["_step"] = tool
     for group in unmatched.left.values():
-        tool = _tool_step(group, run.content, origin, None, None, responses)
+        tool = tool_step(group, run.content, origin, None, None, responses)
         _escalation_field(tool, group, run.content)
         entries.append((group[0]["start_time"], len(entries), tool))
     for span in spans:
@@ -167,25 +168,6 @@ def _run_view(run: RunData, steps: list[dict[str, Any]], origin: int) -> dict[st
     }
 
 
-def _common(span: dict[str, Any], origin: int, kind: str, name: str) -> dict[str, Any]:
-    return {
-        "index": 0,
-        "kind": kind,
-        "name": name,
-        "span_id": span["span_id"],
-        "span_ids": [span["span_id"]],
-        "parent_span_id": span["parent_span_id"],
-        "start_time": queries.iso_ns(span["start_time"]),
-        "offset_ms": (span["start_time"] - origin) / 1e6,
-        "duration_ms": max(0, span["end_time"] - span["start_time"]) / 1e6,
-        "usage": queries.usage(span),
-        "cost_usd": span["cost_usd"],
-        "status": span["status"],
-        "error": span["error_message"] or span["error_type"],
-        "missing": [],
-    }
-
-
 def _llm_step(
     call: dict[str, Any], number: int, own: list[dict[str, Any]], origin: int
 ) -> dict[str, Any]:
@@ -194,10 +176,10 @@ def _llm_step(
     system, tools = call.get("system_instructions"), call.get("tool_definitions")
     requests = [
         {"id": p.get("id", ""), "name": p.get("name", ""), "arguments": p.get("arguments")}
-        for p in _parts(outputs)
+        for p in parts(outputs)
         if p.get("type") == "tool_call"
     ]
-    texts = [p.get("content") for p in _parts(outputs) if p.get("type") == "text"]
+    texts = [p.get("content") for p in parts(outputs) if p.get("type") == "text"]
     return {
         "index": 0,
         "kind": "llm",
@@ -237,168 +219,6 @@ def _llm_step(
     }
 
 
-def _parts(messages: Any) -> list[dict[str, Any]]:
-    if not isinstance(messages, list):
-        return []
-    return [
-        p
-        for m in messages
-        if isinstance(m, dict) and isinstance(m.get("parts"), list)
-        for p in m["parts"]
-        if isinstance(p, dict)
-    ]
-
-
-def _tool_responses(calls: list[dict[str, Any]]) -> dict[str, list[tuple[int, Any]]]:
-    """Tool results the agent sent back to the model, by call id: (call number, response)."""
-    out: dict[str, list[tuple[int, Any]]] = {}
-    for number, call in enumerate(calls, 1):
-        for part in _parts(call.get("input_messages")):
-            if part.get("type") == "tool_call_response" and part.get("id"):
-                response = part.get("response", part.get("result"))
-                out.setdefault(str(part["id"]), []).append((number, response))
-    return out
-
-
-def _sent_back(
-    responses: dict[str, list[tuple[int, Any]]], call_id: str, after: int
-) -> tuple[bool, Any]:
-    for number, response in responses.get(call_id, []) if call_id else []:
-        if number > after:
-            return True, response
-    return False, None
-
-
-def _tool_groups(tools: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Tool spans, one group per tool call: a span nested in a tool span of the same call
-    joins its parent's group (outermost span first)."""
-    by_id = {s["span_id"]: s for s in tools}
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for span in tools:  # start order: a parent comes before its children
-        head = span
-        seen = {span["span_id"]}
-        parent = by_id.get(head["parent_span_id"])
-        while parent is not None and parent["span_id"] not in seen and _same_tool(parent, head):
-            seen.add(parent["span_id"])
-            head = parent
-            parent = by_id.get(head["parent_span_id"])
-        groups.setdefault(head["span_id"], []).append(span)
-    return sorted(groups.values(), key=lambda g: g[0]["start_time"])
-
-
-def _same_tool(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a["tool_call_id"] or b["tool_call_id"]:
-        return bool(a["tool_call_id"] == b["tool_call_id"])
-    return bool(a["tool_name"] == b["tool_name"])
-
-
-class _ToolSpans:
-    """Tool-span groups not matched yet, found by call id (or by name where ids are absent)."""
-
-    def __init__(self, groups: list[list[dict[str, Any]]]) -> None:
-        self.left = {g[0]["span_id"]: g for g in groups}  # start order
-        self._by_call_id: dict[str, list[str]] = {}
-        for group in groups:
-            for call_id in {s["tool_call_id"] for s in group} - {""}:
-                self._by_call_id.setdefault(call_id, []).append(group[0]["span_id"])
-
-    def take(self, request: dict[str, Any], after_ns: int) -> list[dict[str, Any]] | None:
-        """Remove and return the group that ran ``request``, if any."""
-        if request["id"]:
-            key = next((k for k in self._by_call_id.get(request["id"], []) if k in self.left), None)
-            return None if key is None else self.left.pop(key)
-        for key, group in self.left.items():
-            if (
-                not any(s["tool_call_id"] for s in group)
-                and any(s["tool_name"] == request["name"] for s in group)
-                and group[0]["start_time"] >= after_ns
-            ):
-                return self.left.pop(key)
-        return None
-
-
-def _tool_step(
-    group: list[dict[str, Any]],
-    content: Callable[[bytes], Any],
-    origin: int,
-    request: dict[str, Any] | None,
-    llm_step: dict[str, Any] | None,
-    responses: dict[str, list[tuple[int, Any]]],
-) -> dict[str, Any]:
-    head = group[0]
-    name = next((s["tool_name"] for s in group if s["tool_name"]), "") or head["name"]
-    step = _common(head, origin, "tool", name)
-    step["span_ids"] = [s["span_id"] for s in group]
-    failed = next((s for s in group if s["status"] == "error"), None)
-    if failed is not None:
-        step["status"], step["error"] = "error", failed["error_message"] or failed["error_type"]
-    call_id = next((s["tool_call_id"] for s in group if s["tool_call_id"]), "")
-    arguments, arguments_from = _slot(group, "tool_arguments", content)
-    if arguments_from is None and request is not None and request.get("arguments") is not None:
-        arguments, arguments_from = request["arguments"], "llm_output"
-    result, result_from = _slot(group, "tool_result", content)
-    if result_from is None:
-        after = llm_step["llm"]["call"] if llm_step is not None else 0
-        found, result = _sent_back(responses, call_id, after)
-        result_from = "llm_input" if found else None
-    step["tool"] = {
-        "name": name,
-        "call_id": call_id,
-        "arguments": arguments,
-        "result": result,
-        "recorded": True,
-        "requested_by": llm_step,
-        "sources": {"arguments": arguments_from, "result": result_from},
-    }
-    step["missing"] = [
-        slot for slot, src in (("arguments", arguments_from), ("result", result_from)) if not src
-    ]
-    return step
-
-
-def _slot(
-    group: list[dict[str, Any]], slot: str, content: Callable[[bytes], Any]
-) -> tuple[Any, str | None]:
-    for span in group:
-        if span["content_flags"] & CONTENT_FLAG[slot] and span[f"{slot}_ref"] != _ZERO:
-            return content(span[f"{slot}_ref"]), "span"
-    return None, None
-
-
-def _requested_tool(
-    request: dict[str, Any],
-    llm_step: dict[str, Any],
-    responses: dict[str, list[tuple[int, Any]]],
-) -> dict[str, Any]:
-    """A tool call the model asked for that no span recorded."""
-    found, result = _sent_back(responses, request["id"], llm_step["llm"]["call"])
-    return {
-        "index": 0,
-        "kind": "tool",
-        "name": request["name"],
-        "span_id": None,
-        "span_ids": [],
-        "parent_span_id": None,
-        "start_time": None,
-        "offset_ms": None,
-        "duration_ms": None,
-        "usage": None,
-        "cost_usd": None,
-        "status": "unset",
-        "error": "",
-        "missing": ["span"] + ([] if found else ["result"]),
-        "tool": {
-            "name": request["name"],
-            "call_id": request["id"],
-            "arguments": request["arguments"],
-            "result": result,
-            "recorded": False,
-            "requested_by": llm_step,
-            "sources": {"arguments": "llm_output", "result": "llm_input" if found else None},
-        },
-    }
-
-
 def _marked(span: dict[str, Any]) -> bool:
     """A decision or escalation, by kind or by agentreel's attributes."""
     if span["kind"] in ("decision", "escalation"):
@@ -412,7 +232,7 @@ def _marked_step(span: dict[str, Any], run: RunData, origin: int) -> dict[str, A
     escalation = _prefixed(span, ESCALATION_PREFIX, run.content)
     kind = "decision" if span["kind"] == "decision" or decision else "escalation"
     subject = decision if kind == "decision" else escalation
-    step = _common(span, origin, kind, str(subject.get("name") or span["name"]))
+    step = common(span, origin, kind, str(subject.get("name") or span["name"]))
     if kind == "decision":
         step["decision"] = {
             "name": decision.get("name", span["name"]),
