@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentreel import __version__, replay_cli, transfer_cli
+from agentreel.apiclient import get_json
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
 #: Settings only the server needs; reading commands take just the API address.
@@ -175,26 +176,7 @@ def _runs(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _get(settings: Settings, path: str, params: dict[str, Any] | None = None) -> Any:
-    import httpx
-
-    url = settings.api_url.rstrip("/") + path
-    try:
-        response = httpx.get(url, params=params, timeout=30)
-    except httpx.HTTPError as exc:
-        print(
-            f"agentreel: cannot reach the server at {settings.api_url} ({exc}); "
-            "is `agentreel up` running? Set AGENTREEL_API_URL or --api-url to point elsewhere.",
-            file=sys.stderr,
-        )
-        return None
-    if response.status_code != 200:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        print(f"agentreel: {url} answered {response.status_code}: {detail}", file=sys.stderr)
-        return None
-    return response.json()
+    return get_json(settings, path, params)
 
 
 def _print_json(data: Any) -> None:

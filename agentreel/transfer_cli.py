@@ -13,12 +13,11 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
+from agentreel.apiclient import request
 from agentreel.settings import Settings
 
 #: Seconds to wait for the server: a large run takes a while to check and write.
-TIMEOUT_SECONDS = 300.0
 
 
 def add_arguments(
@@ -35,7 +34,7 @@ def add_arguments(
 
 def export_command(settings: Settings, args: argparse.Namespace) -> int:
     """Write the run's export document to ``args.output`` or stdout."""
-    response = _request(settings, "GET", f"/api/v1/runs/{args.trace_id}/export")
+    response = request(settings, "GET", f"/api/v1/runs/{args.trace_id}/export")
     if response is None:
         return 1
     if not args.output:
@@ -59,7 +58,7 @@ def import_command(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"agentreel: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
-    response = _request(
+    response = request(
         settings,
         "POST",
         "/api/v1/runs/import",
@@ -82,35 +81,6 @@ def import_command(settings: Settings, args: argparse.Namespace) -> int:
             f"{result['content_written']} content items"
         )
     return 0
-
-
-def _request(
-    settings: Settings, method: str, path: str, *, refused: str = "", **kwargs: Any
-) -> Any:
-    """The server's 200 response, or None once the problem is printed."""
-    import httpx
-
-    url = settings.api_url.rstrip("/") + path
-    try:
-        response = httpx.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)
-    except httpx.HTTPError as exc:
-        print(
-            f"agentreel: cannot reach the server at {settings.api_url} ({exc}); "
-            "is `agentreel up` running? Set AGENTREEL_API_URL or --api-url to point elsewhere.",
-            file=sys.stderr,
-        )
-        return None
-    if response.status_code != 200:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        if refused and response.status_code in (400, 413):
-            print(f"agentreel: {refused}: {detail}", file=sys.stderr)
-        else:
-            print(f"agentreel: {url} answered {response.status_code}: {detail}", file=sys.stderr)
-        return None
-    return response
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -62,3 +62,31 @@ def instrumented_runs(server: RunningServer) -> Callable[[str], dict[str, Any]]:
         return done[name]
 
     return get
+
+
+class StorePool:
+    """Hands routes the session's store: chDB allows one store per process."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get(self) -> Any:
+        return self.client
+
+
+@pytest.fixture
+def replay_api(store: Any) -> Iterator[tuple[Any, str]]:
+    """The replay routes (timeline, diffs) in this process over the session's store, with a
+    project of the test's own."""
+    import uuid
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from agentreel.replay_routes import router
+
+    project = f"p-{uuid.uuid4().hex[:8]}"
+    app = FastAPI()
+    app.include_router(router(StorePool(store), lambda: project))
+    with TestClient(app) as client:
+        yield client, project

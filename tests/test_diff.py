@@ -4,16 +4,11 @@ next (growth, truncation, summarization, prompt edits), and where two runs part 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from test_timeline import (
     SYSTEM,
     Run,
-    StorePool,
     answer,
     calls,
     load_payload,
@@ -26,7 +21,6 @@ from agentreel.replay.diff import context_diff
 from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import load_timeline
 from agentreel.replay.windows import llm_calls
-from agentreel.replay_routes import router
 
 WEATHER_TOOL = {"type": "function", "name": "get_weather", "description": "Weather of a city."}
 
@@ -274,17 +268,8 @@ def test_a_different_model_and_an_extra_step(store: Any) -> None:
     assert back["summary"] == "against step 3: tool audit_log missing from this run"
 
 
-@pytest.fixture
-def api(store: Any) -> Iterator[tuple[TestClient, str]]:
-    project = new_project()
-    app = FastAPI()
-    app.include_router(router(StorePool(store), lambda: project))
-    with TestClient(app) as client:
-        yield client, project
-
-
-def test_diff_endpoints(api: tuple[TestClient, str], store: Any) -> None:
-    http, project = api
+def test_diff_endpoints(replay_api: tuple[Any, str], store: Any) -> None:
+    http, project = replay_api
     run = _weather_run("Paris", "call_a").write(store, project)
     other = _weather_run("Lyon", "call_b").write(store, project)
     got = http.get(f"/api/v1/runs/{run}/llm-calls/2/diff")
@@ -312,8 +297,8 @@ def test_diff_endpoints(api: tuple[TestClient, str], store: Any) -> None:
     assert http.get(f"/api/v1/runs/{run}/diff").status_code == 422
 
 
-def test_runs_without_captured_content_still_diff(api: tuple[TestClient, str], store: Any) -> None:
-    http, project = api
+def test_runs_without_captured_content_still_diff(replay_api: tuple[Any, str], store: Any) -> None:
+    http, project = replay_api
     blind = Run(root=False)
     blind.llm(None, None)
     blind.tool("search", "", None, None)

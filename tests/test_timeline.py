@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from agentreel.collector.decode import decode_traces_proto
 from agentreel.collector.normalize import normalize_spans
 from agentreel.replay.timeline import load_timeline
-from agentreel.replay_routes import router
 from agentreel.storage.writer import Writer
 
 from otlpbuild import new_span_id, new_trace_id, span, traces
@@ -327,27 +323,8 @@ def test_saved_payload_timeline(store: Any, name: str) -> None:
         assert [len(s["span_ids"]) for s in steps if s["kind"] == "llm"] == [2, 2, 2]
 
 
-class StorePool:
-    """The session's store for the routes (chDB allows one store per process)."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def get(self) -> Any:
-        return self.client
-
-
-@pytest.fixture
-def api(store: Any) -> Iterator[tuple[TestClient, str]]:
-    project = new_project()
-    app = FastAPI()
-    app.include_router(router(StorePool(store), lambda: project))
-    with TestClient(app) as client:
-        yield client, project
-
-
-def test_timeline_endpoint(api: tuple[TestClient, str], store: Any) -> None:
-    http, project = api
+def test_timeline_endpoint(replay_api: tuple[Any, str], store: Any) -> None:
+    http, project = replay_api
     trace_id = _booking_run().write(store, project)
     got = http.get(f"/api/v1/runs/{trace_id.upper()}/timeline")
     assert got.status_code == 200
