@@ -99,14 +99,12 @@ class Server:
         _offline_docs(app)
         assert self.metrics is not None
         app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
-        app.include_router(api_router(self.pool, self.metrics, lambda: self.settings.project))
-        app.include_router(resend_router(self.pool, self.ingest, lambda: self.settings.project))
-        app.include_router(replay_router(self.pool, lambda: self.settings.project))
-        app.include_router(
-            transfer_router(
-                self.pool, lambda: self.settings.project, self.settings.max_request_bytes
-            )
-        )
+        project = lambda: self.settings.project  # noqa: E731 (read at request time)
+        # Before the run routes, so /api/v1/runs/import is not read as a trace id.
+        app.include_router(transfer_router(self.pool, project, self.settings.max_request_bytes))
+        app.include_router(api_router(self.pool, self.metrics, project))
+        app.include_router(resend_router(self.pool, self.ingest, project))
+        app.include_router(replay_router(self.pool, project))
         return app
 
 

@@ -107,6 +107,7 @@ def _span_from_proto(span: Any, resource: Resource, scope: str, version: str) ->
         bytes(span.parent_span_id),
     )
     _check_ids(trace_id, span_id, parent)
+    _check_times(span.start_time_unix_nano, span.end_time_unix_nano)
     events = [
         DecodedEvent(e.name, e.time_unix_nano, attributes_from_proto(e.attributes))
         for e in span.events
@@ -148,7 +149,8 @@ def decode_traces_json(body: bytes) -> Decoded:
         resource = _resource(_json_resource, resource_spans, where)
         for ss_i, scope_spans in enumerate(_list(resource_spans, "scopeSpans", where)):
             scope = _obj(_get(scope_spans, "scope") or {}, f"{where}.scopeSpans[{ss_i}].scope")
-            name, version = _str(scope.get("name")), _str(scope.get("version"))
+            name = _scope_text(scope, "name", f"{where}.scopeSpans[{ss_i}]")
+            version = _scope_text(scope, "version", f"{where}.scopeSpans[{ss_i}]")
             for span in _list(scope_spans, "spans", f"{where}.scopeSpans[{ss_i}]"):
                 try:
                     out.spans.append(_span_from_json(span, resource, name, version))
@@ -165,8 +167,11 @@ def _span_from_json(span: Any, resource: Resource, scope: str, version: str) -> 
     span_id = _hex_id(_get(span, "spanId"), 8, "spanId")
     parent = _hex_id(_get(span, "parentSpanId"), 8, "parentSpanId", optional=True)
     _check_ids(trace_id, span_id, parent)
+    raw_events = _get(span, "events") or []
+    if not isinstance(raw_events, list):
+        raise BadValue("events must be a list")
     events = []
-    for event in _get(span, "events") or []:
+    for event in raw_events:
         if not isinstance(event, dict):
             raise BadValue("an event must be an object")
         events.append(
@@ -276,7 +281,7 @@ def decode_logs_json(body: bytes) -> Decoded:
                             attributes=attributes,
                             body=from_json(record.get("body")),
                             resource=resource,
-                            scope_name=_str(scope.get("name")),
+                            scope_name=_scope_text(scope, "name", f"{where}.scopeLogs[{sl_i}]"),
                             seq=index,
                         )
                     )
@@ -365,6 +370,13 @@ def _obj(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DecodeError(f"{where} must be an object")
     return value
+
+
+def _scope_text(scope: dict[str, Any], field: str, where: str) -> str:
+    value = scope.get(field)
+    if value is not None and not isinstance(value, str):
+        raise DecodeError(f"{where}.scope.{field} must be a string")
+    return value or ""
 
 
 def _str(value: Any) -> str:

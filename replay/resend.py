@@ -62,6 +62,8 @@ def resend(call: dict[str, Any], target: Target) -> tuple[dict[str, Any], dict[s
         body["model"] = target.model
     try:
         response = httpx.post(url, json=body, headers=headers, timeout=target.timeout)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url is not a usable URL: {exc}") from None
     except httpx.HTTPError as exc:
         raise ResendError(f"could not reach {url}: {exc}") from None
     if response.status_code >= 400:

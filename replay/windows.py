@@ -68,13 +68,19 @@ class Resolved:
 def resolve(client: Any, project: str, refs: set[bytes]) -> Resolved:
     """Fetch ``refs`` and the leaves their messages point to, in two queries at most."""
     refs = {r for r in refs if r and r != ZERO_REF}
-    bodies = queries.content(client, project, refs)
+    items = queries.content_items(client, project, refs)
+    bodies = {ref: body for ref, (body, _) in items.items()}
     parsed = {ref: orjson.loads(body) for ref, body in bodies.items()}
-    leaves = {leaf for value in parsed.values() for leaf in content.leaf_refs(value)}
+    # Only messages were written with leaves; anything else is exactly as it came.
+    messages = {ref for ref, (_, kind) in items.items() if kind == "message"}
+    leaves = {leaf for ref in messages for leaf in content.leaf_refs(parsed[ref])}
     leaf_bodies = queries.content(client, project, leaves - bodies.keys())
     bodies.update(leaf_bodies)
     missing: list[str] = []
-    values = {ref: content.expand(value, bodies, missing) for ref, value in parsed.items()}
+    values = {
+        ref: content.expand(value, bodies, missing) if ref in messages else value
+        for ref, value in parsed.items()
+    }
     result = Resolved(values)
     result.missing.extend(missing)
     return result

@@ -255,14 +255,20 @@ def trace_messages(client: Any, project: str, trace_id: str) -> list[dict[str, A
 
 def content(client: Any, project: str, hashes: set[bytes]) -> dict[bytes, bytes]:
     """Bodies of content items by hash (those that exist)."""
+    return {h: body for h, (body, _) in content_items(client, project, hashes).items()}
+
+
+def content_items(client: Any, project: str, hashes: set[bytes]) -> dict[bytes, tuple[bytes, str]]:
+    """``{hash: (body, kind)}`` of the content items that exist."""
     if not hashes:
         return {}
     result = client.query(
-        "SELECT hash, any(body) FROM content WHERE project = {project:String} "
+        "SELECT hash, any(body), toString(any(kind)) FROM content "
+        "WHERE project = {project:String} "
         "AND hash IN {hashes:Array(FixedString(16))} GROUP BY hash",
         parameters={"project": project, "hashes": sorted(hashes)},
     )
-    return {_as_bytes(h): _as_bytes(b) for h, b in result.result_rows}
+    return {_as_bytes(h): (_as_bytes(b), k) for h, b, k in result.result_rows}
 
 
 def _as_bytes(value: Any) -> bytes:

@@ -146,3 +146,25 @@ def _flatten(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(node)
         out += _flatten(node["children"])
     return out
+
+
+def test_protobuf_times_outside_the_store_range_reject_the_span(server: RunningServer) -> None:
+    from otlpbuild import span, traces
+
+    trace_id = new_trace_id()
+    good = span(trace_id, new_span_id(), "good")
+    late = span(trace_id, new_span_id(), "far future")
+    late.end_time_unix_nano = 2**64 - 1
+    response = httpx.post(
+        server.url + "/v1/traces",
+        content=traces([good, late]).SerializeToString(),
+        headers=PB,
+    )
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceResponse,
+    )
+
+    partial = ExportTraceServiceResponse.FromString(response.content).partial_success
+    assert response.status_code == 200 and partial.rejected_spans == 1
+    assert "between 1970 and 2262" in partial.error_message
+    assert [s["name"] for s in server.get(f"/api/v1/runs/{trace_id.hex()}")["spans"]] == ["good"]

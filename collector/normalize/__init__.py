@@ -28,7 +28,7 @@ from ..model import (
     Span,
 )
 from . import events, genai, openinference, openllmetry
-from .common import Attrs, RawJson, pop_str
+from .common import MAX_COUNT, Attrs, RawJson, pop_str
 
 __all__ = ["ATTRIBUTE_INLINE_LIMIT", "normalize_logs", "normalize_spans"]
 
@@ -89,7 +89,7 @@ def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
     elif genai.detect(attrs):
         genai.normalize(span, attrs, content)
     if not span.total_tokens:
-        span.total_tokens = span.input_tokens + span.output_tokens
+        span.total_tokens = min(span.input_tokens + span.output_tokens, MAX_COUNT)
     _agentreel_keys(span, attrs)
     _errors(span, raw, attrs)
     _store_content(span, content, attrs, cache)
@@ -156,14 +156,30 @@ def _store_content(span: Span, content: dict[str, Any], attrs: Attrs, cache: Con
                 item = _single(slot, value, cache)
                 span.contents.append(item)
                 setattr(span, f"{slot}_ref", item.hash)
-        except orjson.JSONDecodeError as exc:
-            assert isinstance(value, RawJson)
-            attrs[value.key] = value.text
-            span.warnings.append(
-                f"{value.key} is not valid JSON ({exc}); kept as a plain attribute"
+        except (orjson.JSONDecodeError, TypeError, RecursionError) as exc:
+            # Text that does not parse, or nests deeper than JSON encoding goes: kept as it came.
+            key = value.key if isinstance(value, RawJson) else _CONTENT_KEYS.get(slot, slot)
+            if isinstance(value, RawJson):
+                attrs[key] = value.text
+            else:
+                attrs[key] = value
+            why = (
+                "is not valid JSON" if isinstance(exc, orjson.JSONDecodeError) else "nests too deep"
             )
+            span.warnings.append(f"{key} {why} ({exc}); kept as a plain attribute")
             continue
         span.content_flags |= CONTENT_FLAG[slot]
+
+
+#: Where each content slot came from, for content kept as a plain attribute instead.
+_CONTENT_KEYS = {
+    "system": "gen_ai.system_instructions",
+    "input": "gen_ai.input.messages",
+    "output": "gen_ai.output.messages",
+    "tools": "gen_ai.tool.definitions",
+    "tool_arguments": "gen_ai.tool.call.arguments",
+    "tool_result": "gen_ai.tool.call.result",
+}
 
 
 def _messages(span: Span, slot: str, value: Any, cache: ContentCache) -> MessageGroup:

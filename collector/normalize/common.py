@@ -114,7 +114,8 @@ class RawJson:
     key: str
 
 
-_INDEXED = re.compile(r"^(\d+)\.(.+)$")
+#: Index of a flattened list key (``llm.input_messages.{i}.…``); longer ones stay attributes.
+_INDEXED = re.compile(r"^(\d{1,9})\.(.+)$")
 
 
 def pop_indexed(attrs: Attrs, prefix: str) -> dict[int, Attrs]:
