@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from clickhouse_connect.driver.exceptions import ClickHouseError
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agentreel.collector.metrics import Metrics
@@ -21,6 +21,13 @@ from agentreel.storage.client import ClientPool
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 
+#: Error answers every REST route may give, for the OpenAPI document.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Not a request this endpoint takes; `detail` says why"},
+    404: {"description": "No run with that trace id"},
+    503: {"description": "The store could not answer; retry"},
+}
+
 
 class _Json(JSONResponse):
     def render(self, content: Any) -> bytes:
@@ -28,7 +35,7 @@ class _Json(JSONResponse):
 
 
 def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(responses=ERRORS)
 
     @api.get("/healthz", tags=["ops"], summary="Liveness and store reachability")
     def healthz() -> Response:
@@ -38,7 +45,13 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
             return _Json({"status": "unavailable", "error": str(exc)}, status_code=503)
         return _Json({"status": "ok"})
 
-    @api.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    @api.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics",
+        responses={200: {"description": "Prometheus text", "content": {"text/plain": {}}}},
+        response_class=PlainTextResponse,
+    )
     def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from agentreel.api import _Json, _read, _trace_id
+from agentreel.api import ERRORS, _Json, _read, _trace_id
 from agentreel.replay.diff import context_diff
 from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import RunData, build_timeline, load_run
@@ -23,7 +23,7 @@ class Pool(Protocol):
 
 
 def router(pool: Pool, project: Callable[[], str]) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(responses=ERRORS)
 
     def run_of(trace_id: str, which: str = "run") -> RunData:
         run: RunData | None = _read(lambda: load_run(pool.get(), project(), trace_id))

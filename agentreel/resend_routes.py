@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from agentreel.api import _Json, _read, _trace_id
+from agentreel.api import ERRORS, _Json, _read, _trace_id
 from agentreel.collector.ingest import Ingest
 from agentreel.replay.resend import DEFAULT_TIMEOUT, ResendError, Target, as_run, now_ns, resend
 from agentreel.replay.windows import llm_calls
@@ -33,7 +33,7 @@ class ResendRequest(BaseModel):
 
 
 def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIRouter:
-    api = APIRouter(tags=["replay"])
+    api = APIRouter(tags=["replay"], responses=ERRORS)
 
     @api.post(
         "/api/v1/runs/{trace_id}/llm-calls/{n}/resend",

@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from agentreel.api import _Json, _read, _trace_id
+from agentreel.api import ERRORS, _Json, _read, _trace_id
 from agentreel.replay.export import (
     ExportError,
     ImportResult,
@@ -44,7 +44,7 @@ def router(
     project: Callable[[], str],
     max_request_bytes: int = MAX_IMPORT_BYTES,
 ) -> APIRouter:
-    api = APIRouter(tags=["transfer"])
+    api = APIRouter(tags=["transfer"], responses=ERRORS)
     # Imports check what is stored, then write: two at once could both find a span missing
     # and write it twice (and count its call twice), so this process runs one at a time.
     one_import = threading.Lock()

@@ -2,7 +2,7 @@
 
 Every item's body is the compact JSON of a value, key order preserved (the order the
 instrumentor wrote is part of what replay must give back); its address is the 16-byte
-BLAKE2b digest of the body. Two rules keep storage and CPU O(steps) where the spans are
+BLAKE2b digest of the body, personalized with the item's kind. Two rules keep storage and CPU O(steps) where the spans are
 O(steps²):
 
 * **Leaves.** A long string inside a message part (a tool result, a document) becomes an
@@ -49,14 +49,17 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not content")
 
 
-def address(body: bytes) -> bytes:
-    return hashlib.blake2b(body, digest_size=HASH_BYTES).digest()
+def address(body: bytes, kind: str) -> bytes:
+    """The address of an item: its kind and body together, so identical bytes of two kinds
+    (a system prompt that spells a stored message, say) never share one, and replay can tell
+    which items hold leaves."""
+    return hashlib.blake2b(body, digest_size=HASH_BYTES, person=kind.encode()[:16]).digest()
 
 
 def item(kind: str, value: Any) -> ContentItem:
     """Encode ``value`` and address it."""
     body = encode(value)
-    return ContentItem(address(body), kind, body)
+    return ContentItem(address(body, kind), kind, body)
 
 
 def text_item(text: str) -> ContentItem:

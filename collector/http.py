@@ -33,6 +33,30 @@ _DECODERS: dict[tuple[Signal, str], Callable[[bytes], Decoded]] = {
 }
 
 
+#: What an OTLP export may be answered, per the OTLP/HTTP spec, for the OpenAPI document.
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Stored; `partial_success` lists what was rejected and why",
+        "content": {PROTOBUF: {}, JSON: {}},
+    },
+    400: {"description": "The request cannot be read (google.rpc.Status with the reason)"},
+    413: {"description": "The request, or what it inflates to, is too large"},
+    415: {"description": "Neither application/x-protobuf nor application/json"},
+    429: {"description": "Busy: retry after Retry-After seconds"},
+    503: {"description": "Shutting down or the store failed: retry after Retry-After seconds"},
+}
+#: The request bodies an export takes.
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            PROTOBUF: {"schema": {"type": "string", "format": "binary"}},
+            JSON: {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
 class _Refuse(Exception):
     def __init__(self, status: int, code: int, message: str, retry: bool = False) -> None:
         super().__init__(message)
@@ -40,7 +64,7 @@ class _Refuse(Exception):
 
 
 def router(ingest: Ingest, max_request_bytes: int, write_timeout: float = 60.0) -> APIRouter:
-    api = APIRouter(tags=["otlp"])
+    api = APIRouter(tags=["otlp"], responses=_ANSWERS)
 
     async def export(request: Request, signal: Signal) -> Response:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -94,11 +118,13 @@ def router(ingest: Ingest, max_request_bytes: int, write_timeout: float = 60.0) 
         ingest.metrics.requests.labels("http", signal, outcome).inc()
         return _success(signal, media, taken.rejected, taken.message)
 
-    @api.post("/v1/traces", summary="OTLP/HTTP trace export")
+    @api.post("/v1/traces", summary="OTLP/HTTP trace export", openapi_extra=_BODY)
     async def traces(request: Request) -> Response:
         return await export(request, "traces")
 
-    @api.post("/v1/logs", summary="OTLP/HTTP log export (GenAI message events)")
+    @api.post(
+        "/v1/logs", summary="OTLP/HTTP log export (GenAI message events)", openapi_extra=_BODY
+    )
     async def logs(request: Request) -> Response:
         return await export(request, "logs")
 

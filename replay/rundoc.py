@@ -316,10 +316,12 @@ def _check_content(
         if not isinstance(value, dict) or not isinstance(value.get("kind"), str):
             raise ExportError(f"{where} must be an object with a kind")
         body = _body_in(value, where)
-        if addressing.address(body).hex() != key:
+        if addressing.address(body, value["kind"]).hex() != key:
             raise ExportError(f"{where} does not match its hash: its body was changed")
         try:
-            leaves[key] = [leaf.hex() for leaf in body_leaves(body)]
+            # Only messages are written with leaves (replay expands nothing else).
+            found = body_leaves(body) if value["kind"] == "message" else []
+            leaves[key] = [leaf.hex() for leaf in found]
         except ValueError as exc:
             raise ExportError(f"{where} is not a valid stored value: {exc}") from None
         items[key] = ContentItem(bytes.fromhex(key), value["kind"], body)
