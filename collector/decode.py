@@ -233,6 +233,7 @@ def logs_from_proto(request: Any) -> Decoded:
                     body = from_proto(record.body) if record.HasField("body") else None
                     time_ns = record.time_unix_nano or record.observed_time_unix_nano
                     _check_times(time_ns, time_ns)
+                    _check_log_ids(bytes(record.trace_id), bytes(record.span_id))
                     out.logs.append(
                         DecodedLog(
                             trace_id=bytes(record.trace_id),
@@ -312,6 +313,14 @@ def _check_times(start_ns: int, end_ns: int) -> None:
     for what, value in (("start time", start_ns), ("end time", end_ns)):
         if not 0 <= value <= MAX_TIME_NS:
             raise BadValue(f"{what} {value} is not a nanosecond time between 1970 and 2262")
+
+
+def _check_log_ids(trace_id: bytes, span_id: bytes) -> None:
+    """A log record's ids are optional, but when present they must be ids (16 and 8 bytes)."""
+    if trace_id and len(trace_id) != 16:
+        raise BadValue("trace id must be 16 bytes")
+    if span_id and len(span_id) != 8:
+        raise BadValue("span id must be 8 bytes")
 
 
 def _check_ids(trace_id: bytes, span_id: bytes, parent: bytes) -> None:

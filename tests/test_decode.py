@@ -182,3 +182,13 @@ def test_inflate() -> None:
         decode.inflate(gzip.compress(body)[:-12], "gzip", 2000)
     with pytest.raises(decode.DecodeError, match="Content-Encoding"):
         decode.inflate(body, "br", 2000)
+
+
+def test_log_records_with_ids_of_the_wrong_length_are_rejected_alone() -> None:
+    from otlpbuild import log_record, logs
+
+    good = log_record(new_trace_id(), new_span_id(), "gen_ai.user.message", {"content": "x"}, 1)
+    bad = log_record(b"\x01\x02", new_span_id(), "gen_ai.user.message", {"content": "y"}, 2)
+    decoded = decode.decode_logs_proto(logs([good, bad]).SerializeToString())
+    assert len(decoded.logs) == 1 and len(decoded.rejected) == 1
+    assert "trace id must be 16 bytes" in decoded.rejected[0].reason
