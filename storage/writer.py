@@ -8,9 +8,9 @@ is stored once" hold for everything this process accepts.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from agentreel.collector.calls import (
     PROVIDER_SDK_SCOPES,
@@ -20,6 +20,8 @@ from agentreel.collector.calls import (
     same_tool_call,
 )
 from agentreel.collector.model import MessageEvent, Span
+
+T = TypeVar("T")
 
 #: Content hashes remembered as written (per generation; two are kept), so repeats skip the
 #: insert. Forgetting one only costs a second insert, which the table folds.
@@ -179,61 +181,64 @@ class Writer:
 
     def _stored_tools(self, fresh: list[Span]) -> dict[tuple[str, str], list[ToolSpan]]:
         """Stored tool spans a fresh tool span could record the same call as."""
-        tools = [s for s in fresh if s.kind == "tool"]
-        found: dict[tuple[str, str], list[ToolSpan]] = {}
-        for project in {s.project for s in tools}:
-            mine = [s for s in tools if s.project == project]
-            result = self._client.query(
-                "SELECT trace_id, span_id, parent_span_id, toString(tool_name), tool_call_id "
-                "FROM spans WHERE project = {project:String} "
-                "AND trace_id IN {traces:Array(String)} AND kind = 'tool' "
-                "AND (span_id IN {parents:Array(String)} OR parent_span_id IN {ids:Array(String)} "
-                "OR (tool_call_id != '' AND tool_call_id IN {call_ids:Array(String)}))",
-                parameters={
-                    "project": project,
-                    "traces": sorted({s.trace_id for s in mine}),
-                    "parents": sorted({s.parent_span_id for s in mine if s.parent_span_id}),
-                    "ids": sorted({s.span_id for s in mine}),
-                    "call_ids": sorted({s.tool_call_id for s in mine if s.tool_call_id}),
-                },
-            )
-            for trace_id, *fields in result.result_rows:
-                found.setdefault((project, trace_id), []).append(ToolSpan(*fields))
-        return found
+        return self._related(
+            [s for s in fresh if s.kind == "tool"],
+            "tool",
+            "toString(tool_name), tool_call_id",
+            "tool_call_id != '' AND tool_call_id IN {call_ids:Array(String)}",
+            lambda mine: {"call_ids": sorted({s.tool_call_id for s in mine if s.tool_call_id})},
+            ToolSpan,
+        )
 
     def _stored_calls(self, fresh: list[Span]) -> dict[tuple[str, str], list[CallSpan]]:
         """Stored LLM spans that a fresh LLM span could be the same call as (see
         :mod:`agentreel.collector.calls`), by (project, trace). Every stored LLM span belongs
         to a call that is already counted, so matching any of them means "not again"."""
-        llm = [s for s in fresh if s.kind == "llm"]
-        found: dict[tuple[str, str], list[CallSpan]] = {}
-        for project in {s.project for s in llm}:
-            mine = [s for s in llm if s.project == project]
+        return self._related(
+            [s for s in fresh if s.kind == "llm"],
+            "llm",
+            "response_id, toString(scope), toUnixTimestamp64Nano(start_time), "
+            "toUnixTimestamp64Nano(end_time), input_tokens, output_tokens",
+            "(response_id != '' AND response_id IN {responses:Array(String)}) "
+            "OR toString(scope) IN {sdk:Array(String)} OR input_tokens IN {tokens:Array(UInt64)}",
+            lambda mine: {
+                "responses": sorted({s.response_id for s in mine if s.response_id}),
+                "sdk": sorted(PROVIDER_SDK_SCOPES),
+                # Rule 3 needs equal tokens where one side is a provider-SDK span.
+                "tokens": sorted({s.input_tokens for s in mine if s.scope in PROVIDER_SDK_SCOPES}),
+            },
+            CallSpan,
+        )
+
+    def _related(
+        self,
+        spans: list[Span],
+        kind: str,
+        columns: str,
+        condition: str,
+        params: Callable[[list[Span]], dict[str, Any]],
+        make: Callable[..., T],
+    ) -> dict[tuple[str, str], list[T]]:
+        """Stored spans of ``kind`` in these spans' traces that are their parent or child, or
+        meet ``condition``; ``make`` builds each from ``span_id, parent_span_id, *columns``."""
+        found: dict[tuple[str, str], list[T]] = {}
+        for project in {s.project for s in spans}:
+            mine = [s for s in spans if s.project == project]
             result = self._client.query(
-                "SELECT trace_id, span_id, parent_span_id, response_id, toString(scope), "
-                "toUnixTimestamp64Nano(start_time), toUnixTimestamp64Nano(end_time), "
-                "input_tokens, output_tokens FROM spans "
+                f"SELECT trace_id, span_id, parent_span_id, {columns} FROM spans "
                 "WHERE project = {project:String} AND trace_id IN {traces:Array(String)} "
-                "AND kind = 'llm' AND (span_id IN {parents:Array(String)} "
-                "OR parent_span_id IN {ids:Array(String)} "
-                "OR (response_id != '' AND response_id IN {responses:Array(String)}) "
-                "OR toString(scope) IN {sdk:Array(String)} "
-                "OR input_tokens IN {tokens:Array(UInt64)})",
+                f"AND kind = '{kind}' AND (span_id IN {{parents:Array(String)}} "
+                f"OR parent_span_id IN {{ids:Array(String)}} OR ({condition}))",
                 parameters={
                     "project": project,
                     "traces": sorted({s.trace_id for s in mine}),
                     "parents": sorted({s.parent_span_id for s in mine if s.parent_span_id}),
                     "ids": sorted({s.span_id for s in mine}),
-                    "responses": sorted({s.response_id for s in mine if s.response_id}),
-                    "sdk": sorted(PROVIDER_SDK_SCOPES),
-                    # Rule 3 needs equal tokens where one side is a provider-SDK span.
-                    "tokens": sorted(
-                        {s.input_tokens for s in mine if s.scope in PROVIDER_SDK_SCOPES}
-                    ),
+                    **params(mine),
                 },
             )
             for trace_id, *fields in result.result_rows:
-                found.setdefault((project, trace_id), []).append(CallSpan(*fields))
+                found.setdefault((project, trace_id), []).append(make(*fields))
         return found
 
     # -- content ------------------------------------------------------------------------------
