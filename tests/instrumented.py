@@ -19,21 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from payloads.capture import _OWN_PREFIXES, CONFIGS, _instrument
+from payloads.capture import _OWN_PREFIXES, CONFIGS, run_scenario
 
 TESTS = Path(__file__).resolve().parent
 
 
 def worker(name: str, protocol: str, http_url: str, grpc_endpoint: str) -> dict[str, Any]:
-    from opentelemetry import _logs, trace
-    from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from agents import run_anthropic_agent, run_openai_agent
-    from fakeprovider import FakeProvider
     from payloads import scenario
 
     if protocol == "grpc":
@@ -53,38 +47,20 @@ def worker(name: str, protocol: str, http_url: str, grpc_endpoint: str) -> dict[
         spans = HttpSpanExporter(endpoint=http_url + "/v1/traces")
         logs = HttpLogExporter(endpoint=http_url + "/v1/logs")
 
-    config = CONFIGS[name]
-    resource = Resource.create({"service.name": f"it-{name}"})
-    tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(spans))
-    trace.set_tracer_provider(tracer_provider)
-    logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(logs))
-    _logs.set_logger_provider(logger_provider)
-    _instrument(config.instrumentors)
-
-    run_agent = run_openai_agent if config.api == "openai" else run_anthropic_agent
-    model = scenario.OPENAI_MODEL if config.api == "openai" else scenario.ANTHROPIC_MODEL
-    with FakeProvider(scenario.script()) as fake:
-        base_url = fake.openai_base_url if config.api == "openai" else fake.base_url
-        run = run_agent(
-            base_url,
-            model,
-            scenario.USER_PROMPT,
-            scenario.TOOLS,
-            scenario.TOOL_IMPLS,
-            system=scenario.SYSTEM,
-            agent_name=scenario.AGENT_NAME,
-            session_id=f"{scenario.SESSION_ID}-{name}-{protocol}",
-            user_id=scenario.USER_ID,
-            stream=config.stream,
-        )
-        exchanges = [{"body": e.body, "usage": e.usage} for e in fake.exchanges]
+    done = run_scenario(
+        name,
+        BatchSpanProcessor(spans),
+        BatchLogRecordProcessor(logs),
+        f"it-{name}",
+        f"{scenario.SESSION_ID}-{name}-{protocol}",
+    )
+    tracer_provider, logger_provider = done.tracer_provider, done.logger_provider
+    exchanges = [{"body": e.body, "usage": e.usage} for e in done.exchanges]
     # Acknowledged by agentreel means stored, so after these the run is queryable.
     flushed = tracer_provider.force_flush(30_000) and logger_provider.force_flush(30_000)
     tracer_provider.shutdown()
     logger_provider.shutdown()
-    return {"trace_id": run.trace_id, "flushed": flushed, "exchanges": exchanges}
+    return {"trace_id": done.trace_id, "flushed": flushed, "exchanges": exchanges}
 
 
 def run(name: str, protocol: str, http_url: str, grpc_endpoint: str) -> dict[str, Any]:

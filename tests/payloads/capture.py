@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 #: ``tests/``: on ``sys.path`` in the workers, as pytest's rootdir conftest puts it.
@@ -86,29 +87,38 @@ def _instrument(names: tuple[str, ...]) -> None:
         instrumentor().instrument()  # type: ignore[attr-defined]
 
 
-def worker(name: str, out_dir: Path) -> None:
-    """Run the scenario under configuration ``name`` in this process and write its payloads."""
+@dataclass
+class ScenarioRun:
+    """What :func:`run_scenario` leaves for its caller."""
+
+    tracer_provider: Any
+    logger_provider: Any
+    trace_id: str
+    exchanges: list[Any]
+
+
+def run_scenario(
+    name: str, span_processor: Any, log_processor: Any, service: str, session_id: str
+) -> ScenarioRun:
+    """Install the global providers with these processors, instrument as configuration
+    ``name`` says, and run the weather scenario against a fake provider."""
     # Imported here: the parent process must stay free of instrumentation.
     from opentelemetry import _logs, trace
     from opentelemetry.sdk._logs import LoggerProvider
-    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
     from agents import run_anthropic_agent, run_openai_agent
     from fakeprovider import FakeProvider
     from payloads import scenario
-    from payloads.exporters import CollectingLogExporter, CollectingSpanExporter
 
     config = CONFIGS[name]
-    resource = Resource.create({"service.name": f"capture-{name}"})
-    spans, logs = CollectingSpanExporter(), CollectingLogExporter()
+    resource = Resource.create({"service.name": service})
     tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    tracer_provider.add_span_processor(span_processor)
     trace.set_tracer_provider(tracer_provider)
     logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    logger_provider.add_log_record_processor(log_processor)
     _logs.set_logger_provider(logger_provider)
     _instrument(config.instrumentors)
 
@@ -116,7 +126,7 @@ def worker(name: str, out_dir: Path) -> None:
     model = scenario.OPENAI_MODEL if config.api == "openai" else scenario.ANTHROPIC_MODEL
     with FakeProvider(scenario.script()) as fake:
         base_url = fake.openai_base_url if config.api == "openai" else fake.base_url
-        run_agent(
+        run = run_agent(
             base_url,
             model,
             scenario.USER_PROMPT,
@@ -124,14 +134,34 @@ def worker(name: str, out_dir: Path) -> None:
             scenario.TOOL_IMPLS,
             system=scenario.SYSTEM,
             agent_name=scenario.AGENT_NAME,
-            session_id=scenario.SESSION_ID,
+            session_id=session_id,
             user_id=scenario.USER_ID,
             stream=config.stream,
         )
-        requests = fake.requests
-        propagated = sum("traceparent" in e.headers for e in fake.exchanges)
-    tracer_provider.force_flush()
-    logger_provider.force_flush()
+        exchanges = list(fake.exchanges)
+    return ScenarioRun(tracer_provider, logger_provider, run.trace_id, exchanges)
+
+
+def worker(name: str, out_dir: Path) -> None:
+    """Run the scenario under configuration ``name`` in this process and write its payloads."""
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from payloads import scenario
+    from payloads.exporters import CollectingLogExporter, CollectingSpanExporter
+
+    spans, logs = CollectingSpanExporter(), CollectingLogExporter()
+    done = run_scenario(
+        name,
+        SimpleSpanProcessor(spans),
+        SimpleLogRecordProcessor(logs),
+        f"capture-{name}",
+        scenario.SESSION_ID,
+    )
+    requests = [e.body for e in done.exchanges]
+    propagated = sum("traceparent" in e.headers for e in done.exchanges)
+    done.tracer_provider.force_flush()
+    done.logger_provider.force_flush()
 
     (out_dir / f"{name}.traces.pb").write_bytes(spans.request_bytes())
     logs_path = out_dir / f"{name}.logs.pb"
