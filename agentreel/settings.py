@@ -57,6 +57,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _fraction(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value <= 1:
+        raise ValueError("must be a number from 0 to 1")
+    return value
+
+
 def _url(raw: str) -> str:
     if "://" not in raw:
         raise ValueError("must be a URL such as chdb:///path or http://host:8123")
@@ -110,6 +117,35 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds the writer waits to fill a batch before it writes what it has.",
     ),
     Setting("log_level", _log_level, "INFO", "Log level: debug, info, warning or error."),
+    Setting(
+        "eval_sample_rate",
+        _fraction,
+        1.0,
+        "Share of finished runs the server evaluates online (groundedness, rule checks and, "
+        "when configured, the LLM judge); 0 turns online evaluation off.",
+    ),
+    Setting(
+        "judge_url",
+        str,
+        "",
+        "OpenAI-compatible base URL of the LLM-as-judge evaluator (e.g. "
+        "https://api.openai.com/v1). Empty: the judge is off.",
+    ),
+    Setting("judge_model", str, "gpt-4o-mini", "Model the LLM-as-judge evaluator asks."),
+    Setting("judge_api_key", str, "", "API key sent to the judge endpoint as a Bearer token."),
+    Setting(
+        "alerts_file",
+        str,
+        "",
+        "Alert rules file (TOML or JSON, see README); rules added through the REST API are "
+        "kept in the store.",
+    ),
+    Setting(
+        "alert_interval",
+        _positive_float,
+        60.0,
+        "Seconds between evaluations of the alert rules (and of online evaluators).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -132,6 +168,12 @@ class Settings:
     batch_spans: int
     flush_interval: float
     log_level: str
+    eval_sample_rate: float
+    judge_url: str
+    judge_model: str
+    judge_api_key: str
+    alerts_file: str
+    alert_interval: float
 
     @classmethod
     def load(

@@ -182,6 +182,70 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        20,
+        "scores",
+        (
+            # A score of a run (span_id '') or of one span. Rows are replaced by score_id:
+            # an evaluator scoring a run again replaces its earlier verdict.
+            """
+            CREATE TABLE IF NOT EXISTS scores (
+                project LowCardinality(String),
+                trace_id String,
+                span_id String,
+                score_id String,
+                time DateTime64(3, 'UTC'),
+                name LowCardinality(String),
+                kind LowCardinality(String),
+                data_type LowCardinality(String),
+                value Nullable(Float64),
+                label String,
+                source LowCardinality(String),
+                comment String CODEC(ZSTD(3)),
+                explanation String CODEC(ZSTD(3)),
+                correction String CODEC(ZSTD(3)),
+                response_id String,
+                details String CODEC(ZSTD(3)),
+                ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+            )
+            ENGINE = ReplacingMergeTree(ingested_at)
+            ORDER BY (project, trace_id, score_id)
+            """,
+        ),
+    ),
+    Migration(
+        21,
+        "alert rules and alert history",
+        (
+            """
+            CREATE TABLE IF NOT EXISTS alert_rules (
+                project LowCardinality(String),
+                name String,
+                body String,
+                deleted UInt8,
+                updated_at DateTime64(3, 'UTC')
+            )
+            ENGINE = ReplacingMergeTree(updated_at)
+            ORDER BY (project, name)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS alert_history (
+                project LowCardinality(String),
+                time DateTime64(3, 'UTC'),
+                rule LowCardinality(String),
+                key String,
+                state LowCardinality(String),
+                metric LowCardinality(String),
+                value Float64,
+                threshold Float64,
+                message String,
+                delivery String
+            )
+            ENGINE = MergeTree
+            ORDER BY (project, time, rule, key)
+            """,
+        ),
+    ),
 )
 
 _LEDGER = """

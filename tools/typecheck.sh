@@ -7,5 +7,5 @@ tree=build/typecheck
 rm -rf "$tree"
 mkdir -p "$tree/agentreel"
 for f in agentreel/*.py; do ln -s "../../../$f" "$tree/agentreel/$(basename "$f")"; done
-for pkg in collector storage replay dashboard sdk; do ln -s "../../../$pkg" "$tree/agentreel/$pkg"; done
+for pkg in collector storage replay dashboard sdk signals; do ln -s "../../../$pkg" "$tree/agentreel/$pkg"; done
 exec "${MYPY:-.venv/bin/mypy}" "$tree/agentreel" "$@"

@@ -27,7 +27,7 @@ from ..model import (
     Rejection,
     Span,
 )
-from . import events, genai, openinference, openllmetry
+from . import evaluation, events, genai, openinference, openllmetry
 from .common import MAX_COUNT, Attrs, RawJson, pop_str
 
 __all__ = ["ATTRIBUTE_INLINE_LIMIT", "normalize_logs", "normalize_spans"]
@@ -105,6 +105,7 @@ def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
                 for e in raw.events
             ]
         ).decode()
+        evaluation.check_scores(span)
     if raw.links:
         span.attributes["agentreel.links"] = orjson.dumps(_jsonable(raw.links)).decode()
     return span

@@ -1,0 +1,246 @@
+"""REST routes of quality signals: scores in (``POST /api/v1/scores``), a run's scores,
+on-demand evaluation, the daily quality rollups and routing drift."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi.responses import Response
+
+from agentreel.api import ERRORS, _Json, _read, _time_param, _trace_id
+from agentreel.replay_routes import Pool
+from agentreel.signals import drift as drift_math
+from agentreel.signals.evaluators import EVALUATORS, HALLUCINATION_SCORES, evaluate_run
+from agentreel.signals.judge import Judge
+from agentreel.signals.scores import COLUMNS, ScoreError, parse_score
+from agentreel.storage import drift as drift_store
+from agentreel.storage import scores as score_store
+
+#: Most entries one ``POST /api/v1/scores`` takes, and runs one ``POST /api/v1/eval``.
+MAX_BATCH = 1000
+MAX_EVAL_RUNS = 200
+WINDOWS = {"hour": 3600, "day": 86400}
+DAY_NS = 86_400 * 10**9
+
+
+def time_range(since: str | None, until: str | None, default_days: int = 7) -> tuple[int, int]:
+    """``(since, until)`` in ns from the shared query parameters; 400 naming the bad one."""
+    until_ns = _time_param("until", until) or time.time_ns()
+    since_ns = _time_param("since", since)
+    if since_ns is None:
+        since_ns = until_ns - default_days * DAY_NS
+    if until_ns <= since_ns:
+        raise HTTPException(400, "until must be after since")
+    return since_ns, until_ns
+
+
+def router(pool: Pool, project: Callable[[], str], judge: Callable[[], Judge | None]) -> APIRouter:
+    api = APIRouter(responses=ERRORS)
+
+    @api.post(
+        "/api/v1/scores",
+        tags=["quality"],
+        summary="Store scores (batch): per run or span; numeric, boolean or categorical",
+    )
+    def post_scores(entries: Annotated[Any, Body()]) -> Response:
+        if isinstance(entries, dict):
+            entries = [entries]
+        if not isinstance(entries, list):
+            raise HTTPException(400, "the body is a score object or a list of them")
+        if len(entries) > MAX_BATCH:
+            raise HTTPException(400, f"at most {MAX_BATCH} scores per request")
+        parsed, rejected = [], []
+        for index, entry in enumerate(entries):
+            try:
+                parsed.append((index, parse_score(entry)))
+            except ScoreError as exc:
+                rejected.append({"index": index, "error": str(exc)})
+        client = pool.get()
+        known = _read(
+            lambda: score_store.known_runs(client, project(), [s.trace_id for _, s in parsed])
+        )
+        accepted = []
+        for index, score in parsed:
+            if score.trace_id in known:
+                accepted.append(score)
+            else:
+                rejected.append({"index": index, "error": f"trace_id: no run {score.trace_id}"})
+        rows = [s.row(project()) for s in accepted]
+        _read(lambda: score_store.insert(client, rows, COLUMNS))
+        rejected.sort(key=lambda r: r["index"])
+        return _Json(
+            {"accepted": len(accepted), "ids": [s.score_id for s in accepted], "rejected": rejected}
+        )
+
+    @api.get("/api/v1/runs/{trace_id}/scores", tags=["quality"], summary="A run's scores")
+    def run_scores(trace_id: str) -> Response:
+        trace_id = _trace_id(trace_id)
+        return _Json(
+            {"scores": _read(lambda: score_store.run_scores(pool.get(), project(), trace_id))}
+        )
+
+    @api.post(
+        "/api/v1/eval",
+        tags=["quality"],
+        summary="Evaluate runs now (groundedness, judge, rule checks); stores the scores",
+    )
+    def evaluate(
+        trace_ids: Annotated[list[str], Body(max_length=MAX_EVAL_RUNS)],
+        evaluators: Annotated[list[str] | None, Body()] = None,
+    ) -> Response:
+        names = evaluators or list(EVALUATORS)
+        unknown = sorted(set(names) - set(EVALUATORS))
+        if unknown:
+            raise HTTPException(
+                400, f"evaluators: unknown {unknown[0]!r}; known: {', '.join(EVALUATORS)}"
+            )
+        ids = [_trace_id(t) for t in trace_ids]
+        client, the_judge = pool.get(), judge()
+        if "judge" in (evaluators or []) and the_judge is None:
+            raise HTTPException(400, "evaluators: the judge is off (set AGENTREEL_JUDGE_URL)")
+        results, errors = [], []
+        now_ms = int(time.time() * 1000)
+        for trace_id in ids:
+            found = _read(
+                lambda t=trace_id: evaluate_run(client, project(), t, names, the_judge, now_ms)
+            )
+            if found is None:
+                errors.append(f"{trace_id}: no such run")
+                continue
+            rows = [s.row(project()) for s in found.scores]
+            _read(lambda r=rows: score_store.insert(client, r, COLUMNS))
+            errors.extend(found.errors)
+            results.append(
+                {
+                    "trace_id": trace_id,
+                    "scores": [
+                        {"name": s.name, "value": s.value, "label": s.label,
+                         "explanation": s.explanation}
+                        for s in found.scores
+                    ],
+                }
+            )  # fmt: skip
+        return _Json({"evaluated": len(results), "runs": results, "errors": errors})
+
+    @api.get(
+        "/api/v1/quality/daily",
+        tags=["quality"],
+        summary="Score trends, hallucination rate and corrections per day, with sample sizes",
+    )
+    def quality_daily(
+        since: str | None = None,
+        until: str | None = None,
+        agent: str | None = None,
+        model: str | None = None,
+    ) -> Response:
+        since_ns, until_ns = time_range(since, until)
+        client = pool.get()
+        halluc = _read(
+            lambda: score_store.hallucination(
+                client, project(), since_ns, until_ns, HALLUCINATION_SCORES, agent, model
+            )
+        )
+        trends = _read(
+            lambda: score_store.score_trends(client, project(), since_ns, until_ns, agent, model)
+        )
+        return _Json(
+            {
+                "hallucination": {"scores": list(HALLUCINATION_SCORES), **halluc},
+                **trends,
+            }
+        )
+
+    @api.get(
+        "/api/v1/drift",
+        tags=["quality"],
+        summary="Routing drift per agent: PSI and Jensen–Shannon against a baseline window",
+    )
+    def drift(
+        by: Literal["tool", "model", "decision"] = "tool",
+        window: Literal["hour", "day"] = "day",
+        since: str | None = None,
+        until: str | None = None,
+        agent: str | None = None,
+        baseline: Annotated[
+            str,
+            Query(description="'previous' (the window before each one) or a pinned range "
+                  "'<since>/<until>' (ISO 8601 or epoch seconds)"),
+        ] = "previous",
+        threshold: Annotated[float, Query(gt=0)] = drift_math.DEFAULT_THRESHOLD,
+        min_count: Annotated[int, Query(ge=1)] = drift_math.DEFAULT_MIN_COUNT,
+        positions: bool = False,
+    ) -> Response:  # fmt: skip
+        return _Json(
+            drift_report(
+                pool.get(),
+                project(),
+                by,
+                window,
+                since,
+                until,
+                agent,
+                baseline,
+                threshold,
+                min_count,
+                positions,
+            )
+        )
+
+    return api
+
+
+def drift_report(
+    client: Any,
+    project: str,
+    by: str,
+    window: str,
+    since: str | None,
+    until: str | None,
+    agent: str | None = None,
+    baseline: str = "previous",
+    threshold: float = drift_math.DEFAULT_THRESHOLD,
+    min_count: int = drift_math.DEFAULT_MIN_COUNT,
+    positions: bool = False,
+) -> dict[str, Any]:
+    """The drift series, its flags and the latest window per group (also used by alerts and
+    the daily report)."""
+    seconds = WINDOWS[window]
+    since_ns, until_ns = time_range(since, until)
+    starts = drift_math.window_starts(since_ns // 10**9, -(-until_ns // 10**9), seconds)
+    pinned = None
+    if baseline != "previous":
+        low, sep, high = baseline.partition("/")
+        if not sep:
+            raise HTTPException(400, "baseline must be 'previous' or '<since>/<until>'")
+        b_since, b_until = _time_param("baseline", low), _time_param("baseline", high)
+        if b_since is None or b_until is None or b_until <= b_since:
+            raise HTTPException(400, "baseline: the pinned range's end must be after its start")
+        rows = _read(
+            lambda: drift_store.choice_counts(client, project, by, b_since, b_until, seconds, agent)
+        )
+        pinned = drift_math.pinned_counts(rows, positions)
+    # One window before the first: the first window's "previous" baseline.
+    first_ns = (starts[0] - seconds) * 10**9 if starts else since_ns
+    rows = _read(
+        lambda: drift_store.choice_counts(client, project, by, first_ns, until_ns, seconds, agent)
+    )
+    series = drift_math.series(
+        rows, starts, seconds, positions=positions, pinned=pinned,
+        threshold=threshold, min_count=min_count,
+    )  # fmt: skip
+    latest: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in series:
+        latest[(row["agent"], row.get("position", 0))] = row
+    return {
+        "by": by,
+        "window": window,
+        "baseline": baseline,
+        "threshold": threshold,
+        "min_count": min_count,
+        "series": series,
+        "flags": [r for r in series if r["flagged"]],
+        "latest": list(latest.values()),
+    }

@@ -1,0 +1,1 @@
+"""Quality signals: scores, evaluators, routing drift, alerts and the daily report."""

@@ -1,0 +1,140 @@
+"""Routing drift: how far the distribution of an agent's choices (tools, models, decision
+outcomes) in a window moved from a baseline, as PSI and Jensen–Shannon divergence.
+
+Both need every category on both sides: additive (Laplace) smoothing gives a category seen on
+one side only a small share on the other, so a new tool shows as a large but finite shift.
+A window is flagged when its PSI is above the threshold (0.2 by convention: "significant
+shift") and both sides have at least ``min_count`` choices — fewer is noise, not drift."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_THRESHOLD = 0.2
+DEFAULT_MIN_COUNT = 30
+SMOOTHING = 0.5
+TOP_MOVERS = 3
+
+
+@dataclass(frozen=True)
+class Shift:
+    psi: float
+    js: float
+    baseline_n: int
+    current_n: int
+    movers: list[dict[str, Any]]
+
+
+def shares(counts: Mapping[str, int], categories: Iterable[str]) -> dict[str, float]:
+    """Smoothed shares of ``categories`` (every one gets ``SMOOTHING`` extra counts)."""
+    cats = list(categories)
+    total = sum(counts.values()) + SMOOTHING * len(cats)
+    return {c: (counts.get(c, 0) + SMOOTHING) / total for c in cats}
+
+
+def compare(baseline: Mapping[str, int], current: Mapping[str, int]) -> Shift:
+    """PSI, Jensen–Shannon divergence (base 2, 0..1) and the categories that moved most."""
+    cats = sorted(set(baseline) | set(current))
+    if not cats:
+        return Shift(0.0, 0.0, 0, 0, [])
+    p, q = shares(baseline, cats), shares(current, cats)
+    psi = sum((q[c] - p[c]) * math.log(q[c] / p[c]) for c in cats)
+    mid = {c: (p[c] + q[c]) / 2 for c in cats}
+    js = 0.5 * sum(p[c] * math.log2(p[c] / mid[c]) for c in cats)
+    js += 0.5 * sum(q[c] * math.log2(q[c] / mid[c]) for c in cats)
+    nb, nc = sum(baseline.values()), sum(current.values())
+    raw_p = {c: baseline.get(c, 0) / nb if nb else 0.0 for c in cats}
+    raw_q = {c: current.get(c, 0) / nc if nc else 0.0 for c in cats}
+    movers = sorted(cats, key=lambda c: abs(raw_q[c] - raw_p[c]), reverse=True)[:TOP_MOVERS]
+    return Shift(
+        psi,
+        js,
+        nb,
+        nc,
+        [
+            {
+                "choice": c,
+                "baseline_share": raw_p[c],
+                "current_share": raw_q[c],
+                "change": raw_q[c] - raw_p[c],
+                "psi_contribution": (q[c] - p[c]) * math.log(q[c] / p[c]),
+            }
+            for c in movers
+            if raw_q[c] != raw_p[c]
+        ],
+    )
+
+
+def series(
+    rows: Iterable[tuple[int, str, int, str, int]],
+    windows: list[int],
+    window_seconds: int,
+    *,
+    positions: bool = False,
+    pinned: Mapping[tuple[str, int], Mapping[str, int]] | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    min_count: int = DEFAULT_MIN_COUNT,
+) -> list[dict[str, Any]]:
+    """The drift time series: for each window in ``windows`` (epoch s starts) and each group
+    (agent, or agent and position), the shift from the previous window or, with ``pinned``,
+    from the pinned baseline's counts per group. ``rows`` come from
+    :func:`agentreel.storage.drift.choice_counts`."""
+    counts: dict[tuple[str, int], dict[int, Counter[str]]] = {}
+    for bucket, agent, position, choice, n in rows:
+        group = (agent, position if positions else 0)
+        counts.setdefault(group, {}).setdefault(bucket, Counter())[choice] += n
+    out = []
+    for group in sorted(counts):
+        by_window = counts[group]
+        for start in windows:
+            current = by_window.get(start, Counter())
+            if pinned is not None:
+                baseline: Mapping[str, int] = pinned.get(group, Counter())
+            else:
+                baseline = by_window.get(start - window_seconds, Counter())
+            if not current and not baseline:
+                continue
+            shift = compare(baseline, current)
+            enough = shift.baseline_n >= min_count and shift.current_n >= min_count
+            row: dict[str, Any] = {
+                "window_start": _iso(start),
+                "window_end": _iso(start + window_seconds),
+                "agent": group[0],
+                "psi": round(shift.psi, 6),
+                "js": round(shift.js, 6),
+                "baseline_n": shift.baseline_n,
+                "current_n": shift.current_n,
+                "enough_data": enough,
+                "flagged": enough and shift.psi > threshold,
+                "top_movers": shift.movers,
+            }
+            if positions:
+                row["position"] = group[1]
+            out.append(row)
+    return out
+
+
+def pinned_counts(
+    rows: Iterable[tuple[int, str, int, str, int]], positions: bool = False
+) -> dict[tuple[str, int], Counter[str]]:
+    """A pinned baseline's counts per group, all its windows together."""
+    out: dict[tuple[str, int], Counter[str]] = {}
+    for _, agent, position, choice, n in rows:
+        out.setdefault((agent, position if positions else 0), Counter())[choice] += n
+    return out
+
+
+def window_starts(since_s: int, until_s: int, window_seconds: int) -> list[int]:
+    """Starts of the windows (aligned to epoch multiples, as the store buckets) that overlap
+    ``[since, until)``."""
+    first = since_s - since_s % window_seconds
+    return list(range(first, until_s, window_seconds))
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

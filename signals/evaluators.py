@@ -1,0 +1,200 @@
+"""Evaluators over stored runs: groundedness (no model), the LLM judge (when configured) and
+rule checks. Each turns a run into scores (``source`` heuristic or llm_judge) whose ids are
+stable per run and evaluator, so evaluating a run again replaces its earlier verdicts.
+
+A run's final answer is the text of its last LLM call that produced text; its evidence is
+every tool result, and the context the model was given (system instructions, user and tool
+messages of the calls' inputs) — never the model's own earlier words."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from agentreel.replay.steps import parts
+from agentreel.replay.timeline import build_timeline, load_run
+
+from . import groundedness
+from .judge import Judge, JudgeError
+from .scores import Score, stable_id
+
+log = logging.getLogger("agentreel.signals")
+
+GROUNDEDNESS = "groundedness"
+JUDGE = "judge"
+#: Scores whose failure counts a run as hallucinating (value < 0.5).
+HALLUCINATION_SCORES = (GROUNDEDNESS, JUDGE)
+RULES = ("rule.max_steps", "rule.answered", "rule.escalation")
+EVALUATORS = (GROUNDEDNESS, JUDGE, *RULES)
+#: Steps a run may take before ``rule.max_steps`` fails it (the dashboard's histogram limit).
+MAX_STEPS = 10
+
+
+@dataclass(frozen=True)
+class RunText:
+    """What the evaluators read from a run."""
+
+    question: str
+    answer: str | None
+    evidence: list[str]
+    step_count: int
+    escalations: list[dict[str, Any]]
+    status: str
+
+
+@dataclass
+class Evaluation:
+    trace_id: str
+    scores: list[Score] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def run_text(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
+    """The final answer, the question and the evidence of a run, from its timeline."""
+    answer = None
+    for step in reversed(timeline["steps"]):
+        if step["kind"] == "llm":
+            text = step["llm"].get("output_text")
+            if text:
+                answer = text
+                break
+            if step["llm"].get("tool_calls"):
+                break  # the run's last word was a tool request: it ended without an answer
+    evidence = [_text(s["tool"]["result"]) for s in timeline["steps"] if s["kind"] == "tool"]
+    question = ""
+    for call in calls:
+        system = call.get("system_instructions")
+        if system:
+            evidence.append(_text(system))
+        for message in call.get("input_messages") or []:
+            if not isinstance(message, dict) or message.get("role") == "assistant":
+                continue
+            for part in parts([message]):
+                if part.get("type") == "text":
+                    evidence.append(str(part.get("content", "")))
+                    if message.get("role") == "user" and not question:
+                        question = str(part.get("content", ""))
+                elif part.get("type") == "tool_call_response":
+                    evidence.append(_text(part.get("response")))
+    escalations = [s["escalation"] for s in timeline["steps"] if "escalation" in s]
+    return RunText(
+        question,
+        answer,
+        [e for e in evidence if e],
+        timeline["step_count"],
+        escalations,
+        timeline["status"],
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def evaluate_text(
+    trace_id: str,
+    text: RunText,
+    names: Iterable[str] = EVALUATORS,
+    judge: Judge | None = None,
+    max_steps: int = MAX_STEPS,
+    now_ms: int = 0,
+) -> Evaluation:
+    """Run the named evaluators on one run's text."""
+    wanted = set(names)
+    out = Evaluation(trace_id)
+
+    def score(name: str, value: float, label: str, explanation: str, **extra: Any) -> None:
+        out.scores.append(
+            Score(
+                trace_id=trace_id,
+                name=name,
+                source=extra.pop("source", "heuristic"),
+                data_type=extra.pop("data_type", "boolean"),
+                value=value,
+                label=label,
+                explanation=explanation,
+                details=orjson.dumps(extra).decode() if extra else "",
+                time_ms=now_ms,
+                score_id=stable_id(trace_id, "evaluator", name),
+            )
+        )
+
+    if GROUNDEDNESS in wanted and text.answer:
+        verdict = groundedness.check(text.answer, text.evidence)
+        bad = [c.text for c in verdict.unsupported]
+        if bad:
+            why = f"{len(bad)} of {len(verdict.claims)} claims in no tool result or context: "
+            why += ", ".join(bad)
+        else:
+            why = f"all {len(verdict.claims)} claims found in tool results or context"
+        label = "unsupported" if bad else ("grounded" if verdict.claims else "no_claims")
+        score(
+            GROUNDEDNESS,
+            0.0 if bad else 1.0,
+            label,
+            why,
+            claims=len(verdict.claims),
+            unsupported=[{"kind": c.kind, "text": c.text} for c in verdict.unsupported],
+        )
+    if JUDGE in wanted and judge is not None and text.answer:
+        try:
+            v = judge.judge(text.question, text.evidence, text.answer)
+        except JudgeError as exc:
+            out.errors.append(f"{trace_id}: judge: {exc}")
+        else:
+            score(
+                JUDGE, v.score, v.label, v.explanation, source="llm_judge",
+                data_type="numeric", model=v.model,
+            )  # fmt: skip
+    if "rule.max_steps" in wanted:
+        over = text.step_count > max_steps
+        why = f"{text.step_count} steps (limit {max_steps})"
+        score("rule.max_steps", 0.0 if over else 1.0, "over" if over else "ok", why)
+    if "rule.answered" in wanted:
+        answered = bool(text.answer)
+        why = "the run ended with an answer" if answered else "the run ended without an answer"
+        score("rule.answered", float(answered), "answered" if answered else "no_answer", why)
+    if "rule.escalation" in wanted:
+        reasons = [str(e.get("reason") or "") for e in text.escalations]
+        why = f"escalated: {'; '.join(r for r in reasons if r) or 'no reason given'}"
+        score(
+            "rule.escalation",
+            0.0 if reasons else 1.0,
+            "escalated" if reasons else "none",
+            why if reasons else "no escalation",
+        )
+    return out
+
+
+def evaluate_run(
+    client: Any,
+    project: str,
+    trace_id: str,
+    names: Iterable[str] = EVALUATORS,
+    judge: Judge | None = None,
+    now_ms: int = 0,
+) -> Evaluation | None:
+    """Evaluate one stored run; None when no span of it is stored."""
+    run = load_run(client, project, trace_id)
+    if run is None:
+        return None
+    text = run_text(build_timeline(run), run.calls)
+    return evaluate_text(trace_id, text, names, judge, now_ms=now_ms)
+
+
+def sampled(trace_id: str, rate: float) -> bool:
+    """Deterministic sampling by trace id: a run is in or out whoever asks."""
+    if rate >= 1:
+        return True
+    try:
+        return int(trace_id[:8], 16) / 0x1_0000_0000 < rate
+    except ValueError:
+        return False

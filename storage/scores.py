@@ -1,0 +1,180 @@
+"""Scores in the store: writes, a run's scores, and the daily quality rollups (score trends,
+the hallucination rate with its sample sizes, corrections, flagged runs).
+
+A run's day, agent and models come from the ``runs`` table; scores are read ``FINAL`` so an
+evaluator's newer verdict on a run replaces its older one (same ``score_id``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .queries import iso
+
+#: Columns of a score as the API shows it.
+SCORE_FIELDS = (
+    "trace_id",
+    "span_id",
+    "score_id",
+    "time",
+    "name",
+    "kind",
+    "data_type",
+    "value",
+    "label",
+    "source",
+    "comment",
+    "explanation",
+    "correction",
+    "response_id",
+    "details",
+)
+
+
+def insert(client: Any, rows: list[list[Any]], columns: Sequence[str]) -> None:
+    if rows:
+        client.insert("scores", rows, column_names=list(columns))
+
+
+def known_runs(client: Any, project: str, trace_ids: Iterable[str]) -> set[str]:
+    """Which of these trace ids are stored runs."""
+    ids = sorted(set(trace_ids))
+    if not ids:
+        return set()
+    result = client.query(
+        "SELECT DISTINCT trace_id FROM runs WHERE project = {p:String} "
+        "AND trace_id IN {ids:Array(String)}",
+        parameters={"p": project, "ids": ids},
+    )
+    return {row[0] for row in result.result_rows}
+
+
+def run_scores(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]:
+    result = client.query(
+        f"SELECT {', '.join(SCORE_FIELDS)} FROM scores FINAL WHERE project = {{p:String}} "
+        "AND trace_id = {t:String} ORDER BY time, name",
+        parameters={"p": project, "t": trace_id},
+    )
+    out = []
+    for row in result.result_rows:
+        score = dict(zip(SCORE_FIELDS, row, strict=True))
+        score["time"] = iso(score["time"])
+        out.append(score)
+    return out
+
+
+def _runs_in(where: str) -> str:
+    """Runs started in the range, with their agent and models (``where`` filters on them)."""
+    return (
+        "SELECT trace_id, min(start_time) AS start, max(agent) AS agent_, "
+        "groupUniqArrayArray(models) AS models_ FROM runs WHERE project = {p:String} "
+        "GROUP BY trace_id HAVING start >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
+        f"AND start < fromUnixTimestamp64Nano({{until:Int64}}, 'UTC') {where}"
+    )
+
+
+def _filters(agent: str | None, model: str | None) -> tuple[str, dict[str, Any]]:
+    where, params = "", {}
+    if agent is not None:
+        where += " AND agent_ = {agent:String}"
+        params["agent"] = agent
+    if model is not None:
+        where += " AND has(models_, {model:String})"
+        params["model"] = model
+    return where, params
+
+
+def hallucination(
+    client: Any,
+    project: str,
+    since_ns: int,
+    until_ns: int,
+    names: Sequence[str],
+    agent: str | None = None,
+    model: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Evaluated and flagged runs per day, and per day, agent and model. A run is evaluated
+    when a score named in ``names`` judged it, flagged when any of them failed it (< 0.5)."""
+    where, extra = _filters(agent, model)
+    params = {"p": project, "since": since_ns, "until": until_ns, "names": list(names), **extra}
+    judged = (
+        "SELECT trace_id, min(value) < 0.5 AS flagged, groupUniqArrayIf(name, value < 0.5) AS by "
+        "FROM scores FINAL WHERE project = {p:String} AND kind = 'score' "
+        "AND name IN {names:Array(String)} AND value IS NOT NULL GROUP BY trace_id"
+    )
+    base = f"SELECT * FROM ({judged}) AS s INNER JOIN ({_runs_in(where)}) AS r USING trace_id"
+    daily = client.query(
+        f"SELECT toDate(start) AS day, count(), countIf(flagged) FROM ({base}) "
+        "GROUP BY day ORDER BY day",
+        parameters=params,
+    ).result_rows
+    detail = client.query(
+        f"SELECT toDate(start) AS day, agent_, model, count(), countIf(flagged) FROM ({base}) "
+        "ARRAY JOIN if(empty(models_), [''], models_) AS model "
+        "GROUP BY day, agent_, model ORDER BY day, agent_, model",
+        parameters=params,
+    ).result_rows
+    flagged = client.query(
+        f"SELECT trace_id, start, agent_, models_, by FROM ({base}) WHERE flagged "
+        "ORDER BY start DESC LIMIT 200",
+        parameters=params,
+    ).result_rows
+    return {
+        "daily": [_rate({"day": str(d)}, n, f) for d, n, f in daily],
+        "rows": [_rate({"day": str(d), "agent": a, "model": m}, n, f) for d, a, m, n, f in detail],
+        "flagged_runs": [
+            {"trace_id": t, "start_time": iso(s), "agent": a, "models": sorted(m), "by": sorted(b)}
+            for t, s, a, m, b in flagged
+        ],
+    }
+
+
+def _rate(row: dict[str, Any], evaluated: int, flagged: int) -> dict[str, Any]:
+    row.update(evaluated=int(evaluated), flagged=int(flagged))
+    row["rate"] = flagged / evaluated if evaluated else None
+    return row
+
+
+def score_trends(
+    client: Any,
+    project: str,
+    since_ns: int,
+    until_ns: int,
+    agent: str | None = None,
+    model: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Per day (of the run) and score name: how many, the mean value, the most common label;
+    and corrections per day."""
+    where, extra = _filters(agent, model)
+    params = {"p": project, "since": since_ns, "until": until_ns, **extra}
+    base = (
+        "SELECT * FROM (SELECT trace_id, name, kind, source, value, label FROM scores FINAL "
+        f"WHERE project = {{p:String}}) AS s INNER JOIN ({_runs_in(where)}) AS r USING trace_id"
+    )
+    trends = client.query(
+        "SELECT toDate(start) AS day, name, source, count(), avg(value), "
+        f"topKIf(1)(label, label != '') FROM ({base}) WHERE kind = 'score' "
+        "GROUP BY day, name, source ORDER BY day, name, source",
+        parameters=params,
+    ).result_rows
+    corrections = client.query(
+        f"SELECT toDate(start) AS day, count(), uniqExact(trace_id) FROM ({base}) "
+        "WHERE kind = 'correction' GROUP BY day ORDER BY day",
+        parameters=params,
+    ).result_rows
+    return {
+        "scores": [
+            {
+                "day": str(d),
+                "name": n,
+                "source": s,
+                "count": int(c),
+                "mean": None if mean is None else float(mean),
+                "top_label": top[0] if top else None,
+            }
+            for d, n, s, c, mean, top in trends
+        ],
+        "corrections": [
+            {"day": str(d), "corrections": int(c), "runs": int(r)} for d, c, r in corrections
+        ],
+    }
