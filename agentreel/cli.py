@@ -105,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from agentreel.server import serve
+    from agentreel.signals.rules import RuleError
     from agentreel.storage.client import StoreUnavailable
 
     if args.command == "up":
@@ -116,6 +117,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     except StoreUnavailable as exc:
         print(f"agentreel: {exc}", file=sys.stderr)
         return 1
+    except RuleError as exc:  # a bad alerts file
+        print(f"agentreel: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"agentreel: {exc}", file=sys.stderr)
         return 1

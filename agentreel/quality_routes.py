@@ -16,7 +16,6 @@ from agentreel.signals import drift as drift_math
 from agentreel.signals.evaluators import EVALUATORS, HALLUCINATION_SCORES, evaluate_run
 from agentreel.signals.judge import Judge
 from agentreel.signals.scores import COLUMNS, ScoreError, parse_score
-from agentreel.storage import drift as drift_store
 from agentreel.storage import scores as score_store
 
 #: Most entries one ``POST /api/v1/scores`` takes, and runs one ``POST /api/v1/eval``.
@@ -205,42 +204,21 @@ def drift_report(
     min_count: int = drift_math.DEFAULT_MIN_COUNT,
     positions: bool = False,
 ) -> dict[str, Any]:
-    """The drift series, its flags and the latest window per group (also used by alerts and
-    the daily report)."""
-    seconds = WINDOWS[window]
+    """``GET /api/v1/drift``: parse the parameters, then :func:`drift_math.report`."""
     since_ns, until_ns = time_range(since, until)
-    starts = drift_math.window_starts(since_ns // 10**9, -(-until_ns // 10**9), seconds)
     pinned = None
     if baseline != "previous":
         low, sep, high = baseline.partition("/")
-        if not sep:
-            raise HTTPException(400, "baseline must be 'previous' or '<since>/<until>'")
         b_since, b_until = _time_param("baseline", low), _time_param("baseline", high)
-        if b_since is None or b_until is None or b_until <= b_since:
-            raise HTTPException(400, "baseline: the pinned range's end must be after its start")
-        rows = _read(
-            lambda: drift_store.choice_counts(client, project, by, b_since, b_until, seconds, agent)
+        if not sep or b_since is None or b_until is None or b_until <= b_since:
+            raise HTTPException(
+                400, "baseline must be 'previous' or '<since>/<until>' with until after since"
+            )
+        pinned = (b_since, b_until)
+    found = _read(
+        lambda: drift_math.report(
+            client, project, by, WINDOWS[window], since_ns, until_ns, agent=agent,
+            pinned_ns=pinned, threshold=threshold, min_count=min_count, positions=positions,
         )
-        pinned = drift_math.pinned_counts(rows, positions)
-    # One window before the first: the first window's "previous" baseline.
-    first_ns = (starts[0] - seconds) * 10**9 if starts else since_ns
-    rows = _read(
-        lambda: drift_store.choice_counts(client, project, by, first_ns, until_ns, seconds, agent)
-    )
-    series = drift_math.series(
-        rows, starts, seconds, positions=positions, pinned=pinned,
-        threshold=threshold, min_count=min_count,
     )  # fmt: skip
-    latest: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in series:
-        latest[(row["agent"], row.get("position", 0))] = row
-    return {
-        "by": by,
-        "window": window,
-        "baseline": baseline,
-        "threshold": threshold,
-        "min_count": min_count,
-        "series": series,
-        "flags": [r for r in series if r["flagged"]],
-        "latest": list(latest.values()),
-    }
+    return {"window": window, "baseline": baseline, **found}

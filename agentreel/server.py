@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from agentreel import __version__
+from agentreel import __version__, signals_setup
 from agentreel.api import router as api_router
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
@@ -37,6 +37,7 @@ class Server:
         self.pipeline: Pipeline | None = None
         self.grpc: GrpcReceiver | None = None
         self.metrics: Metrics | None = None
+        self.signals: signals_setup.Signals | None = None
 
     def start(self) -> None:
         s = self.settings
@@ -59,6 +60,7 @@ class Server:
         pipeline.start()
         self.grpc = GrpcReceiver(self.ingest, s.host, s.grpc_port, s.max_request_bytes)
         self.grpc.start()
+        self.signals = signals_setup.start(s, self.pool)
 
     def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
         assert self.metrics is not None
@@ -71,6 +73,9 @@ class Server:
 
     def stop(self) -> None:
         """Stop receiving, write everything accepted, close the store."""
+        if self.signals is not None:
+            self.signals.stop()
+            self.signals = None
         if self.grpc is not None:
             self.grpc.stop()
         if getattr(self, "ingest", None) is not None:
@@ -105,6 +110,8 @@ class Server:
         app.include_router(api_router(self.pool, self.metrics, project))
         app.include_router(resend_router(self.pool, self.ingest, project))
         app.include_router(replay_router(self.pool, project))
+        assert self.signals is not None
+        signals_setup.include(app, self.signals, self.pool, project)
         return app
 
 

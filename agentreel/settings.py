@@ -146,6 +146,13 @@ SETTINGS: tuple[Setting, ...] = (
         60.0,
         "Seconds between evaluations of the alert rules (and of online evaluators).",
     ),
+    Setting(
+        "judge_prompt",
+        str,
+        "",
+        "File with the judge's prompt ({question}, {evidence}, {answer} are filled in). "
+        "Empty: the built-in prompt.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -174,6 +181,7 @@ class Settings:
     judge_api_key: str
     alerts_file: str
     alert_interval: float
+    judge_prompt: str
 
     @classmethod
     def load(

@@ -136,5 +136,54 @@ def window_starts(since_s: int, until_s: int, window_seconds: int) -> list[int]:
     return list(range(first, until_s, window_seconds))
 
 
+def report(
+    client: Any,
+    project: str,
+    by: str,
+    window_seconds: int,
+    since_ns: int,
+    until_ns: int,
+    *,
+    agent: str | None = None,
+    pinned_ns: tuple[int, int] | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    min_count: int = DEFAULT_MIN_COUNT,
+    positions: bool = False,
+) -> dict[str, Any]:
+    """The drift series of the windows overlapping ``[since, until)``, its flags and the
+    latest window per group; the baseline is the previous window, or ``pinned_ns``."""
+    from agentreel.storage.drift import choice_counts
+
+    starts = window_starts(since_ns // 10**9, -(-until_ns // 10**9), window_seconds)
+    pinned = None
+    if pinned_ns is not None:
+        rows = choice_counts(client, project, by, *pinned_ns, window_seconds, agent)
+        pinned = pinned_counts(rows, positions)
+    # From one window before the first: the first window's "previous" baseline.
+    first_ns = (starts[0] - window_seconds) * 10**9 if starts else since_ns
+    rows = choice_counts(client, project, by, first_ns, until_ns, window_seconds, agent)
+    found = series(
+        rows,
+        starts,
+        window_seconds,
+        positions=positions,
+        pinned=pinned,
+        threshold=threshold,
+        min_count=min_count,
+    )
+    latest: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in found:
+        latest[(row["agent"], row.get("position", 0))] = row
+    return {
+        "by": by,
+        "window_seconds": window_seconds,
+        "threshold": threshold,
+        "min_count": min_count,
+        "series": found,
+        "flags": [r for r in found if r["flagged"]],
+        "latest": list(latest.values()),
+    }
+
+
 def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -178,3 +178,28 @@ def score_trends(
             {"day": str(d), "corrections": int(c), "runs": int(r)} for d, c, r in corrections
         ],
     }
+
+
+def settled_traces(
+    client: Any, after_ms: int, settle_seconds: float, limit: int = 200
+) -> list[tuple[str, str, int]]:
+    """``(project, trace id, last ingestion ms)`` of runs that received spans after
+    ``after_ms`` and none in the last ``settle_seconds``, oldest first."""
+    result = client.query(
+        "SELECT project, trace_id, toUnixTimestamp64Milli(max(ingested_at)) AS last FROM spans "
+        "WHERE ingested_at > fromUnixTimestamp64Milli({after:Int64}, 'UTC') "
+        "GROUP BY project, trace_id "
+        "HAVING last <= toUnixTimestamp64Milli(now64(3)) - {settle:Float64} * 1000 "
+        "ORDER BY last, trace_id LIMIT {limit:UInt32}",
+        parameters={"after": after_ms, "settle": settle_seconds, "limit": limit},
+    )
+    return [(str(p), str(t), int(last)) for p, t, last in result.result_rows]
+
+
+def last_evaluated_ms(client: Any, name: str) -> int:
+    """When the evaluator ``name`` last scored a run (ms), 0 if never."""
+    rows = client.query(
+        "SELECT toUnixTimestamp64Milli(max(time)) FROM scores WHERE name = {n:String}",
+        parameters={"n": name},
+    ).result_rows
+    return int(rows[0][0] or 0)
