@@ -5,6 +5,7 @@ and written to a real store, or sent to a live server as OTLP."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ class Run:
     tools: Sequence[tuple[str, Any]] = ()  # (tool name, result)
     answer: str | None = "Done."
     question: str = "Where is my order?"
-    start_ns: int = 0
+    start_ns: int = field(default_factory=lambda: time.time_ns() - 60 * 10**9)
     error: bool = False
     cost: float = 0.0
     decisions: Sequence[tuple[str, str]] = ()  # (decision name, chosen)
