@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agentreel import __version__, replay_cli, transfer_cli
+from agentreel import __version__, eval_cli, replay_cli, report_cli, transfer_cli
 from agentreel.apiclient import get_json
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         client_command("export", "Write a run as one self-contained JSON document."),
         client_command("import", "Store a run from an export document (idempotent)."),
     )
+    eval_cli.add_arguments(client_command("eval", "Evaluate stored runs now."))
+    report_cli.add_arguments(client_command("report", "Print (or send) the daily report."))
     return parser
 
 
@@ -201,4 +203,6 @@ _COMMANDS = {
     "replay": _replay,
     "export": transfer_cli.export_command,
     "import": transfer_cli.import_command,
+    "eval": eval_cli.eval_command,
+    "report": report_cli.report_command,
 }

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 
 from agentreel.api import ERRORS, _Json, _read, _time_param, _trace_id
 from agentreel.replay_routes import Pool
 from agentreel.signals import drift as drift_math
+from agentreel.signals import report
 from agentreel.signals.evaluators import EVALUATORS, HALLUCINATION_SCORES, evaluate_run
 from agentreel.signals.judge import Judge
 from agentreel.signals.scores import COLUMNS, ScoreError, parse_score
@@ -36,8 +38,32 @@ def time_range(since: str | None, until: str | None, default_days: int = 7) -> t
     return since_ns, until_ns
 
 
-def router(pool: Pool, project: Callable[[], str], judge: Callable[[], Judge | None]) -> APIRouter:
+def router(
+    pool: Pool,
+    project: Callable[[], str],
+    judge: Callable[[], Judge | None],
+    budgets: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0),
+) -> APIRouter:
     api = APIRouter(responses=ERRORS)
+
+    @api.get(
+        "/api/v1/report/daily",
+        tags=["quality"],
+        summary="One UTC day: cost vs budget, top agents/models, failures, drift, "
+        "hallucination rate, escalations",
+    )
+    def daily_report(
+        day: Annotated[str | None, Query(description="YYYY-MM-DD (UTC); default today")] = None,
+        format: Literal["json", "text", "markdown"] = "json",
+    ) -> Response:
+        try:
+            when = date.fromisoformat(day) if day else datetime.now(UTC).date()
+        except ValueError:
+            raise HTTPException(400, "day must be a date such as 2026-11-21") from None
+        found = _read(lambda: report.build(pool.get(), project(), when, budgets()))
+        if format == "json":
+            return _Json(found)
+        return PlainTextResponse(report.render(found, markdown=format == "markdown"))
 
     @api.post(
         "/api/v1/scores",

@@ -111,7 +111,7 @@ class Server:
         app.include_router(resend_router(self.pool, self.ingest, project))
         app.include_router(replay_router(self.pool, project))
         assert self.signals is not None
-        signals_setup.include(app, self.signals, self.pool, project)
+        signals_setup.include(app, self.settings, self.signals, self.pool, project)
         return app
 
 

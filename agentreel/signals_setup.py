@@ -35,17 +35,18 @@ def judge_from(settings: Settings) -> Judge | None:
     return Judge(settings.judge_url, settings.judge_model, settings.judge_api_key, prompt)
 
 
+def budgets(settings: Settings) -> tuple[float, float]:
+    """Daily and monthly budgets (USD; 0 = none), settings of the cost component."""
+    daily = float(getattr(settings, "budget_daily_usd", 0.0) or 0.0)
+    return daily, float(getattr(settings, "budget_monthly_usd", 0.0) or 0.0)
+
+
 def start(settings: Settings, pool: Any) -> Signals:
     """Build and start the background loop (raises ``RuleError`` for a bad alerts file)."""
     rules = load_file(settings.alerts_file) if settings.alerts_file else []
     judge = judge_from(settings)
 
-    def budgets() -> tuple[float, float]:
-        # Budgets are the cost component's settings; absent, there is no budget.
-        daily = float(getattr(settings, "budget_daily_usd", 0.0) or 0.0)
-        return daily, float(getattr(settings, "budget_monthly_usd", 0.0) or 0.0)
-
-    alerts = Alerts(pool, settings.project, rules, budgets)
+    alerts = Alerts(pool, settings.project, rules, lambda: budgets(settings))
     interval = settings.alert_interval
     evaluator = OnlineEvaluator(pool, settings.eval_sample_rate, judge, settle=min(interval, 30.0))
     loop = SignalsLoop(evaluator, alerts, interval)
@@ -53,9 +54,13 @@ def start(settings: Settings, pool: Any) -> Signals:
     return Signals(judge, alerts, loop)
 
 
-def include(app: FastAPI, signals: Signals, pool: Any, project: Callable[[], str]) -> None:
+def include(
+    app: FastAPI, settings: Settings, signals: Signals, pool: Any, project: Callable[[], str]
+) -> None:
     from agentreel.alert_routes import router as alert_router
     from agentreel.quality_routes import router as quality_router
 
-    app.include_router(quality_router(pool, project, lambda: signals.judge))
+    app.include_router(
+        quality_router(pool, project, lambda: signals.judge, lambda: budgets(settings))
+    )
     app.include_router(alert_router(signals.alerts, project))
