@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query
@@ -95,7 +96,7 @@ def router(
                 rejected.append({"index": index, "error": f"trace_id: no run {score.trace_id}"})
         rows = [s.row(project()) for s in accepted]
         _read(lambda: score_store.insert(client, rows, COLUMNS))
-        rejected.sort(key=lambda r: r["index"])
+        rejected.sort(key=lambda r: int(str(r["index"])))
         return _Json(
             {"accepted": len(accepted), "ids": [s.score_id for s in accepted], "rejected": rejected}
         )
@@ -130,13 +131,13 @@ def router(
         now_ms = int(time.time() * 1000)
         for trace_id in ids:
             found = _read(
-                lambda t=trace_id: evaluate_run(client, project(), t, names, the_judge, now_ms)
+                partial(evaluate_run, client, project(), trace_id, names, the_judge, now_ms)
             )
             if found is None:
                 errors.append(f"{trace_id}: no such run")
                 continue
             rows = [s.row(project()) for s in found.scores]
-            _read(lambda r=rows: score_store.insert(client, r, COLUMNS))
+            _read(partial(score_store.insert, client, rows, COLUMNS))
             errors.extend(found.errors)
             results.append(
                 {

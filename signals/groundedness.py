@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
-_MONTHS += ("september", "october", "november", "december")
+_MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july")
+_MONTHS += ("august", "september", "october", "november", "december")
 _MONTH = {m[:3]: i for i, m in enumerate(_MONTHS, 1)} | {m: i for i, m in enumerate(_MONTHS, 1)}
 _MONTH_NAMES = "|".join(sorted(_MONTH, key=len, reverse=True))
 

@@ -40,7 +40,7 @@ def payload(webhook: Webhook, alert: dict[str, Any], text: str) -> dict[str, Any
 def backoff(attempt: int, base: float = BASE_DELAY, cap: float = MAX_DELAY) -> float:
     """Seconds before retry ``attempt`` (1-based): exponential, capped, "equal jitter"."""
     delay = min(cap, base * 2 ** (attempt - 1))
-    return delay / 2 + random.uniform(0, delay / 2)
+    return float(delay / 2 + random.uniform(0, delay / 2))
 
 
 def send(

@@ -73,7 +73,10 @@ def build(
 
 def render(report: dict[str, Any], markdown: bool = False) -> str:
     """The report as plain text, or Markdown for chat tools and issues."""
-    h = (lambda s: f"### {s}") if markdown else (lambda s: f"{s}:")
+
+    def h(title: str) -> str:
+        return f"### {title}" if markdown else f"{title}:"
+
     item = "- " if markdown else "  "
     c = report["cost"]
     lines = [

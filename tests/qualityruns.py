@@ -5,9 +5,11 @@ and written to a real store, or sent to a live server as OTLP."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from agentreel.collector.decode import traces_from_proto
@@ -126,3 +128,48 @@ def send(server: Any, runs: Sequence[Run]) -> None:
             lambda s, r=run: httpx.get(f"{s.url}/api/v1/runs/{r.trace_hex}").status_code == 200,
             what=f"run {run.trace_hex} stored",
         )
+
+
+class Receiver:
+    """A local webhook receiver: records bodies; answers ``statuses`` in turn (then 200), or
+    never answers when ``hang``."""
+
+    def __init__(self, statuses: list[int] | None = None, hang: bool = False) -> None:
+        self.bodies: list[Any] = []
+        self.statuses = list(statuses or [])
+        self.hang = hang
+        self.release = threading.Event()
+        self.got = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                with receiver.got:
+                    receiver.bodies.append(body)
+                    receiver.got.notify_all()
+                if receiver.hang:
+                    receiver.release.wait(30)
+                    return
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 20) -> list[Any]:
+        with self.got:
+            assert self.got.wait_for(lambda: len(self.bodies) >= count, timeout), self.bodies
+            return list(self.bodies)
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -4,68 +4,20 @@ cooldown — and a receiver that never answers blocks no other alert."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
+from conftest import StorePool
 
 from agentreel.signals.alerting import Alerts
 from agentreel.signals.rules import RuleError, parse_rule
 from agentreel.storage import alerts as alert_store
 
-from conftest import StorePool
-from qualityruns import Run, write
-
-
-class Receiver:
-    """A local webhook receiver: records bodies; answers ``statuses`` in turn (then 200), or
-    never answers when ``hang``."""
-
-    def __init__(self, statuses: list[int] | None = None, hang: bool = False) -> None:
-        self.bodies: list[Any] = []
-        self.statuses = list(statuses or [])
-        self.hang = hang
-        self.release = threading.Event()
-        self.got = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                with receiver.got:
-                    receiver.bodies.append(body)
-                    receiver.got.notify_all()
-                if receiver.hang:
-                    receiver.release.wait(30)
-                    return
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, count: int, timeout: float = 20) -> list[Any]:
-        with self.got:
-            assert self.got.wait_for(lambda: len(self.bodies) >= count, timeout), self.bodies
-            return list(self.bodies)
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+from qualityruns import Receiver, Run, write
 
 
 @pytest.fixture

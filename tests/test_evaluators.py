@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import StorePool
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -17,7 +18,6 @@ from agentreel.quality_routes import router
 from agentreel.signals.groundedness import check, claims
 from agentreel.signals.judge import Judge
 
-from conftest import StorePool
 from fakeprovider import Answer, FakeProvider
 from qualityruns import Run, write
 

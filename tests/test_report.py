@@ -8,8 +8,7 @@ from typing import Any
 
 from agentreel.cli import main
 
-from qualityruns import Run, send
-from test_alerts import Receiver
+from qualityruns import Receiver, Run, send
 
 ORDER = '{"order_id": "ORD-4410", "total": 88.5}'
 
