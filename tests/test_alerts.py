@@ -156,3 +156,58 @@ def test_rules_through_rest(server) -> None:
     assert httpx.delete(f"{url}/{rule['name']}").status_code == 200
     assert httpx.delete(f"{url}/{rule['name']}").status_code == 404
     assert rule["name"] not in {r["name"] for r in httpx.get(url).json()["rules"]}
+
+
+def test_server_evaluates_online_and_alerts_from_its_rules_file(tmp_path: Any) -> None:
+    """The background loop: finished runs are evaluated, then the rules file's rule fires to
+    its webhook; a bad rules file stops the server with the field named."""
+    from liveserver import start_server
+
+    hook = Receiver()
+    rules = tmp_path / "alerts.toml"
+    rules.write_text(
+        "[[rules]]\n"
+        'name = "made-up-answers"\nmetric = "hallucination_rate"\nthreshold = 0.4\n'
+        f'min_runs = 2\nwebhooks = ["{hook.url}"]\n'
+    )
+    env = {"AGENTREEL_ALERTS_FILE": str(rules), "AGENTREEL_ALERT_INTERVAL": "0.3"}
+    server = start_server(tmp_path / "data", env)
+    try:
+        order = '{"id": "ORD-7", "total": 12.5}'
+        runs = [
+            Run(tools=[("get_order", order)], answer="Order ORD-7 is $12.50."),
+            Run(tools=[("get_order", order)], answer="Order ORD-7 is $99.00."),
+        ]
+        from qualityruns import send
+
+        send(server, runs)
+
+        def evaluated(s: Any) -> bool:
+            return all(
+                any(
+                    x["name"] == "groundedness"
+                    for x in s.get(f"/api/v1/runs/{r.trace_hex}/scores")["scores"]
+                )
+                for r in runs
+            )
+
+        server.wait_for(evaluated, what="online evaluation")
+        [body] = hook.wait(1)
+        assert body["alert"]["rule"] == "made-up-answers" and body["alert"]["value"] == 0.5
+        listed = server.get("/api/v1/alerts")
+        assert [r["source"] for r in listed["rules"]] == ["file"]
+        assert [a["rule"] for a in listed["open"]] == ["made-up-answers"]
+    finally:
+        server.stop()
+        hook.close()
+    rules.write_text('[[rules]]\nname = "x"\nmetric = "error_rate"\n')
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "agentreel", "serve", "--alerts-file", str(rules),
+         "--data-dir", str(tmp_path / "other"), "--http-port", "0", "--grpc-port", "0"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "rule 1: threshold: required" in done.stderr
