@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agentreel import __version__, eval_cli, replay_cli, report_cli, transfer_cli
+from agentreel import __version__, eval_cli, launch, replay_cli, report_cli, transfer_cli
 from agentreel.apiclient import get_json
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
@@ -70,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
             )
         return cmd
 
-    server_command("up", "Start agentreel: collector, REST API (and the dashboard once it ships).")
+    up = server_command("up", "Start agentreel: collector, REST API and the dashboard.")
     server_command("serve", "Start the collector and REST API only.")
+    dashboard = server_command("dashboard", "Start the dashboard; it reads the server at --api-url.")
 
     def client_command(name: str, help_text: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
@@ -92,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--status", choices=("ok", "error"))
     runs.add_argument("--since", help="ISO 8601 time or epoch seconds")
     runs.add_argument("--sort", default="start_time")
+    launch.add_arguments(
+        up, dashboard, client_command("demo", "Send a week of sample agent runs to the server.")
+    )
     replay = client_command(
         "replay", "Show a run's LLM calls with the exact context window of each."
     )
@@ -110,10 +114,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from agentreel.signals.rules import RuleError
     from agentreel.storage.client import StoreUnavailable
 
-    if args.command == "up":
-        logging.getLogger("agentreel").info(
-            "the dashboard is not part of this version yet; serving the collector and REST API"
-        )
     try:
         serve(settings)
     except StoreUnavailable as exc:
@@ -196,7 +196,9 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {
-    "up": _serve,
+    "up": launch.up_command,
+    "dashboard": launch.dashboard_command,
+    "demo": launch.demo_command,
     "serve": _serve,
     "stats": _stats,
     "runs": _runs,

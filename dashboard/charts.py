@@ -1,0 +1,98 @@
+"""Plotly figures from polars frames, with one look across the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+
+HEIGHT = 320
+#: Step kinds and outcomes get the same colour on every chart.
+KIND_COLORS = {
+    "llm": "#4C78A8",
+    "tool": "#F58518",
+    "decision": "#54A24B",
+    "escalation": "#B279A2",
+    "error": "#E45756",
+}
+
+
+def frame(rows: list[dict[str, Any]] | None, **schema: Any) -> pl.DataFrame:
+    """Rows of an API answer as a frame; an empty answer gives an empty frame with ``schema``."""
+    if not rows:
+        return pl.DataFrame(schema=schema or None)
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _style(fig: go.Figure, title: str, y_title: str = "", money: bool = False) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        height=HEIGHT,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.2, "title": None},
+        yaxis_title=y_title,
+        xaxis_title=None,
+    )
+    if money:
+        fig.update_yaxes(tickprefix="$")
+    return fig
+
+
+def stacked_days(
+    df: pl.DataFrame, value: str, title: str, *, color: str | None = "key", money: bool = False,
+    y_title: str = "",
+) -> go.Figure:
+    """Bars per day, stacked by ``color``."""
+    fig = px.bar(df, x="day", y=value, color=color if color in df.columns else None)
+    fig.update_xaxes(type="category")
+    return _style(fig, title, y_title, money)
+
+
+def line_days(df: pl.DataFrame, value: str, title: str, *, percent: bool = False) -> go.Figure:
+    fig = px.line(df, x="day", y=value, markers=True)
+    fig.update_xaxes(type="category")
+    if percent:
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return _style(fig, title)
+
+
+def hbars(df: pl.DataFrame, key: str, value: str, title: str) -> go.Figure:
+    """Horizontal bars, largest on top."""
+    ordered = df.sort(value) if not df.is_empty() else df
+    fig = px.bar(ordered, x=value, y=key, orientation="h")
+    fig.update_yaxes(type="category", title=None)
+    return _style(fig, title)
+
+
+def share_days(df: pl.DataFrame, title: str) -> go.Figure:
+    """Each day's choices as shares of 100% (``day``, ``choice``, ``count``)."""
+    fig = px.bar(df, x="day", y="count", color="choice", barnorm="percent")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(ticksuffix="%")
+    return _style(fig, title, "share of choices")
+
+
+def add_hline(fig: go.Figure, y: float, label: str) -> None:
+    fig.add_hline(y=y, line_dash="dash", line_color="#E45756", annotation_text=label)
+
+
+def add_vline(fig: go.Figure, x: float, label: str) -> None:
+    fig.add_vline(x=x, line_dash="dash", line_color="#E45756", annotation_text=label)
+
+
+def gantt(df: pl.DataFrame, title: str) -> go.Figure:
+    """Steps as bars on a time axis (``start``, ``end``, ``label``, ``kind``)."""
+    fig = px.timeline(
+        df.to_pandas(),
+        x_start="start",
+        x_end="end",
+        y="label",
+        color="kind",
+        color_discrete_map=KIND_COLORS,
+        hover_data=["duration", "cost", "status"],
+    )
+    fig.update_yaxes(autorange="reversed", title=None)
+    height = max(HEIGHT, 28 * df.height + 80)
+    return _style(fig, title).update_layout(height=height)

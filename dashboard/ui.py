@@ -1,0 +1,137 @@
+"""What every page shares: the request context, number formats, links, error banners and
+the empty state that explains how to send data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlparse
+
+import streamlit as st
+
+from .client import ApiClient, ApiError, NeedsKey, Refused, ServerDown
+from .filters import Filters
+
+#: Seconds an API answer is reused (widget clicks rerun the whole script).
+CACHE_SECONDS = 5
+
+
+@dataclass
+class Context:
+    """One page render: the client, the filters and when "now" is for this render."""
+
+    client: ApiClient
+    filters: Filters
+    now: datetime
+    facets: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``/api/v1`` + ``path`` (answers reused for a few seconds)."""
+        items = tuple(sorted((k, str(v)) for k, v in (params or {}).items() if v is not None))
+        return _cached_get(self.client.base_url, self.client.api_key, path, items)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The shared filters as the aggregate endpoints take them."""
+        return self.filters.api_params(self.now)
+
+    @property
+    def runs_params(self) -> dict[str, Any]:
+        return self.filters.runs_params(self.now)
+
+    def link(self, **extra: str) -> str:
+        """A link to a view of this dashboard with the current filters kept."""
+        return "?" + urlencode({**self.filters.query(), **extra})
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False, max_entries=500)
+def _cached_get(base_url: str, api_key: str, path: str, params: tuple[tuple[str, str], ...]) -> Any:
+    return ApiClient(base_url, api_key).get(path, dict(params))
+
+
+def clear_cache() -> None:
+    _cached_get.clear()  # type: ignore[attr-defined]
+
+
+def show_api_error(exc: ApiError) -> None:
+    """The banner for a failed request: where it went and what to do, never a traceback."""
+    if isinstance(exc, ServerDown):
+        st.error(
+            f"**Server unreachable.** {exc} Tried `{exc.url}`.\n\n"
+            "Start it with `agentreel up` (or `agentreel serve`), or point the dashboard "
+            "elsewhere with `AGENTREEL_API_URL` / `agentreel dashboard --api-url URL`.",
+            icon="🔌",
+        )
+    elif isinstance(exc, NeedsKey):
+        st.session_state["needs_key"] = True
+        st.warning(
+            f"**API key needed.** {exc} Enter a key of this project under **Connection** in "
+            "the sidebar, or start the dashboard with `AGENTREEL_API_KEY` set "
+            "(`agentreel keys create --project NAME` makes one).",
+            icon="🔑",
+        )
+    elif isinstance(exc, Refused):
+        st.error(f"**The server refused this view** ({exc.status}): {exc.detail}", icon="⚠️")
+    else:
+        st.error(str(exc))
+
+
+def empty_state(api_url: str, what: str = "No runs yet") -> None:
+    """How to send data: the OTLP endpoint, a five-line snippet, and the demo."""
+    host = urlparse(api_url).hostname or "127.0.0.1"
+    st.info(f"**{what}.** Point any OpenTelemetry-instrumented agent at this server.", icon="📭")
+    st.markdown(
+        f"OTLP/HTTP: `{api_url}/v1/traces` · OTLP/gRPC: `{host}:4317` (default port). "
+        "Spans in the OpenTelemetry GenAI, OpenInference or OpenLLMetry conventions work "
+        "unchanged. In Python:"
+    )
+    st.code(
+        "from opentelemetry import trace\n"
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "from opentelemetry.sdk.trace.export import BatchSpanProcessor\n"
+        "from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter\n"
+        "trace.set_tracer_provider(TracerProvider()); trace.get_tracer_provider()"
+        f'.add_span_processor(BatchSpanProcessor(OTLPSpanExporter("{api_url}/v1/traces")))',
+        language="python",
+    )
+    st.markdown(
+        "Then instrument your LLM client (e.g. `OpenAIInstrumentor().instrument()` from "
+        "`openinference-instrumentation-openai`). To look around first, load a week of "
+        f"sample runs: `agentreel demo --api-url {api_url}`."
+    )
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    if abs(value) >= 1 or value == 0:
+        return f"${value:,.2f}"
+    return f"${value:,.4f}"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def millis(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+def count(value: int | float | None) -> str:
+    return "—" if value is None else f"{int(value):,}"
+
+
+def short_time(iso: str) -> str:
+    """``2026-11-21T10:00:00.123Z`` → ``2026-11-21 10:00:00``."""
+    return iso[:19].replace("T", " ")
+
+
+def timed(label: str) -> Any:
+    """A spinner that says what is loading (long queries should not look frozen)."""
+    return st.spinner(f"Loading {label}…")

@@ -1,0 +1,128 @@
+"""Cost: spend per day by model, agent, user or provider; tokens and cache savings; budget
+lines and the month-end projection; the most expensive runs; models without a price."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from .. import charts
+from ..ui import Context, count, money
+from .runs import runs_table
+
+BREAKDOWNS = {"model": "Model", "agent": "Agent", "user": "User", "provider": "Provider"}
+TOKENS = {
+    "input_tokens": "input",
+    "output_tokens": "output",
+    "cache_read_tokens": "cache read",
+    "cache_write_tokens": "cache write",
+    "reasoning_tokens": "reasoning",
+}
+
+
+def render(ctx: Context) -> None:
+    by = _breakdown()
+    rows = charts.frame(ctx.get("/cost/daily", {**ctx.params, "by": by})["rows"])
+    if rows.is_empty():
+        st.info("No LLM calls in this time range, so no cost to show.")
+        return
+    budgets = ctx.get("/budgets")
+    month = ctx.get("/overview", ctx.params)["month"]
+    total = float(rows["cost_usd"].sum())
+    cols = st.columns(5)
+    cols[0].metric("Cost in range", money(total))
+    cols[1].metric("LLM calls", count(int(rows["llm_calls"].sum())))
+    cols[2].metric(
+        "Cache savings",
+        money(float(rows["cache_savings_usd"].sum())),
+        help="What cached input tokens would have cost at the full input price, minus what "
+        "they cost.",
+    )
+    cols[3].metric("Month to date", money(month["cost_usd"]))
+    cols[4].metric(
+        "Month-end projection",
+        money(month.get("projected_usd")),
+        help="Month-to-date spend extended at its daily rate.",
+    )
+    fig = charts.stacked_days(
+        rows, "cost_usd", f"Cost per day by {BREAKDOWNS[by].lower()}", money=True
+    )
+    if budgets.get("daily_usd"):
+        charts.add_hline(fig, budgets["daily_usd"], f"daily budget {money(budgets['daily_usd'])}")
+    st.plotly_chart(fig, key="cost_chart")
+    projected, monthly = month.get("projected_usd"), budgets.get("monthly_usd")
+    if monthly:
+        verdict = "over" if (projected or 0) > monthly else "within"
+        st.caption(
+            f"Monthly budget {money(monthly)}: {money(month['cost_usd'])} spent so far, "
+            f"{money(projected)} projected by month end ({verdict} budget)."
+        )
+    left, right = st.columns(2)
+    totals = (
+        rows.group_by("key")
+        .agg(
+            pl.col("cost_usd").sum(),
+            pl.col("llm_calls").sum(),
+            (pl.col("input_tokens") + pl.col("output_tokens")).sum().alias("tokens"),
+            pl.col("cache_savings_usd").sum(),
+        )
+        .sort("cost_usd", descending=True)
+        .rename({"key": BREAKDOWNS[by].lower()})
+    )
+    left.subheader(f"Totals by {BREAKDOWNS[by].lower()}")
+    left.dataframe(
+        totals,
+        hide_index=True,
+        column_config={
+            "cost_usd": st.column_config.NumberColumn("cost (USD)", format="$%.4f"),
+            "cache_savings_usd": st.column_config.NumberColumn("cache savings", format="$%.4f"),
+        },
+        key="cost_totals",
+    )
+    tokens = (
+        rows.group_by("day")
+        .agg(pl.col(list(TOKENS)).sum())
+        .unpivot(index="day", on=list(TOKENS), variable_name="type", value_name="tokens")
+        .with_columns(pl.col("type").replace(TOKENS))
+        .sort("day")
+    )
+    right.plotly_chart(
+        charts.stacked_days(tokens, "tokens", "Tokens per day", color="type"), key="cost_tokens"
+    )
+    st.subheader("Most expensive runs")
+    runs_table(ctx, {"sort": "cost", "order": "desc", "limit": 10}, key="cost_runs")
+    _unknown_models(ctx)
+
+
+def _breakdown() -> str:
+    by = st.query_params.get("by", "model")
+    if by not in BREAKDOWNS:
+        st.warning(f"Cost cannot be broken down by {by!r}; showing it by model.")
+        by = "model"
+    st.session_state["cost_by"] = by
+
+    def pick() -> None:
+        value = st.session_state["cost_by"] or "model"
+        if value == "model":
+            st.query_params.pop("by", None)
+        else:
+            st.query_params["by"] = value
+
+    st.segmented_control(
+        "Break down by", list(BREAKDOWNS), format_func=BREAKDOWNS.__getitem__, key="cost_by",
+        on_change=pick,
+    )
+    return by
+
+
+def _unknown_models(ctx: Context) -> None:
+    unknown = ctx.get("/prices/unknown", ctx.params).get("models") or []
+    if not unknown:
+        return
+    names = ", ".join(f"`{m['model']}` ({count(m['llm_calls'])} calls)" for m in unknown[:10])
+    st.warning(
+        f"**{len(unknown)} model(s) have no price**, so their calls are not in these totals: "
+        f"{names}. Add them with a prices file (`AGENTREEL_PRICES_FILE`) or "
+        "`PUT /api/v1/prices/overrides`.",
+        icon="🏷️",
+    )

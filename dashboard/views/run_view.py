@@ -1,0 +1,259 @@
+"""One run's replay: the Gantt-style timeline, cost per step, and every step in order: LLM
+calls with their context window (what changed since the previous call highlighted), tool
+calls with arguments and results, decisions and escalations. And a run compared with
+another, side by side, with the first divergence marked."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from .. import charts
+from ..ui import Context, count, millis, money, short_time
+from .compare import render_compare
+
+KIND_ICONS = {"llm": "🧠", "tool": "🛠️", "decision": "🔀", "escalation": "🙋"}
+
+
+def render(ctx: Context, trace_id: str) -> None:
+    st.markdown(f"[← All runs]({ctx.link(page='runs')})")
+    timeline = ctx.get(f"/runs/{trace_id}/timeline")
+    against = st.query_params.get("against", "").strip().lower()
+    _compare_input(trace_id, against)
+    if against:
+        render_compare(ctx, trace_id, against)
+        return
+    _header(timeline)
+    steps = timeline["steps"]
+    if not steps:
+        st.info("This run has no steps (no LLM calls, tool calls or decisions were recorded).")
+        return
+    st.plotly_chart(charts.gantt(_gantt_frame(steps), "Timeline"), key="run_gantt")
+    _cost_per_step(steps)
+    st.subheader("Steps")
+    calls = {c_index: c for c_index, c in enumerate(_llm_calls(ctx, trace_id), start=1)}
+    failing = (timeline.get("first_failure") or {}).get("step")
+    for step in steps:
+        _step(ctx, trace_id, step, calls, expanded=step["index"] == failing)
+
+
+def _compare_input(trace_id: str, against: str) -> None:
+    st.session_state["run_against"] = against
+
+    def sync() -> None:
+        value = st.session_state["run_against"].strip().lower()
+        if value:
+            st.query_params["against"] = value
+        else:
+            st.query_params.pop("against", None)
+
+    st.text_input(
+        "Compare with run",
+        key="run_against",
+        placeholder="trace id of another run (e.g. a good run of the same agent)",
+        on_change=sync,
+    )
+
+
+def _header(t: dict[str, Any]) -> None:
+    st.subheader(f"{t['name'] or 'run'} · `{t['trace_id']}`")
+    cols = st.columns(6)
+    cols[0].metric("Status", "❌ error" if t["status"] == "error" else "✅ ok")
+    cols[1].metric("Duration", millis(t["duration_ms"]))
+    cols[2].metric("Steps", count(t["step_count"]), help="LLM calls + tool calls + decisions.")
+    cols[3].metric("LLM calls", count(t["counts"]["llm_calls"]))
+    cols[4].metric("Tokens", count(t["usage"]["total_tokens"]))
+    cols[5].metric("Cost", money(t["cost_usd"]))
+    st.caption(f"Started {short_time(t['start_time'])} UTC")
+    failure = t.get("first_failure")
+    if failure:
+        where = f"step {failure['step']}" if failure.get("step") else "a span outside the steps"
+        st.error(
+            f"**First failure at {where}** ({failure['kind']} `{failure['name']}`): "
+            f"{failure.get('error') or 'error'}",
+            icon="💥",
+        )
+    for note in t.get("missing") or []:
+        st.caption(f"⚠️ {note}")
+    if t.get("escalations"):
+        st.warning(f"Escalated to a human at step(s) {', '.join(map(str, t['escalations']))}.")
+
+
+def _gantt_frame(steps: list[dict[str, Any]]) -> pl.DataFrame:
+    rows = []
+    for s in steps:
+        if not s.get("start_time"):
+            continue  # a requested tool call no span recorded has no times
+        start = datetime.fromisoformat(s["start_time"][:26].rstrip("Z"))
+        rows.append(
+            {
+                "start": start,
+                "end": start + timedelta(milliseconds=max(s["duration_ms"], 1.0)),
+                "label": f"{s['index']:>2} {s['kind']} · {s['name']}",
+                "kind": "error" if s["status"] == "error" else s["kind"],
+                "duration": millis(s["duration_ms"]),
+                "cost": money(s["cost_usd"]),
+                "status": s["status"],
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def _cost_per_step(steps: list[dict[str, Any]]) -> None:
+    rows = [
+        {
+            "step": s["index"],
+            "kind": s["kind"],
+            "name": s["name"],
+            "cost (USD)": s["cost_usd"],
+            "tokens": s["usage"]["total_tokens"],
+            "duration (s)": s["duration_ms"] / 1000,
+            "status": s["status"],
+        }
+        for s in steps
+    ]
+    with st.expander("Cost and tokens per step", expanded=False):
+        st.dataframe(
+            charts.frame(rows),
+            hide_index=True,
+            key="run_step_costs",
+            column_config={"cost (USD)": st.column_config.NumberColumn(format="$%.5f")},
+        )
+
+
+def _llm_calls(ctx: Context, trace_id: str) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = ctx.get(f"/runs/{trace_id}/llm-calls")["llm_calls"]
+    return calls
+
+
+def _step(
+    ctx: Context,
+    trace_id: str,
+    step: dict[str, Any],
+    calls: dict[int, dict[str, Any]],
+    expanded: bool,
+) -> None:
+    icon = "❌" if step["status"] == "error" else KIND_ICONS.get(step["kind"], "•")
+    title = f"{icon} {step['index']}. {step['kind']} · {step['name']}"
+    if step.get("duration_ms") is not None and step.get("start_time"):
+        title += f" · {millis(step['duration_ms'])}"
+    if step.get("cost_usd"):
+        title += f" · {money(step['cost_usd'])}"
+    with st.expander(title, expanded=expanded):
+        if step["status"] == "error":
+            st.error(step.get("error") or "this step failed")
+        if step.get("missing"):
+            st.caption("Not captured: " + ", ".join(step["missing"]))
+        if step["kind"] == "llm":
+            _llm_step(ctx, trace_id, step, calls)
+        elif step["kind"] == "tool":
+            _tool_step(step)
+        elif step["kind"] == "decision":
+            _decision_step(step["decision"])
+        if step.get("escalation") or step["kind"] == "escalation":
+            esc = step.get("escalation") or {}
+            st.warning(
+                f"Escalated to **{esc.get('target') or 'a human'}** "
+                f"(severity {esc.get('severity') or 'unset'}): {esc.get('reason') or ''}"
+            )
+
+
+def _llm_step(
+    ctx: Context, trace_id: str, step: dict[str, Any], calls: dict[int, dict[str, Any]]
+) -> None:
+    llm = step["llm"]
+    n = llm["call"]
+    usage = step["usage"]
+    st.markdown(
+        f"**Model** `{llm['model'] or llm['request_model']}` ({llm['provider']}) · "
+        f"**tokens** {count(usage['input_tokens'])} in ({count(usage['cache_read_tokens'])} "
+        f"cached) / {count(usage['output_tokens'])} out · **finish** "
+        f"{', '.join(llm['finish_reasons']) or '—'}"
+    )
+    call = calls.get(n)
+    if call is None:
+        st.caption("The context window of this call was not captured.")
+        return
+    diff = ctx.get(f"/runs/{trace_id}/llm-calls/{n}/diff")
+    st.caption(f"Context window of call {n}. {diff.get('summary', '')}")
+    marks = {
+        c["index"]: c["op"]
+        for c in diff.get("changes", [])
+        if c.get("index") is not None and c["op"] != "removed"
+    }
+    removed = [c for c in diff.get("changes", []) if c["op"] == "removed"]
+    if call.get("system_instructions"):
+        changed = (diff.get("system_instructions") or {}).get("changed")
+        label = "system" + (" :orange-badge[changed]" if changed and n > 1 else "")
+        _message(label, call["system_instructions"])
+    for index, message in enumerate(call.get("input_messages") or []):
+        op = marks.get(index)
+        badge = ""
+        if op and n > 1:
+            colour = "green" if op in ("appended", "inserted") else "orange"
+            badge = f" :{colour}-badge[{op} since call {n - 1}]"
+        _message(f"{message.get('role', '?')}{badge}", message.get("parts") or [])
+    for change in removed:
+        st.markdown(f":red-badge[removed since call {n - 1}] {change.get('role', '')} message")
+    st.markdown("**Output**")
+    for message in call.get("output_messages") or []:
+        _message(message.get("role", "assistant"), message.get("parts") or [])
+
+
+def _message(label: str, parts: list[dict[str, Any]]) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{label}**")
+        for part in parts:
+            kind = part.get("type")
+            if kind == "text":
+                st.text(part.get("content", ""))
+            elif kind == "tool_call":
+                st.markdown(f"calls tool `{part.get('name')}` (id `{part.get('id')}`)")
+                st.code(_pretty(part.get("arguments")), language="json")
+            elif kind == "tool_call_response":
+                st.markdown(f"result of `{part.get('id')}`")
+                st.code(_pretty(part.get("response")), language="json")
+            else:
+                st.code(_pretty(part), language="json")
+
+
+def _tool_step(step: dict[str, Any]) -> None:
+    tool = step["tool"]
+    requested = tool.get("requested_by")
+    st.markdown(
+        f"**Tool** `{tool['name']}` · call id `{tool.get('call_id') or '—'}`"
+        + (f" · requested by step {requested}" if requested else "")
+    )
+    left, right = st.columns(2)
+    left.markdown("**Arguments**")
+    left.code(_pretty(tool.get("arguments")), language="json")
+    right.markdown("**Result**")
+    if tool.get("result") is None:
+        right.caption("no result (the call failed or its result was not captured)")
+    else:
+        right.code(_pretty(tool.get("result")), language="json")
+
+
+def _decision_step(decision: dict[str, Any]) -> None:
+    options = decision.get("options") or []
+    chosen = decision.get("chosen")
+    shown = " · ".join(f"**{o}** ✔" if o == chosen else str(o) for o in options) or "—"
+    st.markdown(f"**Decision** `{decision.get('name')}`: {shown}")
+    confidence = decision.get("confidence")
+    st.caption(
+        f"Chose {chosen!r} because: {decision.get('reason') or '(no reason given)'}"
+        + (f" · confidence {confidence:.0%}" if isinstance(confidence, int | float) else "")
+    )
+
+
+def _pretty(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, indent=2, ensure_ascii=False)
