@@ -49,7 +49,9 @@ def dashboard_command(settings: Settings, args: argparse.Namespace) -> int:
     """Run the dashboard until Ctrl-C."""
     del args
     child = _start_dashboard(settings)
+    _wait_dashboard(settings, child)
     print(f"agentreel dashboard: {_dashboard_url(settings)} (reading {settings.api_url})")
+    print("Press Ctrl-C to stop.", flush=True)
     return _supervise({"dashboard": child})
 
 
@@ -79,6 +81,7 @@ def up_command(settings: Settings, args: argparse.Namespace) -> int:
             seed_if_empty(settings)
         if not args.no_dashboard:
             children["dashboard"] = _start_dashboard(settings)
+            _wait_dashboard(settings, children["dashboard"])
         _announce(settings, dashboard="dashboard" in children)
         return _supervise(children)
     except (KeyboardInterrupt, _Stop):
@@ -153,7 +156,8 @@ def _start_dashboard(settings: Settings) -> subprocess.Popen[bytes]:
         "--client.toolbarMode", "viewer",
         "--logger.level", "warning",
     ]  # fmt: skip
-    return subprocess.Popen(command, env=env)
+    # Streamlit's stdout is only its own "view your app" banner; agentreel prints the URLs.
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
 
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
@@ -200,6 +204,19 @@ def _wait_healthy(settings: Settings, server: subprocess.Popen[bytes]) -> bool:
     print(f"agentreel: the server did not answer within {SERVER_START_SECONDS:.0f}s",
           file=sys.stderr)
     return False
+
+
+def _wait_dashboard(settings: Settings, child: subprocess.Popen[bytes]) -> None:
+    """Wait until the dashboard answers, so the URLs are printed once they work."""
+    url = _dashboard_url(settings) + "/_stcore/health"
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
 
 
 def _health(settings: Settings) -> str | None:
