@@ -16,7 +16,12 @@ from agentreel.api import ERRORS, _Json, _read, _time_param, _trace_id
 from agentreel.replay_routes import Pool
 from agentreel.signals import drift as drift_math
 from agentreel.signals import report
-from agentreel.signals.evaluators import EVALUATORS, HALLUCINATION_SCORES, evaluate_run
+from agentreel.signals.evaluators import (
+    EVALUATORS,
+    HALLUCINATION_SCORES,
+    evaluate_run,
+    hallucination,
+)
 from agentreel.signals.judge import Judge
 from agentreel.signals.scores import COLUMNS, ScoreError, parse_score
 from agentreel.storage import scores as score_store
@@ -164,11 +169,7 @@ def router(
     ) -> Response:
         since_ns, until_ns = time_range(since, until)
         client = pool.get()
-        halluc = _read(
-            lambda: score_store.hallucination(
-                client, project(), since_ns, until_ns, HALLUCINATION_SCORES, agent, model
-            )
-        )
+        halluc = _read(lambda: hallucination(client, project(), since_ns, until_ns, agent, model))
         trends = _read(
             lambda: score_store.score_trends(client, project(), since_ns, until_ns, agent, model)
         )

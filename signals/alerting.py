@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentreel.storage import alerts as store
-from agentreel.storage import scores as score_store
 
 from . import drift
-from .evaluators import HALLUCINATION_SCORES
+from .evaluators import hallucination
 from .notify import Delivery, Notifier
 from .rules import Rule, RuleError, parse_rule
 
@@ -190,9 +189,7 @@ class Alerts:
                 runs, bad = store.error_rate(client, project, since_ns, now_ns, rule.agent)
                 noun = "failed"
             else:
-                found = score_store.hallucination(
-                    client, project, since_ns, now_ns, HALLUCINATION_SCORES, rule.agent
-                )
+                found = hallucination(client, project, since_ns, now_ns, rule.agent)
                 runs = sum(d["evaluated"] for d in found["daily"])
                 bad = sum(d["flagged"] for d in found["daily"])
                 noun = "flagged as unsupported"

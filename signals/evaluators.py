@@ -26,8 +26,10 @@ log = logging.getLogger("agentreel.signals")
 
 GROUNDEDNESS = "groundedness"
 JUDGE = "judge"
-#: Scores whose failure counts a run as hallucinating (value < 0.5).
-HALLUCINATION_SCORES = (GROUNDEDNESS, JUDGE)
+#: Scores whose failure counts a run as hallucinating: value < 0.5, or for a detector's
+#: ``hallucination`` score (1 = hallucinated, as evaluation frameworks send it) ≥ 0.5.
+HALLUCINATION_SCORES = (GROUNDEDNESS, JUDGE, "hallucination")
+INVERTED_SCORES = ("hallucination",)
 RULES = ("rule.max_steps", "rule.answered", "rule.escalation")
 EVALUATORS = (GROUNDEDNESS, JUDGE, *RULES)
 #: Steps a run may take before ``rule.max_steps`` fails it (the dashboard's histogram limit).
@@ -188,6 +190,23 @@ def evaluate_run(
         return None
     text = run_text(build_timeline(run), run.calls)
     return evaluate_text(trace_id, text, names, judge, now_ms=now_ms)
+
+
+def hallucination(
+    client: Any,
+    project: str,
+    since_ns: int,
+    until_ns: int,
+    agent: str | None = None,
+    model: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Evaluated and flagged runs (see :data:`HALLUCINATION_SCORES`) per day, and per day,
+    agent and model, with the flagged runs."""
+    from agentreel.storage.scores import hallucination as query
+
+    return query(
+        client, project, since_ns, until_ns, HALLUCINATION_SCORES, agent, model, INVERTED_SCORES
+    )
 
 
 def sampled(trace_id: str, rate: float) -> bool:

@@ -8,10 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from agentreel.storage import daily
-from agentreel.storage import scores as score_store
 
 from . import drift
-from .evaluators import HALLUCINATION_SCORES
+from .evaluators import hallucination
 
 NS = 10**9
 TOP = 5
@@ -40,7 +39,7 @@ def build(
             {"by": by, "agent": f["agent"], "psi": f["psi"], "top_movers": f["top_movers"]}
             for f in found["flags"]
         ]
-    halluc = score_store.hallucination(client, project, start, end, HALLUCINATION_SCORES)
+    halluc = hallucination(client, project, start, end)
     evaluated = sum(d["evaluated"] for d in halluc["daily"])
     flagged = sum(d["flagged"] for d in halluc["daily"])
     daily_budget, monthly_budget = budgets

@@ -92,15 +92,19 @@ def hallucination(
     names: Sequence[str],
     agent: str | None = None,
     model: str | None = None,
+    inverted: Sequence[str] = (),
 ) -> dict[str, list[dict[str, Any]]]:
     """Evaluated and flagged runs per day, and per day, agent and model. A run is evaluated
-    when a score named in ``names`` judged it, flagged when any of them failed it (< 0.5)."""
+    when a score named in ``names`` judged it, flagged when any of them failed it: a value
+    below 0.5, or for the ``inverted`` names (a detector's "hallucinated" score) 0.5 or more."""
     where, extra = _filters(agent, model)
     params = {"p": project, "since": since_ns, "until": until_ns, "names": list(names), **extra}
+    params["inverted"] = list(inverted)
     judged = (
-        "SELECT trace_id, min(value) < 0.5 AS flagged, groupUniqArrayIf(name, value < 0.5) AS by "
-        "FROM scores FINAL WHERE project = {p:String} AND kind = 'score' "
-        "AND name IN {names:Array(String)} AND value IS NOT NULL GROUP BY trace_id"
+        "SELECT trace_id, max(bad) AS flagged, groupUniqArrayIf(name, bad) AS by FROM ("
+        "SELECT trace_id, name, if(name IN {inverted:Array(String)}, value >= 0.5, value < 0.5) "
+        "AS bad FROM scores FINAL WHERE project = {p:String} AND kind = 'score' "
+        "AND name IN {names:Array(String)} AND value IS NOT NULL) GROUP BY trace_id"
     )
     base = f"SELECT * FROM ({judged}) AS s INNER JOIN ({_runs_in(where)}) AS r USING trace_id"
     daily = client.query(

@@ -173,3 +173,18 @@ def test_a_judge_that_fails_is_reported_and_other_evaluators_still_score(
     assert any("no JSON verdict" in e for e in data["errors"]), data
     names = {s["name"] for s in data["runs"][0]["scores"]}
     assert "groundedness" in names and "judge" not in names
+
+
+def test_a_detectors_hallucination_score_counts_when_high(store: Any, quality_api: Any) -> None:
+    client, project, _ = quality_api
+
+    def event(value: float) -> tuple[str, dict[str, Any]]:
+        return ("gen_ai.evaluation.result", {"gen_ai.evaluation.name": "hallucination",
+                "gen_ai.evaluation.score.value": value, "agentreel.score.source": "llm_judge"})  # fmt: skip
+
+    bad, fine = Run(root_events=[event(1.0)]), Run(root_events=[event(0.0)])
+    write(store, project, [bad, fine])
+    daily = client.get("/api/v1/quality/daily").json()["hallucination"]
+    assert [(d["evaluated"], d["flagged"]) for d in daily["daily"]] == [(2, 1)]
+    assert [r["trace_id"] for r in daily["flagged_runs"]] == [bad.trace_hex]
+    assert daily["flagged_runs"][0]["by"] == ["hallucination"]
