@@ -9,15 +9,14 @@ import streamlit as st
 
 from .. import charts
 from ..ui import Context, count, millis, money, percent
+from . import quality
 
 
 def render(ctx: Context) -> None:
     ov = ctx.get("/overview", ctx.params)
     today, month = ov["today"], ov["month"]
     cols = st.columns(5)
-    cols[0].metric(
-        "Cost today (UTC)", money(today["cost_usd"]), help=_budget_help(today, "daily")
-    )
+    cols[0].metric("Cost today (UTC)", money(today["cost_usd"]), help=_budget_help(today, "daily"))
     cols[1].metric(
         "Cost this month",
         money(month["cost_usd"]),
@@ -42,6 +41,7 @@ def render(ctx: Context) -> None:
     cols[4].metric("Failed runs", count(ov["failed_runs"]))
     _budgets(today, month)
     _alerts(ov.get("open_alerts") or [])
+    quality.alert_history(ctx)
     left, right = st.columns(2)
     cost = charts.frame(ctx.get("/cost/daily", {**ctx.params, "by": "none"})["rows"])
     if cost.is_empty():

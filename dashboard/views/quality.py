@@ -1,16 +1,18 @@
-"""Quality: scores, hallucination flags and user corrections over time.
-
-The data arrives with the quality work (``GET /api/v1/quality/daily``), which extends this
-module. Until the server serves it, the page says what will be here and how scores are
-sent, instead of failing.
-"""
+"""Quality: the hallucination rate with how many runs were evaluated, score trends, user
+corrections, the runs that were flagged, and alert history (``GET /api/v1/quality/daily``,
+``GET /api/v1/alerts/history``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import plotly.express as px
+import polars as pl
 import streamlit as st
 
+from .. import charts
 from ..client import Refused
-from ..ui import Context
+from ..ui import Context, count, percent, short_time
 
 SCORE_SNIPPET = """\
 span.add_event("gen_ai.evaluation.result", {
@@ -22,24 +24,139 @@ span.add_event("gen_ai.evaluation.result", {
 
 def render(ctx: Context) -> None:
     try:
-        ctx.get("/quality/daily", ctx.params)
+        data = ctx.get("/quality/daily", ctx.params)
     except Refused as exc:
         if exc.status != 404:
             raise
-        _empty()
+        st.info("This server does not serve quality scores (`GET /api/v1/quality/daily`).")
         return
-    st.info("This server stores quality scores; their charts ship with the quality work.")
+    halluc = data["hallucination"]
+    _hallucination(ctx, halluc)
+    _scores(data["scores"])
+    _corrections(data["corrections"])
+    if not halluc["daily"] and not data["scores"]:
+        st.markdown(
+            "No scores in this time range. The server evaluates finished runs on its own "
+            "(groundedness, rule checks; `AGENTREEL_EVAL_SAMPLE_RATE`), `agentreel eval` "
+            "evaluates on demand, and scores travel with your spans as OpenTelemetry GenAI "
+            "evaluation events (a run is scored on its root span):"
+        )
+        st.code(SCORE_SNIPPET, language="python")
 
 
-def _empty() -> None:
-    st.info(
-        "**Quality scores are not served by this server yet.** Scores, hallucination flags "
-        "and user corrections over time appear here once evaluators run (the quality work: "
-        "`GET /api/v1/quality/daily`).",
-        icon="🧪",
+def _hallucination(ctx: Context, halluc: dict[str, Any]) -> None:
+    st.subheader("Hallucination rate")
+    daily = charts.frame(halluc["daily"])
+    if daily.is_empty():
+        st.caption("No run evaluated for groundedness in this time range.")
+        return
+    evaluated, flagged = int(daily["evaluated"].sum()), int(daily["flagged"].sum())
+    cols = st.columns(3)
+    cols[0].metric("Hallucination rate", percent(flagged / evaluated if evaluated else None))
+    cols[1].metric("Runs evaluated", count(evaluated))
+    cols[2].metric("Runs flagged", count(flagged))
+    fig = charts.line_days(daily, "rate", "Share of evaluated runs flagged, per day", percent=True)
+    fig.update_traces(
+        customdata=daily.select("flagged", "evaluated").to_numpy(),
+        hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} runs)",
     )
-    st.markdown(
-        "Scores already travel with your spans: put an OpenTelemetry GenAI evaluation event "
-        "on the span you score (a run is scored on its root span), and agentreel keeps it:"
+    st.plotly_chart(fig, key="quality_hallucination")
+    st.caption(
+        "A run counts as evaluated when a groundedness check, the LLM judge or a "
+        f"hallucination detector ({', '.join(halluc['scores'])}) scored it; flagged when one "
+        "of them failed it. Few evaluated runs make a day's rate noisy: see the counts."
     )
-    st.code(SCORE_SNIPPET, language="python")
+    rows = charts.frame(halluc["rows"])
+    if not rows.is_empty():
+        by = (
+            rows.group_by("agent", "model")
+            .agg(pl.col("evaluated").sum(), pl.col("flagged").sum())
+            .with_columns((pl.col("flagged") / pl.col("evaluated")).alias("rate"))
+            .sort("rate", descending=True)
+        )
+        st.dataframe(
+            by,
+            hide_index=True,
+            key="quality_by_agent_model",
+            column_config={"rate": st.column_config.ProgressColumn(format="percent")},
+        )
+    flagged_runs = halluc["flagged_runs"]
+    if flagged_runs:
+        st.markdown(f"**Flagged runs** ({len(flagged_runs)} most recent)")
+        st.dataframe(
+            charts.frame(
+                [
+                    {
+                        "started (UTC)": short_time(r["start_time"]),
+                        "agent": r["agent"],
+                        "models": ", ".join(r["models"]),
+                        "flagged by": ", ".join(r["by"]),
+                        "replay": ctx.link(page="runs", run=r["trace_id"]),
+                    }
+                    for r in flagged_runs
+                ]
+            ),
+            hide_index=True,
+            key="quality_flagged",
+            column_config={"replay": st.column_config.LinkColumn("replay", display_text="open ↗")},
+        )
+
+
+def _scores(rows: list[dict[str, Any]]) -> None:
+    st.subheader("Scores")
+    scores = charts.frame(rows)
+    numeric = scores.filter(pl.col("mean").is_not_null()) if not scores.is_empty() else scores
+    if numeric.is_empty():
+        st.caption("No numeric or true/false scores in this time range.")
+        return
+    numeric = numeric.with_columns((pl.col("name") + " (" + pl.col("source") + ")").alias("score"))
+    fig = px.line(
+        numeric.to_pandas(), x="day", y="mean", color="score", markers=True, hover_data=["count"]
+    )
+    fig.update_xaxes(type="category")
+    fig.update_layout(title="Mean score per day (hover: how many scores)", height=charts.HEIGHT)
+    st.plotly_chart(fig, key="quality_scores")
+    totals = numeric.group_by("score").agg(pl.col("count").sum()).sort("count", descending=True)
+    st.caption(
+        "Scores per name and source in this range: "
+        + ", ".join(f"{r['score']} {count(r['count'])}" for r in totals.iter_rows(named=True))
+    )
+
+
+def _corrections(rows: list[dict[str, Any]]) -> None:
+    corrections = charts.frame(rows)
+    if corrections.is_empty():
+        return
+    st.subheader("User corrections")
+    st.plotly_chart(
+        charts.stacked_days(corrections, "corrections", "Corrections per day", color=None),
+        key="quality_corrections",
+    )
+
+
+def alert_history(ctx: Context) -> None:
+    """Recent alert events (fired, delivered, resolved), for the Overview page."""
+    try:
+        events = ctx.get("/alerts/history", {"limit": 20})["events"]
+    except Refused:
+        return
+    with st.expander(f"Alert history ({len(events)} most recent events)", expanded=False):
+        if not events:
+            st.caption("No alert has fired. Rules: `AGENTREEL_ALERTS_FILE` or `/api/v1/alerts`.")
+            return
+        st.dataframe(
+            charts.frame(
+                [
+                    {
+                        "time (UTC)": short_time(e["time"]),
+                        "rule": e["rule"],
+                        "state": e["state"],
+                        "message": e["message"],
+                        "delivery": e["delivery"],
+                    }
+                    for e in events
+                ]
+            ),
+            hide_index=True,
+            key="overview_alert_history",
+        )

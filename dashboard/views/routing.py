@@ -6,10 +6,12 @@ with the quality work, which extends this module.
 
 from __future__ import annotations
 
+import plotly.express as px
 import polars as pl
 import streamlit as st
 
 from .. import charts
+from ..client import Refused
 from ..ui import Context, count
 
 CHOICES = {"tool": "Tool choice", "model": "Model choice", "decision": "Decision outcome"}
@@ -24,6 +26,7 @@ def render(ctx: Context) -> None:
             "any instrumentor's spans; decisions from `agentreel.decision.*` attributes."
         )
         return
+    _drift(ctx, by)
     st.caption(
         "Each bar is one day's choices as shares of 100%: a band that grows or shrinks is "
         "a change in how the agent routes."
@@ -33,9 +36,7 @@ def render(ctx: Context) -> None:
         total = int(mine["count"].sum())
         title = f"{agent or '(no agent)'} · {count(total)} {CHOICES[by].lower()}s"
         left, right = st.columns([3, 1])
-        left.plotly_chart(
-            charts.share_days(mine.sort("day"), title), key=f"routing_{by}_{agent}"
-        )
+        left.plotly_chart(charts.share_days(mine.sort("day"), title), key=f"routing_{by}_{agent}")
         shares = (
             mine.group_by("choice")
             .agg(pl.col("count").sum())
@@ -68,3 +69,53 @@ def _choice() -> str:
         "Choice", list(CHOICES), format_func=CHOICES.__getitem__, key="routing_by", on_change=pick
     )
     return by
+
+
+def _drift(ctx: Context, by: str) -> None:
+    """Drift statistics: each day's choices against the day before (PSI, Jensen–Shannon),
+    flags above the threshold with the choices that moved most."""
+    params = {k: ctx.params.get(k) for k in ("since", "until", "agent")}
+    try:
+        drift = ctx.get("/drift", {**params, "by": by, "window": "day"})
+    except Refused as exc:
+        if exc.status != 404:
+            raise
+        return
+    series = charts.frame(drift["series"])
+    st.subheader("Routing drift")
+    threshold = drift["threshold"]
+    for flag in drift["flags"]:
+        moved = ", ".join(
+            f"{m['choice']} {m['baseline_share']:.0%} → {m['current_share']:.0%}"
+            for m in flag["top_movers"]
+        )
+        st.warning(
+            f"**{flag['agent'] or '(no agent)'}**: {CHOICES[by].lower()} drifted on "
+            f"{flag['window_start'][:10]} (PSI {flag['psi']:.2f} > {threshold:g}, "
+            f"JS {flag['js']:.2f}; {flag['current_n']} vs {flag['baseline_n']} choices). "
+            f"Moved most: {moved}",
+            icon="🧭",
+        )
+    if series.is_empty():
+        st.caption("Not enough days of choices to compare.")
+        return
+    if not drift["flags"]:
+        st.caption(f"No day's {CHOICES[by].lower()}s drifted past PSI {threshold:g}.")
+    series = series.with_columns(pl.col("window_start").str.slice(0, 10).alias("day"))
+    fig = px.line(
+        series.to_pandas(),
+        x="day",
+        y="psi",
+        color="agent",
+        markers=True,
+        hover_data=["js", "current_n", "baseline_n", "flagged"],
+    )
+    fig.update_xaxes(type="category")
+    fig.update_layout(title="PSI of each day against the day before", height=charts.HEIGHT)
+    charts.add_hline(fig, threshold, f"drift threshold {threshold:g}")
+    st.plotly_chart(fig, key=f"routing_drift_{by}")
+    st.caption(
+        "PSI (population stability index) and Jensen–Shannon divergence compare a day's "
+        f"shares with the day before, smoothed for choices seen on one side only. Days with "
+        f"fewer than {drift['min_count']} choices on either side are not flagged."
+    )
