@@ -200,23 +200,24 @@ class Alerts:
                 f"over {threshold:.0%}"
             )
             return [Firing(rule, key, bad / runs, threshold, msg)]
-        # drift_psi: today so far against yesterday, per agent
+        # drift_psi: each day in the window (today so far included) against the day before,
+        # per agent; a flagged day is one alert (key: agent and day).
         found = drift.report(
-            client, project, rule.by, 86400, now_ns - 1, now_ns, agent=rule.agent,
+            client, project, rule.by, 86400, since_ns, now_ns, agent=rule.agent,
             threshold=threshold, min_count=rule.min_runs,
         )  # fmt: skip
         return [
             Firing(
-                rule, row["agent"] or "(no agent)", row["psi"], threshold,
-                f"{rule.name}: {rule.by} routing of {row['agent'] or '(no agent)'} drifted "
-                f"(PSI {row['psi']:.2f} > {threshold:g}); moved most: "
-                + ", ".join(
+                rule, f"{row['agent'] or '(no agent)'}@{row['window_start'][:10]}", row["psi"],
+                threshold,
+                f"{rule.name}: {rule.by} routing of {row['agent'] or '(no agent)'} drifted on "
+                f"{row['window_start'][:10]} (PSI {row['psi']:.2f} > {threshold:g}); moved "
+                "most: " + ", ".join(
                     f"{m['choice']} {m['baseline_share']:.0%}→{m['current_share']:.0%}"
                     for m in row["top_movers"]
                 ),
             )
-            for row in found["latest"]
-            if row["flagged"]
+            for row in found["flags"]
         ]  # fmt: skip
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ METRICS = {
     "run_cost": ("USD of a single run that started within the window", 3600),
     "error_rate": ("share of runs with an error within the window", 3600),
     "steps_per_run": ("steps (LLM calls, tool calls, decisions) of a single run", 3600),
-    "drift_psi": ("routing drift (PSI) of the current day against the previous one", 0),
+    "drift_psi": ("routing drift (PSI) of each day in the window against the day before", 172800),
     "hallucination_rate": ("share of evaluated runs flagged within the window", 86400),
 }
 FORMATS = ("json", "slack")

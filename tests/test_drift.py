@@ -115,3 +115,30 @@ def _epoch(iso: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def test_chance_moves_in_small_windows_are_not_flags() -> None:
+    # PSI above 0.2 from 30 choices a side, but well within chance: not significant.
+    small = compare({"a": 20, "b": 10}, {"a": 13, "b": 17})  # chi-square 3.3 < 6.6
+    assert small.psi > 0.2 and not small.significant
+    large = compare({"a": 200, "b": 100}, {"a": 130, "b": 170})
+    assert large.significant
+
+
+def test_drift_alert_fires_once_for_the_shifted_day(store: Any, shifted: tuple[str, int]) -> None:
+    from conftest import StorePool
+
+    from agentreel.signals.alerting import Alerts
+    from agentreel.signals.rules import parse_rule
+
+    project, day0 = shifted
+    rule = parse_rule({"name": "tools", "metric": "drift_psi", "threshold": 0.2, "window": "3d"})
+    alerts = Alerts(StorePool(store), project, [rule], clock=lambda: day0 + 8 * DAY - 1)
+    try:
+        [event] = alerts.check(project)
+        day = time.strftime("%Y-%m-%d", time.gmtime(day0 + SHIFT_DAY * DAY))
+        assert event["key"] == f"router@{day}" and event["value"] > 0.2
+        assert "web 0%→" in event["message"]
+        assert alerts.check(project) == []
+    finally:
+        alerts.close()
