@@ -142,3 +142,13 @@ def test_drift_alert_fires_once_for_the_shifted_day(store: Any, shifted: tuple[s
         assert alerts.check(project) == []
     finally:
         alerts.close()
+
+
+def test_per_step_position(store: Any, shifted: tuple[str, int]) -> None:
+    project, day0 = shifted
+    found = drift_report(
+        store, project, "tool", DAY, (day0 + SHIFT_DAY * DAY) * 10**9,
+        (day0 + (SHIFT_DAY + 1) * DAY) * 10**9, agent="router", positions=True,
+    )  # fmt: skip
+    [flag] = found["flags"]
+    assert flag["position"] == 1  # each run's first (and only) tool call
