@@ -23,7 +23,7 @@ from agentreel.signals.evaluators import (
     hallucination,
 )
 from agentreel.signals.judge import Judge
-from agentreel.signals.scores import COLUMNS, ScoreError, parse_score
+from agentreel.signals.scores import ScoreError, parse_score
 from agentreel.storage import scores as score_store
 
 #: Most entries one ``POST /api/v1/scores`` takes, and runs one ``POST /api/v1/eval``.
@@ -100,7 +100,7 @@ def router(
             else:
                 rejected.append({"index": index, "error": f"trace_id: no run {score.trace_id}"})
         rows = [s.row(project()) for s in accepted]
-        _read(lambda: score_store.insert(client, rows, COLUMNS))
+        _read(lambda: score_store.insert(client, rows))
         rejected.sort(key=lambda r: int(str(r["index"])))
         return _Json(
             {"accepted": len(accepted), "ids": [s.score_id for s in accepted], "rejected": rejected}
@@ -142,7 +142,7 @@ def router(
                 errors.append(f"{trace_id}: no such run")
                 continue
             rows = [s.row(project()) for s in found.scores]
-            _read(partial(score_store.insert, client, rows, COLUMNS))
+            _read(partial(score_store.insert, client, rows))
             errors.extend(found.errors)
             results.append(
                 {

@@ -14,7 +14,6 @@ from agentreel.storage import scores as score_store
 from .alerting import Alerts
 from .evaluators import EVALUATORS, evaluate_run, sampled
 from .judge import Judge
-from .scores import COLUMNS
 
 log = logging.getLogger("agentreel.signals")
 
@@ -54,7 +53,7 @@ class OnlineEvaluator:
                 continue
             for error in result.errors:
                 log.warning("online evaluation: %s", error)
-            score_store.insert(client, [s.row(project) for s in result.scores], COLUMNS)
+            score_store.insert(client, [s.row(project) for s in result.scores])
             count += 1
         self.evaluated += count
         return count

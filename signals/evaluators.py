@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
 
 from agentreel.replay.steps import parts
 from agentreel.replay.timeline import build_timeline, load_run
+from agentreel.storage import scores as score_store
 
 from . import groundedness
 from .judge import Judge, JudgeError
@@ -192,21 +194,12 @@ def evaluate_run(
     return evaluate_text(trace_id, text, names, judge, now_ms=now_ms)
 
 
-def hallucination(
-    client: Any,
-    project: str,
-    since_ns: int,
-    until_ns: int,
-    agent: str | None = None,
-    model: str | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    """Evaluated and flagged runs (see :data:`HALLUCINATION_SCORES`) per day, and per day,
-    agent and model, with the flagged runs."""
-    from agentreel.storage.scores import hallucination as query
-
-    return query(
-        client, project, since_ns, until_ns, HALLUCINATION_SCORES, agent, model, INVERTED_SCORES
-    )
+#: Evaluated and flagged runs (see :data:`HALLUCINATION_SCORES`) per day, and per day, agent
+#: and model, with the flagged runs: ``hallucination(client, project, since_ns, until_ns,
+#: agent=None, model=None)``.
+hallucination = partial(
+    score_store.hallucination, names=HALLUCINATION_SCORES, inverted=INVERTED_SCORES
+)
 
 
 def sampled(trace_id: str, rate: float) -> bool:

@@ -53,7 +53,7 @@ class Score:
     score_id: str = ""
 
     def row(self, project: str) -> list[Any]:
-        """The row for the ``scores`` table (see :data:`COLUMNS`)."""
+        """The row for the ``scores`` table, in the order of ``agentreel.storage.scores.COLUMNS``."""
         return [
             project,
             self.trace_id,
@@ -72,26 +72,6 @@ class Score:
             self.response_id,
             self.details,
         ]
-
-
-COLUMNS = (
-    "project",
-    "trace_id",
-    "span_id",
-    "score_id",
-    "time",
-    "name",
-    "kind",
-    "data_type",
-    "value",
-    "label",
-    "source",
-    "comment",
-    "explanation",
-    "correction",
-    "response_id",
-    "details",
-)
 
 
 def stable_id(*parts: str) -> str:

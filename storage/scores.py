@@ -11,8 +11,9 @@ from typing import Any
 
 from .queries import iso
 
-#: Columns of a score as the API shows it.
-SCORE_FIELDS = (
+#: Columns of the ``scores`` table that writers fill (``ingested_at`` is the store's).
+COLUMNS = (
+    "project",
     "trace_id",
     "span_id",
     "score_id",
@@ -29,11 +30,14 @@ SCORE_FIELDS = (
     "response_id",
     "details",
 )
+#: Columns of a score as the API shows it.
+SCORE_FIELDS = COLUMNS[1:]
 
 
-def insert(client: Any, rows: list[list[Any]], columns: Sequence[str]) -> None:
+def insert(client: Any, rows: list[list[Any]]) -> None:
+    """Write score rows (in the order of :data:`COLUMNS`)."""
     if rows:
-        client.insert("scores", rows, column_names=list(columns))
+        client.insert("scores", rows, column_names=COLUMNS)
 
 
 def known_runs(client: Any, project: str, trace_ids: Iterable[str]) -> set[str]:
@@ -89,9 +93,10 @@ def hallucination(
     project: str,
     since_ns: int,
     until_ns: int,
-    names: Sequence[str],
     agent: str | None = None,
     model: str | None = None,
+    *,
+    names: Sequence[str],
     inverted: Sequence[str] = (),
 ) -> dict[str, list[dict[str, Any]]]:
     """Evaluated and flagged runs per day, and per day, agent and model. A run is evaluated

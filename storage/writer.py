@@ -21,7 +21,8 @@ from agentreel.collector.calls import (
 )
 from agentreel.collector.model import MessageEvent, Span
 from agentreel.collector.normalize.evaluation import scores_of
-from agentreel.signals.scores import COLUMNS as SCORE_COLUMNS
+
+from .scores import insert as insert_scores
 
 T = TypeVar("T")
 
@@ -158,7 +159,7 @@ class Writer:
             self._client.insert("message_events", rows, column_names=_MESSAGE_COLUMNS)
         scores = [score.row(s.project) for s in fresh for score in scores_of(s)[0]]
         if scores:  # after the spans: a score's run is stored before the score
-            self._client.insert("scores", scores, column_names=SCORE_COLUMNS)
+            insert_scores(self._client, scores)
         for span in groups:
             span.input_group.mark_written()
         result.spans_written = len(fresh)

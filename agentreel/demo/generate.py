@@ -136,7 +136,12 @@ class RunWriter:
                 output = {
                     "role": "assistant",
                     "parts": [
-                        {"type": "tool_call", "id": call_id, "name": tool.name, "arguments": arguments}
+                        {
+                            "type": "tool_call",
+                            "id": call_id,
+                            "name": tool.name,
+                            "arguments": arguments,
+                        }
                     ],
                 }
             llm_fails = failure == "llm" and round_no == rounds // 2
@@ -154,7 +159,9 @@ class RunWriter:
                 break
             tool_fails = failure == "tool" and round_no == rounds - 1
             result = rng.choice(tool.results).format(**arguments)
-            now = self._tool_call(tracer, ctx, now, agent, tool, call_id, arguments, result, tool_fails)
+            now = self._tool_call(
+                tracer, ctx, now, agent, tool, call_id, arguments, result, tool_fails
+            )
             stats.spans += 1
             if tool_fails:
                 stats.failed = True
