@@ -30,7 +30,12 @@ def router(alerts: Alerts, project: Callable[[], str]) -> APIRouter:
             }
         )
 
-    @api.post("/api/v1/alerts", tags=["alerts"], summary="Add or replace an alert rule")
+    @api.post(
+        "/api/v1/alerts",
+        tags=["alerts"],
+        summary="Add or replace an alert rule",
+        responses={409: {"description": "A rule of that name comes from the alerts file"}},
+    )
     def add_rule(body: Annotated[Any, Body()]) -> Response:
         try:
             rule = parse_rule(body)
@@ -42,7 +47,12 @@ def router(alerts: Alerts, project: Callable[[], str]) -> APIRouter:
         _read(lambda: store.put_rule(pool.get(), project(), rule.name, stored))
         return _Json({"rule": rule.as_dict()})
 
-    @api.delete("/api/v1/alerts/{name}", tags=["alerts"], summary="Delete an alert rule")
+    @api.delete(
+        "/api/v1/alerts/{name}",
+        tags=["alerts"],
+        summary="Delete an alert rule",
+        responses={409: {"description": "The rule comes from the alerts file"}},
+    )
     def delete_rule(name: str) -> Response:
         if any(r.name == name for r in alerts.file_rules(project())):
             raise HTTPException(409, f"rule {name!r} comes from the alerts file; edit the file")

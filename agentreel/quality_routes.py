@@ -57,6 +57,12 @@ def router(
         tags=["quality"],
         summary="One UTC day: cost vs budget, top agents/models, failures, drift, "
         "hallucination rate, escalations",
+        responses={
+            200: {
+                "description": "The report: JSON, or text/Markdown with format=text|markdown",
+                "content": {"application/json": {}, "text/plain": {}},
+            }
+        },
     )
     def daily_report(
         day: Annotated[str | None, Query(description="YYYY-MM-DD (UTC); default today")] = None,

@@ -425,6 +425,17 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("POST", "/v1/traces", True),
     ("POST", "/v1/logs", True),
     ("POST", RESEND_PATH, True),
+    ("POST", "/api/v1/scores", False),
+    ("GET", "/api/v1/runs/{trace_id}/scores", False),
+    ("POST", "/api/v1/eval", True),
+    ("GET", "/api/v1/quality/daily", True),
+    ("GET", "/api/v1/drift", True),
+    ("GET", "/api/v1/report/daily", True),
+    ("GET", "/api/v1/alerts", False),
+    ("POST", "/api/v1/alerts", False),
+    ("DELETE", "/api/v1/alerts/{name}", False),
+    ("POST", "/api/v1/alerts/check", False),
+    ("GET", "/api/v1/alerts/history", True),
 )
 
 
