@@ -14,7 +14,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agentreel import __version__, eval_cli, launch, replay_cli, report_cli, transfer_cli
+from agentreel import (
+    __version__,
+    eval_cli,
+    launch,
+    price_cli,
+    replay_cli,
+    report_cli,
+    transfer_cli,
+)
 from agentreel.apiclient import get_json
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
@@ -108,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     eval_cli.add_arguments(client_command("eval", "Evaluate stored runs now."))
     report_cli.add_arguments(client_command("report", "Print (or send) the daily report."))
+    price_cli.add_arguments(
+        client_command("reprice", "Recompute stored cost with the prices in force now.")
+    )
     return parser
 
 
@@ -209,4 +220,5 @@ _COMMANDS = {
     "import": transfer_cli.import_command,
     "eval": eval_cli.eval_command,
     "report": report_cli.report_command,
+    "reprice": price_cli.reprice_command,
 }

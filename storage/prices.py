@@ -26,7 +26,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -204,6 +204,22 @@ class PriceTable:
         price = self.lookup(model, provider, at)
         if price is None:
             return None
+        return price_usage(price, provider, usage)
+
+    def cost_as_stored(
+        self, model: str, provider: str, usage: Usage, at: datetime | None = None
+    ) -> float | None:
+        """Like :meth:`cost`, for counts as agentreel stores them: the OTel GenAI semantics,
+        where ``input_tokens`` include cache reads and writes for every provider (that is how
+        OpenInference, OpenLLMetry and the Anthropic SDK's own spans report Anthropic calls).
+        A count smaller than its cache figures can only be Anthropic's raw count; kept as is."""
+        price = self.lookup(model, provider, at)
+        if price is None:
+            return None
+        if _anthropic_tokens(provider, price):
+            cached = max(usage.cache_read_tokens, 0) + max(usage.cache_write_tokens, 0)
+            if usage.input_tokens >= cached:
+                usage = replace(usage, input_tokens=usage.input_tokens - cached)
         return price_usage(price, provider, usage)
 
 

@@ -197,6 +197,8 @@ def test_server_evaluates_online_and_alerts_from_its_rules_file(tmp_path: Any) -
         listed = server.get("/api/v1/alerts")
         assert [r["source"] for r in listed["rules"]] == ["file"]
         assert [a["rule"] for a in listed["open"]] == ["made-up-answers"]
+        overview = server.get("/api/v1/overview")
+        assert [a["rule"] for a in overview["open_alerts"]] == ["made-up-answers"]
     finally:
         server.stop()
         hook.close()
