@@ -10,16 +10,19 @@ from typing import Any
 from fastapi import FastAPI
 
 from agentreel import __version__
+from agentreel.aggregate_routes import router as aggregate_router
 from agentreel.api import router as api_router
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
 from agentreel.collector.ingest import Ingest
 from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
+from agentreel.price_routes import router as price_router
 from agentreel.replay_routes import router as replay_router
 from agentreel.resend_routes import router as resend_router
 from agentreel.settings import Settings
 from agentreel.storage.client import ClientPool, connect
+from agentreel.storage.costing import PriceBook
 from agentreel.storage.schema import migrate
 from agentreel.storage.writer import Writer
 from agentreel.transfer_routes import router as transfer_router
@@ -37,6 +40,7 @@ class Server:
         self.pipeline: Pipeline | None = None
         self.grpc: GrpcReceiver | None = None
         self.metrics: Metrics | None = None
+        self.prices = PriceBook(settings.prices_file)
 
     def start(self) -> None:
         s = self.settings
@@ -44,7 +48,7 @@ class Server:
         applied = migrate(self._writer_client)
         if applied:
             log.info("store schema migrated to version %d", applied[-1])
-        writer = Writer(self._writer_client)
+        writer = Writer(self._writer_client, lambda: self.prices.table)
         pipeline = Pipeline(
             lambda spans, messages: self._write(writer, spans, messages),
             max_queued_spans=s.queue_spans,
@@ -105,6 +109,9 @@ class Server:
         app.include_router(api_router(self.pool, self.metrics, project))
         app.include_router(resend_router(self.pool, self.ingest, project))
         app.include_router(replay_router(self.pool, project))
+        budgets = lambda: (self.settings.budget_daily_usd, self.settings.budget_monthly_usd)  # noqa: E731
+        app.include_router(aggregate_router(self.pool, project, budgets, lambda: self.prices.table))
+        app.include_router(price_router(self.pool, project, self.prices))
         return app
 
 

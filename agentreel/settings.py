@@ -57,6 +57,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value < float("inf"):
+        raise ValueError("must be a number, 0 or more")
+    return value
+
+
 def _url(raw: str) -> str:
     if "://" not in raw:
         raise ValueError("must be a URL such as chdb:///path or http://host:8123")
@@ -110,6 +117,25 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds the writer waits to fill a batch before it writes what it has.",
     ),
     Setting("log_level", _log_level, "INFO", "Log level: debug, info, warning or error."),
+    Setting(
+        "budget_daily_usd",
+        _non_negative_float,
+        0.0,
+        "Daily cost budget in USD for the dashboard's budget lines (0 = no budget).",
+    ),
+    Setting(
+        "budget_monthly_usd",
+        _non_negative_float,
+        0.0,
+        "Monthly cost budget in USD for the dashboard's budget lines (0 = no budget).",
+    ),
+    Setting(
+        "prices_file",
+        str,
+        "",
+        "JSON file of price overrides (PUT /api/v1/prices/overrides writes it). "
+        "Empty means <data_dir>/prices.json.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -132,6 +158,9 @@ class Settings:
     batch_spans: int
     flush_interval: float
     log_level: str
+    budget_daily_usd: float
+    budget_monthly_usd: float
+    prices_file: str
 
     @classmethod
     def load(
@@ -163,6 +192,8 @@ class Settings:
         if not values["clickhouse_url"]:
             store = Path(values["data_dir"]).absolute() / "clickhouse"
             values["clickhouse_url"] = f"chdb://{store}"
+        if not values["prices_file"]:
+            values["prices_file"] = str(Path(values["data_dir"]).absolute() / "prices.json")
         if not values["api_url"]:
             host = values["host"]
             host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host

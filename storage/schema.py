@@ -24,8 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from . import rollups
+from .rollups import TABLES as ROLLUP_TABLES
+
 #: Tables whose bytes on disk ``/api/v1/stats`` reports.
-TABLES = ("spans", "runs", "content", "message_events")
+TABLES = ("spans", "runs", "content", "message_events", *ROLLUP_TABLES)
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             ORDER BY (project, trace_id, span_id, time, seq)
             """,
         ),
+    ),
+    Migration(
+        2,
+        "environment column; run, facet and escalation rollups for the dashboard",
+        rollups.STATEMENTS,
     ),
 )
 

@@ -21,6 +21,9 @@ from agentreel.collector.calls import (
 )
 from agentreel.collector.model import MessageEvent, Span
 
+from .costing import price_spans, shipped_prices
+from .prices import PriceTable
+
 T = TypeVar("T")
 
 #: Content hashes remembered as written (per generation; two are kept), so repeats skip the
@@ -105,8 +108,10 @@ class WriteResult:
 class Writer:
     """Turns batches of normalized spans into inserts."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, prices: Callable[[], PriceTable] = shipped_prices) -> None:
         self._client = client
+        #: The price table in force, read per batch (overrides may change it at any time).
+        self._prices = prices
         # Two generations: a hash is "seen" in either; when the young one fills, it ages.
         self._seen_young: set[tuple[str, bytes]] = set()
         self._seen_old: set[tuple[str, bytes]] = set()
@@ -123,6 +128,8 @@ class Writer:
             _mark_nested_calls(fresh, self._stored_calls(fresh))
         if any(s.kind == "tool" for s in fresh):
             _mark_nested_tools(fresh, self._stored_tools(fresh))
+        if any(s.kind == "llm" for s in fresh):
+            price_spans(fresh, self._prices())
         # Content first, so a stored span's references always resolve.
         items = [(s.project, c) for s in fresh for c in s.contents]
         groups = [s for s in fresh if s.input_group is not None]

@@ -1,0 +1,73 @@
+"""REST routes of the price table: ``GET /api/v1/prices``, ``PUT /api/v1/prices/overrides``,
+``POST /api/v1/prices/reprice``. (``GET /api/v1/prices/unknown`` is an aggregate: it lives
+with the others in :mod:`agentreel.aggregate_routes`.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException
+from fastapi.responses import Response
+
+from agentreel.api import ERRORS, _Json, _read
+from agentreel.replay_routes import Pool
+from agentreel.storage.costing import PriceBook
+from agentreel.storage.prices import PriceError, PriceTable, parse_entries
+from agentreel.storage.queries import BadQuery
+from agentreel.storage.reprice import reprice
+from agentreel.storage.scope import parse_time
+
+#: Longest range one reprice request covers; the CLI sends a day at a time.
+MAX_REPRICE_DAYS = 366
+
+
+def _listing(table: PriceTable) -> dict[str, Any]:
+    return {"models": [p.as_dict() for p in table.entries()]}
+
+
+def router(pool: Pool, project: Callable[[], str], book: PriceBook) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/prices", tags=["prices"], responses=ERRORS)
+
+    @api.get("", summary="The price table in force: shipped prices and overrides, USD per 1M")
+    def prices() -> Response:
+        return _Json(_listing(book.table))
+
+    @api.put(
+        "/overrides",
+        summary="Replace the user's price overrides (a list of entries like GET /prices shows)",
+    )
+    def overrides(entries: Annotated[Any, Body()]) -> Response:
+        try:
+            parsed = parse_entries(entries, override=True, where="body")
+        except PriceError as exc:
+            raise HTTPException(400, str(exc)) from None
+        try:
+            table = book.set_overrides(parsed)
+        except OSError as exc:
+            raise HTTPException(503, f"cannot write the price file {book.path}: {exc}") from None
+        # New calls are priced with it at once; stored ones when `agentreel reprice` runs.
+        return _Json(_listing(table))
+
+    @api.post("/reprice", summary="Recompute stored cost in a time range with today's prices")
+    def reprice_range(
+        since: Annotated[str, Body(description="ISO 8601 or epoch seconds")],
+        until: Annotated[str, Body(description="ISO 8601 or epoch seconds")],
+        model: Annotated[str | None, Body()] = None,
+    ) -> Response:
+        try:
+            since_ns = parse_time("since", since)
+            until_ns = parse_time("until", until, end=True)
+        except BadQuery as exc:
+            raise HTTPException(400, str(exc)) from None
+        if since_ns is None or until_ns is None:
+            raise HTTPException(400, "since and until are required")
+        if until_ns <= since_ns:
+            raise HTTPException(400, "until must be after since")
+        if until_ns - since_ns > MAX_REPRICE_DAYS * 86_400 * 10**9:
+            raise HTTPException(400, f"a reprice request covers at most {MAX_REPRICE_DAYS} days")
+        table = book.table
+        done = _read(lambda: reprice(pool.get(), project(), since_ns, until_ns, table, model))
+        return _Json(done.as_dict())
+
+    return api

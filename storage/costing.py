@@ -1,0 +1,89 @@
+"""Cost at ingestion: the prices in force, and pricing the LLM spans the writer is about to store.
+
+A cost the span carried (``llm.cost.total``, ``gen_ai.usage.cost``; ``cost_source = "span"``)
+wins. Otherwise an LLM span with tokens and a known model is priced from the table
+(``cost_source = "price_table"``); one whose model is unknown keeps cost 0 with an empty
+``cost_source``, which is how ``/api/v1/prices/unknown`` finds it (never a silent zero).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agentreel.collector.model import Span
+
+from .prices import Price, PriceTable, Usage, load_prices, save_overrides
+
+#: ``cost_source`` of a cost computed from the price table.
+PRICE_TABLE = "price_table"
+#: ``cost_source`` of a cost the span carried.
+FROM_SPAN = "span"
+
+_SHIPPED: PriceTable | None = None
+
+
+def shipped_prices() -> PriceTable:
+    """The shipped table alone, loaded once (writers built without a :class:`PriceBook`)."""
+    global _SHIPPED
+    if _SHIPPED is None:
+        _SHIPPED = load_prices()
+    return _SHIPPED
+
+
+class PriceBook:
+    """The price table in force: shipped prices plus the overrides file at ``path``.
+
+    Replacing the overrides writes the file first, then swaps the table, so a writer thread
+    reading :attr:`table` sees the old table or the new one, never half of each.
+    """
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path else None
+        self._lock = threading.Lock()
+        self._table = load_prices(self.path)
+
+    @property
+    def table(self) -> PriceTable:
+        return self._table
+
+    def set_overrides(self, entries: Iterable[Price]) -> PriceTable:
+        """Store these overrides (replacing the previous ones) and put them in force."""
+        entries = list(entries)
+        with self._lock:
+            table = self._table.with_overrides(entries)
+            if self.path is not None:
+                save_overrides(self.path, table.overrides)
+            self._table = table
+        return table
+
+
+def priced(
+    table: PriceTable, model: str, provider: str, usage: Usage, start_ns: int
+) -> tuple[float, str]:
+    """``(cost, cost_source)`` of an LLM call the span carried no cost for: priced from the
+    table, or ``(0.0, "")`` when its model is unknown or it has no tokens."""
+    if not (usage.input_tokens or usage.output_tokens):
+        return 0.0, ""
+    at = datetime.fromtimestamp(start_ns / 1e9, UTC)
+    cost = table.cost_as_stored(model, provider, usage, at)
+    return (0.0, "") if cost is None else (cost, PRICE_TABLE)
+
+
+def price_spans(spans: Iterable[Span], table: PriceTable) -> None:
+    """Price the LLM spans that carry no cost of their own (see :func:`priced`)."""
+    for span in spans:
+        if span.kind != "llm" or span.cost_source == FROM_SPAN:
+            continue
+        usage = Usage(
+            input_tokens=span.input_tokens,
+            output_tokens=span.output_tokens,
+            cache_read_tokens=span.cache_read_tokens,
+            cache_write_tokens=span.cache_write_tokens,
+            reasoning_tokens=span.reasoning_tokens,
+        )
+        cost, source = priced(table, span.model, span.provider, usage, span.start_ns)
+        if source:
+            span.cost_usd, span.cost_source = cost, source

@@ -1,0 +1,187 @@
+"""Recompute stored cost after prices change (``agentreel reprice``).
+
+For the LLM spans of a time range that carry no cost of their own, the cost is computed again
+with the prices in force (exactly as at ingestion, :func:`.costing.priced`). Then:
+
+1. spans whose cost or ``cost_source`` changed are updated in place: one ``ALTER TABLE spans
+   UPDATE`` reading the new values from a temporary ``Join`` table (re-inserting the rows
+   instead would fire the materialized views and count the runs twice);
+2. the rollups of the runs those spans belong to are reconciled: for each run, what
+   ``run_rollup`` and ``runs`` hold is compared with what its spans now say, and a correction
+   row carrying the difference is inserted (both tables sum their rows). Computing the
+   difference from the spans, not from the change, makes a reprice that stopped half-way
+   safe to run again: a run already right gets no correction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from .costing import FROM_SPAN, priced
+from .prices import PriceTable, Usage, model_keys
+
+#: Runs reconciled per query (their ids go into an IN list).
+RUNS_PER_QUERY = 5_000
+#: Differences below this many USD are rounding, not corrections.
+EPSILON_USD = 1e-12
+
+
+@dataclass
+class RepriceResult:
+    """What one reprice did, for the progress line."""
+
+    llm_spans: int = 0
+    changed: int = 0
+    unknown: int = 0
+    runs_corrected: int = 0
+    cost_before: float = 0.0
+    cost_after: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def reprice(
+    client: Any,
+    project: str,
+    since_ns: int,
+    until_ns: int,
+    table: PriceTable,
+    model: str | None = None,
+) -> RepriceResult:
+    """Reprice the project's LLM spans that started in ``[since_ns, until_ns)`` (of ``model``,
+    matched as the price table matches names, when given)."""
+    result = RepriceResult()
+    rows = client.query(
+        "SELECT trace_id, span_id, toString(model), toString(provider), "
+        "toUnixTimestamp64Nano(start_time), input_tokens, output_tokens, cache_read_tokens, "
+        "cache_write_tokens, reasoning_tokens, cost_usd, toString(cost_source), counted "
+        "FROM spans WHERE project = {project:String} AND kind = 'llm' "
+        "AND start_time >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
+        "AND start_time < fromUnixTimestamp64Nano({until:Int64}, 'UTC') "
+        "AND cost_source != {span:String}",
+        parameters={"project": project, "since": since_ns, "until": until_ns, "span": FROM_SPAN},
+    ).result_rows
+    wanted = model_keys(model)[0] if model else None
+    changes: dict[tuple[str, str], tuple[float, str]] = {}
+    for trace_id, span_id, name, provider, start, i, o, cr, cw, r, cost, source, counted in rows:
+        if (trace_id, span_id) in changes or (wanted and wanted not in model_keys(name)):
+            continue
+        new_cost, new_source = priced(table, name, provider, Usage(i, o, cr, cw, r), start)
+        result.llm_spans += 1
+        result.unknown += int(not new_source and (i or o) > 0)
+        if counted:
+            result.cost_before += cost
+            result.cost_after += new_cost
+        if (new_cost, new_source) != (cost, source):
+            changes[(trace_id, span_id)] = (new_cost, new_source)
+    result.changed = len(changes)
+    if changes:
+        _update_spans(client, project, since_ns, until_ns, changes)
+        traces = sorted({trace for trace, _ in changes})
+        for i in range(0, len(traces), RUNS_PER_QUERY):
+            result.runs_corrected += reconcile(client, project, traces[i : i + RUNS_PER_QUERY])
+    return result
+
+
+def _update_spans(
+    client: Any,
+    project: str,
+    since_ns: int,
+    until_ns: int,
+    changes: dict[tuple[str, str], tuple[float, str]],
+) -> None:
+    database = client.query("SELECT currentDatabase()").result_rows[0][0]
+    name = f"reprice_{uuid.uuid4().hex}"
+    join = f"`{database}`.{name}"
+    client.command(
+        f"CREATE TABLE {join} (project String, trace_id String, span_id String, "
+        "cost Float64, source String, hit UInt8) "
+        "ENGINE = Join(ANY, LEFT, project, trace_id, span_id)"
+    )
+    try:
+        client.insert(
+            join,
+            [[project, t, s, cost, source, 1] for (t, s), (cost, source) in changes.items()],
+            column_names=("project", "trace_id", "span_id", "cost", "source", "hit"),
+        )
+        key = "project, trace_id, span_id"
+        # Literal numbers only: a mutation runs later, without this request's parameters.
+        client.command(
+            f"ALTER TABLE spans UPDATE cost_usd = joinGet('{database}.{name}', 'cost', {key}), "
+            f"cost_source = joinGet('{database}.{name}', 'source', {key}) "
+            f"WHERE kind = 'llm' AND start_time >= fromUnixTimestamp64Nano({int(since_ns)}, 'UTC') "
+            f"AND start_time < fromUnixTimestamp64Nano({int(until_ns)}, 'UTC') "
+            f"AND joinGet('{database}.{name}', 'hit', {key}) = 1",
+            settings={"mutations_sync": 2, "allow_nondeterministic_mutations": 1},
+        )
+    finally:
+        client.command(f"DROP TABLE IF EXISTS {join}")
+
+
+def reconcile(client: Any, project: str, traces: list[str]) -> int:
+    """Make the rollups of these runs agree with their spans' cost; returns the number of
+    runs that needed a correction."""
+    params = {"project": project, "traces": traces}
+    truth = client.query(
+        "SELECT trace_id, sum(if(counted_, cost_, 0)), "
+        "sumMap(if(llm_, [key_], []), if(llm_, [cost_], []), if(llm_, [unpriced_], [])) FROM ("
+        "SELECT trace_id, span_id, any(counted) AS counted_, any(cost_usd) AS cost_, "
+        "any(kind = 'llm' AND counted) AS llm_, "
+        "any(concat(toString(provider), '\\x1f', toString(model))) AS key_, "
+        "any(toInt64(cost_source = '' AND input_tokens + output_tokens > 0)) AS unpriced_ "
+        "FROM spans WHERE project = {project:String} AND trace_id IN {traces:Array(String)} "
+        "GROUP BY trace_id, span_id) GROUP BY trace_id",
+        parameters=params,
+    ).result_rows
+    held = client.query(
+        "SELECT trace_id, min(start_time), sum(cost_usd), sumMap(usage) FROM run_rollup "
+        "WHERE project = {project:String} AND trace_id IN {traces:Array(String)} "
+        "GROUP BY trace_id",
+        parameters=params,
+    ).result_rows
+    listed = dict(
+        client.query(
+            "SELECT trace_id, sum(cost_usd) FROM runs WHERE project = {project:String} "
+            "AND trace_id IN {traces:Array(String)} GROUP BY trace_id",
+            parameters=params,
+        ).result_rows
+    )
+    now = {t: (cost, _by_key(keys, costs, unpriced)) for t, cost, (keys, costs, unpriced) in truth}
+    rollup_rows, runs_rows = [], []
+    for trace_id, start, cost, usage in held:
+        cost_now, keys_now = now.get(trace_id, (0.0, {}))
+        keys_held = _by_key(usage[0], usage[6], usage[8])
+        deltas = {}
+        for key in keys_now.keys() | keys_held.keys():
+            c_now, u_now = keys_now.get(key, (0.0, 0))
+            c_held, u_held = keys_held.get(key, (0.0, 0))
+            if abs(c_now - c_held) > EPSILON_USD or u_now != u_held:
+                deltas[key] = (c_now - c_held, u_now - u_held)
+        cost_delta = cost_now - cost
+        runs_delta = cost_now - listed.get(trace_id, 0.0)
+        if not deltas and abs(cost_delta) <= EPSILON_USD and abs(runs_delta) <= EPSILON_USD:
+            continue
+        keys = sorted(deltas)
+        zeros = [0] * len(keys)
+        costs, unpriced = [deltas[k][0] for k in keys], [deltas[k][1] for k in keys]
+        usage_row = (keys, zeros, zeros, zeros, zeros, zeros, costs, zeros, unpriced)
+        rollup_rows.append([project, trace_id, start, start, cost_delta, usage_row])
+        runs_rows.append([project, trace_id, start, start, runs_delta])
+    if rollup_rows:
+        # Start and end are the run's own start: neutral for its min and max.
+        columns = ("project", "trace_id", "start_time", "end_time", "cost_usd")
+        client.insert("run_rollup", rollup_rows, column_names=(*columns, "usage"))
+        client.insert("runs", runs_rows, column_names=columns)
+    return len(rollup_rows)
+
+
+def _by_key(keys: list[str], costs: list[float], unpriced: list[int]) -> dict[str, Any]:
+    out: dict[str, tuple[float, int]] = defaultdict(lambda: (0.0, 0))
+    for key, cost, flag in zip(keys, costs, unpriced, strict=True):
+        c, u = out[key]
+        out[key] = (c + cost, u + int(flag))
+    return dict(out)

@@ -1,0 +1,232 @@
+"""Rollups the dashboard reads instead of spans: DDL of the tables and the views that fill them.
+
+* ``run_rollup`` — one row per run (AggregatingMergeTree on ``(project, trace_id)``, filled by
+  a materialized view over ``spans``): times, the run's service/agent/user/environment, counted
+  LLM and tool calls, decisions, errors, cost, and per-``(provider, model)`` usage, per-tool and
+  per-error-type error counts and routing choices as ``sumMap`` tuples. Every dashboard query
+  groups this table by trace (10-20x fewer rows than spans), so run-level attributes that only
+  the root span carries (the agent, the user) apply to every call of the run, and a run that
+  arrived in pieces is whole.
+* ``facet_values`` — every distinct service, agent, model, provider and environment with when
+  it was first and last seen: the filter choices, and what a filter value is checked against
+  before any query runs with it.
+* ``escalation_rows`` — spans that escalated to a human (``agentreel.escalation.*``).
+
+Why per run and not per day: a run's agent and user usually sit on its root span, which ends
+(and is exported) last, so a per-day rollup filled span by span could not attribute the cost of
+earlier LLM calls to their agent. Measured at 10M spans in ``bench/dashboard.py``.
+
+Sums that a reprice corrects (``cost_usd`` and the cost inside ``usage``) take correction rows
+carrying the difference; token counts are never corrected, so they stay unsigned.
+"""
+
+from __future__ import annotations
+
+#: The rollup tables (their bytes count in ``/api/v1/stats``).
+TABLES = ("run_rollup", "facet_values", "escalation_rows")
+
+#: Separates the parts of a ``sumMap`` key (provider and model; a tag and a name).
+SEP = "\x1f"
+
+ENVIRONMENT_DEFAULT = (
+    "if(resource['deployment.environment.name'] != '', "
+    "resource['deployment.environment.name'], resource['deployment.environment'])"
+)
+
+ADD_ENVIRONMENT = f"""
+ALTER TABLE spans ADD COLUMN IF NOT EXISTS environment LowCardinality(String)
+DEFAULT {ENVIRONMENT_DEFAULT} AFTER user
+"""
+
+RUN_ROLLUP = """
+CREATE TABLE IF NOT EXISTS run_rollup (
+    project LowCardinality(String),
+    trace_id String,
+    start_time SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+    end_time SimpleAggregateFunction(max, DateTime64(9, 'UTC')),
+    root_name SimpleAggregateFunction(max, String),
+    service SimpleAggregateFunction(max, String),
+    root_agent SimpleAggregateFunction(max, String),
+    any_agent SimpleAggregateFunction(max, String),
+    user SimpleAggregateFunction(max, String),
+    session SimpleAggregateFunction(max, String),
+    environment SimpleAggregateFunction(max, String),
+    llm_calls SimpleAggregateFunction(sum, UInt64),
+    tool_calls SimpleAggregateFunction(sum, UInt64),
+    decisions SimpleAggregateFunction(sum, UInt64),
+    errors SimpleAggregateFunction(sum, UInt64),
+    llm_errors SimpleAggregateFunction(sum, UInt64),
+    tool_errors SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Float64),
+    models SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+    providers SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+    -- per 'provider<SEP>model': input, output, cache read, cache write, reasoning tokens,
+    -- cost, counted calls, calls that could not be priced
+    usage SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64), Array(UInt64),
+        Array(UInt64), Array(UInt64), Array(UInt64), Array(Float64), Array(Int64), Array(Int64))),
+    -- per 'tool<SEP>name' and 'type<SEP>error type': error spans
+    error_counts SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
+    -- per 'tool<SEP>name' and 'decision<SEP>name: chosen': how often the run chose it
+    choices SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64)))
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (project, trace_id)
+"""
+
+_LLM = "kind = 'llm' AND counted"
+_USAGE_KEY = "[concat(toString(provider), '\\x1f', toString(model))]"
+
+
+def _llm_array(value: str) -> str:
+    return f"if({_LLM}, [{value}], [])"
+
+
+_RUN_SELECT = f"""
+SELECT
+    project,
+    trace_id,
+    min(start_time) AS start_time,
+    max(end_time) AS end_time,
+    max(if(parent_span_id = '', toString(name), '')) AS root_name,
+    max(toString(service)) AS service,
+    max(if(parent_span_id = '', toString(agent), '')) AS root_agent,
+    max(toString(agent)) AS any_agent,
+    max(user) AS user,
+    max(session) AS session,
+    max(toString(environment)) AS environment,
+    toUInt64(countIf({_LLM})) AS llm_calls,
+    toUInt64(countIf(kind = 'tool' AND counted)) AS tool_calls,
+    toUInt64(countIf(kind = 'decision')) AS decisions,
+    toUInt64(countIf(status = 'error')) AS errors,
+    toUInt64(countIf({_LLM} AND status = 'error')) AS llm_errors,
+    toUInt64(countIf(kind = 'tool' AND counted AND status = 'error')) AS tool_errors,
+    sum(if(counted, cost_usd, 0)) AS cost_usd,
+    groupUniqArrayIf(toString(model), {_LLM} AND model != '') AS models,
+    groupUniqArrayIf(toString(provider), {_LLM} AND provider != '') AS providers,
+    sumMap(
+        if({_LLM}, {_USAGE_KEY}, []),
+        {_llm_array("input_tokens")},
+        {_llm_array("output_tokens")},
+        {_llm_array("cache_read_tokens")},
+        {_llm_array("cache_write_tokens")},
+        {_llm_array("reasoning_tokens")},
+        {_llm_array("spans.cost_usd")},
+        {_llm_array("toInt64(1)")},
+        {_llm_array("toInt64(cost_source = '' AND input_tokens + output_tokens > 0)")}
+    ) AS usage,
+    sumMap(
+        arrayConcat(
+            if(status = 'error' AND kind = 'tool' AND counted,
+               [concat('tool\\x1f', toString(tool_name))], []),
+            if(status = 'error',
+               [concat('type\\x1f', if(error_type = '', 'unknown', toString(error_type)))], [])
+        ) AS error_keys,
+        arrayMap(k -> toUInt64(1), error_keys)
+    ) AS error_counts,
+    sumMap(
+        arrayConcat(
+            if(kind = 'tool' AND counted AND tool_name != '',
+               [concat('tool\\x1f', toString(tool_name))], []),
+            if(kind = 'decision',
+               [concat('decision\\x1f', attributes['agentreel.decision.name'], ': ',
+                       attributes['agentreel.decision.chosen'])], [])
+        ) AS choice_keys,
+        arrayMap(k -> toUInt64(1), choice_keys)
+    ) AS choices
+FROM spans
+"""
+
+RUN_ROLLUP_MV = (
+    f"CREATE MATERIALIZED VIEW IF NOT EXISTS run_rollup_mv TO run_rollup AS {_RUN_SELECT} "
+    "GROUP BY project, trace_id"
+)
+
+#: Fills ``run_rollup`` from spans stored before it existed. Skips runs already there, so a
+#: migration interrupted after this statement can run it again.
+RUN_ROLLUP_BACKFILL = (
+    f"INSERT INTO run_rollup {_RUN_SELECT} "
+    "WHERE (project, trace_id) NOT IN (SELECT project, trace_id FROM run_rollup) "
+    "GROUP BY project, trace_id"
+)
+
+FACET_VALUES = """
+CREATE TABLE IF NOT EXISTS facet_values (
+    project LowCardinality(String),
+    field LowCardinality(String),
+    value String,
+    first_seen SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+    last_seen SimpleAggregateFunction(max, DateTime64(9, 'UTC')),
+    spans SimpleAggregateFunction(sum, UInt64)
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (project, field, value)
+"""
+
+_FACET_SELECT = """
+SELECT project, facet.1 AS field, facet.2 AS value,
+       min(start_time) AS first_seen, max(start_time) AS last_seen, toUInt64(count()) AS spans
+FROM spans
+ARRAY JOIN [('service', toString(service)), ('agent', toString(agent)),
+            ('model', if(kind = 'llm', toString(model), '')),
+            ('provider', if(kind = 'llm', toString(provider), '')),
+            ('environment', toString(environment))] AS facet
+WHERE facet.2 != ''
+"""
+
+FACET_VALUES_MV = (
+    f"CREATE MATERIALIZED VIEW IF NOT EXISTS facet_values_mv TO facet_values AS {_FACET_SELECT} "
+    "GROUP BY project, field, value"
+)
+FACET_VALUES_BACKFILL = (
+    f"INSERT INTO facet_values {_FACET_SELECT} "
+    "AND (project, field, value) NOT IN (SELECT project, field, value FROM facet_values) "
+    "GROUP BY project, field, value"
+)
+
+ESCALATION_ROWS = """
+CREATE TABLE IF NOT EXISTS escalation_rows (
+    project LowCardinality(String),
+    time DateTime64(9, 'UTC'),
+    trace_id String,
+    span_id String,
+    agent LowCardinality(String),
+    reason String,
+    target String,
+    severity LowCardinality(String)
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (project, time, trace_id, span_id)
+"""
+
+_ESCALATION_SELECT = """
+SELECT project, start_time AS time, trace_id, span_id, agent,
+       attributes['agentreel.escalation.reason'] AS reason,
+       attributes['agentreel.escalation.target'] AS target,
+       attributes['agentreel.escalation.severity'] AS severity
+FROM spans
+WHERE kind = 'escalation' OR mapContains(attributes, 'agentreel.escalation.reason')
+   OR mapContains(attributes, 'agentreel.escalation.target')
+   OR mapContains(attributes, 'agentreel.escalation.severity')
+"""
+
+ESCALATION_ROWS_MV = (
+    "CREATE MATERIALIZED VIEW IF NOT EXISTS escalation_rows_mv TO escalation_rows AS "
+    + _ESCALATION_SELECT
+)
+#: ReplacingMergeTree on the full key: running it twice leaves the same rows once merged,
+#: and reads take DISTINCT.
+ESCALATION_ROWS_BACKFILL = "INSERT INTO escalation_rows " + _ESCALATION_SELECT
+
+#: Migration 2, in order: the column first (the views read it), each view before its backfill.
+STATEMENTS = (
+    ADD_ENVIRONMENT,
+    RUN_ROLLUP,
+    RUN_ROLLUP_MV,
+    RUN_ROLLUP_BACKFILL,
+    FACET_VALUES,
+    FACET_VALUES_MV,
+    FACET_VALUES_BACKFILL,
+    ESCALATION_ROWS,
+    ESCALATION_ROWS_MV,
+    ESCALATION_ROWS_BACKFILL,
+)
