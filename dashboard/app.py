@@ -27,6 +27,8 @@ def main() -> None:
     st.set_page_config(page_title="agentreel", page_icon="🎞️", layout="wide")
     api_url, env_key = api_settings()
     page = _navigation()
+    title, render = PAGES[page]
+    st.title(title)
     client = ApiClient(api_url, st.session_state.get("api_key") or env_key)
     _connection(api_url, env_key)
     filters, problems = parse_filters(_query())
@@ -41,11 +43,9 @@ def main() -> None:
     _sidebar_filters(ctx, ctx.facets)
     refresh = _refresh_controls()
     problems += unknown_values(filters, ctx.facets)
-    title, render = PAGES[page]
-    st.title(title)
     if problems:
         for problem in problems:
-            st.error(problem, icon="🚫")
+            st.error(problem, icon=":material/block:")
         st.caption("Nothing was queried with these filters. Fix them in the sidebar.")
         return
     if not ctx.facets.get("first_time"):
@@ -87,7 +87,7 @@ def _navigation() -> str:
     if page not in PAGES:
         st.warning(f"There is no page {page!r}; showing the overview.")
         page = "overview"
-    st.sidebar.title("🎞️ agentreel")
+    st.sidebar.title("agentreel")
     st.session_state["nav"] = page
 
     def switch() -> None:

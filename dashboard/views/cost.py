@@ -66,7 +66,7 @@ def render(ctx: Context) -> None:
             (pl.col("input_tokens") + pl.col("output_tokens")).sum().alias("tokens"),
             pl.col("cache_savings_usd").sum(),
         )
-        .sort("cost_usd", descending=True)
+        .sort(["cost_usd", "key"], descending=[True, False])
         .rename({"key": BREAKDOWNS[by].lower()})
     )
     left.subheader(f"Totals by {BREAKDOWNS[by].lower()}")
@@ -75,6 +75,8 @@ def render(ctx: Context) -> None:
         hide_index=True,
         column_config={
             "cost_usd": st.column_config.NumberColumn("cost (USD)", format="$%.4f"),
+            "llm_calls": st.column_config.NumberColumn("LLM calls"),
+            "tokens": st.column_config.NumberColumn("tokens", format="localized"),
             "cache_savings_usd": st.column_config.NumberColumn("cache savings", format="$%.4f"),
         },
         key="cost_totals",
@@ -124,5 +126,5 @@ def _unknown_models(ctx: Context) -> None:
         f"**{len(unknown)} model(s) have no price**, so their calls are not in these totals: "
         f"{names}. Add them with a prices file (`AGENTREEL_PRICES_FILE`) or "
         "`PUT /api/v1/prices/overrides`.",
-        icon="🏷️",
+        icon=":material/sell:",
     )

@@ -36,7 +36,7 @@ def _empty() -> None:
         "**Quality scores are not served by this server yet.** Scores, hallucination flags "
         "and user corrections over time appear here once evaluators run (the quality work: "
         "`GET /api/v1/quality/daily`).",
-        icon="🧪",
+        icon=":material/science:",
     )
     st.markdown(
         "Scores already travel with your spans: put an OpenTelemetry GenAI evaluation event "

@@ -28,7 +28,7 @@ def render(ctx: Context) -> None:
     run = st.query_params.get("run", "").strip().lower()
     if run:
         if not _TRACE_ID.match(run):
-            st.error(f"{run!r} is not a trace id (32 hexadecimal characters).", icon="🚫")
+            st.error(f"{run!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:")
             st.markdown(f"[← All runs]({ctx.link(page='runs')})")
             return
         run_view.render(ctx, run)
@@ -36,7 +36,7 @@ def render(ctx: Context) -> None:
     search, status, sort = _controls()
     problem = search_problem(search)
     if problem:
-        st.error(problem, icon="🚫")
+        st.error(problem, icon=":material/block:")
         return
     params: dict[str, Any] = {"sort": sort, "order": "desc", "limit": PAGE_SIZE, "q": search}
     if status:
@@ -58,7 +58,7 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
             "replay": ctx.link(page="runs", run=r["trace_id"]),
             "started (UTC)": short_time(r["start_time"]),
             "agent": r["agent"] or r["name"],
-            "status": "❌ error" if r["status"] == "error" else "✅ ok",
+            "status": r["status"],
             "cost (USD)": r["cost_usd"],
             "duration (s)": r["duration_ms"] / 1000,
             "LLM calls": r["llm_calls"],
