@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
 
     up = server_command("up", "Start agentreel: collector, REST API and the dashboard.")
     server_command("serve", "Start the collector and REST API only.")
-    dashboard = server_command("dashboard", "Start the dashboard; it reads the server at --api-url.")
+    dashboard = server_command(
+        "dashboard", "Start the dashboard; it reads the server at --api-url."
+    )
 
     def client_command(name: str, help_text: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)

@@ -32,8 +32,9 @@ class _Stop(Exception):
     """SIGTERM arrived: stop like Ctrl-C."""
 
 
-def add_arguments(up: argparse.ArgumentParser, dashboard: argparse.ArgumentParser,
-                  demo: argparse.ArgumentParser) -> None:
+def add_arguments(
+    up: argparse.ArgumentParser, dashboard: argparse.ArgumentParser, demo: argparse.ArgumentParser
+) -> None:
     up.add_argument(
         "--demo",
         action="store_true",
@@ -97,8 +98,10 @@ def seed_if_empty(settings: Settings) -> bool:
     )
     stats.raise_for_status()
     if stats.json().get("runs", 0):
-        print("agentreel: the store already holds runs; --demo loads sample runs only into an "
-              "empty store")
+        print(
+            "agentreel: the store already holds runs; --demo loads sample runs only into an "
+            "empty store"
+        )
         return False
     return _send_demo(settings, seed=7, days=7)
 
@@ -201,8 +204,9 @@ def _wait_healthy(settings: Settings, server: subprocess.Popen[bytes]) -> bool:
         if _health(settings) is None:
             return True
         time.sleep(0.2)
-    print(f"agentreel: the server did not answer within {SERVER_START_SECONDS:.0f}s",
-          file=sys.stderr)
+    print(
+        f"agentreel: the server did not answer within {SERVER_START_SECONDS:.0f}s", file=sys.stderr
+    )
     return False
 
 
@@ -225,8 +229,10 @@ def _health(settings: Settings) -> str | None:
     try:
         response = httpx.get(url, timeout=5)
     except httpx.HTTPError as exc:
-        return (f"cannot reach the server at {settings.api_url} ({type(exc).__name__}); start "
-                "it with `agentreel up` or point --api-url / AGENTREEL_API_URL at it")
+        return (
+            f"cannot reach the server at {settings.api_url} ({type(exc).__name__}); start "
+            "it with `agentreel up` or point --api-url / AGENTREEL_API_URL at it"
+        )
     if response.status_code != 200:
         return f"{url} answered {response.status_code}: {response.text[:200]}"
     return None

@@ -43,7 +43,12 @@ def _style(fig: go.Figure, title: str, y_title: str = "", money: bool = False) -
 
 
 def stacked_days(
-    df: pl.DataFrame, value: str, title: str, *, color: str | None = "key", money: bool = False,
+    df: pl.DataFrame,
+    value: str,
+    title: str,
+    *,
+    color: str | None = "key",
+    money: bool = False,
     y_title: str = "",
 ) -> go.Figure:
     """Bars per day, stacked by ``color``."""
@@ -76,11 +81,13 @@ def hbars(df: pl.DataFrame, key: str, value: str, title: str) -> go.Figure:
 
 def share_days(df: pl.DataFrame, title: str) -> go.Figure:
     """Each day's choices as shares of 100% (``day``, ``choice``, ``count``)."""
-    shares = df.with_columns(
-        (pl.col("count") / pl.col("count").sum().over("day")).alias("share")
-    )
+    shares = df.with_columns((pl.col("count") / pl.col("count").sum().over("day")).alias("share"))
     fig = px.bar(
-        shares.sort("day"), x="day", y="share", color="choice", hover_data=["count"],
+        shares.sort("day"),
+        x="day",
+        y="share",
+        color="choice",
+        hover_data=["count"],
         color_discrete_sequence=PALETTE,
     )
     fig.update_xaxes(type="category", categoryorder="category ascending")

@@ -17,12 +17,17 @@ import agentreel.dashboard
 from agentreel.dashboard.filters import Filters
 from agentreel.dashboard.ui import count, millis, money, percent
 from agentreel.demo import DemoResult, send_demo
+
 from liveserver import RunningServer, start_server
 
 APP = str(Path(agentreel.dashboard.__file__).parent / "app.py")
 TODAY = datetime.now(UTC).date()
 #: Whole UTC days, so the page and the test ask the API the very same question.
-WEEK = {"range": "custom", "since": (TODAY - timedelta(days=8)).isoformat(), "until": TODAY.isoformat()}
+WEEK = {
+    "range": "custom",
+    "since": (TODAY - timedelta(days=8)).isoformat(),
+    "until": TODAY.isoformat(),
+}
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +137,9 @@ def test_failures_page(api: RunningServer, monkeypatch: pytest.MonkeyPatch) -> N
     assert len(_charts(at)) == 6  # rate, errors, by tool / type / agent, steps
 
 
-def test_runs_list_and_filters_in_the_url(api: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_runs_list_and_filters_in_the_url(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = _render(api.url, monkeypatch, page="runs", status="error", agent="support-agent", **WEEK)
     expected = api.get(
         "/api/v1/runs", status="error", agent="support-agent", limit=50,
@@ -144,13 +151,16 @@ def test_runs_list_and_filters_in_the_url(api: RunningServer, monkeypatch: pytes
     assert any(f"of {expected['total']:,} matching runs" in c.value for c in at.caption)
     # A filter picked in the sidebar lands in the URL, so the view can be shared.
     at.selectbox(key="f_environment").select("production").run()
-    assert at.query_params["environment"] == ["production"] or at.query_params[
-        "environment"
-    ] == "production"
+    assert (
+        at.query_params["environment"] == ["production"]
+        or at.query_params["environment"] == "production"
+    )
     assert at.query_params["agent"] in ("support-agent", ["support-agent"])
 
 
-def test_run_view_replays_a_failing_run(api: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_view_replays_a_failing_run(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = _failing_run_with_two_calls(api)
     at = _render(api.url, monkeypatch, page="runs", run=run)
     timeline = api.get(f"/api/v1/runs/{run}/timeline")

@@ -16,7 +16,9 @@ MATCH_ICONS = {"same": "=", "different": "≠", "extra": "+", "missing": "−"}
 
 def render_compare(ctx: Context, trace_id: str, against: str) -> None:
     if not _TRACE_ID.match(against):
-        st.error(f"{against!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:")
+        st.error(
+            f"{against!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:"
+        )
         return
     if against == trace_id:
         st.info("That is the same run; pick another run to compare with.")
@@ -24,7 +26,10 @@ def render_compare(ctx: Context, trace_id: str, against: str) -> None:
     diff = ctx.get(f"/runs/{trace_id}/diff", {"against": against})
     st.markdown(f"[Back to this run alone →]({ctx.link(page='runs', run=trace_id)})")
     left, right = st.columns(2)
-    for column, side, title in ((left, diff["run"], "This run"), (right, diff["against"], "Compared with")):
+    for column, side, title in (
+        (left, diff["run"], "This run"),
+        (right, diff["against"], "Compared with"),
+    ):
         column.subheader(title)
         column.markdown(
             f"`{side['trace_id']}` · {side['status']}\n\n"

@@ -111,7 +111,10 @@ def _breakdown() -> str:
             st.query_params["by"] = value
 
     st.segmented_control(
-        "Break down by", list(BREAKDOWNS), format_func=BREAKDOWNS.__getitem__, key="cost_by",
+        "Break down by",
+        list(BREAKDOWNS),
+        format_func=BREAKDOWNS.__getitem__,
+        key="cost_by",
         on_change=pick,
     )
     return by

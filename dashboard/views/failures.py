@@ -31,7 +31,9 @@ def render(ctx: Context) -> None:
     )
     errors = daily.unpivot(
         index="day", on=["llm_errors", "tool_errors"], variable_name="where", value_name="errors"
-    ).with_columns(pl.col("where").replace({"llm_errors": "LLM calls", "tool_errors": "tool calls"}))
+    ).with_columns(
+        pl.col("where").replace({"llm_errors": "LLM calls", "tool_errors": "tool calls"})
+    )
     right.plotly_chart(
         charts.stacked_days(errors, "errors", "Errors per day", color="where"),
         key="failures_errors",

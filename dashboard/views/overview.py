@@ -15,9 +15,7 @@ def render(ctx: Context) -> None:
     ov = ctx.get("/overview", ctx.params)
     today, month = ov["today"], ov["month"]
     cols = st.columns(5)
-    cols[0].metric(
-        "Cost today (UTC)", money(today["cost_usd"]), help=_budget_help(today, "daily")
-    )
+    cols[0].metric("Cost today (UTC)", money(today["cost_usd"]), help=_budget_help(today, "daily"))
     cols[1].metric(
         "Cost this month",
         money(month["cost_usd"]),
@@ -84,7 +82,10 @@ def _budgets(today: dict[str, Any], month: dict[str, Any]) -> None:
         text = f"{label}: {money(spent)} of {money(budget)} budget ({spent / budget:.0%})"
         st.progress(min(1.0, spent / budget), text=text)
         if spent > budget:
-            st.error(f"{label}'s spend is over budget by {money(spent - budget)}.", icon=":material/savings:")
+            st.error(
+                f"{label}'s spend is over budget by {money(spent - budget)}.",
+                icon=":material/savings:",
+            )
     projected = month.get("projected_usd")
     budget = month.get("budget_usd")
     if projected is not None and budget and projected > budget:

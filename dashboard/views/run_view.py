@@ -260,7 +260,7 @@ def _decision_step(decision: dict[str, Any]) -> None:
 def _pretty(value: Any) -> str:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
         except ValueError:
             return value
     return json.dumps(value, indent=2, ensure_ascii=False)

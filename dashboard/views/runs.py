@@ -28,7 +28,9 @@ def render(ctx: Context) -> None:
     run = st.query_params.get("run", "").strip().lower()
     if run:
         if not _TRACE_ID.match(run):
-            st.error(f"{run!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:")
+            st.error(
+                f"{run!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:"
+            )
             st.markdown(f"[← All runs]({ctx.link(page='runs')})")
             return
         run_view.render(ctx, run)
@@ -108,17 +110,27 @@ def _controls() -> tuple[str, str, str]:
         args=("runs_q", "q", ""),
     )
     mid.selectbox(
-        "Status", list(STATUSES), format_func=STATUSES.__getitem__, key="runs_status",
-        on_change=sync, args=("runs_status", "status", ""),
+        "Status",
+        list(STATUSES),
+        format_func=STATUSES.__getitem__,
+        key="runs_status",
+        on_change=sync,
+        args=("runs_status", "status", ""),
     )
     right.selectbox(
-        "Sort", list(SORTS), format_func=SORTS.__getitem__, key="runs_sort",
-        on_change=sync, args=("runs_sort", "sort", "start_time"),
+        "Sort",
+        list(SORTS),
+        format_func=SORTS.__getitem__,
+        key="runs_sort",
+        on_change=sync,
+        args=("runs_sort", "sort", "start_time"),
     )
     if status and status not in STATUSES:
         st.warning(f"Unknown status {status!r}; showing runs of any status.")
-    return str(st.session_state["runs_q"]).strip(), st.session_state["runs_status"], (
-        st.session_state["runs_sort"]
+    return (
+        str(st.session_state["runs_q"]).strip(),
+        st.session_state["runs_status"],
+        (st.session_state["runs_sort"]),
     )
 
 

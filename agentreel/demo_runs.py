@@ -19,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from .agents import ANSWERS, Agent, Tool
+from agentreel.demo_agents import ANSWERS, Agent, Tool
 
 NS = 1_000_000_000
 DAY_NS = 86_400 * NS
@@ -136,7 +136,12 @@ class RunWriter:
                 output = {
                     "role": "assistant",
                     "parts": [
-                        {"type": "tool_call", "id": call_id, "name": tool.name, "arguments": arguments}
+                        {
+                            "type": "tool_call",
+                            "id": call_id,
+                            "name": tool.name,
+                            "arguments": arguments,
+                        }
                     ],
                 }
             llm_fails = failure == "llm" and round_no == rounds // 2
@@ -154,7 +159,9 @@ class RunWriter:
                 break
             tool_fails = failure == "tool" and round_no == rounds - 1
             result = rng.choice(tool.results).format(**arguments)
-            now = self._tool_call(tracer, ctx, now, agent, tool, call_id, arguments, result, tool_fails)
+            now = self._tool_call(
+                tracer, ctx, now, agent, tool, call_id, arguments, result, tool_fails
+            )
             stats.spans += 1
             if tool_fails:
                 stats.failed = True
