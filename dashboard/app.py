@@ -35,6 +35,8 @@ def main() -> None:
     api_url, env_key = api_settings()
     page = _navigation()
     title, render = PAGES[page]
+    if page == "runs" and st.query_params.get("run"):
+        title = "Compare runs" if st.query_params.get("against") else "Run replay"
     st.title(title)
     client = ApiClient(api_url, st.session_state.get("api_key") or env_key)
     _connection(api_url, env_key)

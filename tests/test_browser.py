@@ -141,13 +141,13 @@ def _browse_every_page(up: Up) -> None:
 
 
 def _wait_rendered(page: object) -> None:
-    """Wait until Streamlit has finished running the script for this page: a title is shown
-    and the "running" status widget is gone."""
+    """Wait until Streamlit has finished running the script for this page (the app root says
+    ``notRunning``, which it is only after a run) and the page has a title."""
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
-    page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
+    done = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    page.wait_for_selector(done, timeout=90_000)
     page.wait_for_load_state("networkidle", timeout=60_000)
+    page.wait_for_selector(done, timeout=90_000)  # a rerun the first run asked for
+    page.wait_for_selector("h1", timeout=10_000)

@@ -32,7 +32,7 @@ def render(ctx: Context) -> None:
         mine = rows.filter(pl.col("agent") == agent)
         total = int(mine["count"].sum())
         title = f"{agent or '(no agent)'} · {count(total)} {CHOICES[by].lower()}s"
-        left, right = st.columns([3, 1])
+        left, right = st.columns([5, 2])
         left.plotly_chart(charts.share_days(mine.sort("day"), title), key=f"routing_{by}_{agent}")
         shares = (
             mine.group_by("choice")

@@ -76,13 +76,17 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
         charts.frame(rows),
         hide_index=True,
         key=key,
+        height=min(36 + 35 * len(rows), 736),
         column_config={
             "replay": st.column_config.LinkColumn("replay", display_text="open ↗"),
             "cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
             "duration (s)": st.column_config.NumberColumn(format="%.2f"),
         },
     )
-    st.caption(f"{len(runs)} of {data['total']:,} matching runs shown.")
+    st.caption(
+        f"{len(runs)} of {data['total']:,} matching runs shown. **open ↗** replays a run in a "
+        "new tab; its link can be shared."
+    )
     return data
 
 
