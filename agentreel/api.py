@@ -18,6 +18,7 @@ from agentreel.replay.render import FORMATS, render
 from agentreel.replay.windows import Resolved, llm_calls, resolve
 from agentreel.storage import queries
 from agentreel.storage.client import ClientPool
+from agentreel.storage.scope import check_values, make_scope
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -72,6 +73,12 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
         status: Literal["ok", "error"] | None = None,
         session: str | None = None,
         user: str | None = None,
+        model: str | None = None,
+        provider: str | None = None,
+        environment: str | None = None,
+        q: Annotated[
+            str | None, Query(description="Text in the trace id, root name, session or user")
+        ] = None,
         sort: Annotated[str, Query(description=", ".join(queries.RUN_SORTS))] = "start_time",
         order: Literal["asc", "desc"] = "desc",
         limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
@@ -92,11 +99,18 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
             status=status,
             session=session,
             user=user,
+            model=model,
+            provider=provider,
+            environment=environment,
+            q=q,
             sort=sort,
             descending=order == "desc",
             limit=limit,
             offset=offset,
         )
+        # Filters added with the dashboard: a value never stored is a 400, not an empty page.
+        new = {"model": model, "provider": provider, "environment": environment}
+        _read(lambda: check_values(pool.get(), make_scope(project(), None, None, new)))
         return _Json(_read(lambda: queries.list_runs(pool.get(), run_filter)))
 
     @api.get("/api/v1/runs/{trace_id}", tags=["runs"], summary="One run: its span tree")

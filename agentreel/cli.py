@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agentreel import __version__, launch, replay_cli, transfer_cli
+from agentreel import __version__, launch, price_cli, replay_cli, transfer_cli
 from agentreel.apiclient import get_json
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     transfer_cli.add_arguments(
         client_command("export", "Write a run as one self-contained JSON document."),
         client_command("import", "Store a run from an export document (idempotent)."),
+    )
+    price_cli.add_arguments(
+        client_command("reprice", "Recompute stored cost with the prices in force now.")
     )
     return parser
 
@@ -201,4 +204,5 @@ _COMMANDS = {
     "replay": _replay,
     "export": transfer_cli.export_command,
     "import": transfer_cli.import_command,
+    "reprice": price_cli.reprice_command,
 }

@@ -3,6 +3,7 @@ names are checked against allow-lists before any SQL is built."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,10 @@ RUN_SORTS = {
     "llm_calls": "llm_calls",
 }
 MAX_PAGE = 500
+
+#: What a free-text run search may contain: enough for ids, names and emails, nothing that
+#: looks like SQL (the value is a bound parameter anyway; this answers a clear 400).
+SEARCH_TEXT = re.compile(r"^[\w .:@/+#=,-]{1,200}$")
 
 #: Token counts of a span or run, in the order the API shows them.
 USAGE_FIELDS = (
@@ -53,6 +58,11 @@ class RunFilter:
     status: str | None = None
     session: str | None = None
     user: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    environment: str | None = None
+    #: Free text matched against the trace id (prefix), root span name, session and user.
+    q: str | None = None
     sort: str = "start_time"
     descending: bool = True
     limit: int = 50
@@ -139,6 +149,34 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
         if value is not None:
             having.append(f"{name}_ = {{{name}:String}}")
             params[name] = value
+    if f.model is not None:
+        having.append("has(models_, {model:String})")
+        params["model"] = f.model
+    if f.q is not None:
+        if not SEARCH_TEXT.match(f.q):
+            raise BadQuery(
+                "q must be 1-200 letters, digits, spaces or - _ . : @ / + # = , characters"
+            )
+        having.append(
+            "(startsWith(trace_id, lower({q:String})) OR positionCaseInsensitiveUTF8(name, {q:String}) > 0 "
+            "OR positionCaseInsensitiveUTF8(session_, {q:String}) > 0 "
+            "OR positionCaseInsensitiveUTF8(user_, {q:String}) > 0)"
+        )
+        params["q"] = f.q
+    where = ""
+    rollup = []
+    if f.provider is not None:
+        rollup.append("has(groupUniqArrayArray(providers), {provider:String})")
+        params["provider"] = f.provider
+    if f.environment is not None:
+        rollup.append("max(environment) = {environment:String}")
+        params["environment"] = f.environment
+    if rollup:
+        # Provider and environment live in the run rollup (migration 2), not in ``runs``.
+        where = (
+            "AND trace_id IN (SELECT trace_id FROM run_rollup WHERE project = {project:String} "
+            f"GROUP BY trace_id HAVING {' AND '.join(rollup)}) "
+        )
     if f.status == "error":
         having.append("errors > 0")
     elif f.status == "ok":
@@ -146,7 +184,8 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
     order = f"{RUN_SORTS[f.sort]} {'DESC' if f.descending else 'ASC'}, trace_id"
     sql = (
         f"SELECT {_RUN_COLUMNS}, count() OVER () AS total_runs FROM runs "
-        f"WHERE project = {{project:String}} GROUP BY trace_id HAVING {' AND '.join(having)} "
+        f"WHERE project = {{project:String}} {where}GROUP BY trace_id "
+        f"HAVING {' AND '.join(having)} "
         f"ORDER BY {order} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}"
     )
     result = client.query(sql, parameters=params)

@@ -1,0 +1,271 @@
+"""Dashboard latency at scale: every aggregate query the dashboard makes, at 1M and 10M spans.
+
+Loads synthetic agent runs into an embedded store with ``INSERT ... SELECT FROM numbers()``
+in batches of ``--batch`` spans, so the materialized views fire per insert as they do when
+the writer stores a batch (the real OTLP path would take hours at 10M spans; its throughput
+is ``bench/ingest.py``'s subject). A run has 4-28 spans: a root ``invoke_agent`` span naming
+the agent and user, then LLM calls (seven models of two providers, one unknown to the price
+table), tool calls (3% fail), a decision now and then, and an escalation in 1 run of 200.
+Runs spread over 30 days ending now, over five services, eight agents, 2,000 users and two
+environments.
+
+Then it times each aggregate query (the functions the REST routes call, with the routes'
+filter check), for the default range (last 7 days) and the whole month, and prints p50/p95.
+
+    .venv/bin/python bench/dashboard.py                 # 1M then 10M spans
+    .venv/bin/python bench/dashboard.py --spans 1000000 --repeat 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agentreel.storage import aggregates, queries
+from agentreel.storage.client import connect
+from agentreel.storage.prices import load_prices
+from agentreel.storage.schema import TABLES, migrate
+from agentreel.storage.scope import check_values, make_scope
+
+PROJECT = "bench"
+DAYS = 30
+AVG_SPANS_PER_RUN = 16  # 4 + (0..24) spans, uniformly
+
+# One row per span: run r (0-based, global), slot s within the run. Everything is derived
+# from (r, s) with cityHash64 so batches are independent and reproducible.
+LOAD = """
+INSERT INTO spans (project, trace_id, span_id, parent_span_id, name, kind, start_time, end_time,
+  duration_ns, status, error_type, service, agent, session, user, model, provider,
+  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
+  cost_source, counted, tool_name, attributes, resource, ingested_at)
+SELECT
+  'bench',
+  lower(hex(MD5(toString(r)))),
+  lower(hex(cityHash64(r, s))),
+  if(s = 0, '', lower(hex(cityHash64(r, 0)))),
+  multiIf(s = 0, 'invoke_agent', kind = 'llm', concat('chat ', model_), kind = 'tool',
+          concat('execute_tool ', tool_), kind),
+  kind,
+  fromUnixTimestamp64Nano(toInt64(run_start + s * 2e9)),
+  fromUnixTimestamp64Nano(toInt64(run_start + s * 2e9 + if(s = 0, n * 2e9, 1.5e9))),
+  toUInt64(if(s = 0, n * 2e9, 1.5e9)),
+  if(kind = 'tool' AND h % 100 < 3, 'error', 'ok'),
+  if(kind = 'tool' AND h % 100 < 3, ['TimeoutError', 'ValueError', 'HTTPError'][1 + h % 3], ''),
+  concat('svc-', toString(r % 5)),
+  if(s = 0, agent_, ''),
+  concat('session-', toString(intDiv(r, 3))),
+  if(s = 0, concat('user-', toString(cityHash64(r) % 2000)), ''),
+  if(kind = 'llm', model_, ''),
+  if(kind = 'llm', if(startsWith(model_, 'claude'), 'anthropic', 'openai'), ''),
+  if(kind = 'llm', input_, 0),
+  if(kind = 'llm', 40 + h % 400, 0),
+  if(kind = 'llm', intDiv(input_, 4), 0),
+  if(kind = 'llm' AND startsWith(model_, 'claude'), intDiv(input_, 8), 0),
+  if(kind = 'llm', input_ + 40 + h % 400, 0),
+  if(kind = 'llm' AND model_ != 'house-model', (input_ * 2.5 + (40 + h % 400) * 10) / 1e6, 0),
+  if(kind = 'llm' AND model_ != 'house-model', 'price_table', ''),
+  1,
+  if(kind = 'tool', tool_, ''),
+  multiIf(kind = 'decision', map('agentreel.decision.name', 'route',
+                                 'agentreel.decision.chosen', ['fast', 'careful'][1 + h % 2]),
+          kind = 'escalation', map('agentreel.escalation.reason', 'refund over limit',
+                                   'agentreel.escalation.target', 'support',
+                                   'agentreel.escalation.severity', 'high'),
+          map()),
+  map('service.name', concat('svc-', toString(r % 5)),
+      'deployment.environment.name', if(r % 4 = 0, 'staging', 'prod')),
+  now64(3)
+FROM (
+  SELECT r, s, n, h, run_start,
+    multiIf(s = 0, 'agent', s = n - 1 AND r % 200 = 0, 'escalation',
+            s % 7 = 6, 'decision', s % 2 = 1, 'llm', 'tool') AS kind,
+    concat('agent-', toString(r % 8)) AS agent_,
+    ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'o4-mini', 'claude-sonnet-4', 'claude-haiku-4-5',
+     'house-model'][1 + (cityHash64(r) + intDiv(s, 4)) % 7] AS model_,
+    ['search', 'fetch', 'sql', 'python', 'email'][1 + h % 5] AS tool_,
+    toUInt64(500 + h % 6000 + s * 300) AS input_
+  FROM (
+    SELECT number AS r, 4 + cityHash64(number) % 25 AS n,
+           toInt64({start_ns} + number * {gap_ns}) AS run_start
+    FROM numbers({first_run}, {runs})
+  )
+  ARRAY JOIN range(toUInt64(n)) AS s
+  ARRAY JOIN [cityHash64(r, s, 1)] AS h
+)
+"""
+
+
+def load(client: Any, first_run: int, runs: int, total_runs: int, batch_runs: int) -> None:
+    now = datetime.now(UTC)
+    start_ns = int((now - timedelta(days=DAYS)).timestamp() * 1e9)
+    gap_ns = int(DAYS * 86_400 * 1e9 / total_runs)
+    done = 0
+    while done < runs:
+        count = min(batch_runs, runs - done)
+        client.command(
+            LOAD.format(start_ns=start_ns, gap_ns=gap_ns, first_run=first_run + done, runs=count)
+        )
+        done += count
+
+
+def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    fn()  # warm: the first read also loads marks and primary keys
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+
+
+def measure(client: Any, repeat: int) -> list[tuple[str, float, float]]:
+    table = load_prices()
+    week = make_scope(PROJECT, None, None, {})
+    month = make_scope(
+        PROJECT, (datetime.now(UTC) - timedelta(days=DAYS + 1)).isoformat(), None, {}
+    )
+    agent = make_scope(PROJECT, None, None, {"agent": "agent-3", "environment": "prod"})
+    model = make_scope(PROJECT, None, None, {"model": "claude-sonnet-4"})
+
+    def checked(scope: Any, fn: Callable[[Any], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            check_values(client, scope)
+            return fn(scope)
+
+        return run
+
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("facets (7 days)", checked(week, lambda s: aggregates.facets(client, s))),
+        ("overview (7 days)", checked(week, lambda s: aggregates.overview(client, s, (50, 1000)))),
+        ("overview (30 days)", checked(month, lambda s: aggregates.overview(client, s, (0, 0)))),
+        ("overview agent+env", checked(agent, lambda s: aggregates.overview(client, s, (0, 0)))),
+        ("overview model", checked(model, lambda s: aggregates.overview(client, s, (0, 0)))),
+    ]
+    for by in aggregates.COST_BY:
+        cases.append(
+            (
+                f"cost/daily by={by} (30 days)",
+                checked(month, lambda s, by=by: aggregates.cost_daily(client, s, by, table)),
+            )
+        )
+    cases += [
+        (
+            "failures/daily (30 days)",
+            checked(month, lambda s: aggregates.failures_daily(client, s)),
+        ),
+    ]
+    for by in aggregates.FAILURES_BY:
+        cases.append(
+            (
+                f"failures/by={by} (7 days)",
+                checked(week, lambda s, by=by: aggregates.failures_by(client, s, by)),
+            )
+        )
+    cases += [
+        (
+            "steps/histogram (7 days)",
+            checked(week, lambda s: aggregates.steps_histogram(client, s)),
+        ),
+        ("escalations (30 days)", checked(month, lambda s: aggregates.escalations(client, s, 100))),
+    ]
+    for by in aggregates.ROUTING_BY:
+        cases.append(
+            (
+                f"routing by={by} (30 days)",
+                checked(month, lambda s, by=by: aggregates.routing(client, s, by)),
+            )
+        )
+    cases += [
+        (
+            "prices/unknown (30 days)",
+            checked(month, lambda s: aggregates.unknown_models(client, s)),
+        ),
+        ("runs page (newest 50)", lambda: queries.list_runs(client, queries.RunFilter(PROJECT))),
+        (
+            "runs page, model+env filter",
+            lambda: queries.list_runs(
+                client, queries.RunFilter(PROJECT, model="gpt-4.1", environment="staging")
+            ),
+        ),
+        (
+            "runs page, sort by cost, errors",
+            lambda: queries.list_runs(
+                client, queries.RunFilter(PROJECT, status="error", sort="cost")
+            ),
+        ),
+        (
+            "runs search q",
+            lambda: queries.list_runs(client, queries.RunFilter(PROJECT, q="user-17")),
+        ),
+    ]
+    return [(name, *_time(fn, repeat)) for name, fn in cases]
+
+
+def sizes(client: Any) -> dict[str, int]:
+    rows = client.query(
+        "SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts WHERE active "
+        "AND database = currentDatabase() AND table IN {t:Array(String)} GROUP BY table",
+        parameters={"t": list(TABLES)},
+    ).result_rows
+    return {f"{t} rows": int(r) for t, r, _ in rows} | {f"{t} bytes": int(b) for t, _, b in rows}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spans", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--batch", type=int, default=100_000, help="spans per insert")
+    parser.add_argument("--data-dir", help="store here (kept) instead of a temporary directory")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    directory = Path(args.data_dir or tempfile.mkdtemp(prefix="agentreel-dashboard-bench-"))
+    client = connect(f"chdb://{directory}")
+    migrate(client)
+    total_runs = max(args.spans) // AVG_SPANS_PER_RUN
+    batch_runs = max(1, args.batch // AVG_SPANS_PER_RUN)
+    loaded_runs, report = 0, []
+    try:
+        for target in sorted(args.spans):
+            runs = target // AVG_SPANS_PER_RUN - loaded_runs
+            t = time.perf_counter()
+            load(client, loaded_runs, runs, total_runs, batch_runs)
+            loaded_runs += runs
+            seconds = time.perf_counter() - t
+            spans = client.query("SELECT count() FROM spans").result_rows[0][0]
+            print(f"\n== {spans:,} spans, {loaded_runs:,} runs (loaded in {seconds:.0f} s) ==")
+            figures = measure(client, args.repeat)
+            print(f"{'query':<36} {'p50 ms':>8} {'p95 ms':>8}")
+            for name, p50, p95 in figures:
+                flag = "" if p50 < 300 else "  (over the 300 ms target)"
+                print(f"{name:<36} {p50:>8.1f} {p95:>8.1f}{flag}")
+            table_sizes = sizes(client)
+            print(json.dumps(table_sizes))
+            report.append(
+                {
+                    "spans": spans,
+                    "runs": loaded_runs,
+                    "load_seconds": seconds,
+                    "queries": figures,
+                    "sizes": table_sizes,
+                }
+            )
+    finally:
+        client.close()
+        if not args.data_dir:
+            shutil.rmtree(directory, ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
