@@ -236,3 +236,20 @@ def _failing_run_with_two_calls(api: RunningServer) -> str:
         if run["llm_calls"] >= 2 and run["tool_calls"] >= 2:
             return str(run["trace_id"])
     raise AssertionError("the demo has no failed run with two LLM calls")
+
+
+def test_search_and_model_filter_narrow_the_runs(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = api.get("/api/v1/runs", agent="research-agent", limit=1)["runs"][0]
+    at = _render(api.url, monkeypatch, page="runs", q=target["session"], **WEEK)
+    assert list(at.dataframe[0].value["trace id"]) == [target["trace_id"]]
+    model = "claude-3-5-haiku-20241022"
+    at = _render(api.url, monkeypatch, page="runs", model=model, **WEEK)
+    expected = api.get(
+        "/api/v1/runs", model=model, limit=50,
+        start_from=_params()["since"], start_to=_params()["until"],
+    )  # fmt: skip
+    table = at.dataframe[0].value
+    assert 0 < len(table) and list(table["trace id"]) == [r["trace_id"] for r in expected["runs"]]
+    assert all(model in models for models in table["models"])
