@@ -53,7 +53,8 @@ def _params(**extra: Any) -> dict[str, Any]:
     return {k: v for k, v in {**params, **extra}.items() if v is not None}
 
 
-def _render(url: str, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+def render(url: str, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+    """The dashboard rendered once against ``url`` with ``query`` in its URL (no exception)."""
     monkeypatch.setenv("AGENTREEL_API_URL", url)
     monkeypatch.delenv("AGENTREEL_API_KEY", raising=False)
     at = AppTest.from_file(APP, default_timeout=90)
@@ -75,7 +76,7 @@ def test_overview_shows_the_apis_numbers(
     demo: tuple[RunningServer, DemoResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, result = demo
-    at = _render(server.url, monkeypatch, **WEEK)
+    at = render(server.url, monkeypatch, **WEEK)
     ov = server.get("/api/v1/overview", **_params())
     assert ov["runs"] == result.runs and ov["failed_runs"] == result.failed_runs
     shown = _metrics(at)
@@ -97,7 +98,7 @@ def test_overview_shows_the_apis_numbers(
 def test_cost_page_by_model_and_agent(
     api: RunningServer, monkeypatch: pytest.MonkeyPatch, by: str
 ) -> None:
-    at = _render(api.url, monkeypatch, page="cost", by=by, **WEEK)
+    at = render(api.url, monkeypatch, page="cost", by=by, **WEEK)
     rows = pl.DataFrame(api.get("/api/v1/cost/daily", **_params(by=by))["rows"])
     shown = _metrics(at)
     assert shown["Cost in range"] == money(rows["cost_usd"].sum())
@@ -119,7 +120,7 @@ def test_cost_page_by_model_and_agent(
 
 
 def test_failures_page(api: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _render(api.url, monkeypatch, page="failures", **WEEK)
+    at = render(api.url, monkeypatch, page="failures", **WEEK)
     daily = pl.DataFrame(api.get("/api/v1/failures/daily", **_params())["rows"])
     shown = _metrics(at)
     assert shown["Failed runs"] == count(daily["failed_runs"].sum())
@@ -140,7 +141,7 @@ def test_failures_page(api: RunningServer, monkeypatch: pytest.MonkeyPatch) -> N
 def test_runs_list_and_filters_in_the_url(
     api: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = _render(api.url, monkeypatch, page="runs", status="error", agent="support-agent", **WEEK)
+    at = render(api.url, monkeypatch, page="runs", status="error", agent="support-agent", **WEEK)
     expected = api.get(
         "/api/v1/runs", status="error", agent="support-agent", limit=50,
         start_from=_params()["since"], start_to=_params()["until"],
@@ -162,7 +163,7 @@ def test_run_view_replays_a_failing_run(
     api: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = _failing_run_with_two_calls(api)
-    at = _render(api.url, monkeypatch, page="runs", run=run)
+    at = render(api.url, monkeypatch, page="runs", run=run)
     timeline = api.get(f"/api/v1/runs/{run}/timeline")
     shown = _metrics(at)
     assert shown["Steps"] == count(timeline["step_count"])
@@ -194,7 +195,7 @@ def test_compare_marks_the_first_divergence(
 ) -> None:
     runs = api.get("/api/v1/runs", agent="support-agent", status="error", limit=2)["runs"]
     first, second = runs[0]["trace_id"], runs[1]["trace_id"]
-    at = _render(api.url, monkeypatch, page="runs", run=first, against=second)
+    at = render(api.url, monkeypatch, page="runs", run=first, against=second)
     diff = api.get(f"/api/v1/runs/{first}/diff", against=second)
     assert any(diff["first_divergence"]["summary"] in e.value for e in at.error)
     table = at.dataframe[0].value
@@ -210,7 +211,7 @@ def test_compare_marks_the_first_divergence(
 def test_routing_page_shows_each_agents_choices(
     api: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = _render(api.url, monkeypatch, page="routing", by="decision", **WEEK)
+    at = render(api.url, monkeypatch, page="routing", by="decision", **WEEK)
     rows = pl.DataFrame(api.get("/api/v1/routing", **_params(by="decision"))["rows"])
     agents = sorted(rows["agent"].unique().to_list())
     assert len(_charts(at)) == len(agents) == len(at.dataframe)
@@ -224,7 +225,7 @@ def test_routing_page_shows_each_agents_choices(
 def test_quality_page_explains_what_will_be_there(
     api: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = _render(api.url, monkeypatch, page="quality", **WEEK)
+    at = render(api.url, monkeypatch, page="quality", **WEEK)
     text = " ".join(i.value for i in at.info)
     assert "Quality scores" in text or "quality scores" in text
     assert any("gen_ai.evaluation.result" in c.value for c in at.code)
@@ -242,14 +243,14 @@ def test_search_and_model_filter_narrow_the_runs(
     api: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = api.get("/api/v1/runs", agent="research-agent", limit=1)["runs"][0]
-    at = _render(api.url, monkeypatch, page="runs", q=target["session"], **WEEK)
+    at = render(api.url, monkeypatch, page="runs", q=target["session"], **WEEK)
     assert list(at.dataframe[0].value["trace id"]) == [target["trace_id"]]
     model = "claude-3-5-haiku-20241022"
-    at = _render(api.url, monkeypatch, page="runs", model=model, **WEEK)
+    at = render(api.url, monkeypatch, page="runs", model=model, **WEEK)
     expected = api.get(
         "/api/v1/runs", model=model, limit=50,
         start_from=_params()["since"], start_to=_params()["until"],
     )  # fmt: skip
     table = at.dataframe[0].value
-    assert 0 < len(table) and list(table["trace id"]) == [r["trace_id"] for r in expected["runs"]]
+    assert len(table) > 0 and list(table["trace id"]) == [r["trace_id"] for r in expected["runs"]]
     assert all(model in models for models in table["models"])

@@ -6,28 +6,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_dashboard import APP
+from test_dashboard import render as _render
 
-import agentreel.dashboard
 from agentreel.dashboard.client import ApiClient, Refused
 from agentreel.dashboard.filters import parse_filters, search_problem
 
 from liveserver import RunningServer, free_port
-
-APP = str(Path(agentreel.dashboard.__file__).parent / "app.py")
-
-
-def _render(url: str, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
-    monkeypatch.setenv("AGENTREEL_API_URL", url)
-    monkeypatch.delenv("AGENTREEL_API_KEY", raising=False)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _nothing_queried(at: AppTest) -> None:
