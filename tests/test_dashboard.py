@@ -254,3 +254,16 @@ def test_search_and_model_filter_narrow_the_runs(
     table = at.dataframe[0].value
     assert len(table) > 0 and list(table["trace id"]) == [r["trace_id"] for r in expected["runs"]]
     assert all(model in models for models in table["models"])
+
+
+def test_auto_refresh_is_a_toggle_kept_in_the_url(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = render(api.url, monkeypatch, **WEEK)
+    assert "refresh" not in at.query_params
+    at.toggle(key="auto_refresh").set_value(True).run()
+    assert at.query_params["refresh"] in ("30", ["30"])
+    assert any("Auto-refresh every 30 s" in c.value for c in at.caption)
+    at.selectbox(key="refresh_every").select(60).run()
+    assert at.query_params["refresh"] in ("60", ["60"])
+    assert _metrics(at)["Runs"] == count(api.get("/api/v1/overview", **_params())["runs"])
