@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/agentreel up
+	$(BIN)/agentreel up --demo
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import streamlit as st
 
 from agentreel.dashboard.client import ApiClient, ApiError, api_settings
-from agentreel.dashboard.filters import FACETS, RANGES, Filters, parse_filters, unknown_values
+from agentreel.dashboard.filters import (
+    FACETS,
+    RANGES,
+    parse_filters,
+    search_problem,
+    unknown_values,
+)
 from agentreel.dashboard.ui import Context, clear_cache, empty_state, show_api_error
 from agentreel.dashboard.views import PAGES
 
@@ -27,11 +34,21 @@ def main() -> None:
     st.set_page_config(page_title="agentreel", page_icon="🎞️", layout="wide")
     api_url, env_key = api_settings()
     page = _navigation()
+    title, render = PAGES[page]
+    if page == "runs" and st.query_params.get("run"):
+        title = "Compare runs" if st.query_params.get("against") else "Run replay"
+    st.title(title)
     client = ApiClient(api_url, st.session_state.get("api_key") or env_key)
     _connection(api_url, env_key)
     filters, problems = parse_filters(_query())
-    now = datetime.now(UTC)
-    ctx = Context(client, filters, now)
+    search = search_problem(st.query_params.get("q", ""))
+    if search:
+        problems.append(search)
+    ctx = Context(client, filters, datetime.now(UTC))
+    if problems:  # a bad time range is never sent, not even to list the filter choices
+        _sidebar_filters(ctx, {})
+        _refuse(problems)
+        return
     try:
         ctx.facets = ctx.get("/facets", _time_only(ctx))
     except ApiError as exc:
@@ -40,18 +57,20 @@ def main() -> None:
         return
     _sidebar_filters(ctx, ctx.facets)
     refresh = _refresh_controls()
-    problems += unknown_values(filters, ctx.facets)
-    title, render = PAGES[page]
-    st.title(title)
+    problems = unknown_values(filters, ctx.facets)
     if problems:
-        for problem in problems:
-            st.error(problem, icon="🚫")
-        st.caption("Nothing was queried with these filters. Fix them in the sidebar.")
+        _refuse(problems)
         return
     if not ctx.facets.get("first_time"):
         empty_state(api_url)
         return
     _page_body(ctx, render, refresh)
+
+
+def _refuse(problems: list[str]) -> None:
+    for problem in problems:
+        st.error(problem, icon=":material/block:")
+    st.caption("Nothing was queried with these filters. Fix them in the sidebar.")
 
 
 def _page_body(ctx: Context, render: Callable[[Context], None], refresh: int | None) -> None:
@@ -87,13 +106,15 @@ def _navigation() -> str:
     if page not in PAGES:
         st.warning(f"There is no page {page!r}; showing the overview.")
         page = "overview"
-    st.sidebar.title("🎞️ agentreel")
+    st.sidebar.title("agentreel")
     st.session_state["nav"] = page
 
     def switch() -> None:
         for name in PAGE_PARAMS:
             _set_param(name, None)
-        _set_param("page", None if st.session_state["nav"] == "overview" else st.session_state["nav"])
+        _set_param(
+            "page", None if st.session_state["nav"] == "overview" else st.session_state["nav"]
+        )
 
     st.sidebar.radio(
         "Page", list(PAGES), format_func=labels.__getitem__, key="nav", on_change=switch
@@ -111,7 +132,7 @@ def _connection(api_url: str, env_key: str) -> None:
             key="api_key",
             placeholder="from AGENTREEL_API_KEY" if env_key else "only if the server asks",
             help="Sent as `Authorization: Bearer <key>`; kept in this browser session only.",
-            on_change=lambda: (clear_cache(), st.session_state.pop("needs_key", None)),
+            on_change=_key_changed,
         )
         st.caption(
             "Project: the one your API key belongs to."
@@ -120,7 +141,12 @@ def _connection(api_url: str, env_key: str) -> None:
         )
 
 
-def _sidebar_filters(ctx: Context, facets: dict[str, object]) -> None:
+def _key_changed() -> None:
+    clear_cache()
+    st.session_state.pop("needs_key", None)
+
+
+def _sidebar_filters(ctx: Context, facets: dict[str, Any]) -> None:
     side = st.sidebar
     side.header("Filters")
     f = ctx.filters
@@ -138,7 +164,10 @@ def _sidebar_filters(ctx: Context, facets: dict[str, object]) -> None:
             _set_param("until", today.isoformat())
 
     side.selectbox(
-        "Time range", list(RANGES), format_func=lambda k: RANGES[k][0], key="f_range",
+        "Time range",
+        list(RANGES),
+        format_func=lambda k: RANGES[k][0],
+        key="f_range",
         on_change=on_range,
     )
     if f.range == "custom":
@@ -152,7 +181,7 @@ def _sidebar_filters(ctx: Context, facets: dict[str, object]) -> None:
 
         side.date_input("Dates (UTC)", key="f_days", on_change=on_days, max_value=date(2100, 1, 1))
     for name, (key, label) in FACETS.items():
-        known = [str(v) for v in (facets.get(key) or [])]  # type: ignore[union-attr]
+        known = [str(v) for v in (facets.get(key) or [])]
         current = getattr(f, name)
         widget = f"f_{name}"
         st.session_state[widget] = current if current in known else ALL
@@ -184,7 +213,10 @@ def _refresh_controls() -> int | None:
     side.toggle("Auto-refresh", key="auto_refresh", on_change=on_change)
     if interval is not None:
         side.selectbox(
-            "Every", REFRESH_CHOICES, key="refresh_every", format_func=lambda s: f"{s} s",
+            "Every",
+            REFRESH_CHOICES,
+            key="refresh_every",
+            format_func=lambda s: f"{s} s",
             on_change=on_change,
         )
     if side.button("Refresh now"):

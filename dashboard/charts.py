@@ -9,6 +9,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 HEIGHT = 320
+#: Series colours: distinct, and none of them the red that means "error" on these pages.
+PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#B279A2", "#72B7B2", "#EECA3B", "#9D755D", "#BAB0AC"]
 #: Step kinds and outcomes get the same colour on every chart.
 KIND_COLORS = {
     "llm": "#4C78A8",
@@ -41,17 +43,28 @@ def _style(fig: go.Figure, title: str, y_title: str = "", money: bool = False) -
 
 
 def stacked_days(
-    df: pl.DataFrame, value: str, title: str, *, color: str | None = "key", money: bool = False,
+    df: pl.DataFrame,
+    value: str,
+    title: str,
+    *,
+    color: str | None = "key",
+    money: bool = False,
     y_title: str = "",
 ) -> go.Figure:
     """Bars per day, stacked by ``color``."""
-    fig = px.bar(df, x="day", y=value, color=color if color in df.columns else None)
-    fig.update_xaxes(type="category")
+    fig = px.bar(
+        df.sort("day") if "day" in df.columns else df,
+        x="day",
+        y=value,
+        color=color if color in df.columns else None,
+        color_discrete_sequence=PALETTE,
+    )
+    fig.update_xaxes(type="category", categoryorder="category ascending")
     return _style(fig, title, y_title, money)
 
 
 def line_days(df: pl.DataFrame, value: str, title: str, *, percent: bool = False) -> go.Figure:
-    fig = px.line(df, x="day", y=value, markers=True)
+    fig = px.line(df.sort("day"), x="day", y=value, markers=True)
     fig.update_xaxes(type="category")
     if percent:
         fig.update_yaxes(tickformat=".0%", rangemode="tozero")
@@ -68,9 +81,17 @@ def hbars(df: pl.DataFrame, key: str, value: str, title: str) -> go.Figure:
 
 def share_days(df: pl.DataFrame, title: str) -> go.Figure:
     """Each day's choices as shares of 100% (``day``, ``choice``, ``count``)."""
-    fig = px.bar(df, x="day", y="count", color="choice", barnorm="percent")
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(ticksuffix="%")
+    shares = df.with_columns((pl.col("count") / pl.col("count").sum().over("day")).alias("share"))
+    fig = px.bar(
+        shares.sort("day"),
+        x="day",
+        y="share",
+        color="choice",
+        hover_data=["count"],
+        color_discrete_sequence=PALETTE,
+    )
+    fig.update_xaxes(type="category", categoryorder="category ascending")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return _style(fig, title, "share of choices")
 
 
@@ -93,6 +114,9 @@ def gantt(df: pl.DataFrame, title: str) -> go.Figure:
         color_discrete_map=KIND_COLORS,
         hover_data=["duration", "cost", "status"],
     )
-    fig.update_yaxes(autorange="reversed", title=None)
+    # Steps top to bottom in their order, whatever their kind (colour splits them in traces).
+    fig.update_yaxes(
+        autorange="reversed", title=None, categoryorder="array", categoryarray=df["label"].to_list()
+    )
     height = max(HEIGHT, 28 * df.height + 80)
     return _style(fig, title).update_layout(height=height)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -95,9 +95,6 @@ class Filters:
             if value:
                 out[name] = value
         return out
-
-    def without(self, name: str) -> Filters:
-        return replace(self, **{name: None})
 
 
 def parse_filters(query: Mapping[str, str]) -> tuple[Filters, list[str]]:

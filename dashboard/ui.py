@@ -52,7 +52,7 @@ def _cached_get(base_url: str, api_key: str, path: str, params: tuple[tuple[str,
 
 
 def clear_cache() -> None:
-    _cached_get.clear()  # type: ignore[attr-defined]
+    _cached_get.clear()
 
 
 def show_api_error(exc: ApiError) -> None:
@@ -62,7 +62,7 @@ def show_api_error(exc: ApiError) -> None:
             f"**Server unreachable.** {exc} Tried `{exc.url}`.\n\n"
             "Start it with `agentreel up` (or `agentreel serve`), or point the dashboard "
             "elsewhere with `AGENTREEL_API_URL` / `agentreel dashboard --api-url URL`.",
-            icon="🔌",
+            icon=":material/cloud_off:",
         )
     elif isinstance(exc, NeedsKey):
         st.session_state["needs_key"] = True
@@ -70,10 +70,13 @@ def show_api_error(exc: ApiError) -> None:
             f"**API key needed.** {exc} Enter a key of this project under **Connection** in "
             "the sidebar, or start the dashboard with `AGENTREEL_API_KEY` set "
             "(`agentreel keys create --project NAME` makes one).",
-            icon="🔑",
+            icon=":material/key:",
         )
     elif isinstance(exc, Refused):
-        st.error(f"**The server refused this view** ({exc.status}): {exc.detail}", icon="⚠️")
+        st.error(
+            f"**The server refused this view** ({exc.status}): {exc.detail}",
+            icon=":material/error:",
+        )
     else:
         st.error(str(exc))
 
@@ -81,7 +84,10 @@ def show_api_error(exc: ApiError) -> None:
 def empty_state(api_url: str, what: str = "No runs yet") -> None:
     """How to send data: the OTLP endpoint, a five-line snippet, and the demo."""
     host = urlparse(api_url).hostname or "127.0.0.1"
-    st.info(f"**{what}.** Point any OpenTelemetry-instrumented agent at this server.", icon="📭")
+    st.info(
+        f"**{what}.** Point any OpenTelemetry-instrumented agent at this server.",
+        icon=":material/inbox:",
+    )
     st.markdown(
         f"OTLP/HTTP: `{api_url}/v1/traces` · OTLP/gRPC: `{host}:4317` (default port). "
         "Spans in the OpenTelemetry GenAI, OpenInference or OpenLLMetry conventions work "

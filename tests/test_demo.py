@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from agentreel.demo import generate
 from agentreel.launch import seed_if_empty
 from agentreel.settings import Settings
+
 from liveserver import RunningServer, free_port
 
 END = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -84,7 +85,9 @@ def test_a_week_of_realistic_runs() -> None:
     # Expensive outliers: some runs use far more tokens than the typical run.
     per_run: Counter[int] = Counter()
     for s in spans:
-        per_run[s.get_span_context().trace_id] += int((s.attributes or {}).get("gen_ai.usage.input_tokens", 0))  # type: ignore[union-attr,arg-type]
+        per_run[s.get_span_context().trace_id] += int(
+            (s.attributes or {}).get("gen_ai.usage.input_tokens", 0)
+        )  # type: ignore[union-attr,arg-type]
     typical = median(per_run.values())
     assert max(per_run.values()) > 20 * typical
 
@@ -95,11 +98,10 @@ def test_routing_shifts_mid_week() -> None:
     chosen: dict[bool, Counter[str]] = {False: Counter(), True: Counter()}
     for s in spans:
         a = s.attributes or {}
-        if a.get("agentreel.decision.name") == "choose_tool" and "search" in str(
-            a.get("agentreel.decision.chosen")
-        ):
-            if json.loads(str(a["agentreel.decision.options"]))[0] == "search_kb":
-                chosen[s.start_time >= mid][str(a["agentreel.decision.chosen"])] += 1  # type: ignore[operator]
+        support = json.loads(str(a.get("agentreel.decision.options", "[]")))[:1] == ["search_kb"]
+        if a.get("agentreel.decision.name") == "choose_tool" and support:
+            choice = str(a["agentreel.decision.chosen"])
+            chosen[s.start_time >= mid][choice] += 1  # type: ignore[operator]
     before, after = chosen[False], chosen[True]
     assert before["search_kb"] > 5 * before["search_web"]
     assert after["search_web"] > after["search_kb"]

@@ -11,12 +11,14 @@ from .. import charts
 from ..ui import Context, millis, money
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
-MATCH_ICONS = {"same": "＝", "different": "≠", "extra": "＋", "missing": "－"}
+MATCH_ICONS = {"same": "=", "different": "≠", "extra": "+", "missing": "−"}
 
 
 def render_compare(ctx: Context, trace_id: str, against: str) -> None:
     if not _TRACE_ID.match(against):
-        st.error(f"{against!r} is not a trace id (32 hexadecimal characters).", icon="🚫")
+        st.error(
+            f"{against!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:"
+        )
         return
     if against == trace_id:
         st.info("That is the same run; pick another run to compare with.")
@@ -24,10 +26,13 @@ def render_compare(ctx: Context, trace_id: str, against: str) -> None:
     diff = ctx.get(f"/runs/{trace_id}/diff", {"against": against})
     st.markdown(f"[Back to this run alone →]({ctx.link(page='runs', run=trace_id)})")
     left, right = st.columns(2)
-    for column, side, title in ((left, diff["run"], "This run"), (right, diff["against"], "Compared with")):
+    for column, side, title in (
+        (left, diff["run"], "This run"),
+        (right, diff["against"], "Compared with"),
+    ):
         column.subheader(title)
         column.markdown(
-            f"`{side['trace_id']}` · {'❌ error' if side['status'] == 'error' else '✅ ok'}\n\n"
+            f"`{side['trace_id']}` · {side['status']}\n\n"
             f"{side['step_count']} steps · {millis(side['duration_ms'])} · "
             f"{money(side['cost_usd'])}"
         )
@@ -36,7 +41,7 @@ def render_compare(ctx: Context, trace_id: str, against: str) -> None:
     if diff.get("identical"):
         st.success("The two runs took the same steps with the same inputs and outputs.")
     elif first:
-        st.error(f"**First divergence** — {first['summary']}", icon="🔀")
+        st.error(f"**First divergence** — {first['summary']}", icon=":material/call_split:")
     rows = []
     for pair in diff["alignment"]:
         divergence = pair.get("divergence") or {}
@@ -46,7 +51,7 @@ def render_compare(ctx: Context, trace_id: str, against: str) -> None:
         )
         rows.append(
             {
-                "": "⚠️ first" if is_first else "",
+                "": "first" if is_first else "",
                 "this run": _label(pair.get("run_step"), pair),
                 "match": MATCH_ICONS.get(pair["match"], pair["match"]),
                 "compared with": _label(pair.get("against_step"), pair),
@@ -55,8 +60,8 @@ def render_compare(ctx: Context, trace_id: str, against: str) -> None:
         )
     st.dataframe(charts.frame(rows), hide_index=True, key="compare_table")
     st.caption(
-        f"{diff.get('divergences', 0)} aligned step(s) differ. ＝ same · ≠ different · "
-        "＋ only in this run · － only in the other run."
+        f"{diff.get('divergences', 0)} aligned step(s) differ. = same · ≠ different · "
+        "+ only in this run · − only in the other run."
     )
 
 

@@ -11,13 +11,13 @@ from ..ui import Context, count, money
 from .runs import runs_table
 
 BREAKDOWNS = {"model": "Model", "agent": "Agent", "user": "User", "provider": "Provider"}
-TOKENS = {
-    "input_tokens": "input",
-    "output_tokens": "output",
-    "cache_read_tokens": "cache read",
-    "cache_write_tokens": "cache write",
-    "reasoning_tokens": "reasoning",
-}
+TOKENS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
 
 
 def render(ctx: Context) -> None:
@@ -57,7 +57,7 @@ def render(ctx: Context) -> None:
             f"Monthly budget {money(monthly)}: {money(month['cost_usd'])} spent so far, "
             f"{money(projected)} projected by month end ({verdict} budget)."
         )
-    left, right = st.columns(2)
+    left, right = st.columns([3, 2])
     totals = (
         rows.group_by("key")
         .agg(
@@ -66,7 +66,7 @@ def render(ctx: Context) -> None:
             (pl.col("input_tokens") + pl.col("output_tokens")).sum().alias("tokens"),
             pl.col("cache_savings_usd").sum(),
         )
-        .sort("cost_usd", descending=True)
+        .sort(["cost_usd", "key"], descending=[True, False])
         .rename({"key": BREAKDOWNS[by].lower()})
     )
     left.subheader(f"Totals by {BREAKDOWNS[by].lower()}")
@@ -74,24 +74,37 @@ def render(ctx: Context) -> None:
         totals,
         hide_index=True,
         column_config={
-            "cost_usd": st.column_config.NumberColumn("cost (USD)", format="$%.4f"),
-            "cache_savings_usd": st.column_config.NumberColumn("cache savings", format="$%.4f"),
+            "cost_usd": st.column_config.NumberColumn("cost", format="$%.4f"),
+            "llm_calls": st.column_config.NumberColumn("calls"),
+            "tokens": st.column_config.NumberColumn("tokens", format="compact"),
+            "cache_savings_usd": st.column_config.NumberColumn("cache saved", format="$%.4f"),
         },
         key="cost_totals",
     )
-    tokens = (
-        rows.group_by("day")
-        .agg(pl.col(list(TOKENS)).sum())
-        .unpivot(index="day", on=list(TOKENS), variable_name="type", value_name="tokens")
-        .with_columns(pl.col("type").replace(TOKENS))
-        .sort("day")
-    )
     right.plotly_chart(
-        charts.stacked_days(tokens, "tokens", "Tokens per day", color="type"), key="cost_tokens"
+        charts.stacked_days(_token_kinds(rows), "tokens", "Tokens per day", color="type"),
+        key="cost_tokens",
     )
     st.subheader("Most expensive runs")
     runs_table(ctx, {"sort": "cost", "order": "desc", "limit": 10}, key="cost_runs")
     _unknown_models(ctx)
+
+
+def _token_kinds(rows: pl.DataFrame) -> pl.DataFrame:
+    """Tokens per day by kind, each counted once: input tokens include cache reads and
+    writes and output tokens include reasoning (OTel GenAI), so those are split out."""
+    day = rows.group_by("day").agg(pl.col(list(TOKENS)).sum())
+    parts = day.select(
+        "day",
+        (pl.col("input_tokens") - pl.col("cache_read_tokens") - pl.col("cache_write_tokens"))
+        .clip(lower_bound=0)
+        .alias("input (uncached)"),
+        pl.col("cache_read_tokens").alias("cache read"),
+        pl.col("cache_write_tokens").alias("cache write"),
+        (pl.col("output_tokens") - pl.col("reasoning_tokens")).clip(lower_bound=0).alias("output"),
+        pl.col("reasoning_tokens").alias("reasoning"),
+    )
+    return parts.unpivot(index="day", variable_name="type", value_name="tokens").sort("day")
 
 
 def _breakdown() -> str:
@@ -109,7 +122,10 @@ def _breakdown() -> str:
             st.query_params["by"] = value
 
     st.segmented_control(
-        "Break down by", list(BREAKDOWNS), format_func=BREAKDOWNS.__getitem__, key="cost_by",
+        "Break down by",
+        list(BREAKDOWNS),
+        format_func=BREAKDOWNS.__getitem__,
+        key="cost_by",
         on_change=pick,
     )
     return by
@@ -124,5 +140,5 @@ def _unknown_models(ctx: Context) -> None:
         f"**{len(unknown)} model(s) have no price**, so their calls are not in these totals: "
         f"{names}. Add them with a prices file (`AGENTREEL_PRICES_FILE`) or "
         "`PUT /api/v1/prices/overrides`.",
-        icon="🏷️",
+        icon=":material/sell:",
     )

@@ -31,7 +31,9 @@ def render(ctx: Context) -> None:
     )
     errors = daily.unpivot(
         index="day", on=["llm_errors", "tool_errors"], variable_name="where", value_name="errors"
-    ).with_columns(pl.col("where").replace({"llm_errors": "LLM calls", "tool_errors": "tool calls"}))
+    ).with_columns(
+        pl.col("where").replace({"llm_errors": "LLM calls", "tool_errors": "tool calls"})
+    )
     right.plotly_chart(
         charts.stacked_days(errors, "errors", "Errors per day", color="where"),
         key="failures_errors",
@@ -61,8 +63,14 @@ def _steps(ctx: Context) -> None:
     limit = hist.get("limit", 10)
     over = hist.get("over_limit", 0)
     total = int(buckets["runs"].sum())
+    buckets = buckets.with_columns(
+        pl.when(pl.col("steps") > limit)
+        .then(pl.lit(f"over {limit} steps"))
+        .otherwise(pl.lit(f"within {limit} steps"))
+        .alias("where")
+    )
     fig = charts.stacked_days(
-        buckets.rename({"steps": "day"}), "runs", "Runs by number of steps", color=None
+        buckets.rename({"steps": "day"}), "runs", "Runs by number of steps", color="where"
     )
     fig.update_xaxes(type="linear", title="steps (LLM calls + tool calls + decisions)")
     charts.add_vline(fig, limit + 0.5, f"{limit}-step checkpoint")

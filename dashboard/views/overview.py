@@ -84,13 +84,16 @@ def _budgets(today: dict[str, Any], month: dict[str, Any]) -> None:
         text = f"{label}: {money(spent)} of {money(budget)} budget ({spent / budget:.0%})"
         st.progress(min(1.0, spent / budget), text=text)
         if spent > budget:
-            st.error(f"{label}'s spend is over budget by {money(spent - budget)}.", icon="💸")
+            st.error(
+                f"{label}'s spend is over budget by {money(spent - budget)}.",
+                icon=":material/savings:",
+            )
     projected = month.get("projected_usd")
     budget = month.get("budget_usd")
     if projected is not None and budget and projected > budget:
         st.warning(
             f"At this rate the month ends at {money(projected)}, over its {money(budget)} budget.",
-            icon="📈",
+            icon=":material/trending_up:",
         )
     if not shown:
         st.caption(
@@ -107,4 +110,4 @@ def _alerts(alerts: list[dict[str, Any]]) -> None:
     for alert in alerts:
         name = alert.get("name") or alert.get("rule") or "alert"
         message = alert.get("message") or alert.get("summary") or ""
-        st.warning(f"**{name}** {message}", icon="🚨")
+        st.warning(f"**{name}** {message}", icon=":material/notifications_active:")

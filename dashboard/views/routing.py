@@ -35,7 +35,7 @@ def render(ctx: Context) -> None:
         mine = rows.filter(pl.col("agent") == agent)
         total = int(mine["count"].sum())
         title = f"{agent or '(no agent)'} · {count(total)} {CHOICES[by].lower()}s"
-        left, right = st.columns([3, 1])
+        left, right = st.columns([5, 2])
         left.plotly_chart(charts.share_days(mine.sort("day"), title), key=f"routing_{by}_{agent}")
         shares = (
             mine.group_by("choice")
@@ -94,7 +94,7 @@ def _drift(ctx: Context, by: str) -> None:
             f"{flag['window_start'][:10]} (PSI {flag['psi']:.2f} > {threshold:g}, "
             f"JS {flag['js']:.2f}; {flag['current_n']} vs {flag['baseline_n']} choices). "
             f"Moved most: {moved}",
-            icon="🧭",
+            icon=":material/alt_route:",
         )
     if series.is_empty():
         st.caption("Not enough days of choices to compare.")

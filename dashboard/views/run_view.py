@@ -16,18 +16,25 @@ from .. import charts
 from ..ui import Context, count, millis, money, short_time
 from .compare import render_compare
 
-KIND_ICONS = {"llm": "🧠", "tool": "🛠️", "decision": "🔀", "escalation": "🙋"}
+KIND_ICONS = {
+    "llm": ":material/psychology:",
+    "tool": ":material/build:",
+    "decision": ":material/alt_route:",
+    "escalation": ":material/support_agent:",
+}
 
 
 def render(ctx: Context, trace_id: str) -> None:
     st.markdown(f"[← All runs]({ctx.link(page='runs')})")
     timeline = ctx.get(f"/runs/{trace_id}/timeline")
     against = st.query_params.get("against", "").strip().lower()
-    _compare_input(trace_id, against)
     if against:
+        _compare_input(against)
         render_compare(ctx, trace_id, against)
         return
     _header(timeline)
+    with st.expander("Compare with another run"):
+        _compare_input(against)
     steps = timeline["steps"]
     if not steps:
         st.info("This run has no steps (no LLM calls, tool calls or decisions were recorded).")
@@ -41,7 +48,7 @@ def render(ctx: Context, trace_id: str) -> None:
         _step(ctx, trace_id, step, calls, expanded=step["index"] == failing)
 
 
-def _compare_input(trace_id: str, against: str) -> None:
+def _compare_input(against: str) -> None:
     st.session_state["run_against"] = against
 
     def sync() -> None:
@@ -62,7 +69,7 @@ def _compare_input(trace_id: str, against: str) -> None:
 def _header(t: dict[str, Any]) -> None:
     st.subheader(f"{t['name'] or 'run'} · `{t['trace_id']}`")
     cols = st.columns(6)
-    cols[0].metric("Status", "❌ error" if t["status"] == "error" else "✅ ok")
+    cols[0].metric("Status", t["status"])
     cols[1].metric("Duration", millis(t["duration_ms"]))
     cols[2].metric("Steps", count(t["step_count"]), help="LLM calls + tool calls + decisions.")
     cols[3].metric("LLM calls", count(t["counts"]["llm_calls"]))
@@ -75,10 +82,10 @@ def _header(t: dict[str, Any]) -> None:
         st.error(
             f"**First failure at {where}** ({failure['kind']} `{failure['name']}`): "
             f"{failure.get('error') or 'error'}",
-            icon="💥",
+            icon=":material/error:",
         )
     for note in t.get("missing") or []:
-        st.caption(f"⚠️ {note}")
+        st.caption(f":material/warning: {note}")
     if t.get("escalations"):
         st.warning(f"Escalated to a human at step(s) {', '.join(map(str, t['escalations']))}.")
 
@@ -137,7 +144,7 @@ def _step(
     calls: dict[int, dict[str, Any]],
     expanded: bool,
 ) -> None:
-    icon = "❌" if step["status"] == "error" else KIND_ICONS.get(step["kind"], "•")
+    icon = ":material/error:" if step["status"] == "error" else KIND_ICONS.get(step["kind"], "•")
     title = f"{icon} {step['index']}. {step['kind']} · {step['name']}"
     if step.get("duration_ms") is not None and step.get("start_time"):
         title += f" · {millis(step['duration_ms'])}"
@@ -241,7 +248,7 @@ def _tool_step(step: dict[str, Any]) -> None:
 def _decision_step(decision: dict[str, Any]) -> None:
     options = decision.get("options") or []
     chosen = decision.get("chosen")
-    shown = " · ".join(f"**{o}** ✔" if o == chosen else str(o) for o in options) or "—"
+    shown = " · ".join(f"**{o}** (chosen)" if o == chosen else str(o) for o in options) or "—"
     st.markdown(f"**Decision** `{decision.get('name')}`: {shown}")
     confidence = decision.get("confidence")
     st.caption(
@@ -253,7 +260,7 @@ def _decision_step(decision: dict[str, Any]) -> None:
 def _pretty(value: Any) -> str:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
         except ValueError:
             return value
     return json.dumps(value, indent=2, ensure_ascii=False)

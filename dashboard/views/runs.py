@@ -28,7 +28,9 @@ def render(ctx: Context) -> None:
     run = st.query_params.get("run", "").strip().lower()
     if run:
         if not _TRACE_ID.match(run):
-            st.error(f"{run!r} is not a trace id (32 hexadecimal characters).", icon="🚫")
+            st.error(
+                f"{run!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:"
+            )
             st.markdown(f"[← All runs]({ctx.link(page='runs')})")
             return
         run_view.render(ctx, run)
@@ -36,7 +38,7 @@ def render(ctx: Context) -> None:
     search, status, sort = _controls()
     problem = search_problem(search)
     if problem:
-        st.error(problem, icon="🚫")
+        st.error(problem, icon=":material/block:")
         return
     params: dict[str, Any] = {"sort": sort, "order": "desc", "limit": PAGE_SIZE, "q": search}
     if status:
@@ -58,7 +60,7 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
             "replay": ctx.link(page="runs", run=r["trace_id"]),
             "started (UTC)": short_time(r["start_time"]),
             "agent": r["agent"] or r["name"],
-            "status": "❌ error" if r["status"] == "error" else "✅ ok",
+            "status": r["status"],
             "cost (USD)": r["cost_usd"],
             "duration (s)": r["duration_ms"] / 1000,
             "LLM calls": r["llm_calls"],
@@ -74,13 +76,17 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
         charts.frame(rows),
         hide_index=True,
         key=key,
+        height=min(36 + 35 * len(rows), 736),
         column_config={
             "replay": st.column_config.LinkColumn("replay", display_text="open ↗"),
             "cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
             "duration (s)": st.column_config.NumberColumn(format="%.2f"),
         },
     )
-    st.caption(f"{len(runs)} of {data['total']:,} matching runs shown.")
+    st.caption(
+        f"{len(runs)} of {data['total']:,} matching runs shown. **open ↗** replays a run in a "
+        "new tab; its link can be shared."
+    )
     return data
 
 
@@ -108,17 +114,27 @@ def _controls() -> tuple[str, str, str]:
         args=("runs_q", "q", ""),
     )
     mid.selectbox(
-        "Status", list(STATUSES), format_func=STATUSES.__getitem__, key="runs_status",
-        on_change=sync, args=("runs_status", "status", ""),
+        "Status",
+        list(STATUSES),
+        format_func=STATUSES.__getitem__,
+        key="runs_status",
+        on_change=sync,
+        args=("runs_status", "status", ""),
     )
     right.selectbox(
-        "Sort", list(SORTS), format_func=SORTS.__getitem__, key="runs_sort",
-        on_change=sync, args=("runs_sort", "sort", "start_time"),
+        "Sort",
+        list(SORTS),
+        format_func=SORTS.__getitem__,
+        key="runs_sort",
+        on_change=sync,
+        args=("runs_sort", "sort", "start_time"),
     )
     if status and status not in STATUSES:
         st.warning(f"Unknown status {status!r}; showing runs of any status.")
-    return str(st.session_state["runs_q"]).strip(), st.session_state["runs_status"], (
-        st.session_state["runs_sort"]
+    return (
+        str(st.session_state["runs_q"]).strip(),
+        st.session_state["runs_status"],
+        (st.session_state["runs_sort"]),
     )
 
 

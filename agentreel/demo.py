@@ -25,8 +25,8 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.trace import Tracer
 
-from .agents import AGENTS, Agent
-from .generate import DAY_NS, NS, RunWriter, SeededIds, run_times
+from agentreel.demo_agents import AGENTS, Agent
+from agentreel.demo_runs import DAY_NS, NS, RunWriter, SeededIds, run_times
 
 __all__ = ["DemoResult", "generate", "send_demo"]
 

@@ -19,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from .agents import ANSWERS, Agent, Tool
+from agentreel.demo_agents import ANSWERS, Agent, Tool
 
 NS = 1_000_000_000
 DAY_NS = 86_400 * NS
@@ -146,7 +146,7 @@ class RunWriter:
                 }
             llm_fails = failure == "llm" and round_no == rounds // 2
             cached = prompt_tokens * 8 // 10
-            prompt_tokens = (len(json.dumps(messages)) // 4 + 900 + rng.randrange(400)) * bloat
+            prompt_tokens = (len(json.dumps(messages)) // 4 + 2500 + rng.randrange(1500)) * bloat
             now, llm_ok = self._llm_call(
                 tracer, ctx, now, agent, model, messages, output, prompt_tokens, cached, llm_fails
             )
@@ -190,7 +190,7 @@ class RunWriter:
             root.set_attribute("error.type", "AgentError")
             root.set_status(Status(StatusCode.ERROR, reason))
         stats.scored = self._scores(tracer, root, now, agent, model, stats.failed, shifted)
-        if stats.scored and rng.random() < 0.15:
+        if stats.scored and rng.random() < 0.05:
             self._feedback(tracer, ctx, now + rng.randrange(60, 1800) * NS, agent)
             stats.spans += 1
         root.end(end_time=now + rng.randrange(1, 20) * NS // 1000)
