@@ -71,12 +71,12 @@ def send(
 
 
 class Notifier:
-    """Sends in the background; ``submit`` returns at once."""
+    """Sends in the background from a fixed pool of threads; ``submit`` returns at once. A
+    webhook that never answers holds one thread for its timeouts, then lets go."""
 
-    def __init__(self, workers: int = 4, attempts: int = ATTEMPTS) -> None:
+    def __init__(self, workers: int = 8, attempts: int = ATTEMPTS) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agentreel-hook")
         self._attempts = attempts
-        self._closed = threading.Event()
 
     def submit(
         self,
@@ -84,35 +84,37 @@ class Notifier:
         alert: dict[str, Any],
         text: str,
         done: Callable[[list[Delivery]], None],
-    ) -> Future[list[Delivery]] | None:
-        """Deliver to every webhook (in parallel), then call ``done`` with the outcomes."""
-        if self._closed.is_set() or not webhooks:
-            return None
+    ) -> None:
+        """Deliver to every webhook (in parallel); once all are settled, ``done`` gets the
+        outcomes (called on the pool thread that settled last)."""
+        if not webhooks:
+            return
+        results: list[Delivery | None] = [None] * len(webhooks)
+        left = [len(webhooks)]
+        lock = threading.Lock()
 
-        def run() -> list[Delivery]:
-            futures = [
-                self._pool.submit(send, w, payload(w, alert, text), self._attempts)
-                for w in webhooks
-            ]
-            results = [f.result() for f in futures]
+        def settle(index: int, future: Future[Delivery]) -> None:
             try:
-                done(results)
-            except Exception:  # recording the outcome must not kill the pool thread
-                log.exception("recording a webhook delivery failed")
-            return results
+                results[index] = future.result()
+            except Exception as exc:  # cancelled at shutdown
+                results[index] = Delivery(webhooks[index].url, False, 0, str(exc) or "cancelled")
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                try:
+                    done([r for r in results if r is not None])
+                except Exception:  # recording the outcome must not kill the pool thread
+                    log.exception("recording a webhook delivery failed")
 
-        # A coordinator per alert, not a pool worker: it waits on the pool's futures.
-        future: Future[list[Delivery]] = Future()
-
-        def coordinate() -> None:
+        for index, webhook in enumerate(webhooks):
             try:
-                future.set_result(run())
-            except Exception as exc:  # the pool was shut down under us
-                future.set_exception(exc)
-
-        threading.Thread(target=coordinate, name="agentreel-alert", daemon=True).start()
-        return future
+                future = self._pool.submit(
+                    send, webhook, payload(webhook, alert, text), self._attempts
+                )
+            except RuntimeError:  # shut down: the server is stopping
+                return
+            future.add_done_callback(lambda f, i=index: settle(i, f))
 
     def close(self) -> None:
-        self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
