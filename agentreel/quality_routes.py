@@ -99,12 +99,20 @@ def router(
         known = _read(
             lambda: score_store.known_runs(client, project(), [s.trace_id for _, s in parsed])
         )
+        spans = _read(
+            lambda: score_store.known_spans(
+                client, project(), [(s.trace_id, s.span_id) for _, s in parsed if s.span_id]
+            )
+        )
         accepted = []
         for index, score in parsed:
-            if score.trace_id in known:
-                accepted.append(score)
-            else:
+            if score.trace_id not in known:
                 rejected.append({"index": index, "error": f"trace_id: no run {score.trace_id}"})
+            elif score.span_id and (score.trace_id, score.span_id) not in spans:
+                error = f"span_id: no span {score.span_id} in run {score.trace_id}"
+                rejected.append({"index": index, "error": error})
+            else:
+                accepted.append(score)
         rows = [s.row(project()) for s in accepted]
         _read(lambda: score_store.insert(client, rows))
         rejected.sort(key=lambda r: int(str(r["index"])))

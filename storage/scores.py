@@ -53,6 +53,23 @@ def known_runs(client: Any, project: str, trace_ids: Iterable[str]) -> set[str]:
     return {row[0] for row in result.result_rows}
 
 
+def known_spans(client: Any, project: str, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (trace id, span id) pairs are stored spans."""
+    pairs = sorted(set(keys))
+    if not pairs:
+        return set()
+    result = client.query(
+        "SELECT DISTINCT trace_id, span_id FROM spans WHERE project = {p:String} "
+        "AND trace_id IN {traces:Array(String)} AND span_id IN {spans:Array(String)}",
+        parameters={
+            "p": project,
+            "traces": sorted({t for t, _ in pairs}),
+            "spans": sorted({s for _, s in pairs}),
+        },
+    )
+    return {(t, s) for t, s in result.result_rows}
+
+
 def run_scores(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]:
     result = client.query(
         f"SELECT {', '.join(SCORE_FIELDS)} FROM scores FINAL WHERE project = {{p:String}} "

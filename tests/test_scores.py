@@ -23,6 +23,7 @@ def test_batch_stores_good_scores_and_names_what_is_wrong_with_the_rest(server) 
         {"trace_id": t, "name": "helpfulness", "value": "high", "data_type": "numeric"},
         {"trace_id": t, "name": "helpfulness", "value": 1, "source": "robot"},
         {"trace_id": t, "name": "nan", "value": 0},  # replaced by NaN below
+        {"trace_id": t, "span_id": "ab" * 8, "name": "helpfulness", "value": 1},
     ]  # fmt: skip
     body = httpx.Request("POST", "/", json=batch).content.replace(
         b'"name":"nan","value":0', b'"name":"nan","value":NaN'
@@ -37,11 +38,12 @@ def test_batch_stores_good_scores_and_names_what_is_wrong_with_the_rest(server) 
     data = answer.json()
     assert data["accepted"] == 4
     errors = {r["index"]: r["error"] for r in data["rejected"]}
-    assert set(errors) == {4, 5, 6, 7}
+    assert set(errors) == {4, 5, 6, 7, 8}
     assert errors[4].startswith("trace_id: no run")
     assert errors[5] == "value: expected a number, got string"
     assert errors[6].startswith("source: must be one of")
     assert errors[7] == "value: must be a finite number, got nan"
+    assert errors[8] == f"span_id: no span {'ab' * 8} in run {t}"
 
     stored = server.get(f"/api/v1/runs/{t}/scores")["scores"]
     by_name = {s["name"]: s for s in stored}
