@@ -21,6 +21,7 @@ from agentreel.collector.calls import (
 )
 from agentreel.collector.model import MessageEvent, Span
 
+from . import stepdaily
 from .costing import price_spans, shipped_prices
 from .prices import PriceTable
 
@@ -137,6 +138,8 @@ class Writer:
         items += [(s.project, c) for s in groups for c in s.input_group.pending(in_batch)]
         items += [(m.project, c) for m in messages for c in m.contents]
         result.content_written, result.content_bytes = self._write_content(items)
+        # Read before the batch is stored: a root in it must not count as stored before.
+        steps = stepdaily.step_rows(self._client, fresh)
         now_ms = int(time.time() * 1000)
         if fresh:
             self._client.insert(
@@ -161,6 +164,7 @@ class Writer:
                 for m in messages
             ]
             self._client.insert("message_events", rows, column_names=_MESSAGE_COLUMNS)
+        stepdaily.insert(self._client, steps)
         for span in groups:
             span.input_group.mark_written()
         result.spans_written = len(fresh)

@@ -425,6 +425,19 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("POST", "/v1/traces", True),
     ("POST", "/v1/logs", True),
     ("POST", RESEND_PATH, True),
+    ("GET", "/api/v1/facets", True),
+    ("GET", "/api/v1/overview", True),
+    ("GET", "/api/v1/cost/daily", True),
+    ("GET", "/api/v1/budgets", False),
+    ("GET", "/api/v1/failures/daily", True),
+    ("GET", "/api/v1/failures/by", True),
+    ("GET", "/api/v1/steps/histogram", True),
+    ("GET", "/api/v1/escalations", True),
+    ("GET", "/api/v1/routing", True),
+    ("GET", "/api/v1/prices/unknown", True),
+    ("GET", "/api/v1/prices", False),
+    ("PUT", "/api/v1/prices/overrides", True),
+    ("POST", "/api/v1/prices/reprice", True),
 )
 
 
