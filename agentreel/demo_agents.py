@@ -55,10 +55,18 @@ class Agent:
     users: tuple[str, ...] = field(default=("u-ana", "u-ben", "u-chen", "u-dara", "u-eli"))
 
 
+#: What the support agent searches for, in the order of its questions.
+_SUPPORT_QUERIES = (
+    "reset password",
+    "refund policy",
+    "order tracking",
+    "shipping times Canada",
+    "damaged item refund",
+)
 _SEARCH_KB = Tool(
     "search_kb",
     "Search the help-center articles.",
-    {"query": ("reset password", "refund policy", "shipping times", "change plan")},
+    {"query": _SUPPORT_QUERIES},
     (
         "Article 112 '{query}': Go to Settings > Account. Steps: 1) open the page, 2) follow "
         "the prompt, 3) confirm by email. Applies to all plans since March.",
@@ -69,7 +77,7 @@ _SEARCH_KB = Tool(
 _SEARCH_WEB = Tool(
     "search_web",
     "Search the public web.",
-    {"query": ("reset password", "refund policy", "shipping times", "change plan")},
+    {"query": _SUPPORT_QUERIES},
     ("Top result for '{query}': a community forum thread from last year (may be outdated).",),
 )
 _GET_ORDER = Tool(

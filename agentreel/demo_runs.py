@@ -73,7 +73,8 @@ class RunWriter:
         rng = self._rng
         tracer = self._tracer_for(agent)
         stats = RunStats()
-        question = rng.choice(agent.questions)
+        asked = rng.randrange(len(agent.questions))
+        question = agent.questions[asked]
         session = f"s-{rng.getrandbits(32):08x}"
         user = rng.choice(agent.users)
         common = {"gen_ai.agent.name": agent.name}
@@ -125,7 +126,11 @@ class RunWriter:
             final = round_no == rounds
             tool = tools_by_name[tool_name] if round_no == 0 else rng.choice(agent.tools)
             call_id = f"call_{rng.getrandbits(48):012x}"
-            arguments = {k: rng.choice(v) for k, v in tool.arguments.items()}
+            # The first call follows the question; later ones wander as agents do.
+            arguments = {
+                k: v[asked % len(v)] if round_no == 0 else rng.choice(v)
+                for k, v in tool.arguments.items()
+            }
             if final:
                 fact = rng.choice(("It is all set.", "The policy allows it.", "Nothing is due."))
                 output = {

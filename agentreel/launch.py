@@ -9,18 +9,23 @@ it accepted. With ``--demo`` an empty store is seeded with a week of sample runs
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import httpx
 
 from agentreel.settings import SETTINGS, Settings
+
+if TYPE_CHECKING:
+    from agentreel.demo import DemoResult
 
 #: Seconds the server gets to answer /healthz after it is started (migrations run first).
 SERVER_START_SECONDS = 120.0
@@ -65,7 +70,10 @@ def demo_command(settings: Settings, args: argparse.Namespace) -> int:
     if problem:
         print(f"agentreel: {problem}", file=sys.stderr)
         return 1
-    return 0 if _send_demo(settings, args.seed, args.days) else 1
+    result = _send_demo(settings, args.seed, args.days)
+    if result is not None and args.json:
+        print(json.dumps(dataclasses.asdict(result), indent=2))
+    return 0 if result is not None else 1
 
 
 def up_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -93,20 +101,31 @@ def up_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def seed_if_empty(settings: Settings) -> bool:
     """Load the demo when the server has no run yet; True when it did."""
-    stats = httpx.get(
-        settings.api_url.rstrip("/") + "/api/v1/stats", headers=_auth(settings), timeout=30
-    )
-    stats.raise_for_status()
+    url = settings.api_url.rstrip("/") + "/api/v1/stats"
+    try:
+        stats = httpx.get(url, headers=_auth(settings), timeout=30)
+    except httpx.HTTPError as exc:
+        print(f"agentreel: --demo skipped: {url} did not answer ({exc})", file=sys.stderr)
+        return False
+    if stats.status_code != 200:
+        hint = (
+            " (set AGENTREEL_API_KEY to a key of the project)" if stats.status_code == 401 else ""
+        )
+        print(
+            f"agentreel: --demo skipped: {url} answered {stats.status_code}{hint}", file=sys.stderr
+        )
+        return False
     if stats.json().get("runs", 0):
         print(
             "agentreel: the store already holds runs; --demo loads sample runs only into an "
             "empty store"
         )
         return False
-    return _send_demo(settings, seed=7, days=7)
+    return _send_demo(settings, seed=7, days=7) is not None
 
 
-def _send_demo(settings: Settings, seed: int, days: int) -> bool:
+def _send_demo(settings: Settings, seed: int, days: int) -> DemoResult | None:
+    """Send the demo with progress lines; the result, or None once the failure is printed."""
     from agentreel.demo import send_demo
 
     print(f"agentreel demo: sending {days} days of sample runs to {settings.api_url} (seed {seed})")
@@ -123,12 +142,12 @@ def _send_demo(settings: Settings, seed: int, days: int) -> bool:
             "see the messages above",
             file=sys.stderr,
         )
-        return False
+        return None
     print(
         f"agentreel demo: {result.runs} runs ({result.failed_runs} failed, "
         f"{result.escalated_runs} escalated, {result.scored_runs} scored)"
     )
-    return True
+    return result
 
 
 def _given_flags(args: argparse.Namespace) -> list[str]:

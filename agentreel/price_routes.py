@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from agentreel.api import ERRORS, _Json, _read
 from agentreel.replay_routes import Pool
@@ -20,6 +21,21 @@ from agentreel.storage.scope import parse_time
 
 #: Longest range one reprice request covers; the CLI sends a day at a time.
 MAX_REPRICE_DAYS = 366
+
+
+class PriceEntry(BaseModel):
+    """One override, USD per 1M tokens; cache prices default to the input price, reasoning
+    to the output price, the effective date to always."""
+
+    model: str = Field(min_length=1)
+    provider: str = ""
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+    reasoning: float | None = Field(default=None, ge=0)
+    effective_from: str | None = Field(default=None, description="YYYY-MM-DD")
+    source: str | None = None
 
 
 def _listing(table: PriceTable) -> dict[str, Any]:
@@ -37,9 +53,10 @@ def router(pool: Pool, project: Callable[[], str], book: PriceBook) -> APIRouter
         "/overrides",
         summary="Replace the user's price overrides (a list of entries like GET /prices shows)",
     )
-    def overrides(entries: Annotated[Any, Body()]) -> Response:
+    def overrides(entries: Annotated[list[PriceEntry], Body()]) -> Response:
         try:
-            parsed = parse_entries(entries, override=True, where="body")
+            data = [e.model_dump(exclude_none=True) for e in entries]
+            parsed = parse_entries(data, override=True, where="body")
         except PriceError as exc:
             raise HTTPException(400, str(exc)) from None
         try:

@@ -2,8 +2,9 @@
 
 Loads synthetic agent runs into an embedded store with ``INSERT ... SELECT FROM numbers()``
 in batches of ``--batch`` spans, so the materialized views fire per insert as they do when
-the writer stores a batch (the real OTLP path would take hours at 10M spans; its throughput
-is ``bench/ingest.py``'s subject). A run has 4-28 spans: a root ``invoke_agent`` span naming
+the writer stores a batch, and adds the batch's ``step_daily`` rows as the writer would (the
+real OTLP path would take hours at 10M spans; its throughput is ``bench/ingest.py``'s
+subject). A run has 4-28 spans: a root ``invoke_agent`` span naming
 the agent and user, then LLM calls (seven models of two providers, one unknown to the price
 table), tool calls (3% fail), a decision now and then, and an escalation in 1 run of 200.
 Runs spread over 30 days ending now, over five services, eight agents, 2,000 users and two
@@ -41,48 +42,17 @@ AVG_SPANS_PER_RUN = 16  # 4 + (0..24) spans, uniformly
 
 # One row per span: run r (0-based, global), slot s within the run. Everything is derived
 # from (r, s) with cityHash64 so batches are independent and reproducible.
-LOAD = """
-INSERT INTO spans (project, trace_id, span_id, parent_span_id, name, kind, start_time, end_time,
-  duration_ns, status, error_type, service, agent, session, user, model, provider,
-  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
-  cost_source, counted, tool_name, attributes, resource, ingested_at)
-SELECT
-  'bench',
-  lower(hex(MD5(toString(r)))),
-  lower(hex(cityHash64(r, s))),
-  if(s = 0, '', lower(hex(cityHash64(r, 0)))),
-  multiIf(s = 0, 'invoke_agent', kind = 'llm', concat('chat ', model_), kind = 'tool',
-          concat('execute_tool ', tool_), kind),
-  kind,
-  fromUnixTimestamp64Nano(toInt64(run_start + s * 2e9)),
-  fromUnixTimestamp64Nano(toInt64(run_start + s * 2e9 + if(s = 0, n * 2e9, 1.5e9))),
-  toUInt64(if(s = 0, n * 2e9, 1.5e9)),
-  if(kind = 'tool' AND h % 100 < 3, 'error', 'ok'),
-  if(kind = 'tool' AND h % 100 < 3, ['TimeoutError', 'ValueError', 'HTTPError'][1 + h % 3], ''),
-  concat('svc-', toString(r % 5)),
-  if(s = 0, agent_, ''),
-  concat('session-', toString(intDiv(r, 3))),
-  if(s = 0, concat('user-', toString(cityHash64(r) % 2000)), ''),
-  if(kind = 'llm', model_, ''),
-  if(kind = 'llm', if(startsWith(model_, 'claude'), 'anthropic', 'openai'), ''),
-  if(kind = 'llm', input_, 0),
-  if(kind = 'llm', 40 + h % 400, 0),
-  if(kind = 'llm', intDiv(input_, 4), 0),
-  if(kind = 'llm' AND startsWith(model_, 'claude'), intDiv(input_, 8), 0),
-  if(kind = 'llm', input_ + 40 + h % 400, 0),
-  if(kind = 'llm' AND model_ != 'house-model', (input_ * 2.5 + (40 + h % 400) * 10) / 1e6, 0),
-  if(kind = 'llm' AND model_ != 'house-model', 'price_table', ''),
-  1,
-  if(kind = 'tool', tool_, ''),
-  multiIf(kind = 'decision', map('agentreel.decision.name', 'route',
-                                 'agentreel.decision.chosen', ['fast', 'careful'][1 + h % 2]),
-          kind = 'escalation', map('agentreel.escalation.reason', 'refund over limit',
-                                   'agentreel.escalation.target', 'support',
-                                   'agentreel.escalation.severity', 'high'),
-          map()),
-  map('service.name', concat('svc-', toString(r % 5)),
-      'deployment.environment.name', if(r % 4 = 0, 'staging', 'prod')),
-  now64(3)
+GENERATE = """
+SELECT r, s, n, h, run_start, kind, agent_, model_, tool_, input_,
+  40 + h % 400 AS output_,
+  if(kind = 'tool' AND h % 100 < 3, 'error', 'ok') AS status_,
+  concat('svc-', toString(r % 5)) AS service_,
+  concat('user-', toString(cityHash64(r) % 2000)) AS user_,
+  if(r % 4 = 0, 'staging', 'prod') AS env_,
+  if(startsWith(model_, 'claude'), 'anthropic', 'openai') AS provider_,
+  if(model_ != 'house-model', (input_ * 2.5 + (40 + h % 400) * 10) / 1e6, 0) AS cost_,
+  ['fast', 'careful'][1 + h % 2] AS chosen_,
+  toInt64(run_start + s * 2e9) AS start_ns
 FROM (
   SELECT r, s, n, h, run_start,
     multiIf(s = 0, 'agent', s = n - 1 AND r % 200 = 0, 'escalation',
@@ -102,6 +72,78 @@ FROM (
 )
 """
 
+LOAD_SPANS = """
+INSERT INTO spans (project, trace_id, span_id, parent_span_id, name, kind, start_time, end_time,
+  duration_ns, status, error_type, service, agent, session, user, model, provider,
+  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
+  cost_source, counted, tool_name, attributes, resource, ingested_at)
+SELECT
+  'bench',
+  lower(hex(MD5(toString(r)))),
+  lower(hex(cityHash64(r, s))),
+  if(s = 0, '', lower(hex(cityHash64(r, 0)))),
+  multiIf(s = 0, 'invoke_agent', kind = 'llm', concat('chat ', model_), kind = 'tool',
+          concat('execute_tool ', tool_), kind),
+  kind,
+  fromUnixTimestamp64Nano(start_ns),
+  fromUnixTimestamp64Nano(toInt64(start_ns + if(s = 0, n * 2e9, 1.5e9))),
+  toUInt64(if(s = 0, n * 2e9, 1.5e9)),
+  status_,
+  if(status_ = 'error', ['TimeoutError', 'ValueError', 'HTTPError'][1 + h % 3], ''),
+  service_,
+  if(s = 0, agent_, ''),
+  concat('session-', toString(intDiv(r, 3))),
+  if(s = 0, user_, ''),
+  if(kind = 'llm', model_, ''),
+  if(kind = 'llm', provider_, ''),
+  if(kind = 'llm', input_, 0),
+  if(kind = 'llm', output_, 0),
+  if(kind = 'llm', intDiv(input_, 4), 0),
+  if(kind = 'llm' AND provider_ = 'anthropic', intDiv(input_, 8), 0),
+  if(kind = 'llm', input_ + output_, 0),
+  if(kind = 'llm', cost_, 0),
+  if(kind = 'llm' AND model_ != 'house-model', 'price_table', ''),
+  1,
+  if(kind = 'tool', tool_, ''),
+  multiIf(kind = 'decision', map('agentreel.decision.name', 'route',
+                                 'agentreel.decision.chosen', chosen_),
+          kind = 'escalation', map('agentreel.escalation.reason', 'refund over limit',
+                                   'agentreel.escalation.target', 'support',
+                                   'agentreel.escalation.severity', 'high'),
+          map()),
+  map('service.name', service_, 'deployment.environment.name', env_),
+  now64(3)
+FROM ({generate})
+"""
+
+# What the writer adds to step_daily and user_daily for the same batch (rows summed by key,
+# as it does; the run's agent and user known, as for calls whose root is stored or in the batch).
+_STEP_SUMS = """
+  toInt64(count()), toInt64(countIf(status_ = 'error')),
+  toInt64(sumIf(input_, kind = 'llm')), toInt64(sumIf(output_, kind = 'llm')),
+  toInt64(sumIf(intDiv(input_, 4), kind = 'llm')),
+  toInt64(sumIf(intDiv(input_, 8), kind = 'llm' AND provider_ = 'anthropic')), toInt64(0),
+  sumIf(cost_, kind = 'llm'), toInt64(countIf(kind = 'llm' AND model_ = 'house-model'))
+"""
+LOAD_STEPS = f"""
+INSERT INTO step_daily
+SELECT 'bench', toDate(fromUnixTimestamp64Nano(start_ns)) AS day,
+  multiIf(kind = 'llm', 'model', kind = 'tool', 'tool', 'decision') AS dim,
+  multiIf(kind = 'llm', model_, kind = 'tool', tool_, concat('route: ', chosen_)) AS key,
+  agent_, service_, env_, if(kind = 'llm', provider_, '') AS provider, {_STEP_SUMS}
+FROM ({{generate}})
+WHERE kind IN ('llm', 'tool', 'decision')
+GROUP BY day, dim, key, agent_, service_, env_, provider
+"""
+LOAD_USERS = f"""
+INSERT INTO user_daily
+SELECT 'bench', toDate(fromUnixTimestamp64Nano(start_ns)) AS day, user_, agent_, service_, env_,
+  provider_, model_, {_STEP_SUMS}
+FROM ({{generate}})
+WHERE kind = 'llm'
+GROUP BY day, user_, agent_, service_, env_, provider_, model_
+"""
+
 
 def load(client: Any, first_run: int, runs: int, total_runs: int, batch_runs: int) -> None:
     now = datetime.now(UTC)
@@ -110,9 +152,12 @@ def load(client: Any, first_run: int, runs: int, total_runs: int, batch_runs: in
     done = 0
     while done < runs:
         count = min(batch_runs, runs - done)
-        client.command(
-            LOAD.format(start_ns=start_ns, gap_ns=gap_ns, first_run=first_run + done, runs=count)
+        generate = GENERATE.format(
+            start_ns=start_ns, gap_ns=gap_ns, first_run=first_run + done, runs=count
         )
+        client.command(LOAD_SPANS.format(generate=generate))
+        client.command(LOAD_STEPS.format(generate=generate))
+        client.command(LOAD_USERS.format(generate=generate))
         done += count
 
 

@@ -54,6 +54,7 @@ def main() -> None:
     except ApiError as exc:
         _sidebar_filters(ctx, {})
         show_api_error(exc)
+        st.button("Try again", on_click=clear_cache)
         return
     _sidebar_filters(ctx, ctx.facets)
     refresh = _refresh_controls()

@@ -95,11 +95,11 @@ def empty_state(api_url: str, what: str = "No runs yet") -> None:
     )
     st.code(
         "from opentelemetry import trace\n"
-        "from opentelemetry.sdk.trace import TracerProvider\n"
-        "from opentelemetry.sdk.trace.export import BatchSpanProcessor\n"
+        "from opentelemetry.sdk.trace import TracerProvider, export\n"
         "from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter\n"
-        "trace.set_tracer_provider(TracerProvider()); trace.get_tracer_provider()"
-        f'.add_span_processor(BatchSpanProcessor(OTLPSpanExporter("{api_url}/v1/traces")))',
+        "trace.set_tracer_provider(provider := TracerProvider())\n"
+        "provider.add_span_processor(export.BatchSpanProcessor("
+        f'OTLPSpanExporter("{api_url}/v1/traces")))',
         language="python",
     )
     st.markdown(

@@ -1,10 +1,14 @@
-"""The dashboard's aggregate queries, all over the per-run rollup (see :mod:`.rollups`).
+"""The dashboard's aggregate queries, over the rollups (see :mod:`.rollups`).
 
-Every query starts from the same filtered set of runs: ``run_rollup`` grouped by trace, kept
-when the run *started* in ``[since, until)`` and matches the filters. Run-level figures (runs,
-failures, latency, steps) come from that set; per-model figures (cost, tokens, calls) from the
-runs' ``usage`` entries, so a ``model``/``provider`` filter narrows cost to that model's calls
-while run-level figures cover the runs that used it. A run's cost counts on the day it started.
+Two sources, each where it is fast:
+
+* run-level figures (runs, failed runs, latency, calls per run, steps, failures by agent) come
+  from ``run_rollup`` grouped by trace: a run counts when it *started* in ``[since, until)``
+  and matches the filters (a ``model``/``provider`` filter keeps the runs that used it);
+* cost, tokens, cache savings, routing and unknown models come from ``step_daily``: per UTC day
+  of the call, so their time range is whole days (the days ``since`` and ``until`` fall in),
+  and a ``model``/``provider`` filter keeps that model's calls. Routing by tool or decision
+  has no model on its rows: ``model`` and ``provider`` filters do not narrow it.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from typing import Any
 
 from .prices import PriceTable
 from .queries import BadQuery, iso
-from .rollups import SEP
 from .scope import Scope
 
 COST_BY = ("none", "model", "agent", "user", "provider")
 FAILURES_BY = ("tool", "error_type", "agent")
 ROUTING_BY = ("tool", "model", "decision")
+#: Users shown by name in cost by user; the others are summed under ``OTHER_USERS``.
+TOP_USERS = 25
+OTHER_USERS = "(other users)"
 #: The step count the dashboard draws a line at (runs above it are "over the limit").
 STEP_LIMIT = 10
 
@@ -80,33 +86,31 @@ def _runs(
     return sql, params
 
 
-def _usage_join(scope: Scope) -> tuple[str, str]:
-    """``ARRAY JOIN`` of a run's usage entries, and the condition keeping the entries of the
-    filtered model/provider (``1`` without such filters)."""
-    join = (
-        "ARRAY JOIN usage_.1 AS key_, usage_.2 AS input_, usage_.3 AS output_, "
-        "usage_.4 AS cache_read_, usage_.5 AS cache_write_, usage_.6 AS reasoning_, "
-        "usage_.7 AS cost_, usage_.8 AS calls_, usage_.9 AS unpriced_"
-    )
-    keep = ["1"]
-    if scope.get("model") is not None:
-        keep.append("endsWith(key_, concat('\\x1f', {model:String}))")
-    if scope.get("provider") is not None:
-        keep.append("startsWith(key_, concat({provider:String}, '\\x1f'))")
-    return join, " AND ".join(keep)
+def _steps(scope: Scope, dim: str) -> tuple[str, dict[str, Any]]:
+    """WHERE clause and parameters selecting ``step_daily`` rows of ``dim`` (``user_daily``
+    rows when ``dim`` is ``"user"``) under the scope."""
+    where = [
+        "project = {project:String}",
+        "day >= toDate(fromUnixTimestamp64Nano({since:Int64}, 'UTC'))",
+        "day <= toDate(fromUnixTimestamp64Nano({last:Int64}, 'UTC'))",
+    ]
+    params: dict[str, Any] = {"project": scope.project, "since": scope.since_ns}
+    params["last"] = scope.until_ns - 1
+    if dim != "user":
+        where.append("dim = {dim:String}")
+        params["dim"] = dim
+    for name, value in scope.filters.items():
+        if name in ("model", "provider") and dim not in ("model", "user"):
+            continue
+        column = {"model": "key" if dim == "model" else "model"}.get(name, name)
+        where.append(f"{column} = {{{name}:String}}")
+        params[name] = value
+    return " AND ".join(where), params
 
 
 def _rows(client: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     result = client.query(sql, parameters=params, settings={"optimize_aggregation_in_order": 1})
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
-
-
-def _cost_of_runs(scope: Scope) -> str:
-    """A run's cost under the filters: its calls of the filtered model/provider only."""
-    _, keep = _usage_join(scope)
-    if keep == "1":
-        return "arraySum(usage_.7)"
-    return f"arraySum(arrayMap((key_, cost_) -> if({keep}, cost_, 0), usage_.1, usage_.7))"
 
 
 # -- endpoints --------------------------------------------------------------------------------
@@ -146,40 +150,40 @@ def facets(client: Any, scope: Scope) -> dict[str, Any]:
 def overview(
     client: Any, scope: Scope, budgets: tuple[float, float], now: datetime | None = None
 ) -> dict[str, Any]:
-    """Today's and this month's cost against budget (UTC, up to now, under the non-time
+    """Today's and this month's cost against budget (UTC days up to now, under the non-time
     filters) and the range's runs, failures, p95 latency, calls and cost."""
     now = now or datetime.now(UTC)
-    today = datetime.combine(now.date(), time(), UTC)
+    today = now.date()
     month = today.replace(day=1)
-    now_ns, today_ns, month_ns = (int(t.timestamp() * 1e9) for t in (now, today, month))
-    periods = Scope(scope.project, min(scope.since_ns, month_ns), max(scope.until_ns, now_ns))
-    periods = Scope(periods.project, periods.since_ns, periods.until_ns, scope.filters)
-    cte, params = _runs(periods, ("duration_ms", "llm_", "tools_", "errors_", "usage_"))
-    in_range = (
-        "start >= fromUnixTimestamp64Nano({r_since:Int64}, 'UTC') "
-        "AND start < fromUnixTimestamp64Nano({r_until:Int64}, 'UTC')"
-    )
-    cost = _cost_of_runs(scope)
+    cte, params = _runs(scope, ("duration_ms", "llm_", "tools_", "errors_"))
     sql = (
-        f"{cte} SELECT countIf({in_range}) AS runs, countIf({in_range} AND errors_ > 0) AS failed, "
-        f"quantileExactIf(0.95)(duration_ms, {in_range}) AS p95, "
-        f"sumIf(llm_, {in_range}) AS llm, sumIf(tools_, {in_range}) AS tools, "
-        f"sumIf({cost}, {in_range}) AS cost, "
-        f"sumIf({cost}, start >= fromUnixTimestamp64Nano({{today:Int64}}, 'UTC') "
-        "AND start < fromUnixTimestamp64Nano({now:Int64}, 'UTC')) AS today_cost, "
-        f"sumIf({cost}, start >= fromUnixTimestamp64Nano({{month:Int64}}, 'UTC') "
-        "AND start < fromUnixTimestamp64Nano({now:Int64}, 'UTC')) AS month_cost FROM runs"
+        f"{cte} SELECT count() AS runs, countIf(errors_ > 0) AS failed, "
+        "quantileExact(0.95)(duration_ms) AS p95, sum(llm_) AS llm, sum(tools_) AS tools FROM runs"
     )
-    params |= {"r_since": scope.since_ns, "r_until": scope.until_ns}
-    params |= {"today": today_ns, "month": month_ns, "now": now_ns}
     row = _rows(client, sql, params)[0]
+    month_start = int(datetime.combine(month, time(), UTC).timestamp() * 1e9)
+    until = max(scope.until_ns, int(now.timestamp() * 1e9) + 1)
+    span = Scope(scope.project, min(scope.since_ns, month_start), until, scope.filters)
+    where, p = _steps(span, "model")
+    p |= {"r_first": _day(scope.since_ns), "r_last": _day(scope.until_ns - 1)}
+    p |= {"today": today, "month": month}
+    costs = _rows(
+        client,
+        "SELECT sumIf(cost_usd, day >= {r_first:Date} AND day <= {r_last:Date}) AS cost, "
+        "sumIf(cost_usd, day = {today:Date}) AS today_cost, "
+        "sumIf(cost_usd, day >= {month:Date} AND day <= {today:Date}) AS month_cost "
+        f"FROM step_daily WHERE {where}",
+        p,
+    )[0]
     runs = int(row["runs"])
-    days_in_month = ((month + timedelta(days=32)).replace(day=1) - month).days
-    elapsed_days = max((now - month).total_seconds() / 86400, 1 / 24)
-    month_cost = float(row["month_cost"])
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    days_in_month = (next_month - month).days
+    month_dt = datetime.combine(month, time(), UTC)
+    elapsed_days = max((now - month_dt).total_seconds() / 86400, 1 / 24)
+    month_cost = float(costs["month_cost"])
     daily, monthly = budgets
     return {
-        "today": {"cost_usd": float(row["today_cost"]), "budget_usd": daily or None},
+        "today": {"cost_usd": float(costs["today_cost"]), "budget_usd": daily or None},
         "month": {
             "cost_usd": month_cost,
             "budget_usd": monthly or None,
@@ -191,36 +195,48 @@ def overview(
         "p95_latency_ms": float(row["p95"]) if runs else None,
         "llm_calls": int(row["llm"]),
         "tool_calls": int(row["tools"]),
-        "cost_usd": float(row["cost"]),
+        "cost_usd": float(costs["cost"]),
         "open_alerts": [],
     }
 
 
-def cost_daily(client: Any, scope: Scope, by: str, table: PriceTable) -> dict[str, Any]:
-    """Cost, tokens, cache savings and calls per day and ``by`` key."""
+def _day(ns: int) -> date:
+    return datetime.fromtimestamp(ns / 1e9, UTC).date()
+
+
+def cost_daily(client: Any, scope: Scope, by: str, prices: PriceTable) -> dict[str, Any]:
+    """Cost, tokens, cache savings and calls per day of the calls and ``by`` key."""
     if by not in COST_BY:
         raise BadQuery(f"by must be one of {', '.join(COST_BY)}")
-    run_key = {"agent": ("agent_",), "user": ("user_",)}.get(by, ())
-    cte, params = _runs(scope, ("usage_", *run_key))
-    join, keep = _usage_join(scope)
-    key = {"agent": "agent_", "user": "user_"}.get(by, "''")
+    if by == "user":
+        # The most expensive users of the range by name, the rest as one row per day.
+        where, params = _steps(scope, "user")
+        key = (
+            f"if(user IN (SELECT user FROM user_daily WHERE {where} GROUP BY user "
+            f"ORDER BY sum(cost_usd) DESC, user LIMIT {TOP_USERS}), user, '{OTHER_USERS}')"
+        )
+        model, table = "model", "user_daily"
+    else:
+        key = {"agent": "agent", "model": "key", "provider": "provider"}.get(by, "''")
+        where, params = _steps(scope, "model")
+        model, table = "key", "step_daily"
     sql = (
-        f"{cte} SELECT toString(toDate(start)) AS day, {key} AS k, key_ AS usage_key, "
-        "sum(input_) AS input, sum(output_) AS output, sum(cache_read_) AS cache_read, "
-        "sum(cache_write_) AS cache_write, sum(reasoning_) AS reasoning, sum(cost_) AS cost, "
-        f"sum(calls_) AS calls FROM runs {join} WHERE {keep} "
-        "GROUP BY day, k, usage_key ORDER BY day, k, usage_key"
+        f"SELECT toString(day) AS d, {key} AS k, {model} AS m, toString(provider) AS prov, "
+        "sum(input_tokens) AS input, sum(output_tokens) AS output, "
+        "sum(cache_read_tokens) AS cache_read, sum(cache_write_tokens) AS cache_write, "
+        "sum(reasoning_tokens) AS reasoning, sum(cost_usd) AS cost, sum(calls) AS calls "
+        f"FROM {table} WHERE {where} GROUP BY d, k, m, prov "
+        # Rows moved whole to the run's agent leave all-zero sums behind.
+        "HAVING calls != 0 OR abs(cost) > 1e-12 ORDER BY d, k, m, prov"
     )
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for r in _rows(client, sql, params):
-        provider, _, model = r["usage_key"].partition(SEP)
-        k = {"model": model, "provider": provider}.get(by, r["k"])
-        out = rows.setdefault((r["day"], k), _cost_row(r["day"], k))
+        out = rows.setdefault((r["d"], r["k"]), _cost_row(r["d"], r["k"]))
         for field in ("input", "output", "cache_read", "cache_write", "reasoning"):
             out[f"{field}_tokens"] += int(r[field])
         out["cost_usd"] += float(r["cost"])
         out["llm_calls"] += int(r["calls"])
-        out["cache_savings_usd"] += _savings(table, model, provider, r["day"], r)
+        out["cache_savings_usd"] += _savings(prices, r["m"], r["prov"], r["d"], r)
     return {"rows": [rows[k] for k in sorted(rows)]}
 
 
@@ -276,10 +292,15 @@ def failures_by(client: Any, scope: Scope, by: str) -> dict[str, Any]:
         )
     else:
         tag = "tool" if by == "tool" else "type"
-        cte, params = _runs(scope, ("error_counts_",))
+        cte, params = _runs(scope, ("errors_",))
+        # Per-error maps are merged only for the failing runs (merging every run's map is
+        # what made this slow), read by primary key.
         sql = (
             f"{cte} SELECT substring(k, {len(tag) + 2}) AS key, sum(n) AS errors, "
-            "count() AS runs FROM runs ARRAY JOIN error_counts_.1 AS k, error_counts_.2 AS n "
+            "count() AS runs FROM (SELECT trace_id, sumMap(error_counts) AS counts "
+            "FROM run_rollup WHERE project = {project:String} "
+            "AND trace_id IN (SELECT trace_id FROM runs WHERE errors_ > 0) GROUP BY trace_id) "
+            "ARRAY JOIN counts.1 AS k, counts.2 AS n "
             f"WHERE startsWith(k, '{tag}\\x1f') GROUP BY key ORDER BY errors DESC, key"
         )
     return {"rows": _rows(client, sql, params)}
@@ -337,42 +358,36 @@ def routing(client: Any, scope: Scope, by: str) -> dict[str, Any]:
     """How often each agent chose each tool, model or decision option, per day."""
     if by not in ROUTING_BY:
         raise BadQuery(f"by must be one of {', '.join(ROUTING_BY)}")
-    if by == "model":
-        cte, params = _runs(scope, ("agent_", "usage_"))
-        join, keep = _usage_join(scope)
-        choice, count, where = "substring(key_, position(key_, '\\x1f') + 1)", "calls_", keep
-    else:
-        tag = "tool" if by == "tool" else "decision"
-        cte, params = _runs(scope, ("agent_", "choices_"))
-        join = "ARRAY JOIN choices_.1 AS k, choices_.2 AS n"
-        choice, count, where = f"substring(k, {len(tag) + 2})", "n", f"startsWith(k, '{tag}\\x1f')"
+    where, params = _steps(scope, by)
     sql = (
-        f"{cte} SELECT toString(toDate(start)) AS day, agent_ AS agent, {choice} AS choice, "
-        f"sum({count}) AS count FROM runs {join} WHERE {where} "
-        "GROUP BY day, agent, choice ORDER BY day, agent, choice"
+        "SELECT toString(day) AS d, toString(agent) AS a, key AS choice, "
+        f"sum(calls) AS count FROM step_daily WHERE {where} "
+        "GROUP BY d, a, choice HAVING count != 0 ORDER BY d, a, choice"
     )
-    return {"rows": _rows(client, sql, params)}
+    rows = _rows(client, sql, params)
+    return {"rows": [{"day": r["d"], "agent": r["a"], "choice": r["choice"], "count": r["count"]}
+                     for r in rows]}  # fmt: skip
 
 
 def unknown_models(client: Any, scope: Scope) -> dict[str, Any]:
     """Models whose calls had tokens but no price (and carried no cost): never priced at 0
-    silently, listed here to get an override."""
-    cte, params = _runs(scope, ("usage_",))
-    join, keep = _usage_join(scope)
+    silently, listed here to get an override. First and last seen are days."""
+    where, params = _steps(scope, "model")
     sql = (
-        f"{cte} SELECT key_ AS k, sum(unpriced_) AS calls, min(start) AS first, max(start) AS last "
-        f"FROM runs {join} WHERE {keep} AND unpriced_ > 0 GROUP BY k ORDER BY calls DESC, k"
+        "SELECT key AS model, toString(provider) AS provider, sum(unpriced) AS calls, "
+        "min(day) AS first, max(day) AS last FROM step_daily "
+        f"WHERE {where} AND unpriced != 0 GROUP BY model, provider HAVING calls > 0 "
+        "ORDER BY calls DESC, model, provider"
     )
-    models = []
-    for r in _rows(client, sql, params):
-        provider, _, model = r["k"].partition(SEP)
-        models.append(
+    return {
+        "models": [
             {
-                "model": model,
-                "provider": provider,
+                "model": r["model"],
+                "provider": r["provider"],
                 "llm_calls": int(r["calls"]),
-                "first_seen": iso(r["first"]),
-                "last_seen": iso(r["last"]),
+                "first_seen": r["first"].isoformat(),
+                "last_seen": r["last"].isoformat(),
             }
-        )
-    return {"models": models}
+            for r in _rows(client, sql, params)
+        ]
+    }

@@ -16,10 +16,10 @@ with the prices in force (exactly as at ingestion, :func:`.costing.priced`). The
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from . import stepdaily
 from .costing import FROM_SPAN, priced
 from .prices import PriceTable, Usage, model_keys
 
@@ -80,8 +80,15 @@ def reprice(
             changes[(trace_id, span_id)] = (new_cost, new_source)
     result.changed = len(changes)
     if changes:
-        _update_spans(client, project, since_ns, until_ns, changes)
         traces = sorted({trace for trace, _ in changes})
+        # Read before the update: the step rollup's rows are moved from the old cost.
+        moves = [
+            row
+            for i in range(0, len(traces), RUNS_PER_QUERY)
+            for row in _step_moves(client, project, traces[i : i + RUNS_PER_QUERY], changes)
+        ]
+        _update_spans(client, project, since_ns, until_ns, changes)
+        stepdaily.insert(client, moves)
         for i in range(0, len(traces), RUNS_PER_QUERY):
             result.runs_corrected += reconcile(client, project, traces[i : i + RUNS_PER_QUERY])
     return result
@@ -122,23 +129,39 @@ def _update_spans(
         client.command(f"DROP TABLE IF EXISTS {join}")
 
 
+def _step_moves(
+    client: Any, project: str, traces: list[str], changes: dict[tuple[str, str], tuple[float, str]]
+) -> list[list[Any]]:
+    """``step_daily`` rows taking back each changed call's old cost and adding its new one."""
+    runs = [(project, t) for t in traces]
+    roots = stepdaily.stored_roots(client, runs)
+    rows: list[list[Any]] = []
+    for span in stepdaily.stored_steps(client, runs):
+        change = changes.get((span.trace_id, span.span_id))
+        if change is None:
+            continue
+        agent, user = roots.get((project, span.trace_id), ("", ""))
+        agent, user = span.agent or agent, span.user or user
+        rows += stepdaily.rows_of(span, agent, user, sign=-1)
+        span.cost_usd, span.cost_source = change
+        rows += stepdaily.rows_of(span, agent, user)
+    return rows
+
+
 def reconcile(client: Any, project: str, traces: list[str]) -> int:
-    """Make the rollups of these runs agree with their spans' cost; returns the number of
-    runs that needed a correction."""
+    """Make the run rollups (``run_rollup``, ``runs``) of these runs agree with their spans'
+    cost; returns the number of runs that needed a correction."""
     params = {"project": project, "traces": traces}
-    truth = client.query(
-        "SELECT trace_id, sum(if(counted_, cost_, 0)), "
-        "sumMap(if(llm_, [key_], []), if(llm_, [cost_], []), if(llm_, [unpriced_], [])) FROM ("
-        "SELECT trace_id, span_id, any(counted) AS counted_, any(cost_usd) AS cost_, "
-        "any(kind = 'llm' AND counted) AS llm_, "
-        "any(concat(toString(provider), '\\x1f', toString(model))) AS key_, "
-        "any(toInt64(cost_source = '' AND input_tokens + output_tokens > 0)) AS unpriced_ "
-        "FROM spans WHERE project = {project:String} AND trace_id IN {traces:Array(String)} "
-        "GROUP BY trace_id, span_id) GROUP BY trace_id",
-        parameters=params,
-    ).result_rows
+    truth = dict(
+        client.query(
+            "SELECT trace_id, sum(if(c, cost, 0)) FROM (SELECT trace_id, span_id, "
+            "any(counted) AS c, any(cost_usd) AS cost FROM spans WHERE project = {project:String} "
+            "AND trace_id IN {traces:Array(String)} GROUP BY trace_id, span_id) GROUP BY trace_id",
+            parameters=params,
+        ).result_rows
+    )
     held = client.query(
-        "SELECT trace_id, min(start_time), sum(cost_usd), sumMap(usage) FROM run_rollup "
+        "SELECT trace_id, min(start_time), sum(cost_usd) FROM run_rollup "
         "WHERE project = {project:String} AND trace_id IN {traces:Array(String)} "
         "GROUP BY trace_id",
         parameters=params,
@@ -150,38 +173,17 @@ def reconcile(client: Any, project: str, traces: list[str]) -> int:
             parameters=params,
         ).result_rows
     )
-    now = {t: (cost, _by_key(keys, costs, unpriced)) for t, cost, (keys, costs, unpriced) in truth}
     rollup_rows, runs_rows = [], []
-    for trace_id, start, cost, usage in held:
-        cost_now, keys_now = now.get(trace_id, (0.0, {}))
-        keys_held = _by_key(usage[0], usage[6], usage[8])
-        deltas = {}
-        for key in keys_now.keys() | keys_held.keys():
-            c_now, u_now = keys_now.get(key, (0.0, 0))
-            c_held, u_held = keys_held.get(key, (0.0, 0))
-            if abs(c_now - c_held) > EPSILON_USD or u_now != u_held:
-                deltas[key] = (c_now - c_held, u_now - u_held)
-        cost_delta = cost_now - cost
-        runs_delta = cost_now - listed.get(trace_id, 0.0)
-        if not deltas and abs(cost_delta) <= EPSILON_USD and abs(runs_delta) <= EPSILON_USD:
+    for trace_id, start, cost in held:
+        now = truth.get(trace_id, 0.0)
+        rollup_delta, runs_delta = now - cost, now - listed.get(trace_id, 0.0)
+        if abs(rollup_delta) <= EPSILON_USD and abs(runs_delta) <= EPSILON_USD:
             continue
-        keys = sorted(deltas)
-        zeros = [0] * len(keys)
-        costs, unpriced = [deltas[k][0] for k in keys], [deltas[k][1] for k in keys]
-        usage_row = (keys, zeros, zeros, zeros, zeros, zeros, costs, zeros, unpriced)
-        rollup_rows.append([project, trace_id, start, start, cost_delta, usage_row])
+        # Start and end are the run's own start: neutral for its min and max.
+        rollup_rows.append([project, trace_id, start, start, rollup_delta])
         runs_rows.append([project, trace_id, start, start, runs_delta])
     if rollup_rows:
-        # Start and end are the run's own start: neutral for its min and max.
         columns = ("project", "trace_id", "start_time", "end_time", "cost_usd")
-        client.insert("run_rollup", rollup_rows, column_names=(*columns, "usage"))
+        client.insert("run_rollup", rollup_rows, column_names=columns)
         client.insert("runs", runs_rows, column_names=columns)
     return len(rollup_rows)
-
-
-def _by_key(keys: list[str], costs: list[float], unpriced: list[int]) -> dict[str, Any]:
-    out: dict[str, tuple[float, int]] = defaultdict(lambda: (0.0, 0))
-    for key, cost, flag in zip(keys, costs, unpriced, strict=True):
-        c, u = out[key]
-        out[key] = (c + cost, u + int(flag))
-    return dict(out)

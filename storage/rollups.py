@@ -2,28 +2,27 @@
 
 * ``run_rollup`` — one row per run (AggregatingMergeTree on ``(project, trace_id)``, filled by
   a materialized view over ``spans``): times, the run's service/agent/user/environment, counted
-  LLM and tool calls, decisions, errors, cost, and per-``(provider, model)`` usage, per-tool and
-  per-error-type error counts and routing choices as ``sumMap`` tuples. Every dashboard query
-  groups this table by trace (10-20x fewer rows than spans), so run-level attributes that only
-  the root span carries (the agent, the user) apply to every call of the run, and a run that
-  arrived in pieces is whole.
+  LLM and tool calls, decisions, errors (per tool and error type as a small ``sumMap``), cost,
+  models and providers. Run-level figures (runs, failures, latency, steps) group it by trace
+  (10-20x fewer rows than spans), so a run that arrived in pieces is whole.
+* ``step_daily`` (:mod:`.stepdaily`) — calls per day, model/tool/decision, agent and user:
+  cost, tokens and routing, without grouping runs.
 * ``facet_values`` — every distinct service, agent, model, provider and environment with when
   it was first and last seen: the filter choices, and what a filter value is checked against
   before any query runs with it.
 * ``escalation_rows`` — spans that escalated to a human (``agentreel.escalation.*``).
 
-Why per run and not per day: a run's agent and user usually sit on its root span, which ends
-(and is exported) last, so a per-day rollup filled span by span could not attribute the cost of
-earlier LLM calls to their agent. Measured at 10M spans in ``bench/dashboard.py``.
-
-Sums that a reprice corrects (``cost_usd`` and the cost inside ``usage``) take correction rows
-carrying the difference; token counts are never corrected, so they stay unsigned.
+Per-model usage was first kept per run as ``sumMap`` tuples (migration 2); merging those maps
+per trace at query time took seconds at 1M spans (bench/dashboard.py), so migration 3 moved it
+to ``step_daily``. A reprice corrects ``cost_usd`` with rows carrying the difference.
 """
 
 from __future__ import annotations
 
+from . import stepdaily
+
 #: The rollup tables (their bytes count in ``/api/v1/stats``).
-TABLES = ("run_rollup", "facet_values", "escalation_rows")
+TABLES = ("run_rollup", "facet_values", "escalation_rows", "step_daily", "user_daily")
 
 #: Separates the parts of a ``sumMap`` key (provider and model; a tag and a name).
 SEP = "\x1f"
@@ -62,25 +61,14 @@ CREATE TABLE IF NOT EXISTS run_rollup (
     providers SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
     -- per 'provider<SEP>model': input, output, cache read, cache write, reasoning tokens,
     -- cost, counted calls, calls that could not be priced
-    usage SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64), Array(UInt64),
-        Array(UInt64), Array(UInt64), Array(UInt64), Array(Float64), Array(Int64), Array(Int64))),
     -- per 'tool<SEP>name' and 'type<SEP>error type': error spans
-    error_counts SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
-    -- per 'tool<SEP>name' and 'decision<SEP>name: chosen': how often the run chose it
-    choices SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64)))
+    error_counts SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64)))
 )
 ENGINE = AggregatingMergeTree
 ORDER BY (project, trace_id)
 """
 
 _LLM = "kind = 'llm' AND counted"
-_USAGE_KEY = "[concat(toString(provider), '\\x1f', toString(model))]"
-
-
-def _llm_array(value: str) -> str:
-    return f"if({_LLM}, [{value}], [])"
-
-
 _RUN_SELECT = f"""
 SELECT
     project,
@@ -104,17 +92,6 @@ SELECT
     groupUniqArrayIf(toString(model), {_LLM} AND model != '') AS models,
     groupUniqArrayIf(toString(provider), {_LLM} AND provider != '') AS providers,
     sumMap(
-        if({_LLM}, {_USAGE_KEY}, []),
-        {_llm_array("input_tokens")},
-        {_llm_array("output_tokens")},
-        {_llm_array("cache_read_tokens")},
-        {_llm_array("cache_write_tokens")},
-        {_llm_array("reasoning_tokens")},
-        {_llm_array("spans.cost_usd")},
-        {_llm_array("toInt64(1)")},
-        {_llm_array("toInt64(cost_source = '' AND input_tokens + output_tokens > 0)")}
-    ) AS usage,
-    sumMap(
         arrayConcat(
             if(status = 'error' AND kind = 'tool' AND counted,
                [concat('tool\\x1f', toString(tool_name))], []),
@@ -122,17 +99,7 @@ SELECT
                [concat('type\\x1f', if(error_type = '', 'unknown', toString(error_type)))], [])
         ) AS error_keys,
         arrayMap(k -> toUInt64(1), error_keys)
-    ) AS error_counts,
-    sumMap(
-        arrayConcat(
-            if(kind = 'tool' AND counted AND tool_name != '',
-               [concat('tool\\x1f', toString(tool_name))], []),
-            if(kind = 'decision',
-               [concat('decision\\x1f', attributes['agentreel.decision.name'], ': ',
-                       attributes['agentreel.decision.chosen'])], [])
-        ) AS choice_keys,
-        arrayMap(k -> toUInt64(1), choice_keys)
-    ) AS choices
+    ) AS error_counts
 FROM spans
 """
 
@@ -229,4 +196,17 @@ STATEMENTS = (
     ESCALATION_ROWS,
     ESCALATION_ROWS_MV,
     ESCALATION_ROWS_BACKFILL,
+)
+
+#: Migration 3: the run rollup without per-model maps (a store that applied the first form of
+#: migration 2 had them), and the daily step rollup, filled from stored spans.
+STATEMENTS_3 = (
+    "DROP VIEW IF EXISTS run_rollup_mv",
+    "ALTER TABLE run_rollup DROP COLUMN IF EXISTS usage",
+    "ALTER TABLE run_rollup DROP COLUMN IF EXISTS choices",
+    RUN_ROLLUP_MV,
+    stepdaily.STEP_DAILY,
+    stepdaily.USER_DAILY,
+    stepdaily.STEP_DAILY_BACKFILL,
+    stepdaily.USER_DAILY_BACKFILL,
 )

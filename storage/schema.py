@@ -190,6 +190,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "environment column; run, facet and escalation rollups for the dashboard",
         rollups.STATEMENTS,
     ),
+    Migration(3, "daily step rollup; run rollup without per-model maps", rollups.STATEMENTS_3),
     Migration(
         20,
         "scores",

@@ -22,6 +22,7 @@ from agentreel.collector.calls import (
 from agentreel.collector.model import MessageEvent, Span
 from agentreel.collector.normalize.evaluation import scores_of
 
+from . import stepdaily
 from .costing import price_spans, shipped_prices
 from .prices import PriceTable
 from .scores import insert as insert_scores
@@ -139,6 +140,8 @@ class Writer:
         items += [(s.project, c) for s in groups for c in s.input_group.pending(in_batch)]
         items += [(m.project, c) for m in messages for c in m.contents]
         result.content_written, result.content_bytes = self._write_content(items)
+        # Read before the batch is stored: a root in it must not count as stored before.
+        steps = stepdaily.step_rows(self._client, fresh)
         now_ms = int(time.time() * 1000)
         if fresh:
             self._client.insert(
@@ -163,6 +166,7 @@ class Writer:
                 for m in messages
             ]
             self._client.insert("message_events", rows, column_names=_MESSAGE_COLUMNS)
+        stepdaily.insert(self._client, steps)
         scores = [score.row(s.project) for s in fresh for score in scores_of(s)[0]]
         if scores:  # after the spans: a score's run is stored before the score
             insert_scores(self._client, scores)

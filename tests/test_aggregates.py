@@ -350,7 +350,11 @@ def test_unknown_models_then_override_and_reprice(api: Any, store: Any) -> None:
         {"model": "mystery-model", "provider": "openai", "input": 10, "output": 100},
         {"model": "gpt-4o", "provider": "openai", "input": 1, "output": 1, "cache_read": 1},
     ]
-    assert client.put("/api/v1/prices/overrides", json=[{"model": "x"}]).status_code == 400
+    # A missing field is refused by the schema (422), a bad date by the price table (400).
+    assert client.put("/api/v1/prices/overrides", json=[{"model": "x"}]).status_code == 422
+    bad = [{"model": "x", "input": 1, "output": 1, "effective_from": "soon"}]
+    refused = client.put("/api/v1/prices/overrides", json=bad)
+    assert refused.status_code == 400 and "body[0].effective_from" in refused.json()["detail"]
     listed = client.put("/api/v1/prices/overrides", json=entries).json()["models"]
     assert [m["model"] for m in listed if m["override"]] == ["gpt-4o", "mystery-model"]
     assert book.path is not None and book.path.exists()

@@ -133,3 +133,15 @@ def test_a_401_asks_for_an_api_key_and_sends_it_as_bearer(
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert _KeyedServer.seen[-1] == "Bearer sk-test-key"
+
+
+def test_an_empty_store_explains_how_to_send_data(
+    fresh_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for page in ("overview", "runs"):
+        at = _render(fresh_server.url, monkeypatch, page=page)
+        assert any("No runs yet" in i.value for i in at.info)
+        snippet = " ".join(c.value for c in at.code)
+        assert f'OTLPSpanExporter("{fresh_server.url}/v1/traces")' in snippet
+        assert any(f"agentreel demo --api-url {fresh_server.url}" in m.value for m in at.markdown)
+        _nothing_queried(at)

@@ -436,6 +436,19 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("DELETE", "/api/v1/alerts/{name}", False),
     ("POST", "/api/v1/alerts/check", False),
     ("GET", "/api/v1/alerts/history", True),
+    ("GET", "/api/v1/facets", True),
+    ("GET", "/api/v1/overview", True),
+    ("GET", "/api/v1/cost/daily", True),
+    ("GET", "/api/v1/budgets", False),
+    ("GET", "/api/v1/failures/daily", True),
+    ("GET", "/api/v1/failures/by", True),
+    ("GET", "/api/v1/steps/histogram", True),
+    ("GET", "/api/v1/escalations", True),
+    ("GET", "/api/v1/routing", True),
+    ("GET", "/api/v1/prices/unknown", True),
+    ("GET", "/api/v1/prices", False),
+    ("PUT", "/api/v1/prices/overrides", True),
+    ("POST", "/api/v1/prices/reprice", True),
 )
 
 

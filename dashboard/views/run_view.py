@@ -44,8 +44,9 @@ def render(ctx: Context, trace_id: str) -> None:
     st.subheader("Steps")
     calls = {c_index: c for c_index, c in enumerate(_llm_calls(ctx, trace_id), start=1)}
     failing = (timeline.get("first_failure") or {}).get("step")
+    # A short run is read whole; in a long one the failing step opens and the rest wait.
     for step in steps:
-        _step(ctx, trace_id, step, calls, expanded=step["index"] == failing)
+        _step(ctx, trace_id, step, calls, expanded=len(steps) <= 6 or step["index"] == failing)
 
 
 def _compare_input(against: str) -> None:
@@ -186,7 +187,17 @@ def _llm_step(
         st.caption("The context window of this call was not captured.")
         return
     diff = ctx.get(f"/runs/{trace_id}/llm-calls/{n}/diff")
-    st.caption(f"Context window of call {n}. {diff.get('summary', '')}")
+    if n == 1:
+        st.caption("Context window of call 1, the run's first LLM call.")
+    else:
+        st.caption(f"Context window of call {n}: {diff.get('summary', '')}")
+    offered = [str(t.get("name", "?")) for t in call.get("tool_definitions") or []]
+    params = ", ".join(f"{k}={v}" for k, v in (call.get("parameters") or {}).items())
+    if offered or params:
+        st.caption(
+            (f"Tools offered: {', '.join(offered)}. " if offered else "")
+            + (f"Parameters: {params}." if params else "")
+        )
     marks = {
         c["index"]: c["op"]
         for c in diff.get("changes", [])
