@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .rules import Webhook
@@ -114,7 +115,7 @@ class Notifier:
                 )
             except RuntimeError:  # shut down: the server is stopping
                 return
-            future.add_done_callback(lambda f, i=index: settle(i, f))
+            future.add_done_callback(partial(settle, index))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
