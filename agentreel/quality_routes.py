@@ -96,12 +96,9 @@ def router(
             except ScoreError as exc:
                 rejected.append({"index": index, "error": str(exc)})
         client = pool.get()
-        known = _read(
-            lambda: score_store.known_runs(client, project(), [s.trace_id for _, s in parsed])
-        )
-        spans = _read(
-            lambda: score_store.known_spans(
-                client, project(), [(s.trace_id, s.span_id) for _, s in parsed if s.span_id]
+        known, spans = _read(
+            lambda: score_store.stored(
+                client, project(), [(s.trace_id, s.span_id) for _, s in parsed]
             )
         )
         accepted = []

@@ -40,34 +40,26 @@ def insert(client: Any, rows: list[list[Any]]) -> None:
         client.insert("scores", rows, column_names=COLUMNS)
 
 
-def known_runs(client: Any, project: str, trace_ids: Iterable[str]) -> set[str]:
-    """Which of these trace ids are stored runs."""
-    ids = sorted(set(trace_ids))
-    if not ids:
-        return set()
-    result = client.query(
-        "SELECT DISTINCT trace_id FROM runs WHERE project = {p:String} "
-        "AND trace_id IN {ids:Array(String)}",
-        parameters={"p": project, "ids": ids},
-    )
-    return {row[0] for row in result.result_rows}
-
-
-def known_spans(client: Any, project: str, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of these (trace id, span id) pairs are stored spans."""
-    pairs = sorted(set(keys))
+def stored(
+    client: Any, project: str, keys: Iterable[tuple[str, str]]
+) -> tuple[set[str], set[tuple[str, str]]]:
+    """Of these (trace id, span id or '') pairs: the trace ids that are stored runs, and the
+    pairs whose span is stored."""
+    pairs = set(keys)
     if not pairs:
-        return set()
+        return set(), set()
     result = client.query(
-        "SELECT DISTINCT trace_id, span_id FROM spans WHERE project = {p:String} "
-        "AND trace_id IN {traces:Array(String)} AND span_id IN {spans:Array(String)}",
+        "SELECT trace_id, groupUniqArrayIf(span_id, span_id IN {spans:Array(String)}) "
+        "FROM spans WHERE project = {p:String} AND trace_id IN {traces:Array(String)} "
+        "GROUP BY trace_id",
         parameters={
             "p": project,
             "traces": sorted({t for t, _ in pairs}),
-            "spans": sorted({s for _, s in pairs}),
+            "spans": sorted({s for _, s in pairs if s}),
         },
     )
-    return {(t, s) for t, s in result.result_rows}
+    runs = {t for t, _ in result.result_rows}
+    return runs, {(t, s) for t, spans in result.result_rows for s in spans}
 
 
 def run_scores(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]:
