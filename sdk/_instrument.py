@@ -1,0 +1,269 @@
+"""Auto-instrumentation of the ``openai`` and ``anthropic`` clients.
+
+The SDK replaces a few methods on the client *classes* (no ``wrapt``): Chat Completions
+``create``, Responses ``create`` and Messages ``create``/``stream``, sync and async. Each call
+is an LLM span in the current GenAI conventions, charged to the run's budget.
+
+Another instrumentor may already trace the same call (OpenInference, OpenTelemetry's
+openai-v2, OpenLLMetry). Then the call is counted for the budget but not traced a second
+time: when the method we wrapped is itself a ``wrapt`` wrapper, when the client's transport
+(``OpenAI.request``, which OpenInference wraps) is, or when an LLM span of another
+instrumentor is already current (it wrapped outside ours).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import trace
+
+from . import _anthropic_convert as anthropic_convert
+from . import _openai_convert as openai_convert
+from ._errors import guard, warn_once
+from ._genai import LlmCall, Request, Response
+from ._streams import AsyncStream, StreamManager, SyncStream
+
+MARK = "__agentreel_instrumented__"
+_LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "responses"})
+
+#: (class, attribute, original) of every method replaced, to undo them.
+_patched: list[tuple[type, str, Any]] = []
+
+
+def _is_wrapt(obj: Any) -> bool:
+    return obj is not None and hasattr(obj, "_self_wrapper")
+
+
+def llm_span_active() -> bool:
+    """Whether the current span is an open LLM span (some instrumentor's, or ours)."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return False
+    attributes = getattr(span, "attributes", None) or {}
+    return (
+        attributes.get("gen_ai.operation.name") in _LLM_OPERATIONS
+        or attributes.get("openinference.span.kind") == "LLM"
+        or "llm.request.type" in attributes
+    )
+
+
+def _traced_elsewhere(original: Any, resource: Any) -> bool:
+    if _is_wrapt(original):
+        return True
+    client = getattr(resource, "_client", None)
+    if client is not None and _is_wrapt(getattr(type(client), "request", None)):
+        return True
+    return llm_span_active()
+
+
+Convert = Callable[[dict[str, Any]], Request]
+Accumulator = Callable[[], Any]
+
+
+def _start(original: Any, resource: Any, kwargs: dict[str, Any], to_request: Convert) -> Any:
+    """The LlmCall for this call, or None when the SDK cannot describe it (then the call
+    runs untraced). ``BudgetExceeded`` propagates: the call must not run."""
+    with guard("LLM call request"):
+        request = to_request(kwargs)
+        return LlmCall(request, traced=not _traced_elsewhere(original, resource))
+    return None
+
+
+def _finish(call: LlmCall, result: Any, to_response: Callable[[Any], Response]) -> None:
+    response = None
+    with guard("LLM call response"):
+        response = to_response(result)
+    call.finish(response)
+
+
+def _sync(original: Any, to_request: Convert, to_response: Any, accumulator: Accumulator) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = _start(original, self, kwargs, to_request)
+        if call is None:
+            return original(self, *args, **kwargs)
+        call.attach()
+        try:
+            result = original(self, *args, **kwargs)
+        except BaseException as exc:
+            call.finish(exc=exc)
+            raise
+        call.detach()
+        if kwargs.get("stream") is True:
+            return SyncStream(result, call, accumulator())
+        _finish(call, result, to_response)
+        return result
+
+    setattr(wrapper, MARK, True)
+    return wrapper
+
+
+def _async(original: Any, to_request: Convert, to_response: Any, accumulator: Accumulator) -> Any:
+    @functools.wraps(original)
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = _start(original, self, kwargs, to_request)
+        if call is None:
+            return await original(self, *args, **kwargs)
+        call.attach()
+        try:
+            result = await original(self, *args, **kwargs)
+        except BaseException as exc:
+            call.finish(exc=exc)
+            raise
+        call.detach()
+        if kwargs.get("stream") is True:
+            return AsyncStream(result, call, accumulator())
+        _finish(call, result, to_response)
+        return result
+
+    setattr(wrapper, MARK, True)
+    return wrapper
+
+
+def _stream_manager(original: Any) -> Any:
+    """Anthropic ``messages.stream(...)`` (sync and async managers alike)."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        manager = original(self, *args, **kwargs)
+        traced = True
+        with guard("LLM stream setup"):
+            traced = not _traced_elsewhere(original, self)
+
+        def start() -> LlmCall:
+            return LlmCall(anthropic_convert.request(kwargs, stream=True), traced)
+
+        return StreamManager(manager, start, anthropic_convert.response)
+
+    setattr(wrapper, MARK, True)
+    return wrapper
+
+
+def _patch(module: str, cls_name: str, attr: str, make: Callable[[Any], Any]) -> bool:
+    try:
+        cls = getattr(importlib.import_module(module), cls_name)
+    except (ImportError, AttributeError):
+        return False
+    original = cls.__dict__.get(attr)
+    if original is None or getattr(original, MARK, False):
+        return False
+    setattr(cls, attr, make(original))
+    _patched.append((cls, attr, original))
+    return True
+
+
+def _chat_response(result: Any) -> Response:
+    return openai_convert.chat_response(result)
+
+
+class _ResponsesAccumulator:
+    def __init__(self) -> None:
+        self.final: Any = None
+
+    def add(self, event: Any) -> None:
+        response = openai_convert.get(event, "response")
+        if response is not None:
+            self.final = response
+
+    def response(self) -> Response | None:
+        return openai_convert.responses_response(self.final) if self.final is not None else None
+
+
+def instrument_openai() -> bool:
+    """Trace the ``openai`` client's Chat Completions and Responses calls (sync, async,
+    streaming). Returns False when ``openai`` is not installed. Idempotent."""
+    try:
+        importlib.import_module("openai")
+    except ImportError:
+        return False
+    chat = "openai.resources.chat.completions.completions"
+    responses = "openai.resources.responses.responses"
+    chat_request, chat_acc = openai_convert.chat_request, openai_convert.ChatStreamAccumulator
+    resp_request, resp_response = (
+        openai_convert.responses_request,
+        openai_convert.responses_response,
+    )
+    done = [
+        _patch(
+            chat,
+            "Completions",
+            "create",
+            lambda o: _sync(o, chat_request, _chat_response, chat_acc),
+        ),
+        _patch(
+            chat,
+            "AsyncCompletions",
+            "create",
+            lambda o: _async(o, chat_request, _chat_response, chat_acc),
+        ),
+        _patch(
+            responses,
+            "Responses",
+            "create",
+            lambda o: _sync(o, resp_request, resp_response, _ResponsesAccumulator),
+        ),
+        _patch(
+            responses,
+            "AsyncResponses",
+            "create",
+            lambda o: _async(o, resp_request, resp_response, _ResponsesAccumulator),
+        ),
+    ]
+    if not any(done) and not _is_instrumented(chat, "Completions", "create"):
+        warn_once(
+            "openai layout",
+            "agentreel.sdk: this openai version's layout is unknown; its calls are not traced",
+        )
+    return True
+
+
+def instrument_anthropic() -> bool:
+    """Trace the ``anthropic`` client's Messages calls (``create`` with or without
+    ``stream=True``, and ``stream()``), sync and async. False when not installed."""
+    try:
+        importlib.import_module("anthropic")
+    except ImportError:
+        return False
+    module = "anthropic.resources.messages.messages"
+    request = anthropic_convert.request
+    acc = anthropic_convert.StreamAccumulator
+    done = [
+        _patch(
+            module,
+            "Messages",
+            "create",
+            lambda o: _sync(o, request, anthropic_convert.response, acc),
+        ),
+        _patch(
+            module,
+            "AsyncMessages",
+            "create",
+            lambda o: _async(o, request, anthropic_convert.response, acc),
+        ),
+        _patch(module, "Messages", "stream", _stream_manager),
+        _patch(module, "AsyncMessages", "stream", _stream_manager),
+    ]
+    if not any(done) and not _is_instrumented(module, "Messages", "create"):
+        warn_once(
+            "anthropic layout",
+            "agentreel.sdk: this anthropic version's layout is unknown; its calls are not traced",
+        )
+    return True
+
+
+def _is_instrumented(module: str, cls_name: str, attr: str) -> bool:
+    try:
+        cls = getattr(importlib.import_module(module), cls_name)
+    except (ImportError, AttributeError):
+        return False
+    return bool(getattr(cls.__dict__.get(attr), MARK, False))
+
+
+def uninstrument() -> None:
+    """Put back every method the SDK replaced."""
+    while _patched:
+        cls, attr, original = _patched.pop()
+        setattr(cls, attr, original)

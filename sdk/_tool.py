@@ -1,0 +1,223 @@
+"""``@tool``: each call of the function is an ``execute_tool {name}`` span (OTel GenAI) with
+its arguments, result, error and duration.
+
+When the model asked for this tool in the run's last LLM call, the span gets that call's id
+(``gen_ai.tool.call.id``) and, when the arguments are the same, the model's exact argument
+text, so replay links the request, the tool run and the result.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar, cast, overload
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
+
+from ._budget import CURRENT, before_step, count_step
+from ._errors import guard
+from ._state import STATE, capturing
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Items of a generator tool kept as its result (the rest are counted, not recorded).
+MAX_RECORDED_ITEMS = 1000
+
+
+def to_text(value: Any) -> str:
+    """A tool argument or result as recorded: text as it is, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+class _ToolCall:
+    """One running call: its span and the context token that makes it current."""
+
+    __slots__ = ("capture", "span", "token")
+
+    def __init__(
+        self,
+        name: str,
+        signature: inspect.Signature | None,
+        args: Any,
+        kwargs: Any,
+        attach: bool = True,
+    ) -> None:
+        self.span: Span = trace.INVALID_SPAN
+        self.token: Any = None
+        self.capture = capturing()
+        before_step("tool")
+        with guard("tool start"):
+            attributes: dict[str, Any] = {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": name,
+                "gen_ai.tool.type": "function",
+            }
+            arguments = _arguments(signature, args, kwargs) if signature is not None else None
+            pending = _take_pending(name)
+            if pending is not None:
+                attributes["gen_ai.tool.call.id"] = pending.call_id
+            if self.capture and arguments is not None:
+                text = None
+                if pending is not None and _same_arguments(pending.arguments, arguments):
+                    text = pending.arguments
+                attributes["gen_ai.tool.call.arguments"] = text or to_text(arguments)
+            self.span = STATE.get_tracer().start_span(f"execute_tool {name}", attributes=attributes)
+            if attach:
+                # Not for generators: the caller runs between their items, outside the span.
+                self.token = otel_context.attach(trace.set_span_in_context(self.span))
+        count_step("tool")
+
+    def finish(self, result: Any = None, exc: BaseException | None = None) -> None:
+        if self.token is not None:
+            otel_context.detach(self.token)
+        span = self.span
+        with guard("tool end"):
+            if exc is not None:
+                span.record_exception(exc)
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            elif self.capture:
+                span.set_attribute("gen_ai.tool.call.result", to_text(result))
+        span.end()
+
+
+def _arguments(signature: inspect.Signature, args: Any, kwargs: Any) -> dict[str, Any] | None:
+    try:
+        bound = signature.bind_partial(*args, **kwargs)
+    except TypeError:
+        return None  # the call itself will raise the user's TypeError
+    out = {}
+    for key, value in bound.arguments.items():
+        kind = signature.parameters[key].kind
+        if key in ("self", "cls"):
+            continue
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            out.update(value)
+        else:
+            out[key] = list(value) if kind is inspect.Parameter.VAR_POSITIONAL else value
+    return out
+
+
+def _take_pending(name: str) -> Any:
+    state = CURRENT.get()
+    if state is None or not state.pending:
+        return None
+    with state.lock:
+        for index, call in enumerate(state.pending):
+            if call.name == name:
+                return state.pending.pop(index)
+    return None
+
+
+def _same_arguments(text: str, arguments: dict[str, Any]) -> bool:
+    try:
+        return bool(json.loads(text) == arguments)
+    except ValueError:
+        return False
+
+
+@overload
+def tool(func: F, /) -> F: ...
+@overload
+def tool(
+    func: None = None, /, *, name: str | None = None, capture_content: bool | None = None
+) -> Callable[[F], F]: ...
+
+
+def tool(
+    func: Any = None, /, *, name: str | None = None, capture_content: bool | None = None
+) -> Any:
+    """Trace each call of a tool function (sync, async, generator or async generator).
+
+    ``name`` defaults to the function's name; ``capture_content=False`` records no
+    arguments or result for this tool. Errors are recorded and re-raised unchanged.
+    """
+
+    def decorate(fn: F) -> F:
+        tool_name = name or fn.__name__
+        try:
+            signature: inspect.Signature | None = inspect.signature(fn)
+        except (TypeError, ValueError):
+            signature = None
+        if capture_content is False:
+            signature = None  # arguments are never recorded
+
+        def start(args: Any, kwargs: Any, attach: bool = True) -> _ToolCall:
+            call = _ToolCall(tool_name, signature, args, kwargs, attach)
+            if capture_content is False:
+                call.capture = False
+            return call
+
+        if inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            async def agen(*args: Any, **kwargs: Any) -> Any:
+                call, items = start(args, kwargs, attach=False), list[Any]()
+                try:
+                    async for item in fn(*args, **kwargs):
+                        if len(items) < MAX_RECORDED_ITEMS:
+                            items.append(item)
+                        yield item
+                except GeneratorExit:  # the consumer stopped early: not an error
+                    call.finish(items)
+                    raise
+                except BaseException as exc:
+                    call.finish(exc=exc)
+                    raise
+                call.finish(items)
+
+            return cast(F, agen)
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def acall(*args: Any, **kwargs: Any) -> Any:
+                call = start(args, kwargs)
+                try:
+                    result = await fn(*args, **kwargs)
+                except BaseException as exc:
+                    call.finish(exc=exc)
+                    raise
+                call.finish(result)
+                return result
+
+            return cast(F, acall)
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def gen(*args: Any, **kwargs: Any) -> Any:
+                call, items = start(args, kwargs, attach=False), list[Any]()
+                try:
+                    for item in fn(*args, **kwargs):
+                        if len(items) < MAX_RECORDED_ITEMS:
+                            items.append(item)
+                        yield item
+                except GeneratorExit:  # the consumer stopped early: not an error
+                    call.finish(items)
+                    raise
+                except BaseException as exc:
+                    call.finish(exc=exc)
+                    raise
+                call.finish(items)
+
+            return cast(F, gen)
+
+        @functools.wraps(fn)
+        def sync(*args: Any, **kwargs: Any) -> Any:
+            call = start(args, kwargs)
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                call.finish(exc=exc)
+                raise
+            call.finish(result)
+            return result
+
+        return cast(F, sync)
+
+    return decorate(func) if func is not None else decorate
