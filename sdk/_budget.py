@@ -33,10 +33,11 @@ class Breach:
     allowed: float
     value: float
     run: str  # the run's name
+    trace_id: str = ""  # the run's trace, to find it in agentreel
 
     def __str__(self) -> str:
         if self.limit == "budget_usd":
-            return f"run {self.run!r} spent ${self.value:.4f}, over its budget of ${self.allowed:g}"
+            return f"run {self.run!r} spent ${self.value:.6g}, over its budget of ${self.allowed:g}"
         what = "steps" if self.limit == "max_steps" else "LLM calls"
         return (
             f"run {self.run!r} would take {self.value:g} {what}, over its limit of "
@@ -165,7 +166,9 @@ def _breach(state: RunState, limit: str, allowed: float, value: float) -> None:
                 return
             breach = next(b for b in state.breaches if b.limit == limit)
             raise BudgetExceeded(breach)
-        breach = Breach(limit, allowed, value, state.name)
+        context = state.span.get_span_context()
+        trace_id = format(context.trace_id, "032x") if context.trace_id else ""
+        breach = Breach(limit, allowed, value, state.name, trace_id)
         state.breaches.append(breach)
     span = state.span
     if span.is_recording():

@@ -114,7 +114,7 @@ def score(
         ):
             if text is not None:
                 attributes[key] = str(text)
-        _emit(_target_span(target), attributes)
+        _emit(_target_span(target), attributes, _run_attributes(target))
 
 
 def feedback(
@@ -171,14 +171,24 @@ def _target_span(target: Any) -> Span:
     raise TypeError(f"cannot score a {type(target).__name__}: pass a run, a span or ids")
 
 
-def _emit(span: Span, attributes: dict[str, Any]) -> None:
+def _run_attributes(target: Any) -> dict[str, Any]:
+    """Session, user, tags and agent of the run scored, for a score span made after it."""
+    state = getattr(target, "state", None) if target is not None else CURRENT.get()
+    if state is None or not hasattr(state, "attributes"):
+        return {}
+    return {**state.attributes, "gen_ai.agent.name": state.name}
+
+
+def _emit(span: Span, attributes: dict[str, Any], stamp: dict[str, Any]) -> None:
     if span.is_recording():
         span.add_event("gen_ai.evaluation.result", attributes)
         return
     # The scored span has ended (feedback minutes later): a short span in its trace.
     parent = trace.set_span_in_context(NonRecordingSpan(span.get_span_context()))
     carrier = STATE.get_tracer().start_span(
-        "agentreel.score", context=parent, attributes={"agentreel.span.kind": "evaluator"}
+        "agentreel.score",
+        context=parent,
+        attributes={**stamp, "agentreel.span.kind": "evaluator"},
     )
     carrier.add_event("gen_ai.evaluation.result", attributes)
     carrier.end()
