@@ -21,12 +21,6 @@ import openai
 import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-
-from agentreel import sdk
-from agents import _anthropic_blocks, _openai_stream
-from fakeprovider import Answer, FakeProvider, ToolCall
-from liveserver import RunningServer
-from payloads import scenario
 from test_replay_exactness import (
     _same_anthropic,
     _same_openai_messages,
@@ -34,8 +28,15 @@ from test_replay_exactness import (
     _same_tools,
 )
 
+from agentreel import sdk
+
+from agents import _anthropic_blocks, _openai_stream
+from fakeprovider import Answer, FakeProvider, ToolCall
+from liveserver import RunningServer
+from payloads import scenario
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-import support_agent  # noqa: E402 - lives in examples/
+import support_agent  # examples/ is put on the path above
 
 
 def connect(endpoint: str, **options: Any) -> TracerProvider:
