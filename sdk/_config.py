@@ -204,6 +204,12 @@ def init(
     STATE.reset_prices()
     if sample_rate is not None and not 0.0 <= float(sample_rate) <= 1.0:
         raise ConfigError(f"sample_rate must be between 0 and 1, not {sample_rate!r}")
+    if (
+        isinstance(max_queue_size, bool)
+        or not isinstance(max_queue_size, int)
+        or max_queue_size < 1
+    ):
+        raise ConfigError(f"max_queue_size must be a whole number >= 1, not {max_queue_size!r}")
     redactor = _redactor(redact)
 
     if exporter is None:

@@ -32,6 +32,10 @@ JSON_ATTRIBUTES = frozenset(
 )
 
 
+#: Most spans in one export request (OpenTelemetry's default).
+MAX_EXPORT_BATCH = 512
+
+
 class _Counter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -178,7 +182,11 @@ class BoundedBatchProcessor(SpanProcessor):
     logged once (the stock one logs every dropped span)."""
 
     def __init__(self, exporter: SpanExporter, max_queue_size: int, shutdown_timeout_s: float):
-        self.batch = BatchSpanProcessor(exporter, max_queue_size=max_queue_size)
+        self.batch = BatchSpanProcessor(
+            exporter,
+            max_queue_size=max_queue_size,
+            max_export_batch_size=min(MAX_EXPORT_BATCH, max_queue_size),
+        )
         self.max_queue_size = max_queue_size
         self.shutdown_timeout_s = shutdown_timeout_s
         self.dropped = _Counter()
