@@ -50,8 +50,14 @@ def llm_span_active() -> bool:
     )
 
 
-def _traced_elsewhere(original: Any, resource: Any) -> bool:
+def _traced_elsewhere(original: Any, resource: Any, slot: tuple[type, str, Any]) -> bool:
+    """Whether another instrumentor traces this call: it wrapped the method before us (we
+    call its wrapper), after us (its wrapper calls ours), or the client's transport."""
     if _is_wrapt(original):
+        return True
+    cls, attr, ours = slot
+    current = cls.__dict__.get(attr)
+    if current is not ours and _is_wrapt(current):
         return True
     client = getattr(resource, "_client", None)
     if client is not None and _is_wrapt(getattr(type(client), "request", None)):
@@ -59,16 +65,30 @@ def _traced_elsewhere(original: Any, resource: Any) -> bool:
     return llm_span_active()
 
 
+def _caller(original: Any) -> Any:
+    """Call ``original`` as the method it was: a ``wrapt`` wrapper must be bound through
+    its descriptor to see the instance."""
+    if _is_wrapt(original):
+        return lambda self, *args, **kwargs: original.__get__(self, type(self))(*args, **kwargs)
+    return original
+
+
 Convert = Callable[[dict[str, Any]], Request]
 Accumulator = Callable[[], Any]
 
 
-def _start(original: Any, resource: Any, kwargs: dict[str, Any], to_request: Convert) -> Any:
+def _start(
+    original: Any,
+    resource: Any,
+    kwargs: dict[str, Any],
+    to_request: Convert,
+    slot: tuple[type, str, Any],
+) -> Any:
     """The LlmCall for this call, or None when the SDK cannot describe it (then the call
     runs untraced). ``BudgetExceeded`` propagates: the call must not run."""
     with guard("LLM call request"):
         request = to_request(kwargs)
-        return LlmCall(request, traced=not _traced_elsewhere(original, resource))
+        return LlmCall(request, traced=not _traced_elsewhere(original, resource, slot))
     return None
 
 
@@ -79,15 +99,24 @@ def _finish(call: LlmCall, result: Any, to_response: Callable[[Any], Response]) 
     call.finish(response)
 
 
-def _sync(original: Any, to_request: Convert, to_response: Any, accumulator: Accumulator) -> Any:
+def _sync(
+    cls: type,
+    attr: str,
+    original: Any,
+    to_request: Convert,
+    to_response: Any,
+    accumulator: Accumulator,
+) -> Any:
+    call_original = _caller(original)
+
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = _start(original, self, kwargs, to_request)
+        call = _start(original, self, kwargs, to_request, slot)
         if call is None:
-            return original(self, *args, **kwargs)
+            return call_original(self, *args, **kwargs)
         call.attach()
         try:
-            result = original(self, *args, **kwargs)
+            result = call_original(self, *args, **kwargs)
         except BaseException as exc:
             call.finish(exc=exc)
             raise
@@ -97,19 +126,29 @@ def _sync(original: Any, to_request: Convert, to_response: Any, accumulator: Acc
         _finish(call, result, to_response)
         return result
 
+    slot = (cls, attr, wrapper)
     setattr(wrapper, MARK, True)
     return wrapper
 
 
-def _async(original: Any, to_request: Convert, to_response: Any, accumulator: Accumulator) -> Any:
+def _async(
+    cls: type,
+    attr: str,
+    original: Any,
+    to_request: Convert,
+    to_response: Any,
+    accumulator: Accumulator,
+) -> Any:
+    call_original = _caller(original)
+
     @functools.wraps(original)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = _start(original, self, kwargs, to_request)
+        call = _start(original, self, kwargs, to_request, slot)
         if call is None:
-            return await original(self, *args, **kwargs)
+            return await call_original(self, *args, **kwargs)
         call.attach()
         try:
-            result = await original(self, *args, **kwargs)
+            result = await call_original(self, *args, **kwargs)
         except BaseException as exc:
             call.finish(exc=exc)
             raise
@@ -119,30 +158,33 @@ def _async(original: Any, to_request: Convert, to_response: Any, accumulator: Ac
         _finish(call, result, to_response)
         return result
 
+    slot = (cls, attr, wrapper)
     setattr(wrapper, MARK, True)
     return wrapper
 
 
-def _stream_manager(original: Any) -> Any:
+def _stream_manager(cls: type, attr: str, original: Any) -> Any:
     """Anthropic ``messages.stream(...)`` (sync and async managers alike)."""
+    call_original = _caller(original)
 
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        manager = original(self, *args, **kwargs)
+        manager = call_original(self, *args, **kwargs)
         traced = True
         with guard("LLM stream setup"):
-            traced = not _traced_elsewhere(original, self)
+            traced = not _traced_elsewhere(original, self, slot)
 
         def start() -> LlmCall:
             return LlmCall(anthropic_convert.request(kwargs, stream=True), traced)
 
         return StreamManager(manager, start, anthropic_convert.response)
 
+    slot = (cls, attr, wrapper)
     setattr(wrapper, MARK, True)
     return wrapper
 
 
-def _patch(module: str, cls_name: str, attr: str, make: Callable[[Any], Any]) -> bool:
+def _patch(module: str, cls_name: str, attr: str, make: Callable[..., Any]) -> bool:
     try:
         cls = getattr(importlib.import_module(module), cls_name)
     except (ImportError, AttributeError):
@@ -150,7 +192,7 @@ def _patch(module: str, cls_name: str, attr: str, make: Callable[[Any], Any]) ->
     original = cls.__dict__.get(attr)
     if original is None or getattr(original, MARK, False):
         return False
-    setattr(cls, attr, make(original))
+    setattr(cls, attr, make(cls, attr, original))
     _patched.append((cls, attr, original))
     return True
 
@@ -191,25 +233,25 @@ def instrument_openai() -> bool:
             chat,
             "Completions",
             "create",
-            lambda o: _sync(o, chat_request, _chat_response, chat_acc),
+            lambda c, a, o: _sync(c, a, o, chat_request, _chat_response, chat_acc),
         ),
         _patch(
             chat,
             "AsyncCompletions",
             "create",
-            lambda o: _async(o, chat_request, _chat_response, chat_acc),
+            lambda c, a, o: _async(c, a, o, chat_request, _chat_response, chat_acc),
         ),
         _patch(
             responses,
             "Responses",
             "create",
-            lambda o: _sync(o, resp_request, resp_response, _ResponsesAccumulator),
+            lambda c, a, o: _sync(c, a, o, resp_request, resp_response, _ResponsesAccumulator),
         ),
         _patch(
             responses,
             "AsyncResponses",
             "create",
-            lambda o: _async(o, resp_request, resp_response, _ResponsesAccumulator),
+            lambda c, a, o: _async(c, a, o, resp_request, resp_response, _ResponsesAccumulator),
         ),
     ]
     if not any(done) and not _is_instrumented(chat, "Completions", "create"):
@@ -235,13 +277,13 @@ def instrument_anthropic() -> bool:
             module,
             "Messages",
             "create",
-            lambda o: _sync(o, request, anthropic_convert.response, acc),
+            lambda c, a, o: _sync(c, a, o, request, anthropic_convert.response, acc),
         ),
         _patch(
             module,
             "AsyncMessages",
             "create",
-            lambda o: _async(o, request, anthropic_convert.response, acc),
+            lambda c, a, o: _async(c, a, o, request, anthropic_convert.response, acc),
         ),
         _patch(module, "Messages", "stream", _stream_manager),
         _patch(module, "AsyncMessages", "stream", _stream_manager),
