@@ -84,6 +84,10 @@ class RunState:
     pending: list[PendingCall] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        #: What every span started inside this run carries: its attributes and agent name.
+        self.stamp: dict[str, Any] = {**self.attributes, "gen_ai.agent.name": self.name}
+
     @property
     def steps(self) -> int:
         """LLM calls + tool calls + decisions, as the server counts a run's steps."""
@@ -103,6 +107,14 @@ CURRENT: ContextVar[RunState | None] = ContextVar("agentreel_run", default=None)
 
 def current() -> RunState | None:
     return CURRENT.get()
+
+
+def start_span(name: str, attributes: dict[str, Any], **options: Any) -> Span:
+    """A span of the SDK's own, with the current run's attributes from its start."""
+    state = CURRENT.get()
+    if state is not None:
+        attributes = {**state.stamp, **attributes}
+    return STATE.get_tracer().start_span(name, attributes=attributes, **options)
 
 
 def before_step(kind: str) -> None:

@@ -17,9 +17,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from ._budget import CURRENT, PendingCall, before_step, charge
+from ._budget import CURRENT, PendingCall, before_step, charge, start_span
 from ._errors import guard
-from ._state import STATE, capturing
+from ._state import capturing
 
 
 def dumps(value: Any) -> str:
@@ -123,11 +123,8 @@ class LlmCall:
                     attributes["gen_ai.system_instructions"] = dumps(request.system)
                 if request.tools:
                     attributes["gen_ai.tool.definitions"] = dumps(request.tools)
-            self.span = STATE.get_tracer().start_span(
-                f"{request.operation} {request.model}".strip(),
-                kind=SpanKind.CLIENT,
-                attributes=attributes,
-            )
+            name = f"{request.operation} {request.model}".strip()
+            self.span = start_span(name, attributes, kind=SpanKind.CLIENT)
 
     def attach(self) -> None:
         """Make the span current (for the provider SDK's own spans and HTTP spans)."""

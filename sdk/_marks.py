@@ -17,7 +17,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, TraceFlags
 
-from ._budget import CURRENT, before_step, count_step
+from ._budget import CURRENT, before_step, count_step, start_span
 from ._errors import guard
 from ._state import STATE
 
@@ -47,7 +47,7 @@ def decision(
             attributes["agentreel.decision.reason"] = str(reason)
         if confidence is not None:
             attributes["agentreel.decision.confidence"] = _unit(confidence, "confidence")
-        STATE.get_tracer().start_span(f"decision {name}", attributes=attributes).end()
+        start_span(f"decision {name}", attributes).end()
     count_step("decision")
 
 
@@ -68,7 +68,7 @@ def escalate(reason: str, to: str = "human", *, severity: str = "warning", **det
             attributes[f"agentreel.escalation.{key}"] = (
                 value if isinstance(value, str | int | float | bool) else str(value)
             )
-        STATE.get_tracer().start_span(f"escalate {to}", attributes=attributes).end()
+        start_span(f"escalate {to}", attributes).end()
 
 
 def score(

@@ -35,7 +35,7 @@ RESPONSES_PARAMS = {
 
 def get(obj: Any, key: str, default: Any = None) -> Any:
     """A field of a request dict or a response model alike."""
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):  # the exact check first: it is cheap
         return obj.get(key, default)
     return getattr(obj, key, default)
 

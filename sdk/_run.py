@@ -20,7 +20,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from ._budget import CURRENT, Breach, RunState
 from ._errors import guard
-from ._state import STATE, _capture
+from ._state import SCOPE, STATE, _capture
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -269,6 +269,9 @@ class RunStamper(SpanProcessor):
         state = CURRENT.get()
         if state is None:
             return
+        scope = getattr(span, "instrumentation_scope", None)
+        if scope is not None and scope.name == SCOPE:
+            return  # the SDK's own spans carry the run's attributes from their start
         with guard("run stamp"):
             existing = span.attributes or {}
             for key, value in state.attributes.items():

@@ -18,9 +18,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
-from ._budget import CURRENT, before_step, count_step
+from ._budget import CURRENT, before_step, count_step, start_span
 from ._errors import guard
-from ._state import STATE, capturing
+from ._state import capturing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,7 +67,7 @@ class _ToolCall:
                 if pending is not None and _same_arguments(pending.arguments, arguments):
                     text = pending.arguments
                 attributes["gen_ai.tool.call.arguments"] = text or to_text(arguments)
-            self.span = STATE.get_tracer().start_span(f"execute_tool {name}", attributes=attributes)
+            self.span = start_span(f"execute_tool {name}", attributes)
             if attach:
                 # Not for generators: the caller runs between their items, outside the span.
                 self.token = otel_context.attach(trace.set_span_in_context(self.span))
