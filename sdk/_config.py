@@ -80,7 +80,7 @@ def _bool_env(*names: str) -> bool | None:
     value = _env(*names)
     if value is None:
         return None
-    return value.lower() not in ("0", "false", "no", "off", "none")
+    return value.lower() not in ("0", "false", "no", "off", "none", "no_content")
 
 
 def choose_protocol(endpoint: str, protocol: str | None) -> str:
@@ -182,7 +182,7 @@ def init(
       ``AGENTREEL_API_KEY``.
     - ``sample_rate``: share of runs kept (0..1); default all, or ``OTEL_TRACES_SAMPLER``.
     - ``capture_content``: record prompts, outputs, tool arguments and results (default
-      True; ``AGENTREEL_CAPTURE_CONTENT=false`` turns it off).
+      True; ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`` turns it off).
     - ``redact``: ``True`` for the ready rules, rule names/regexes, a ``Redactor``, or a
       function ``str -> str``; applied to every span before it leaves the process.
     - ``instrument``: trace the ``openai``/``anthropic`` clients (True, False, or a list).
@@ -196,9 +196,7 @@ def init(
     if _setup is not None:
         shutdown()
     if capture_content is None:
-        capture_content = _bool_env(
-            "AGENTREEL_CAPTURE_CONTENT", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-        )
+        capture_content = _bool_env("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
     STATE.capture_content = True if capture_content is None else bool(capture_content)
     STATE.prices_file = prices_file or _env("AGENTREEL_PRICES_FILE")
     STATE.reset_prices()

@@ -3,8 +3,8 @@
 An exception inside the SDK's bookkeeping (a bad argument, an attribute that cannot be
 encoded, a provider response of an unexpected shape) must never reach the agent's code:
 it is logged once per place and kind, and the agent carries on with less telemetry.
-Under pytest (or with ``AGENTREEL_SDK_RAISE_ERRORS=1``) it is raised instead, so the
-SDK's own tests and users' tests see it.
+Under pytest it is raised instead, so the SDK's own tests and users' tests see it
+(``agentreel.sdk._errors.RAISE_ERRORS`` overrides that).
 """
 
 from __future__ import annotations
@@ -24,11 +24,15 @@ class SdkError(Exception):
     """Base of the exceptions the SDK raises on purpose (they are not swallowed)."""
 
 
+#: Raise internal errors instead of logging them: None means "under pytest only". Set it
+#: to False in a test that checks the agent survives the SDK's errors.
+RAISE_ERRORS: bool | None = None
+
+
 def raise_internal_errors() -> bool:
     """Whether internal errors propagate (tests) instead of being logged."""
-    flag = os.environ.get("AGENTREEL_SDK_RAISE_ERRORS")
-    if flag is not None:
-        return flag.strip().lower() in ("1", "true", "yes", "on")
+    if RAISE_ERRORS is not None:
+        return RAISE_ERRORS
     return "PYTEST_CURRENT_TEST" in os.environ
 
 

@@ -43,7 +43,7 @@ class _ToolCall:
     def __init__(
         self,
         name: str,
-        signature: inspect.Signature | None,
+        binder: _Binder | None,
         args: Any,
         kwargs: Any,
         attach: bool = True,
@@ -58,7 +58,7 @@ class _ToolCall:
                 "gen_ai.tool.name": name,
                 "gen_ai.tool.type": "function",
             }
-            arguments = _arguments(signature, args, kwargs) if signature is not None else None
+            arguments = binder(args, kwargs) if binder is not None else None
             pending = _take_pending(name)
             if pending is not None:
                 attributes["gen_ai.tool.call.id"] = pending.call_id
@@ -87,21 +87,41 @@ class _ToolCall:
         span.end()
 
 
-def _arguments(signature: inspect.Signature, args: Any, kwargs: Any) -> dict[str, Any] | None:
-    try:
-        bound = signature.bind_partial(*args, **kwargs)
-    except TypeError:
-        return None  # the call itself will raise the user's TypeError
-    out = {}
-    for key, value in bound.arguments.items():
-        kind = signature.parameters[key].kind
-        if key in ("self", "cls"):
-            continue
-        if kind is inspect.Parameter.VAR_KEYWORD:
-            out.update(value)
+class _Binder:
+    """A function's call arguments as a dict of parameter names to values (without
+    ``self``/``cls``); a fast path for plain parameter lists, ``inspect`` for the rest."""
+
+    __slots__ = ("names", "plain", "signature", "skip_first")
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        self.signature = signature
+        params = list(signature.parameters.values())
+        self.skip_first = bool(params) and params[0].name in ("self", "cls")
+        simple = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        self.plain = all(p.kind in simple for p in params)
+        self.names = tuple(p.name for p in params)
+
+    def __call__(self, args: Any, kwargs: Any) -> dict[str, Any] | None:
+        if self.plain and len(args) <= len(self.names):
+            out = dict(zip(self.names, args, strict=False))
+            out.update(kwargs)
         else:
-            out[key] = list(value) if kind is inspect.Parameter.VAR_POSITIONAL else value
-    return out
+            try:
+                bound = self.signature.bind_partial(*args, **kwargs)
+            except TypeError:
+                return None  # the call itself will raise the user's TypeError
+            out = {}
+            for key, value in bound.arguments.items():
+                kind = self.signature.parameters[key].kind
+                if kind is inspect.Parameter.VAR_KEYWORD:
+                    out.update(value)
+                elif kind is inspect.Parameter.VAR_POSITIONAL:
+                    out[key] = list(value)
+                else:
+                    out[key] = value
+        if self.skip_first:
+            out.pop(self.names[0], None)
+        return out
 
 
 def _take_pending(name: str) -> Any:
@@ -141,15 +161,15 @@ def tool(
 
     def decorate(fn: F) -> F:
         tool_name = name or fn.__name__
-        try:
-            signature: inspect.Signature | None = inspect.signature(fn)
-        except (TypeError, ValueError):
-            signature = None
-        if capture_content is False:
-            signature = None  # arguments are never recorded
+        binder: _Binder | None = None
+        if capture_content is not False:  # else arguments are never recorded
+            try:
+                binder = _Binder(inspect.signature(fn))
+            except (TypeError, ValueError):
+                binder = None
 
         def start(args: Any, kwargs: Any, attach: bool = True) -> _ToolCall:
-            call = _ToolCall(tool_name, signature, args, kwargs, attach)
+            call = _ToolCall(tool_name, binder, args, kwargs, attach)
             if capture_content is False:
                 call.capture = False
             return call

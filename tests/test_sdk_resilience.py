@@ -92,7 +92,7 @@ class BrokenExporter(SpanExporter):
 def test_an_exporter_that_raises_is_logged_once_and_counted(
     provider: TracerProvider, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AGENTREEL_SDK_RAISE_ERRORS", "0")
+    monkeypatch.setattr("agentreel.sdk._errors.RAISE_ERRORS", False)
     broken = BrokenExporter()
     sdk.init(exporter=broken, tracer_provider=provider)
     with caplog.at_level(logging.WARNING, logger="agentreel.sdk"):
@@ -146,7 +146,7 @@ def test_bad_arguments_are_logged_not_raised_outside_tests(
     sdk.init(exporter=memory, tracer_provider=provider)
     with pytest.raises(TypeError, match="options must be a list"):
         sdk.decision("route", options=5, chosen="a")  # type: ignore[arg-type]
-    monkeypatch.setenv("AGENTREEL_SDK_RAISE_ERRORS", "0")
+    monkeypatch.setattr("agentreel.sdk._errors.RAISE_ERRORS", False)
     with caplog.at_level(logging.WARNING, logger="agentreel.sdk"):
         with sdk.run("x", budget_usd=-1) as run:  # a bad limit is ignored, not fatal
             sdk.decision("route", options=5, chosen="a")  # type: ignore[arg-type]

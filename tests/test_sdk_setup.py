@@ -186,3 +186,27 @@ def test_with_nothing_configured_it_sends_to_the_local_defaults() -> None:
     )
     assert result["endpoint"] == "http://127.0.0.1:4318/v1/traces"
     assert result["type"].startswith("opentelemetry.exporter.otlp.proto.http")
+
+
+def test_the_readme_quickstart_works_as_written(server: RunningServer) -> None:
+    from fakeprovider import Answer, FakeProvider
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## The SDK", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 16
+    with FakeProvider([Answer("It is 21C and sunny.")]) as fake:
+        run_python(
+            code + "\nimport json; print(json.dumps({}))\n",
+            env={
+                "OTEL_EXPORTER_OTLP_ENDPOINT": server.url,  # the test's server, not :4318
+                "OPENAI_BASE_URL": fake.openai_base_url,
+                "OPENAI_API_KEY": "test",
+            },
+        )
+        assert fake.exchanges[0].body["messages"][0]["content"] == "Weather in Paris?"
+    runs = server.get("/api/v1/runs", session="chat-1", service="weather-bot")["runs"]
+    assert len(runs) == 1 and runs[0]["user"] == "alice"
+    assert (runs[0]["llm_calls"], runs[0]["tool_calls"]) == (1, 1)
+    steps = server.get(f"/api/v1/runs/{runs[0]['trace_id']}/timeline")["steps"]
+    assert [s["kind"] for s in steps] == ["decision", "llm", "tool"]
