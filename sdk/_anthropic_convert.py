@@ -6,19 +6,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ._genai import Request, Response, Usage
-from ._openai_convert import get, params_of, text_part
+from agentreel.replay.render import _ANTHROPIC_PARAMS
 
-PARAMS = {
-    "max_tokens": "max_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "stop_sequences": "stop_sequences",
-    "stream": "stream",
-    "tool_choice": "tool_choice",
-    "thinking": "thinking",
-}
+from ._genai import Request, Response, Usage
+from ._openai_convert import _recorded, get, params_of, text_part
+
+#: Messages request fields recorded as ``gen_ai.request.<name>``.
+PARAMS = _recorded(_ANTHROPIC_PARAMS, thinking="thinking")
 
 
 def _dump(block: Any) -> dict[str, Any]:

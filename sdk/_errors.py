@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 log = logging.getLogger("agentreel.sdk")
@@ -90,3 +91,25 @@ class guard:
             return False
         log_once(self.where, exc)
         return True
+
+
+class on_error:
+    """Calls ``handle(exc)`` when the block raises (any exception, also ``KeyboardInterrupt``),
+    then lets the exception go on: a span records the error the caller sees."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: Callable[[BaseException], object]) -> None:
+        self.handle = handle
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            self.handle(exc)

@@ -176,12 +176,13 @@ def _set_response(span: Span, response: Response, capture: bool) -> None:
     if usage is not None:
         span.set_attribute("gen_ai.usage.input_tokens", usage.otel_input_tokens)
         span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
-        if usage.cache_read_tokens:
-            span.set_attribute("gen_ai.usage.cache_read.input_tokens", usage.cache_read_tokens)
-        if usage.cache_write_tokens:
-            span.set_attribute("gen_ai.usage.cache_creation.input_tokens", usage.cache_write_tokens)
-        if usage.reasoning_tokens:
-            span.set_attribute("gen_ai.usage.reasoning.output_tokens", usage.reasoning_tokens)
+        for key, count in (
+            ("gen_ai.usage.cache_read.input_tokens", usage.cache_read_tokens),
+            ("gen_ai.usage.cache_creation.input_tokens", usage.cache_write_tokens),
+            ("gen_ai.usage.reasoning.output_tokens", usage.reasoning_tokens),
+        ):
+            if count:
+                span.set_attribute(key, count)
 
 
 def _remember_tool_calls(messages: list[dict[str, Any]]) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
 
 from . import _anthropic_convert as anthropic_convert
 from . import _openai_convert as openai_convert
-from ._errors import guard, warn_once
+from ._errors import guard, on_error, warn_once
 from ._genai import LlmCall, Request, Response
 from ._streams import AsyncStream, StreamManager, SyncStream
 
@@ -88,75 +89,66 @@ def _start(
     runs untraced). ``BudgetExceeded`` propagates: the call must not run."""
     with guard("LLM call request"):
         request = to_request(kwargs)
-        return LlmCall(request, traced=not _traced_elsewhere(original, resource, slot))
+        call = LlmCall(request, traced=not _traced_elsewhere(original, resource, slot))
+        call.attach()
+        return call
     return None
 
 
-def _finish(call: LlmCall, result: Any, to_response: Callable[[Any], Response]) -> None:
+def _after(call: LlmCall, kwargs: dict[str, Any], result: Any, proxy: Any, hooks: Hooks) -> Any:
+    """The call returned: a stream is handed back wrapped (the span ends with it), a
+    response ends the span now."""
+    call.detach()
+    if kwargs.get("stream") is True:
+        return proxy(result, call, hooks.accumulator())
     response = None
     with guard("LLM call response"):
-        response = to_response(result)
+        response = hooks.to_response(result)
     call.finish(response)
+    return result
 
 
-def _sync(
-    cls: type,
-    attr: str,
-    original: Any,
-    to_request: Convert,
-    to_response: Any,
-    accumulator: Accumulator,
-) -> Any:
+@dataclass(frozen=True)
+class Hooks:
+    """How one API's calls are described: request, response, and stream accumulator."""
+
+    to_request: Convert
+    to_response: Callable[[Any], Response | None]
+    accumulator: Accumulator
+
+
+def _fail(call: LlmCall) -> on_error:
+    return on_error(lambda exc: call.finish(exc=exc))
+
+
+def _sync(cls: type, attr: str, original: Any, hooks: Hooks) -> Any:
     call_original = _caller(original)
 
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = _start(original, self, kwargs, to_request, slot)
+        call = _start(original, self, kwargs, hooks.to_request, slot)
         if call is None:
             return call_original(self, *args, **kwargs)
-        call.attach()
-        try:
+        with _fail(call):
             result = call_original(self, *args, **kwargs)
-        except BaseException as exc:
-            call.finish(exc=exc)
-            raise
-        call.detach()
-        if kwargs.get("stream") is True:
-            return SyncStream(result, call, accumulator())
-        _finish(call, result, to_response)
-        return result
+        return _after(call, kwargs, result, SyncStream, hooks)
 
     slot = (cls, attr, wrapper)
     setattr(wrapper, MARK, True)
     return wrapper
 
 
-def _async(
-    cls: type,
-    attr: str,
-    original: Any,
-    to_request: Convert,
-    to_response: Any,
-    accumulator: Accumulator,
-) -> Any:
+def _async(cls: type, attr: str, original: Any, hooks: Hooks) -> Any:
     call_original = _caller(original)
 
     @functools.wraps(original)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = _start(original, self, kwargs, to_request, slot)
+        call = _start(original, self, kwargs, hooks.to_request, slot)
         if call is None:
             return await call_original(self, *args, **kwargs)
-        call.attach()
-        try:
+        with _fail(call):
             result = await call_original(self, *args, **kwargs)
-        except BaseException as exc:
-            call.finish(exc=exc)
-            raise
-        call.detach()
-        if kwargs.get("stream") is True:
-            return AsyncStream(result, call, accumulator())
-        _finish(call, result, to_response)
-        return result
+        return _after(call, kwargs, result, AsyncStream, hooks)
 
     slot = (cls, attr, wrapper)
     setattr(wrapper, MARK, True)
@@ -184,7 +176,9 @@ def _stream_manager(cls: type, attr: str, original: Any) -> Any:
     return wrapper
 
 
-def _patch(module: str, cls_name: str, attr: str, make: Callable[..., Any]) -> bool:
+def _patch(
+    module: str, cls_name: str, attr: str, make: Callable[..., Any], hooks: Hooks | None
+) -> bool:
     try:
         cls = getattr(importlib.import_module(module), cls_name)
     except (ImportError, AttributeError):
@@ -192,13 +186,10 @@ def _patch(module: str, cls_name: str, attr: str, make: Callable[..., Any]) -> b
     original = cls.__dict__.get(attr)
     if original is None or getattr(original, MARK, False):
         return False
-    setattr(cls, attr, make(cls, attr, original))
+    wrapper = make(cls, attr, original, hooks) if hooks else make(cls, attr, original)
+    setattr(cls, attr, wrapper)
     _patched.append((cls, attr, original))
     return True
-
-
-def _chat_response(result: Any) -> Response:
-    return openai_convert.chat_response(result)
 
 
 class _ResponsesAccumulator:
@@ -223,42 +214,23 @@ def instrument_openai() -> bool:
         return False
     chat = "openai.resources.chat.completions.completions"
     responses = "openai.resources.responses.responses"
-    chat_request, chat_acc = openai_convert.chat_request, openai_convert.ChatStreamAccumulator
-    resp_request, resp_response = (
+    chat_hooks = Hooks(
+        openai_convert.chat_request,
+        openai_convert.chat_response,
+        openai_convert.ChatStreamAccumulator,
+    )
+    responses_hooks = Hooks(
         openai_convert.responses_request,
         openai_convert.responses_response,
+        _ResponsesAccumulator,
     )
     done = [
-        _patch(
-            chat,
-            "Completions",
-            "create",
-            lambda c, a, o: _sync(c, a, o, chat_request, _chat_response, chat_acc),
-        ),
-        _patch(
-            chat,
-            "AsyncCompletions",
-            "create",
-            lambda c, a, o: _async(c, a, o, chat_request, _chat_response, chat_acc),
-        ),
-        _patch(
-            responses,
-            "Responses",
-            "create",
-            lambda c, a, o: _sync(c, a, o, resp_request, resp_response, _ResponsesAccumulator),
-        ),
-        _patch(
-            responses,
-            "AsyncResponses",
-            "create",
-            lambda c, a, o: _async(c, a, o, resp_request, resp_response, _ResponsesAccumulator),
-        ),
+        _patch(chat, "Completions", "create", _sync, chat_hooks),
+        _patch(chat, "AsyncCompletions", "create", _async, chat_hooks),
+        _patch(responses, "Responses", "create", _sync, responses_hooks),
+        _patch(responses, "AsyncResponses", "create", _async, responses_hooks),
     ]
-    if not any(done) and not _is_instrumented(chat, "Completions", "create"):
-        warn_once(
-            "openai layout",
-            "agentreel.sdk: this openai version's layout is unknown; its calls are not traced",
-        )
+    _check_layout(done, chat, "Completions", "openai")
     return True
 
 
@@ -270,38 +242,34 @@ def instrument_anthropic() -> bool:
     except ImportError:
         return False
     module = "anthropic.resources.messages.messages"
-    request = anthropic_convert.request
-    acc = anthropic_convert.StreamAccumulator
+    hooks = Hooks(
+        anthropic_convert.request,
+        anthropic_convert.response,
+        anthropic_convert.StreamAccumulator,
+    )
     done = [
-        _patch(
-            module,
-            "Messages",
-            "create",
-            lambda c, a, o: _sync(c, a, o, request, anthropic_convert.response, acc),
-        ),
-        _patch(
-            module,
-            "AsyncMessages",
-            "create",
-            lambda c, a, o: _async(c, a, o, request, anthropic_convert.response, acc),
-        ),
-        _patch(module, "Messages", "stream", _stream_manager),
-        _patch(module, "AsyncMessages", "stream", _stream_manager),
+        _patch(module, "Messages", "create", _sync, hooks),
+        _patch(module, "AsyncMessages", "create", _async, hooks),
+        _patch(module, "Messages", "stream", _stream_manager, None),
+        _patch(module, "AsyncMessages", "stream", _stream_manager, None),
     ]
-    if not any(done) and not _is_instrumented(module, "Messages", "create"):
-        warn_once(
-            "anthropic layout",
-            "agentreel.sdk: this anthropic version's layout is unknown; its calls are not traced",
-        )
+    _check_layout(done, module, "Messages", "anthropic")
     return True
 
 
-def _is_instrumented(module: str, cls_name: str, attr: str) -> bool:
+def _check_layout(done: list[bool], module: str, cls_name: str, package: str) -> None:
+    """Warn (once) when none of a client's methods could be patched, nor were before."""
+    if any(done):
+        return
     try:
         cls = getattr(importlib.import_module(module), cls_name)
     except (ImportError, AttributeError):
-        return False
-    return bool(getattr(cls.__dict__.get(attr), MARK, False))
+        cls = None
+    if cls is None or not getattr(cls.__dict__.get("create"), MARK, False):
+        warn_once(
+            f"{package} layout",
+            f"agentreel.sdk: this {package} version's layout is unknown; its calls are not traced",
+        )
 
 
 def uninstrument() -> None:

@@ -5,24 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from agentreel.replay.render import _OPENAI_PARAMS
+
 from ._genai import Request, Response, Usage
 
-#: Chat Completions request fields recorded as ``gen_ai.request.<name>`` (renamed ones map).
-CHAT_PARAMS = {
-    "max_tokens": "max_tokens",
-    "max_completion_tokens": "max_completion_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "frequency_penalty": "frequency_penalty",
-    "presence_penalty": "presence_penalty",
-    "stop": "stop_sequences",
-    "seed": "seed",
-    "n": "choice.count",
-    "stream": "stream",
-    "tool_choice": "tool_choice",
-    "response_format": "response_format",
-    "reasoning_effort": "reasoning_effort",
-}
+
+def _recorded(rendered: Mapping[str, str], **extra: str) -> dict[str, str]:
+    """Request field -> ``gen_ai.request.<name>``: the inverse of the table replay renders
+    requests with (so what is recorded renders back as it was sent), plus ``extra``."""
+    out: dict[str, str] = {}
+    for neutral, field in rendered.items():
+        out.setdefault(field, neutral)  # the first name is the OTel one (stop_sequences)
+    return {**out, **extra}
+
+
+#: Chat Completions request fields recorded as ``gen_ai.request.<name>``.
+CHAT_PARAMS = _recorded(_OPENAI_PARAMS, reasoning_effort="reasoning_effort")
 RESPONSES_PARAMS = {
     "max_output_tokens": "max_tokens",
     "temperature": "temperature",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import guard
+from ._errors import guard, on_error
 from ._genai import LlmCall, Response
 
 
@@ -17,10 +17,18 @@ class _Finisher:
         self._acc = accumulator
         self._done = False
 
-    def add(self, item: Any) -> None:
+    def add(self, item: Any) -> Any:
         if not self._done:
             with guard("stream chunk"):
                 self._acc.add(item)
+        return item
+
+    def ended(self, exc: BaseException) -> None:
+        """The stream raised: its end (StopIteration) or a failure."""
+        if isinstance(exc, StopIteration | StopAsyncIteration):
+            self.finish()
+        elif isinstance(exc, Exception):
+            self.finish(exc)
 
     def finish(self, exc: BaseException | None = None) -> None:
         if self._done:
@@ -46,16 +54,9 @@ class SyncStream:
         return self
 
     def __next__(self) -> Any:
-        try:
+        with on_error(self._finisher.ended):
             item = next(self.__wrapped__)
-        except StopIteration:
-            self._finisher.finish()
-            raise
-        except Exception as exc:
-            self._finisher.finish(exc)
-            raise
-        self._finisher.add(item)
-        return item
+        return self._finisher.add(item)
 
     def __enter__(self) -> SyncStream:
         return self
@@ -84,16 +85,9 @@ class AsyncStream:
         return self
 
     async def __anext__(self) -> Any:
-        try:
+        with on_error(self._finisher.ended):
             item = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._finisher.finish()
-            raise
-        except Exception as exc:
-            self._finisher.finish(exc)
-            raise
-        self._finisher.add(item)
-        return item
+        return self._finisher.add(item)
 
     async def __aenter__(self) -> AsyncStream:
         return self
@@ -136,40 +130,38 @@ class StreamManager:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__wrapped__, name)
 
-    def __enter__(self) -> Any:
+    def _begin(self) -> LlmCall:
         call: LlmCall = self._start()
         call.attach()
-        try:
-            stream = self.__wrapped__.__enter__()
-        except BaseException as exc:
-            call.finish(exc=exc)
-            raise
+        return call
+
+    def _began(self, call: LlmCall, stream: Any) -> Any:
         call.detach()
         self._finisher = _Finisher(call, _Snapshot(stream, self._to_response))
         return stream
+
+    def _end(self, exc: BaseException | None) -> None:
+        if self._finisher is not None:
+            self._finisher.finish(exc if isinstance(exc, Exception) else None)
+
+    def __enter__(self) -> Any:
+        call = self._begin()
+        with on_error(lambda exc: call.finish(exc=exc)):
+            return self._began(call, self.__wrapped__.__enter__())
 
     def __exit__(self, *exc_info: Any) -> Any:
         try:
             return self.__wrapped__.__exit__(*exc_info)
         finally:
-            if self._finisher is not None:
-                self._finisher.finish(exc_info[1] if isinstance(exc_info[1], Exception) else None)
+            self._end(exc_info[1])
 
     async def __aenter__(self) -> Any:
-        call: LlmCall = self._start()
-        call.attach()
-        try:
-            stream = await self.__wrapped__.__aenter__()
-        except BaseException as exc:
-            call.finish(exc=exc)
-            raise
-        call.detach()
-        self._finisher = _Finisher(call, _Snapshot(stream, self._to_response))
-        return stream
+        call = self._begin()
+        with on_error(lambda exc: call.finish(exc=exc)):
+            return self._began(call, await self.__wrapped__.__aenter__())
 
     async def __aexit__(self, *exc_info: Any) -> Any:
         try:
             return await self.__wrapped__.__aexit__(*exc_info)
         finally:
-            if self._finisher is not None:
-                self._finisher.finish(exc_info[1] if isinstance(exc_info[1], Exception) else None)
+            self._end(exc_info[1])

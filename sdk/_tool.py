@@ -19,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from ._budget import CURRENT, before_step, count_step, start_span
-from ._errors import guard
+from ._errors import guard, on_error
 from ._state import capturing
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,7 +38,7 @@ def to_text(value: Any) -> str:
 class _ToolCall:
     """One running call: its span and the context token that makes it current."""
 
-    __slots__ = ("capture", "span", "token")
+    __slots__ = ("capture", "items", "span", "token")
 
     def __init__(
         self,
@@ -50,6 +50,7 @@ class _ToolCall:
     ) -> None:
         self.span: Span = trace.INVALID_SPAN
         self.token: Any = None
+        self.items: list[Any] = []
         self.capture = capturing()
         before_step("tool")
         with guard("tool start"):
@@ -72,6 +73,18 @@ class _ToolCall:
                 # Not for generators: the caller runs between their items, outside the span.
                 self.token = otel_context.attach(trace.set_span_in_context(self.span))
         count_step("tool")
+
+    def fail(self, exc: BaseException) -> None:
+        self.finish(exc=exc)
+
+    def keep(self, item: Any) -> Any:
+        """An item a generator tool yields, kept for the result (up to a limit)."""
+        if len(self.items) < MAX_RECORDED_ITEMS:
+            self.items.append(item)
+        return item
+
+    def iterating(self) -> _Iterating:
+        return _Iterating(self)
 
     def finish(self, result: Any = None, exc: BaseException | None = None) -> None:
         if self.token is not None:
@@ -122,6 +135,25 @@ class _Binder:
         if self.skip_first:
             out.pop(self.names[0], None)
         return out
+
+
+class _Iterating:
+    """Around a generator tool's loop: the span ends with the items when the generator is
+    done or its consumer stops early (``GeneratorExit``), with the error otherwise."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: _ToolCall) -> None:
+        self.call = call
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None or isinstance(exc, GeneratorExit):
+            self.call.finish(self.call.items)
+        else:
+            self.call.finish(exc=exc)
 
 
 def _take_pending(name: str) -> Any:
@@ -178,19 +210,10 @@ def tool(
 
             @functools.wraps(fn)
             async def agen(*args: Any, **kwargs: Any) -> Any:
-                call, items = start(args, kwargs, attach=False), list[Any]()
-                try:
+                call = start(args, kwargs, attach=False)
+                with call.iterating():
                     async for item in fn(*args, **kwargs):
-                        if len(items) < MAX_RECORDED_ITEMS:
-                            items.append(item)
-                        yield item
-                except GeneratorExit:  # the consumer stopped early: not an error
-                    call.finish(items)
-                    raise
-                except BaseException as exc:
-                    call.finish(exc=exc)
-                    raise
-                call.finish(items)
+                        yield call.keep(item)
 
             return cast(F, agen)
         if inspect.iscoroutinefunction(fn):
@@ -198,11 +221,8 @@ def tool(
             @functools.wraps(fn)
             async def acall(*args: Any, **kwargs: Any) -> Any:
                 call = start(args, kwargs)
-                try:
+                with on_error(call.fail):
                     result = await fn(*args, **kwargs)
-                except BaseException as exc:
-                    call.finish(exc=exc)
-                    raise
                 call.finish(result)
                 return result
 
@@ -211,30 +231,18 @@ def tool(
 
             @functools.wraps(fn)
             def gen(*args: Any, **kwargs: Any) -> Any:
-                call, items = start(args, kwargs, attach=False), list[Any]()
-                try:
+                call = start(args, kwargs, attach=False)
+                with call.iterating():
                     for item in fn(*args, **kwargs):
-                        if len(items) < MAX_RECORDED_ITEMS:
-                            items.append(item)
-                        yield item
-                except GeneratorExit:  # the consumer stopped early: not an error
-                    call.finish(items)
-                    raise
-                except BaseException as exc:
-                    call.finish(exc=exc)
-                    raise
-                call.finish(items)
+                        yield call.keep(item)
 
             return cast(F, gen)
 
         @functools.wraps(fn)
         def sync(*args: Any, **kwargs: Any) -> Any:
             call = start(args, kwargs)
-            try:
+            with on_error(call.fail):
                 result = fn(*args, **kwargs)
-            except BaseException as exc:
-                call.finish(exc=exc)
-                raise
             call.finish(result)
             return result
 

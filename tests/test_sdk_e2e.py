@@ -161,6 +161,32 @@ def _tool_result(name: str, arguments: dict[str, Any]) -> str:
     return result if isinstance(result, str) else json.dumps(result)
 
 
+def openai_turn(messages: list[dict[str, Any]], message: dict[str, Any]) -> bool:
+    """Add the model's message and run the tools it asked for; True when it answered."""
+    messages.append(message)
+    for call in message.get("tool_calls") or []:
+        content = _tool_result(call["function"]["name"], json.loads(call["function"]["arguments"]))
+        messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
+    return not message.get("tool_calls")
+
+
+def anthropic_turn(messages: list[dict[str, Any]], response: Any) -> bool:
+    blocks = _anthropic_blocks(response)
+    messages.append({"role": "assistant", "content": blocks})
+    uses = [b for b in blocks if b["type"] == "tool_use"]
+    if uses:
+        results = [
+            {
+                "type": "tool_result",
+                "tool_use_id": u["id"],
+                "content": _tool_result(u["name"], u["input"]),
+            }
+            for u in uses
+        ]
+        messages.append({"role": "user", "content": results})
+    return not uses
+
+
 def openai_agent(base_url: str, stream: bool) -> None:
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": scenario.SYSTEM},
@@ -173,67 +199,58 @@ def openai_agent(base_url: str, stream: bool) -> None:
         "temperature": 0.2,
     }
     with openai.OpenAI(base_url=base_url, api_key="test", max_retries=0) as client:
-        while True:
+        done = False
+        while not done:
             if stream:
                 message = _openai_stream(client, request)
             else:
                 reply = client.chat.completions.create(**request).choices[0].message
                 message = reply.model_dump(include={"role", "content", "tool_calls"})
-            messages.append(message)
-            if not message.get("tool_calls"):
-                return
-            for call in message["tool_calls"]:
-                arguments = json.loads(call["function"]["arguments"])
-                content = _tool_result(call["function"]["name"], arguments)
-                messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
+            done = openai_turn(messages, message)
+
+
+async def _folded(chunks: Any) -> dict[str, Any]:
+    """An async Chat Completions stream folded into the assistant message."""
+    calls: dict[int, dict[str, Any]] = {}
+    text = []
+    async with chunks:
+        async for chunk in chunks:
+            for choice in chunk.choices:
+                text.append(choice.delta.content or "")
+                for delta in choice.delta.tool_calls or []:
+                    empty = {
+                        "id": "",
+                        "type": "function",
+                        "function": {"name": "", "arguments": ""},
+                    }
+                    slot = calls.setdefault(delta.index, empty)
+                    slot["id"] = delta.id or slot["id"]
+                    if delta.function is not None:
+                        slot["function"]["name"] += delta.function.name or ""
+                        slot["function"]["arguments"] += delta.function.arguments or ""
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(text) or None}
+    if calls:
+        message["tool_calls"] = [calls[i] for i in sorted(calls)]
+    return message
 
 
 async def openai_agent_async(base_url: str, stream: bool) -> None:
     messages: list[dict[str, Any]] = [{"role": "user", "content": scenario.USER_PROMPT}]
-    tools = [t.openai() for t in scenario.TOOLS]
+    request = {
+        "model": scenario.OPENAI_MODEL,
+        "messages": messages,
+        "tools": [t.openai() for t in scenario.TOOLS],
+    }
     async with openai.AsyncOpenAI(base_url=base_url, api_key="test", max_retries=0) as client:
-        while True:
-            kwargs: dict[str, Any] = {
-                "model": scenario.OPENAI_MODEL,
-                "messages": messages,
-                "tools": tools,
-            }
+        done = False
+        while not done:
             if stream:
-                calls: dict[int, dict[str, Any]] = {}
-                text = []
-                chunks = await client.chat.completions.create(
-                    **kwargs, stream=True, stream_options={"include_usage": True}
-                )
-                async with chunks:
-                    async for chunk in chunks:
-                        for choice in chunk.choices:
-                            text.append(choice.delta.content or "")
-                            for d in choice.delta.tool_calls or []:
-                                slot = calls.setdefault(
-                                    d.index,
-                                    {
-                                        "id": "",
-                                        "type": "function",
-                                        "function": {"name": "", "arguments": ""},
-                                    },
-                                )
-                                slot["id"] = d.id or slot["id"]
-                                if d.function is not None:
-                                    slot["function"]["name"] += d.function.name or ""
-                                    slot["function"]["arguments"] += d.function.arguments or ""
-                message: dict[str, Any] = {"role": "assistant", "content": "".join(text) or None}
-                if calls:
-                    message["tool_calls"] = [calls[i] for i in sorted(calls)]
+                options = {"stream": True, "stream_options": {"include_usage": True}}
+                message = await _folded(await client.chat.completions.create(**request, **options))
             else:
-                reply = (await client.chat.completions.create(**kwargs)).choices[0].message
+                reply = (await client.chat.completions.create(**request)).choices[0].message
                 message = reply.model_dump(include={"role", "content", "tool_calls"})
-            messages.append(message)
-            if not message.get("tool_calls"):
-                return
-            for call in message["tool_calls"]:
-                arguments = json.loads(call["function"]["arguments"])
-                content = _tool_result(call["function"]["name"], arguments)
-                messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
+            done = openai_turn(messages, message)
 
 
 def anthropic_agent(base_url: str, mode: str) -> None:
@@ -246,30 +263,14 @@ def anthropic_agent(base_url: str, mode: str) -> None:
         "tools": [t.anthropic() for t in scenario.TOOLS],
     }
     with anthropic.Anthropic(base_url=base_url, api_key="test", max_retries=0) as client:
-        while True:
+        done = False
+        while not done:
             if mode == "stream":
                 with client.messages.stream(**request) as events:
                     response = events.get_final_message()
             else:
                 response = client.messages.create(**request)
-            blocks = _anthropic_blocks(response)
-            messages.append({"role": "assistant", "content": blocks})
-            uses = [b for b in blocks if b["type"] == "tool_use"]
-            if not uses:
-                return
-            messages.append(
-                {
-                    "role": "user",
-                    "content": [
-                        {
-                            "type": "tool_result",
-                            "tool_use_id": u["id"],
-                            "content": _tool_result(u["name"], u["input"]),
-                        }
-                        for u in uses
-                    ],
-                }
-            )
+            done = anthropic_turn(messages, response)
 
 
 async def anthropic_agent_async(base_url: str) -> None:
@@ -281,27 +282,11 @@ async def anthropic_agent_async(base_url: str) -> None:
         "tools": [t.anthropic() for t in scenario.TOOLS],
     }
     async with anthropic.AsyncAnthropic(base_url=base_url, api_key="test", max_retries=0) as c:
-        while True:
+        done = False
+        while not done:
             async with c.messages.stream(**request) as events:
                 response = await events.get_final_message()
-            blocks = _anthropic_blocks(response)
-            messages.append({"role": "assistant", "content": blocks})
-            uses = [b for b in blocks if b["type"] == "tool_use"]
-            if not uses:
-                return
-            messages.append(
-                {
-                    "role": "user",
-                    "content": [
-                        {
-                            "type": "tool_result",
-                            "tool_use_id": u["id"],
-                            "content": _tool_result(u["name"], u["input"]),
-                        }
-                        for u in uses
-                    ],
-                }
-            )
+            done = anthropic_turn(messages, response)
 
 
 FLAVOURS = {

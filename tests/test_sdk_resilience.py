@@ -15,7 +15,7 @@ import openai
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from test_sdk_e2e import connect, stored_spans, support_agent
+from test_sdk_e2e import connect, stored_spans, support_agent, to_server  # noqa: F401 - a fixture
 
 from agentreel import sdk
 
@@ -184,7 +184,7 @@ def test_secrets_are_redacted_before_export_and_counted(server: RunningServer) -
     assert "bob@example.com" not in json.dumps(spans) + json.dumps(calls)
 
 
-def test_content_capture_can_be_turned_off_per_call(to_server: RunningServer) -> None:
+def test_content_capture_can_be_turned_off_per_call(to_server: RunningServer) -> None:  # noqa: F811
     with FakeProvider(support_agent.SCRIPT) as fake:
         client = openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
         with sdk.capture_content(False):
@@ -197,14 +197,6 @@ def test_content_capture_can_be_turned_off_per_call(to_server: RunningServer) ->
     tools = [s["tool"] for s in spans if s["kind"] == "tool"]
     assert tools and all("arguments" not in t and "result" not in t for t in tools)
     assert "private question" not in json.dumps(spans)
-
-
-@pytest.fixture
-def to_server(server: RunningServer) -> Iterator[RunningServer]:
-    made = connect(server.url)
-    yield server
-    sdk.shutdown()
-    made.shutdown()
 
 
 def test_spans_go_over_grpc_when_the_endpoint_says_so(server: RunningServer) -> None:
