@@ -66,6 +66,7 @@ class _Setup:
 
 
 _setup: _Setup | None = None
+_ONCE = OnceFilter()
 
 
 def _env(*names: str) -> str | None:
@@ -230,9 +231,8 @@ def init(
     provider.add_span_processor(processor)
     _setup = _Setup(provider, owned, processor, safe)
     STATE.tracer = provider.get_tracer(SCOPE, VERSION)
-    once = OnceFilter()
     for name in _EXPORTER_LOGGERS:
-        logging.getLogger(name).addFilter(once)
+        logging.getLogger(name).addFilter(_ONCE)  # a filter already there is not added twice
 
     wanted = {"openai", "anthropic"} if instrument is True else set(instrument or ())
     if "openai" in wanted:
