@@ -120,8 +120,10 @@ def answer(client: openai.OpenAI, question: str, **limits: Any) -> sdk.run:
 
 def main() -> int:
     sdk.init(service_name="support-agent-example")
-    with FakeProvider(SCRIPT) as fake:
-        client = openai.OpenAI(base_url=fake.openai_base_url, api_key="offline")
+    with (
+        FakeProvider(SCRIPT) as fake,
+        openai.OpenAI(base_url=fake.openai_base_url, api_key="offline") as client,
+    ):
         done = answer(client, QUESTION, budget_usd=0.05, max_steps=10)
         sdk.feedback(done, value=1, comment="solved, thanks")
         print(f"run 1: {done.trace_id}  ${done.cost_usd:.6f}, {done.steps} steps")

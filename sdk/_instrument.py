@@ -206,8 +206,8 @@ class _ResponsesAccumulator:
 
 
 def instrument_openai() -> bool:
-    """Trace the ``openai`` client's Chat Completions and Responses calls (sync, async,
-    streaming). Returns False when ``openai`` is not installed. Idempotent."""
+    """Trace the ``openai`` client's Chat Completions and Responses calls (``create``, with
+    or without streaming, and ``parse``; sync and async). Returns False when ``openai`` is not installed. Idempotent."""
     try:
         importlib.import_module("openai")
     except ImportError:
@@ -229,6 +229,11 @@ def instrument_openai() -> bool:
         _patch(chat, "AsyncCompletions", "create", _async, chat_hooks),
         _patch(responses, "Responses", "create", _sync, responses_hooks),
         _patch(responses, "AsyncResponses", "create", _async, responses_hooks),
+        # parse() (structured outputs) posts the request itself, not through create().
+        _patch(chat, "Completions", "parse", _sync, chat_hooks),
+        _patch(chat, "AsyncCompletions", "parse", _async, chat_hooks),
+        _patch(responses, "Responses", "parse", _sync, responses_hooks),
+        _patch(responses, "AsyncResponses", "parse", _async, responses_hooks),
     ]
     _check_layout(done, chat, "Completions", "openai")
     return True

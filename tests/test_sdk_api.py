@@ -259,3 +259,23 @@ def test_responses_api_calls_are_llm_spans(
     assert tool_span["gen_ai.tool.call.id"] == "call_9"
     assert tool_span["gen_ai.tool.call.arguments"] == '{"a":1,"b":2}'
     assert run.llm_calls == 1 and run.cost_usd > 0
+
+
+def test_structured_output_parse_calls_are_traced(spans: InMemorySpanExporter) -> None:
+    from fakeprovider import Answer, FakeProvider
+
+    with (
+        FakeProvider([Answer('{"city": "Paris"}')]) as fake,
+        openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0) as client,
+        sdk.run("parse") as run,
+    ):
+        format_ = {"type": "json_schema", "json_schema": {"name": "city", "schema": {}}}
+        client.chat.completions.parse(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "?"}],
+            response_format=format_,  # type: ignore[arg-type]
+        )
+    llm = dict(finished(spans)["chat gpt-4o-mini"].attributes or {})
+    assert json.loads(str(llm["gen_ai.request.response_format"])) == format_
+    assert '"content":"{\\"city\\": \\"Paris\\"}"' in str(llm["gen_ai.output.messages"])
+    assert run.llm_calls == 1

@@ -39,6 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 import support_agent  # examples/ is put on the path above
 
 
+def openai_client(fake: FakeProvider) -> openai.OpenAI:
+    """A client of the fake provider (a context manager: closing it closes its sockets)."""
+    return openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
+
+
 def connect(endpoint: str, **options: Any) -> TracerProvider:
     """The SDK set up to export to ``endpoint`` with a provider of the test's own."""
     provider = TracerProvider(resource=Resource.create({"service.name": "sdk-e2e"}))
@@ -70,8 +75,7 @@ def stored_spans(server: RunningServer, trace_id: str) -> list[dict[str, Any]]:
 def test_example_run_arrives_with_structure_people_decisions_escalations_and_scores(
     to_server: RunningServer,
 ) -> None:
-    with FakeProvider(support_agent.SCRIPT) as fake:
-        client = openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
+    with FakeProvider(support_agent.SCRIPT) as fake, openai_client(fake) as client:
         done = support_agent.answer(client, support_agent.QUESTION, budget_usd=0.05, max_steps=10)
         sdk.feedback(done, value=1, comment="solved")
         sdk.score("helpfulness", 0.8, target=done, source="llm_judge", explanation="polite")
@@ -345,8 +349,7 @@ def test_every_client_flavour_replays_exactly(to_server: RunningServer, flavour:
 
 
 def test_a_run_over_budget_stops_after_the_call_that_crossed_it(to_server: RunningServer) -> None:
-    with FakeProvider(support_agent.SCRIPT) as fake:
-        client = openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
+    with FakeProvider(support_agent.SCRIPT) as fake, openai_client(fake) as client:
         with pytest.raises(sdk.BudgetExceeded) as raised:
             support_agent.answer(client, support_agent.QUESTION, budget_usd=0.00001)
         assert len(fake.exchanges) == 1  # no tool ran, no second call was made
@@ -369,8 +372,7 @@ def test_limits_refuse_the_step_before_it_runs_and_a_handler_replaces_the_except
         sdk.escalate(str(breach), to="on-call", severity="critical")
 
     script = [ToolCall("lookup_order", {"order_id": "A-1"}), Answer("done")]
-    with FakeProvider(script) as fake:
-        client = openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
+    with FakeProvider(script) as fake, openai_client(fake) as client:
         with pytest.raises(sdk.BudgetExceeded, match="max_llm_calls"):
             support_agent.answer(client, "?", max_llm_calls=1)
         assert len(fake.exchanges) == 1  # the second call was never sent

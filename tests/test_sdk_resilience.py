@@ -11,11 +11,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import openai
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from test_sdk_e2e import connect, stored_spans, support_agent, to_server  # noqa: F401 - a fixture
+from test_sdk_e2e import connect, openai_client, stored_spans, support_agent, to_server  # noqa: F401 - a fixture
 
 from agentreel import sdk
 
@@ -32,8 +31,7 @@ def provider() -> Iterator[TracerProvider]:
 
 
 def run_example(**limits: Any) -> sdk.run:
-    with FakeProvider(support_agent.SCRIPT) as fake:
-        client = openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
+    with FakeProvider(support_agent.SCRIPT) as fake, openai_client(fake) as client:
         done = support_agent.answer(client, support_agent.QUESTION, **limits)
         assert len(fake.exchanges) == 3
     return done
@@ -167,8 +165,7 @@ def test_secrets_are_redacted_before_export_and_counted(server: RunningServer) -
     made = connect(server.url, redact=["api_key", "email", ("ticket", r"TICKET-\d+")])
     question = "I'm bob@example.com, my key is sk-proj-Zx9Cv8Bn7Mq6Wl5Ek4Rt3Yu2 (TICKET-991)"
     try:
-        with FakeProvider(support_agent.SCRIPT) as fake:
-            client = openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
+        with FakeProvider(support_agent.SCRIPT) as fake, openai_client(fake) as client:
             done = support_agent.answer(client, question)
             assert question in fake.exchanges[0].raw.decode()  # the provider got it all
         spans = stored_spans(server, done.trace_id)
@@ -185,10 +182,12 @@ def test_secrets_are_redacted_before_export_and_counted(server: RunningServer) -
 
 
 def test_content_capture_can_be_turned_off_per_call(to_server: RunningServer) -> None:  # noqa: F811
-    with FakeProvider(support_agent.SCRIPT) as fake:
-        client = openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
-        with sdk.capture_content(False):
-            done = support_agent.answer(client, "private question")
+    with (
+        FakeProvider(support_agent.SCRIPT) as fake,
+        openai_client(fake) as client,
+        sdk.capture_content(False),
+    ):
+        done = support_agent.answer(client, "private question")
     spans = stored_spans(to_server, done.trace_id)
     calls = to_server.get(f"/api/v1/runs/{done.trace_id}/llm-calls")["llm_calls"]
     assert len(calls) == 3
