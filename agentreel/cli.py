@@ -14,12 +14,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agentreel import __version__, replay_cli, transfer_cli
+from agentreel import __version__, project_cli, replay_cli, transfer_cli
 from agentreel.apiclient import get_json
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
 #: Settings only the server needs; reading commands take just the API address.
-_CLIENT_SETTINGS = {"api_url", "host", "http_port"}
+_CLIENT_SETTINGS = {"api_url", "host", "http_port", "api_key"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         client_command("export", "Write a run as one self-contained JSON document."),
         client_command("import", "Store a run from an export document (idempotent)."),
     )
+    project_cli.add_commands(sub)
     return parser
 
 
@@ -113,7 +114,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     try:
         serve(settings)
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, SettingsError) as exc:
         print(f"agentreel: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
@@ -197,4 +198,5 @@ _COMMANDS = {
     "replay": _replay,
     "export": transfer_cli.export_command,
     "import": transfer_cli.import_command,
+    **project_cli.COMMANDS,
 }

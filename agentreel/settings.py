@@ -63,6 +63,13 @@ def _url(raw: str) -> str:
     return raw
 
 
+def _auth(raw: str) -> str:
+    value = raw.lower()
+    if value not in {"auto", "on", "off"}:
+        raise ValueError("must be auto, on or off")
+    return value
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -110,6 +117,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds the writer waits to fill a batch before it writes what it has.",
     ),
     Setting("log_level", _log_level, "INFO", "Log level: debug, info, warning or error."),
+    Setting(
+        "auth",
+        _auth,
+        "auto",
+        "API keys: on, off, or auto (on unless the server binds to loopback only). A server "
+        "bound beyond loopback refuses to start with auth off.",
+    ),
+    Setting("api_key", str, "", "The API key the CLI and dashboard send (Authorization: Bearer)."),
+    Setting(
+        "redact",
+        str,
+        "",
+        "Redaction at ingestion: a comma list of ready patterns (api_key, email, card, phone) "
+        "or the path of a rules file. Empty: nothing is redacted.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -132,6 +154,9 @@ class Settings:
     batch_spans: int
     flush_interval: float
     log_level: str
+    auth: str
+    api_key: str
+    redact: str
 
     @classmethod
     def load(
