@@ -247,3 +247,27 @@ async def _answer(send: Send, status: int, body: bytes, headers: dict[str, str])
     raw.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
+
+
+def from_settings(settings: Settings, pool: Any) -> Auth:
+    """The server's auth layer; SettingsError when auth is off on a non-loopback bind.
+    Warns when auth is on and no key exists yet (every request would be refused)."""
+    from agentreel.storage.projects import active_keys
+
+    if not auth_enabled(settings):
+        log.info(
+            "auth off (bound to loopback %s): everything is project %r",
+            settings.host,
+            settings.project,
+        )
+        return Auth(False, settings.project, None)
+    ring = KeyRing(lambda: active_keys(pool.get()))
+    count = ring.count()
+    log.info("auth on: OTLP and REST requests need an API key (%d active)", count)
+    if count == 0:
+        log.warning(
+            "auth is on and no API key exists: every request will be refused. Create one "
+            "(with the embedded store, while the server is stopped): agentreel projects create "
+            "NAME && agentreel keys create --project NAME"
+        )
+    return Auth(True, settings.project, ring)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -155,7 +155,7 @@ def _table(
     args: argparse.Namespace,
     data: list[dict[str, Any]],
     header: tuple[str, ...],
-    rows: list[tuple[str, ...]],
+    rows: Sequence[tuple[str, ...]],
 ) -> None:
     if args.json:
         _print_json(data)

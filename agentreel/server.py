@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from agentreel import __version__
+from agentreel import __version__, auth
 from agentreel.api import router as api_router
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
@@ -40,10 +40,12 @@ class Server:
 
     def start(self) -> None:
         s = self.settings
+        auth.auth_enabled(s)  # refuses a non-loopback bind without auth before anything opens
         self._writer_client = connect(s.clickhouse_url)
         applied = migrate(self._writer_client)
         if applied:
             log.info("store schema migrated to version %d", applied[-1])
+        self.auth = auth.from_settings(s, self.pool)
         writer = Writer(self._writer_client)
         pipeline = Pipeline(
             lambda spans, messages: self._write(writer, spans, messages),
@@ -98,8 +100,10 @@ class Server:
         )
         _offline_docs(app)
         assert self.metrics is not None
+        app.add_middleware(auth.AuthMiddleware, auth=self.auth)
         app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
-        project = lambda: self.settings.project  # noqa: E731 (read at request time)
+        # Each request's project, set by the auth layer from its key (or the default).
+        project = auth.current_project
         # Before the run routes, so /api/v1/runs/import is not read as a trace id.
         app.include_router(transfer_router(self.pool, project, self.settings.max_request_bytes))
         app.include_router(api_router(self.pool, self.metrics, project))

@@ -1,0 +1,204 @@
+"""Redaction at ingestion: secrets and personal data are replaced before anything is stored.
+
+Applied to a decoded request, before normalization, so every convention is covered the same
+way: span attributes (message content, tool arguments and results are attributes in every
+convention), event attributes, status messages, log record bodies and attributes (GenAI
+≤1.36 message events) and resource attributes. Text inside JSON-encoded values (the GenAI
+``gen_ai.input.messages`` form) is matched in place; the marker ``[REDACTED:<rule>]`` is
+plain text, so the JSON stays valid and replay shows the marker where the text was.
+
+The ``redact`` setting is a comma list of ready rules of :mod:`agentreel.redaction`
+(``api_key,email,card,phone``) or the path of a TOML rules file::
+
+    patterns = ["api_key", "email"]          # ready rules, applied to every text value
+
+    [[custom]]                               # your own regexes, applied everywhere
+    name = "employee_id"                     # counted under this name
+    regex = 'EMP-\\d{6}'
+
+    [[attribute]]                            # rules for some attributes only
+    key = "user.email"                       # an attribute key, or a glob: "app.secret.*"
+    mask = true                              # replace the whole value
+
+    [[attribute]]
+    key = "gen_ai.tool.call.arguments"
+    patterns = ["card", "phone"]             # extra rules for just these values
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentreel.redaction import READY_PATTERNS, Redactor, marker, parse_rules
+
+from .model import Decoded, Resource
+
+_FILE_KEYS = {"patterns", "custom", "attribute"}
+_ATTRIBUTE_KEYS = {"key", "mask", "patterns", "name"}
+
+Counts = dict[str, int]
+
+
+class RedactionError(ValueError):
+    """The redaction rules cannot be read; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    """Rules for the attributes whose key matches ``key`` (an exact key or a glob)."""
+
+    key: str
+    name: str
+    mask: bool = False
+    redactor: Redactor | None = None
+
+    def matches(self, key: str) -> bool:
+        return key == self.key or fnmatch.fnmatchcase(key, self.key)
+
+
+class IngestRedactor:
+    """Redacts decoded OTLP requests in place and returns the replacements per rule."""
+
+    def __init__(self, everywhere: Redactor | None, attributes: tuple[AttributeRule, ...] = ()):
+        self.everywhere = everywhere
+        self.attributes = attributes
+        self.rules = tuple(everywhere.rules if everywhere else ()) + tuple(
+            r.name for r in attributes
+        )
+
+    def apply(self, decoded: Decoded) -> Counts:
+        counts: Counts = {}
+        seen_resources: set[int] = set()
+
+        def resource(res: Resource) -> None:
+            if id(res) not in seen_resources:  # shared by the spans of one resource
+                seen_resources.add(id(res))
+                self._attributes(res.attributes, counts)
+
+        for span in decoded.spans:
+            self._attributes(span.attributes, counts)
+            for event in span.events:
+                self._attributes(event.attributes, counts)
+            if span.status_message:
+                span.status_message = self._text(span.status_message, self.everywhere, counts)
+            resource(span.resource)
+        for record in decoded.logs:
+            self._attributes(record.attributes, counts)
+            record.body = self._value(record.body, self.everywhere, counts)
+            resource(record.resource)
+        return counts
+
+    def _attributes(self, attributes: dict[str, Any], counts: Counts) -> None:
+        for key, value in attributes.items():
+            rule = self._rule_for(key) if self.attributes else None
+            if rule is not None and rule.mask:
+                attributes[key] = marker(rule.name)
+                counts[rule.name] = counts.get(rule.name, 0) + 1
+                continue
+            value = self._value(value, self.everywhere, counts)
+            if rule is not None:
+                value = self._value(value, rule.redactor, counts)
+            attributes[key] = value
+
+    def _rule_for(self, key: str) -> AttributeRule | None:
+        return next((r for r in self.attributes if r.matches(key)), None)
+
+    def _value(self, value: Any, redactor: Redactor | None, counts: Counts) -> Any:
+        if redactor is None:
+            return value
+        if isinstance(value, str):
+            return self._text(value, redactor, counts)
+        if isinstance(value, list):
+            return [self._value(v, redactor, counts) for v in value]
+        if isinstance(value, dict):
+            return {k: self._value(v, redactor, counts) for k, v in value.items()}
+        return value
+
+    @staticmethod
+    def _text(text: str, redactor: Redactor | None, counts: Counts) -> str:
+        if redactor is None or not text:
+            return text
+        new, found = redactor.redact(text)
+        for rule, n in found.items():
+            counts[rule] = counts.get(rule, 0) + n
+        return new
+
+
+def from_setting(spec: str) -> IngestRedactor | None:
+    """The redactor the ``redact`` setting describes; None when it is empty.
+    RedactionError names the bad rule (and the file) otherwise."""
+    spec = spec.strip()
+    if not spec:
+        return None
+    if spec.endswith(".toml") or "/" in spec or Path(spec).is_file():
+        return _from_file(Path(spec))
+    try:
+        return IngestRedactor(Redactor(parse_rules(spec)))
+    except ValueError as exc:
+        raise RedactionError(f"{exc}; or give the path of a rules file (.toml)") from None
+
+
+def _from_file(path: Path) -> IngestRedactor:
+    try:
+        rules = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise RedactionError(f"cannot read the redaction rules {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RedactionError(f"{path} is not valid TOML: {exc}") from None
+
+    def fail(why: str) -> RedactionError:
+        return RedactionError(f"redaction rules {path}: {why}")
+
+    unknown = set(rules) - _FILE_KEYS
+    if unknown:
+        raise fail(f"unknown key {sorted(unknown)[0]!r}; known: {', '.join(sorted(_FILE_KEYS))}")
+    specs: list[Any] = list(_names(rules.get("patterns", []), "patterns", fail))
+    for i, custom in enumerate(_tables(rules.get("custom", []), "custom", fail)):
+        if set(custom) != {"name", "regex"}:
+            raise fail(f"[[custom]] #{i + 1} needs exactly name and regex")
+        specs.append((str(custom["name"]), str(custom["regex"])))
+    attributes = []
+    for i, table in enumerate(_tables(rules.get("attribute", []), "attribute", fail)):
+        where = f"[[attribute]] #{i + 1}"
+        if set(table) - _ATTRIBUTE_KEYS or "key" not in table:
+            raise fail(f"{where} takes key and mask or patterns (and an optional name)")
+        mask = bool(table.get("mask", False))
+        names = _names(table.get("patterns", []), f"{where} patterns", fail)
+        if mask == bool(names):
+            raise fail(f"{where} needs either mask = true or a list of patterns")
+        attributes.append(
+            AttributeRule(
+                key=str(table["key"]),
+                name=str(table.get("name", "attribute")),
+                mask=mask,
+                redactor=_redactor(names, fail) if names else None,
+            )
+        )
+    return IngestRedactor(_redactor(specs, fail) if specs else None, tuple(attributes))
+
+
+def _redactor(specs: list[Any], fail: Callable[[str], RedactionError]) -> Redactor:
+    try:
+        return Redactor(specs)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def _names(value: Any, where: str, fail: Callable[[str], RedactionError]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(f"{where} must be a list of rule names")
+    for name in value:
+        if name not in READY_PATTERNS:
+            raise fail(f"{where}: unknown ready pattern {name!r}; use a [[custom]] regex")
+    return value
+
+
+def _tables(value: Any, where: str, fail: Callable[[str], RedactionError]) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise fail(f"{where} must be written as [[{where}]] tables")
+    return value
