@@ -28,6 +28,7 @@ The ``redact`` setting is a comma list of ready rules of :mod:`agentreel.redacti
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,7 +162,10 @@ def _from_file(path: Path) -> IngestRedactor:
     for i, custom in enumerate(_tables(rules.get("custom", []), "custom", fail)):
         if set(custom) != {"name", "regex"}:
             raise fail(f"[[custom]] #{i + 1} needs exactly name and regex")
-        specs.append((str(custom["name"]), str(custom["regex"])))
+        try:
+            specs.append((str(custom["name"]), re.compile(str(custom["regex"]))))
+        except re.error as exc:
+            raise fail(f"[[custom]] #{i + 1}: invalid redaction pattern: {exc}") from None
     attributes = []
     for i, table in enumerate(_tables(rules.get("attribute", []), "attribute", fail)):
         where = f"[[attribute]] #{i + 1}"

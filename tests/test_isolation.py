@@ -1,0 +1,205 @@
+"""One project never sees another's data: a real server with auth on, two projects with a
+key each, and every endpoint of its OpenAPI document tried with the wrong key."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from apiroutes import Operation, example, operations, send
+from liveserver import RunningServer, start_server
+from taggedrun import TaggedRun, send_run
+
+#: Paths anyone may read (no project data behind them).
+OPEN = {"/healthz", "/openapi.json", "/docs"}
+
+
+@dataclass
+class Tenants:
+    server: RunningServer
+    keys: dict[str, str]
+    runs: dict[str, TaggedRun]
+
+    def headers(self, project: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[project]}"}
+
+
+def _cli(data_dir: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    env["AGENTREEL_DATA_DIR"] = str(data_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "agentreel", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
+    data = tmp_path_factory.mktemp("isolation")
+    keys = {}
+    for project in ("alpha", "beta"):
+        _cli(data, "projects", "create", project)
+        made = json.loads(_cli(data, "keys", "create", "--project", project, "--json"))
+        keys[project] = made["key"]
+    server = start_server(data, {"AGENTREEL_AUTH": "on"})
+    try:
+        t = Tenants(server, keys, {})
+        for project in keys:
+            t.runs[project] = send_run(
+                server.url, f"{project}-{uuid.uuid4().hex[:8]}", t.headers(project)
+            )
+        yield t
+    finally:
+        server.stop()
+
+
+def _values(op: Operation, trace_id: str) -> dict[str, Any]:
+    """Every parameter of ``op`` set: ids to ``trace_id``, call numbers to 1, enums to a
+    valid choice; free text to ``trace_id`` as well (a filter on another project's id)."""
+    values: dict[str, Any] = {}
+    for p in op.params:
+        if p.kind in ("integer", "number"):
+            values[p.name] = 1
+        elif p.kind == "enum":
+            values[p.name] = example(p.schema, lambda n, s: "")
+        elif p.kind == "string" and (p.required or p.where == "path"):
+            values[p.name] = trace_id
+    return values
+
+
+def test_every_route_needs_a_key(tenants: Tenants) -> None:
+    ops = operations(tenants.server.url)
+    assert len(ops) >= 10
+    bad_keys = [
+        {},
+        {"Authorization": "Bearer ar_00000000_" + "A" * 43},
+        {"Authorization": "Bearer ' OR 1=1 --"},
+        {"Authorization": f"Basic {tenants.keys['alpha']}"},  # the key, but not as a bearer
+        {"x-api-key": tenants.keys["alpha"][:-1]},
+    ]
+    with httpx.Client(base_url=tenants.server.url, timeout=30) as client:
+        for op in ops:
+            values = _values(op, tenants.runs["beta"].trace_id)
+            for headers in bad_keys:
+                answer = send(client, op, values, headers=headers)
+                if op.path in OPEN:
+                    assert answer.status_code == 200, op
+                else:
+                    assert answer.status_code == 401, (str(op), headers, answer.text)
+                    assert "secret" not in answer.text
+        for path in ("/v1/traces", "/v1/logs"):
+            assert client.post(path, content=b"", headers=bad_keys[0]).status_code == 401
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers=tenants.headers("alpha")).status_code == 200
+
+
+def test_a_key_reads_its_own_project(tenants: Tenants) -> None:
+    """The control: with its own key, every run route answers with the run's data."""
+    beta = tenants.runs["beta"]
+    with httpx.Client(base_url=tenants.server.url, timeout=30) as client:
+        for op in operations(tenants.server.url):
+            if op.method != "GET" or not any(p.name == "trace_id" for p in op.params):
+                continue
+            answer = send(client, op, _values(op, beta.trace_id), headers=tenants.headers("beta"))
+            assert answer.status_code == 200, (str(op), answer.text)
+            assert beta.trace_id in answer.text or beta.secret in answer.text, op
+        runs = client.get("/api/v1/runs", headers=tenants.headers("beta")).json()["runs"]
+        assert [r["trace_id"] for r in runs] == [beta.trace_id]
+
+
+def test_a_key_never_reaches_another_projects_data(tenants: Tenants) -> None:
+    alpha, beta = tenants.runs["alpha"], tenants.runs["beta"]
+    checked = 0
+    with httpx.Client(base_url=tenants.server.url, timeout=60) as client:
+        for op in operations(tenants.server.url):
+            if op.path in OPEN:
+                continue
+            answer = send(client, op, _values(op, beta.trace_id), headers=tenants.headers("alpha"))
+            where = f"{op} with alpha's key -> {answer.status_code}: {answer.text[:300]}"
+            assert answer.status_code < 500, where
+            for marker in beta.markers:
+                assert marker not in answer.text, where
+            if answer.status_code == 200:
+                assert beta.trace_id not in answer.text, where
+            elif any(p.name == "trace_id" for p in op.params):
+                assert answer.status_code == 404, where  # beta's run does not exist for alpha
+            checked += 1
+        assert checked >= 10
+        # Alpha's own view holds alpha's run and only it.
+        stats = client.get("/api/v1/stats", headers=tenants.headers("alpha")).json()
+        assert (stats["runs"], stats["llm_calls"]) == (1, 2)
+        runs = client.get("/api/v1/runs", headers=tenants.headers("alpha")).json()["runs"]
+        assert [r["trace_id"] for r in runs] == [alpha.trace_id]
+
+
+def _exported_run(project: str, exporter: Any) -> str:
+    provider = TracerProvider(resource=Resource.create({"service.name": f"otel-{project}"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("tests.isolation").start_as_current_span(
+        "invoke_agent", attributes={"gen_ai.agent.name": f"exported-{project}"}
+    ) as root:
+        trace_id = f"{root.get_span_context().trace_id:032x}"
+    provider.shutdown()
+    return trace_id
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_otlp_with_a_key_lands_in_its_project(tenants: Tenants, protocol: str) -> None:
+    key = tenants.keys["alpha"]
+    exporter: Any
+    if protocol == "grpc":
+        exporter = GrpcExporter(
+            endpoint=tenants.server.grpc_endpoint,
+            insecure=True,
+            headers={"authorization": f"Bearer {key}"},
+        )
+    else:
+        exporter = HttpExporter(
+            endpoint=tenants.server.url + "/v1/traces", headers={"x-agentreel-api-key": key}
+        )
+    trace_id = _exported_run("alpha", exporter)
+    with httpx.Client(base_url=tenants.server.url, timeout=30) as client:
+        mine = client.get(f"/api/v1/runs/{trace_id}", headers=tenants.headers("alpha"))
+        assert mine.status_code == 200 and "exported-alpha" in mine.text
+        theirs = client.get(f"/api/v1/runs/{trace_id}", headers=tenants.headers("beta"))
+        assert theirs.status_code == 404
+
+
+def test_otlp_grpc_without_a_valid_key_is_unauthenticated(tenants: Tenants) -> None:
+    request = trace_service_pb2.ExportTraceServiceRequest().SerializeToString()
+    with grpc.insecure_channel(tenants.server.grpc_endpoint) as channel:
+        export = channel.unary_unary(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            request_serializer=None,
+            response_deserializer=None,
+        )
+        for metadata in ((), (("authorization", "Bearer ar_00000000_" + "A" * 43),)):
+            with pytest.raises(grpc.RpcError) as refused:
+                export(request, metadata=metadata, timeout=30)
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        answer = export(
+            request, metadata=(("x-agentreel-api-key", tenants.keys["beta"]),), timeout=30
+        )
+        assert answer == b""  # an empty request, accepted
