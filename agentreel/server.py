@@ -14,8 +14,10 @@ from agentreel.api import router as api_router
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
 from agentreel.collector.ingest import Ingest
+from agentreel.collector.limits import Limits
 from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
+from agentreel.collector.spool import Spool
 from agentreel.replay_routes import router as replay_router
 from agentreel.resend_routes import router as resend_router
 from agentreel.settings import Settings
@@ -37,6 +39,7 @@ class Server:
         self.pipeline: Pipeline | None = None
         self.grpc: GrpcReceiver | None = None
         self.metrics: Metrics | None = None
+        self.spool: Spool | None = None
 
     def start(self) -> None:
         s = self.settings
@@ -45,6 +48,9 @@ class Server:
         if applied:
             log.info("store schema migrated to version %d", applied[-1])
         writer = Writer(self._writer_client)
+        spool = Spool(s.spool_dir, s.spool_max_bytes)
+        replay = spool.open()
+        self.spool = spool
         pipeline = Pipeline(
             lambda spans, messages: self._write(writer, spans, messages),
             max_queued_spans=s.queue_spans,
@@ -52,10 +58,19 @@ class Server:
             flush_interval=s.flush_interval,
             store_answers=lambda: bool(self._writer_client.query("SELECT 1").result_rows),
             more_coming=lambda: self.ingest.busy,
+            load=lambda ref: self.ingest.load(ref),
+            done=spool.done,
         )
         self.metrics = Metrics(lambda: pipeline.queued_spans)
+        self.metrics.spool_bytes.set_function(lambda: spool.bytes)
+        self.metrics.waiting.set_function(lambda: pipeline.waiting_spans)
         self.pipeline = pipeline
-        self.ingest = Ingest(pipeline, self.metrics, s.project, s.max_request_bytes)
+        self.ingest = Ingest(
+            pipeline, self.metrics, s.project, s.max_request_bytes, spool, Limits.from_settings(s)
+        )
+        # What was acknowledged before the last stop and is not stored yet goes first.
+        for ref in replay:
+            pipeline.submit(None, ref)
         pipeline.start()
         self.grpc = GrpcReceiver(self.ingest, s.host, s.grpc_port, s.max_request_bytes)
         self.grpc.start()
@@ -77,6 +92,8 @@ class Server:
             self.ingest.shutdown()
         if self.pipeline is not None:
             self.pipeline.shutdown()
+        if self.spool is not None:
+            self.spool.close()
         self.pool.close()
         if self._writer_client is not None:
             self._writer_client.close()
