@@ -181,6 +181,26 @@ class Auth:
                 return project
         return await run_in_threadpool(self.project_for, headers)
 
+    def grpc_project(self, context: Any) -> str:
+        """The project of a gRPC call from its metadata; aborts it UNAUTHENTICATED (or
+        UNAVAILABLE when the keys cannot be read) otherwise."""
+        import grpc
+
+        metadata = {k.lower(): v for k, v in context.invocation_metadata() if isinstance(v, str)}
+        try:
+            return self.project_for(metadata)
+        except Unauthenticated as exc:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+        except Exception as exc:
+            log.error("cannot check API keys: %s", exc)
+            context.abort(grpc.StatusCode.UNAVAILABLE, "cannot check the API key now; retry")
+        raise AssertionError("context.abort returns only by raising")
+
+
+def request_project(_request: Any) -> str:
+    """The project of an OTLP/HTTP request: the auth layer set it before the route ran."""
+    return current_project()
+
 
 _MISSING = (
     "an API key is required: send Authorization: Bearer <key> (or x-agentreel-api-key); "

@@ -11,11 +11,14 @@ from fastapi import FastAPI
 
 from agentreel import __version__, auth
 from agentreel.api import router as api_router
+from agentreel.collector import redact
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
 from agentreel.collector.ingest import Ingest
+from agentreel.collector.limits import Limits
 from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
+from agentreel.collector.spool import Spool
 from agentreel.replay_routes import router as replay_router
 from agentreel.resend_routes import router as resend_router
 from agentreel.settings import Settings
@@ -37,16 +40,21 @@ class Server:
         self.pipeline: Pipeline | None = None
         self.grpc: GrpcReceiver | None = None
         self.metrics: Metrics | None = None
+        self.spool: Spool | None = None
 
     def start(self) -> None:
         s = self.settings
         auth.auth_enabled(s)  # refuses a non-loopback bind without auth before anything opens
+        redactor = redact.from_settings(s)
         self._writer_client = connect(s.clickhouse_url)
         applied = migrate(self._writer_client)
         if applied:
             log.info("store schema migrated to version %d", applied[-1])
         self.auth = auth.from_settings(s, self.pool)
         writer = Writer(self._writer_client)
+        spool = Spool(s.spool_dir, s.spool_max_bytes)
+        replay = spool.open()
+        self.spool = spool
         pipeline = Pipeline(
             lambda spans, messages: self._write(writer, spans, messages),
             max_queued_spans=s.queue_spans,
@@ -54,12 +62,25 @@ class Server:
             flush_interval=s.flush_interval,
             store_answers=lambda: bool(self._writer_client.query("SELECT 1").result_rows),
             more_coming=lambda: self.ingest.busy,
+            load=lambda ref: self.ingest.load(ref),
+            done=spool.done,
         )
         self.metrics = Metrics(lambda: pipeline.queued_spans)
+        self.metrics.spool_bytes.set_function(lambda: spool.bytes)
+        self.metrics.waiting.set_function(lambda: pipeline.waiting_spans)
         self.pipeline = pipeline
-        self.ingest = Ingest(pipeline, self.metrics, s.project, s.max_request_bytes)
+        self.ingest = Ingest(
+            pipeline, self.metrics, s.project, s.max_request_bytes, spool, Limits.from_settings(s)
+        )
+        if redactor is not None:
+            self.ingest.redactor = redactor.counted(self.metrics.registry)
+        # What was acknowledged before the last stop and is not stored yet goes first.
+        for ref in replay:
+            pipeline.submit(None, ref)
         pipeline.start()
-        self.grpc = GrpcReceiver(self.ingest, s.host, s.grpc_port, s.max_request_bytes)
+        self.grpc = GrpcReceiver(
+            self.ingest, s.host, s.grpc_port, s.max_request_bytes, project=self.auth.grpc_project
+        )
         self.grpc.start()
 
     def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
@@ -79,6 +100,8 @@ class Server:
             self.ingest.shutdown()
         if self.pipeline is not None:
             self.pipeline.shutdown()
+        if self.spool is not None:
+            self.spool.close()
         self.pool.close()
         if self._writer_client is not None:
             self._writer_client.close()
@@ -101,7 +124,9 @@ class Server:
         _offline_docs(app)
         assert self.metrics is not None
         app.add_middleware(auth.AuthMiddleware, auth=self.auth)
-        app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
+        app.include_router(
+            otlp_router(self.ingest, self.settings.max_request_bytes, project=auth.request_project)
+        )
         # Each request's project, set by the auth layer from its key (or the default).
         project = auth.current_project
         # Before the run routes, so /api/v1/runs/import is not read as a trace id.

@@ -57,6 +57,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _depth(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 100:
+        raise ValueError("must be a whole number from 1 to 100")
+    return value
+
+
 def _url(raw: str) -> str:
     if "://" not in raw:
         raise ValueError("must be a URL such as chdb:///path or http://host:8123")
@@ -118,6 +125,66 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_level", _log_level, "INFO", "Log level: debug, info, warning or error."),
     Setting(
+        "spool_dir",
+        str,
+        "",
+        "Where accepted OTLP requests are kept until stored. Empty means <data_dir>/spool.",
+    ),
+    Setting(
+        "spool_max_bytes",
+        _positive_int,
+        1024 * 1024 * 1024,
+        "Most bytes the spool may hold; when full the collector answers 503 with Retry-After.",
+    ),
+    Setting(
+        "max_spans_per_request",
+        _positive_int,
+        50_000,
+        "Most spans (or log records) in one OTLP request (413 above it).",
+    ),
+    Setting(
+        "max_attributes",
+        _positive_int,
+        4096,
+        "Most attributes kept per span, event, log record or resource; the rest are dropped.",
+    ),
+    Setting(
+        "max_attribute_length",
+        _positive_int,
+        8 * 1024 * 1024,
+        "Longest attribute value kept, in characters; longer ones are cut with a marker.",
+    ),
+    Setting(
+        "max_anyvalue_depth",
+        _depth,
+        32,
+        "Deepest nesting of arrays and maps in one attribute value (the span is rejected).",
+    ),
+    Setting(
+        "max_decompressed_bytes",
+        _positive_int,
+        64 * 1024 * 1024,
+        "Most bytes a compressed OTLP request may inflate to (413 above it).",
+    ),
+    Setting(
+        "max_decompression_ratio",
+        _positive_int,
+        100,
+        "Most times a compressed request may inflate past 1 MiB (413 above it: gzip bombs).",
+    ),
+    Setting(
+        "max_past_seconds",
+        _positive_int,
+        5 * 365 * 24 * 3600,
+        "Spans starting longer ago than this are rejected (partial_success says why).",
+    ),
+    Setting(
+        "max_future_seconds",
+        _positive_int,
+        24 * 3600,
+        "Spans starting or ending later than this from now are rejected.",
+    ),
+    Setting(
         "auth",
         _auth,
         "auto",
@@ -154,6 +221,16 @@ class Settings:
     batch_spans: int
     flush_interval: float
     log_level: str
+    spool_dir: str
+    spool_max_bytes: int
+    max_spans_per_request: int
+    max_attributes: int
+    max_attribute_length: int
+    max_anyvalue_depth: int
+    max_decompressed_bytes: int
+    max_decompression_ratio: int
+    max_past_seconds: int
+    max_future_seconds: int
     auth: str
     api_key: str
     redact: str
@@ -188,6 +265,8 @@ class Settings:
         if not values["clickhouse_url"]:
             store = Path(values["data_dir"]).absolute() / "clickhouse"
             values["clickhouse_url"] = f"chdb://{store}"
+        if not values["spool_dir"]:
+            values["spool_dir"] = str(Path(values["data_dir"]).absolute() / "spool")
         if not values["api_url"]:
             host = values["host"]
             host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Counter
+
 from agentreel.redaction import READY_PATTERNS, Redactor, marker, parse_rules
 
 from .model import Decoded, Resource
@@ -68,11 +70,26 @@ class IngestRedactor:
     def __init__(self, everywhere: Redactor | None, attributes: tuple[AttributeRule, ...] = ()):
         self.everywhere = everywhere
         self.attributes = attributes
+        self._counter: Counter | None = None
         self.rules = tuple(everywhere.rules if everywhere else ()) + tuple(
             r.name for r in attributes
         )
 
-    def apply(self, decoded: Decoded) -> Counts:
+    def counted(self, registry: CollectorRegistry) -> IngestRedactor:
+        """Count replacements per rule in ``registry`` (``agentreel_redactions_total``)."""
+        self._counter = Counter(
+            "agentreel_redactions",
+            "Values replaced by redaction at ingestion, per rule.",
+            ["rule"],
+            registry=registry,
+        )
+        for rule in self.rules:
+            self._counter.labels(rule)  # every rule shows, at 0 until it matches
+        return self
+
+    def apply(self, decoded: Decoded, count: bool = True) -> Counts:
+        """Redact ``decoded`` in place; the replacements per rule (counted unless ``count``
+        is false, as when a spooled request is read again)."""
         counts: Counts = {}
         seen_resources: set[int] = set()
 
@@ -92,6 +109,9 @@ class IngestRedactor:
             self._attributes(record.attributes, counts)
             record.body = self._value(record.body, self.everywhere, counts)
             resource(record.resource)
+        if count and self._counter is not None:
+            for rule, n in counts.items():
+                self._counter.labels(rule).inc(n)
         return counts
 
     def _attributes(self, attributes: dict[str, Any], counts: Counts) -> None:
@@ -128,6 +148,16 @@ class IngestRedactor:
         for rule, n in found.items():
             counts[rule] = counts.get(rule, 0) + n
         return new
+
+
+def from_settings(settings: Any) -> IngestRedactor | None:
+    """The redactor of the server's ``redact`` setting; SettingsError naming it when bad."""
+    from agentreel.settings import SettingsError
+
+    try:
+        return from_setting(settings.redact)
+    except RedactionError as exc:
+        raise SettingsError(f"invalid AGENTREEL_REDACT: {exc}") from None
 
 
 def from_setting(spec: str) -> IngestRedactor | None:
