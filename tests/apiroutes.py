@@ -62,16 +62,22 @@ def operations(base_url: str, headers: dict[str, str] | None = None) -> list[Ope
     return out
 
 
-def example(schema: dict[str, Any] | None, fill: Callable[[str, dict[str, Any]], Any]) -> Any:
-    """A value of ``schema``: objects get their required properties, strings come from
-    ``fill(name, schema)`` (URLs from a pattern ``^https?://``), lists are empty."""
+def example(
+    schema: dict[str, Any] | None,
+    fill: Callable[[str, dict[str, Any]], Any],
+    every_property: bool = False,
+) -> Any:
+    """A value of ``schema``: objects get their required properties (or all of them),
+    strings come from ``fill(name, schema)`` (URLs from a pattern ``^https?://``), lists
+    are empty."""
     schema = _plain(schema or {})
     kind = schema.get("type", "object" if "properties" in schema else "string")
     if "enum" in schema:
         return schema["enum"][0]
     if kind == "object":
         props = schema.get("properties", {})
-        return {k: example(props[k], fill) for k in schema.get("required", []) if k in props}
+        names = props if every_property else [k for k in schema.get("required", []) if k in props]
+        return {k: example(props[k], fill, every_property) for k in names}
     if kind == "array":
         return []
     if kind in ("integer", "number"):
