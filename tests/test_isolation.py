@@ -203,3 +203,25 @@ def test_otlp_grpc_without_a_valid_key_is_unauthenticated(tenants: Tenants) -> N
             request, metadata=(("x-agentreel-api-key", tenants.keys["beta"]),), timeout=30
         )
         assert answer == b""  # an empty request, accepted
+
+
+def test_cli_sends_its_key(tenants: Tenants) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    env["AGENTREEL_API_URL"] = tenants.server.url
+
+    def runs(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "agentreel", "runs", "--json"],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    mine = runs(AGENTREEL_API_KEY=tenants.keys["beta"])
+    assert mine.returncode == 0, mine.stderr
+    assert [r["trace_id"] for r in json.loads(mine.stdout)["runs"]] == [
+        tenants.runs["beta"].trace_id
+    ]
+    refused = runs()
+    assert refused.returncode == 1 and "AGENTREEL_API_KEY" in refused.stderr
