@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter
 
 from agentreel.redaction import READY_PATTERNS, Redactor, marker, parse_rules
@@ -71,6 +72,7 @@ class IngestRedactor:
         self.everywhere = everywhere
         self.attributes = attributes
         self._counter: Counter | None = None
+        self._memos: dict[int, _Memo] = {}
         self.rules = tuple(everywhere.rules if everywhere else ()) + tuple(
             r.name for r in attributes
         )
@@ -140,14 +142,73 @@ class IngestRedactor:
             return {k: self._value(v, redactor, counts) for k, v in value.items()}
         return value
 
-    @staticmethod
-    def _text(text: str, redactor: Redactor | None, counts: Counts) -> str:
+    def _text(self, text: str, redactor: Redactor | None, counts: Counts) -> str:
         if redactor is None or not text:
             return text
-        new, found = redactor.redact(text)
-        for rule, n in found.items():
+        memo = self._memos.get(id(redactor))
+        if memo is None:
+            memo = self._memos[id(redactor)] = _Memo(redactor)
+        if len(text) >= _SPLIT_CHARS and text.lstrip()[:1] == "[":
+            split = _by_element(text, memo, counts)
+            if split is not None:
+                return split
+        return memo.redact(text, counts)
+
+
+#: A JSON array this long is redacted element by element (see :func:`_by_element`).
+_SPLIT_CHARS = 256
+#: Characters of text the memo of one rule set keeps before it starts afresh.
+MEMO_CHARS = 16 << 20
+
+
+class _Memo:
+    """Redactions of texts seen recently. An agent's spans repeat the conversation so far,
+    so the same messages and tool results arrive again and again: each is matched once."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.seen: dict[str, tuple[str, Counts]] = {}
+        self.chars = 0
+
+    def redact(self, text: str, counts: Counts) -> str:
+        known = self.seen.get(text)
+        if known is None:
+            known = self.redactor.redact(text)
+            if self.chars + len(text) > MEMO_CHARS:
+                # Starting afresh is simpler than LRU and as good for conversations, which
+                # repeat recent messages.
+                self.seen, self.chars = {}, 0
+            self.seen[text] = known
+            self.chars += len(text)
+        for rule, n in known[1].items():
             counts[rule] = counts.get(rule, 0) + n
-        return new
+        return known[0]
+
+
+def _by_element(text: str, memo: _Memo, counts: Counts) -> str | None:
+    """Redact a JSON array (``gen_ai.input.messages``: the whole conversation so far) one
+    element at a time, so each message is matched once however often it is repeated.
+    The text comes back unchanged when nothing matched; None when it is not a JSON array
+    or an element no longer parses once redacted (the caller then redacts the whole text)."""
+    try:
+        elements = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(elements, list):
+        return None
+    changed, found = False, {}
+    for i, element in enumerate(elements):
+        raw = orjson.dumps(element).decode()
+        new = memo.redact(raw, found)
+        if new != raw:
+            try:
+                elements[i] = orjson.loads(new)
+            except orjson.JSONDecodeError:
+                return None  # a custom rule matched across JSON syntax
+            changed = True
+    for rule, n in found.items():
+        counts[rule] = counts.get(rule, 0) + n
+    return orjson.dumps(elements).decode() if changed else text
 
 
 def from_settings(settings: Any) -> IngestRedactor | None:
