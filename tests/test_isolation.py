@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from apiroutes import Operation, example, operations, send
+from fakeprovider import Answer, FakeProvider
 from liveserver import RunningServer, start_server
 from taggedrun import TaggedRun, send_run
 
@@ -225,3 +226,25 @@ def test_cli_sends_its_key(tenants: Tenants) -> None:
     ]
     refused = runs()
     assert refused.returncode == 1 and "AGENTREEL_API_KEY" in refused.stderr
+
+
+def test_a_resent_call_is_stored_in_the_callers_project(tenants: Tenants) -> None:
+    beta = tenants.runs["beta"]
+    with FakeProvider([Answer("resent answer")]) as fake:
+        answer = httpx.post(
+            f"{tenants.server.url}/api/v1/runs/{beta.trace_id}/llm-calls/1/resend",
+            json={"base_url": fake.openai_base_url},
+            headers=tenants.headers("beta"),
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+    new_trace = answer.json()["trace_id"]
+    with httpx.Client(base_url=tenants.server.url, timeout=30) as client:
+        mine = client.get(f"/api/v1/runs/{new_trace}", headers=tenants.headers("beta"))
+        assert mine.status_code == 200 and "resent answer" in json.dumps(
+            client.get(
+                f"/api/v1/runs/{new_trace}/llm-calls", headers=tenants.headers("beta")
+            ).json()
+        )
+        theirs = client.get(f"/api/v1/runs/{new_trace}", headers=tenants.headers("alpha"))
+        assert theirs.status_code == 404
