@@ -196,7 +196,8 @@ def _by_element(text: str, memo: _Memo, counts: Counts) -> str | None:
         return None
     if not isinstance(elements, list):
         return None
-    changed, found = False, {}
+    found: Counts = {}
+    changed = False
     for i, element in enumerate(elements):
         raw = orjson.dumps(element).decode()
         new = memo.redact(raw, found)
