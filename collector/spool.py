@@ -202,6 +202,8 @@ class Spool:
                 continue
             self.skipped += 1
             following = data.find(MAGIC, at + 1)
+            if following >= 0:
+                bad = "corrupt"  # a length running past the next record is damaged
             log.warning(
                 "spool: skipped a %s record in %s at byte %d (%d bytes)",
                 bad,
