@@ -99,7 +99,7 @@ def test_garbage_files_never_stop_a_start(tmp_path: Path) -> None:
 
 
 def test_the_spool_is_bounded_and_frees_finished_segments(tmp_path: Path) -> None:
-    spool = Spool(tmp_path, 4 << 20)  # segments of 1 MiB
+    spool = Spool(tmp_path, 4 << 20)  # segments of 256 KiB
     spool.open()
     body = b"y" * (200 << 10)
     refs = []
