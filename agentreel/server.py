@@ -65,7 +65,7 @@ class Server:
             done=spool.done,
         )
         self.metrics = Metrics(lambda: pipeline.queued_spans)
-        self.metrics.spool_bytes.set_function(lambda: spool.bytes)
+        self.metrics.spool_bytes.set_function(lambda: spool.pending_bytes)
         self.metrics.waiting.set_function(lambda: pipeline.waiting_spans)
         self.pipeline = pipeline
         self.ingest = Ingest(
