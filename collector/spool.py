@@ -356,6 +356,9 @@ class Spool:
                 os.fsync(self._fd)
                 os.close(self._fd)
                 self._fd = -1
+            if self._cursor == (self._segment, self._sizes.get(self._segment)):
+                # Everything is stored: leave no finished records behind.
+                self._path(self._segment).unlink(missing_ok=True)
             for fd in self._readers.values():
                 os.close(fd)
             self._readers.clear()

@@ -271,3 +271,80 @@ def test_a_store_that_answers_but_takes_nothing_keeps_spooled_data_waiting(
     spool, refs = _reopen(spool)
     assert refs == []
     spool.close()
+
+
+def test_a_replayed_spool_stores_and_counts_each_span_once(store: Any, tmp_path: Path) -> None:
+    """An exporter retry, then a restart that replays requests the store already has (the
+    spool's checkpoint was lost): the run's counts, tokens and cost do not change."""
+    import uuid
+
+    from agentreel.collector.ingest import Ingest
+    from agentreel.collector.metrics import Metrics
+    from agentreel.storage import queries
+    from agentreel.storage.writer import Writer
+
+    from otlpbuild import new_span_id, new_trace_id, span, traces
+
+    project, trace_id = f"p-{uuid.uuid4().hex[:8]}", new_trace_id()
+    llm = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 120,
+        "gen_ai.usage.output_tokens": 30,
+        "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]',
+    }
+    body = traces(
+        [span(trace_id, new_span_id(), "chat gpt-4o", llm | {"step": n}) for n in range(3)]
+    ).SerializeToString()
+
+    def start() -> tuple[Spool, Ingest, Pipeline, list[Ref]]:
+        spool = Spool(tmp_path, 1 << 30)
+        refs = spool.open()
+        holder: list[Ingest] = []
+        pipeline = Pipeline(
+            Writer(store).write,
+            max_queued_spans=1000,
+            batch_spans=100,
+            flush_interval=0.001,
+            load=lambda ref: holder[0].load(ref),
+            done=spool.done,
+        )
+        ingest = Ingest(pipeline, Metrics(lambda: 0), project, 1 << 20, spool)
+        holder.append(ingest)
+        pipeline.start()
+        return spool, ingest, pipeline, refs
+
+    def stop(spool: Spool, ingest: Ingest, pipeline: Pipeline) -> None:
+        ingest.shutdown()
+        pipeline.shutdown()
+        spool.close()
+
+    def snapshot() -> tuple[Any, ...]:
+        run = queries.run_summary(store, project, trace_id.hex())
+        assert run is not None
+        stats = queries.stats(store, project)
+        return (run["spans"], run["llm_calls"], run["usage"], run["cost_usd"], stats["spans"])
+
+    spool, ingest, pipeline, refs = start()
+    assert refs == []
+    for _ in range(2):  # the exporter retried: the same request twice
+        taken = ingest.submit("traces", "proto", body, project=project).result(10)
+        assert taken.durable is not None
+        taken.durable.result(10)
+        taken.future.result(10)
+    before = snapshot()
+    assert before[:2] == (3, 3) and before[4] == 3
+    # The process dies after the inserts, before the spool learns they are done.
+    segments = {p: p.read_bytes() for p in tmp_path.glob("*.spool")}
+    stop(spool, ingest, pipeline)
+    for path, data in segments.items():
+        path.write_bytes(data)
+    (tmp_path / "checkpoint").unlink()
+    spool, ingest, pipeline, refs = start()
+    assert len(refs) == 2  # both copies are replayed...
+    futures = [pipeline.submit(None, ref) for ref in refs]
+    for future in futures:
+        assert future.result(10).spans_written == 0  # ...and every span is found stored
+    assert snapshot() == before
+    stop(spool, ingest, pipeline)
