@@ -42,20 +42,31 @@ def test_records_round_trip_and_finished_ones_are_not_replayed(tmp_path: Path) -
     spool.close()
 
 
+def _segment(directory: Path, records: int) -> tuple[list[Ref], bytearray]:
+    """Spool ``records`` records, close; their refs and the segment's bytes."""
+    spool = Spool(directory, 1 << 30)
+    spool.open()
+    refs = [spool.append(_record(n))[0] for n in range(records)]
+    spool.close()
+    return refs, bytearray(next(directory.glob("*.spool")).read_bytes())
+
+
+def _reopen_with(
+    directory: Path, data: bytes, caplog: pytest.LogCaptureFixture
+) -> tuple[Spool, list[Ref]]:
+    """Replace the segment's bytes and open the spool again."""
+    next(directory.glob("*.spool")).write_bytes(bytes(data))
+    again = Spool(directory, 1 << 30)
+    with caplog.at_level(logging.WARNING, "agentreel.collector"):
+        return again, again.open()
+
+
 def test_a_torn_last_record_is_skipped_with_a_log_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    spool = Spool(tmp_path, 1 << 30)
-    spool.open()
-    refs = [spool.append(_record(n))[0] for n in range(3)]
-    spool.close()
-    segment = next(tmp_path.glob("*.spool"))
+    refs, data = _segment(tmp_path, 3)
     # A kill -9 in the middle of the last write leaves part of it.
-    data = segment.read_bytes()
-    segment.write_bytes(data[: refs[2].offset + refs[2].size // 2])
-    again = Spool(tmp_path, 1 << 30)
-    with caplog.at_level(logging.WARNING, "agentreel.collector"):
-        replay = again.open()
+    again, replay = _reopen_with(tmp_path, data[: refs[2].offset + refs[2].size // 2], caplog)
     assert replay == refs[:2]
     assert again.skipped == 1
     assert "skipped a truncated record" in caplog.text
@@ -65,18 +76,10 @@ def test_a_torn_last_record_is_skipped_with_a_log_line(
 def test_a_corrupt_record_is_skipped_and_the_next_ones_are_kept(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    spool = Spool(tmp_path, 1 << 30)
-    spool.open()
-    refs = [spool.append(_record(n))[0] for n in range(4)]
-    spool.close()
-    segment = next(tmp_path.glob("*.spool"))
-    data = bytearray(segment.read_bytes())
+    refs, data = _segment(tmp_path, 4)
     data[refs[1].offset + refs[1].size - 5] ^= 0xFF  # a flipped bit in the body
     data[refs[2].offset + 5] ^= 0xFF  # a damaged length field
-    segment.write_bytes(bytes(data))
-    again = Spool(tmp_path, 1 << 30)
-    with caplog.at_level(logging.WARNING, "agentreel.collector"):
-        replay = again.open()
+    again, replay = _reopen_with(tmp_path, data, caplog)
     assert replay == [refs[0], refs[3]]
     assert again.skipped == 2
     assert caplog.text.count("skipped a corrupt record") == 2
