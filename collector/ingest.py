@@ -177,6 +177,11 @@ class Ingest:
             batch = normalize_logs(decoded, project)
         ref, durable = None, None
         if record is not None and self.spool is not None and (batch.spans or batch.messages):
+            if len(record.body) >= self.spool.max_bytes:  # could never fit: do not say "retry"
+                raise decode.TooLarge(
+                    f"request of {len(record.body)} bytes is over spool_max_bytes "
+                    f"({self.spool.max_bytes})"
+                )
             items = len(batch.spans) + len(batch.messages)
             ref, durable = self.spool.append(
                 Record(

@@ -230,3 +230,18 @@ def test_a_replayed_request_is_judged_by_when_it_was_received(rig: Any) -> None:
 
 def test_the_settings_defaults_are_the_limits_defaults() -> None:
     assert Limits.from_settings(Settings.load({})) == Limits()
+
+
+def test_a_request_larger_than_the_whole_spool_is_413_not_retry(tmp_path: Path) -> None:
+    from agentreel.collector.decode import TooLarge
+
+    spool = Spool(tmp_path, 4096)
+    spool.open()
+    pipeline = Pipeline(Stored(), max_queued_spans=1000, batch_spans=100, flush_interval=0.001)
+    ingest = Ingest(pipeline, Metrics(lambda: 0), "default", 1 << 20, spool)
+    big = traces(_spans(1, blob="x" * 5000)).SerializeToString()
+    with pytest.raises(TooLarge, match="spool_max_bytes"):
+        ingest.submit("traces", "proto", big, project="p").result(10)
+    ingest.shutdown()
+    pipeline.shutdown()
+    spool.close()
