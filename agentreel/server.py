@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -66,7 +69,7 @@ class Server:
             done=spool.done,
         )
         self.metrics = Metrics(lambda: pipeline.queued_spans)
-        self.metrics.spool_bytes.set_function(lambda: spool.bytes)
+        self.metrics.spool_bytes.set_function(lambda: spool.pending_bytes)
         self.metrics.waiting.set_function(lambda: pipeline.waiting_spans)
         self.pipeline = pipeline
         self.ingest = Ingest(
@@ -85,6 +88,7 @@ class Server:
 
     def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
         assert self.metrics is not None
+        _injected_fault()
         with self.metrics.write_seconds.time():
             result = writer.write(spans, messages)
         self.metrics.accepted.inc(result.spans_written)
@@ -135,6 +139,25 @@ class Server:
         app.include_router(resend_router(self.pool, self.ingest, project))
         app.include_router(replay_router(self.pool, project))
         return app
+
+
+#: Names a file that, while it exists, makes writes to the store fail ("fail") or slow
+#: ("slow <seconds>"): the chaos tests' fault injection into a real server process.
+FAULTS_ENV = "AGENTREEL_TEST_FAULTS"
+
+
+def _injected_fault() -> None:
+    path = os.environ.get(FAULTS_ENV)
+    if not path:
+        return
+    try:
+        words = Path(path).read_text().split()
+    except OSError:
+        return
+    if words[:1] == ["fail"]:
+        raise ConnectionError(f"store write failed (fault injected by {FAULTS_ENV})")
+    if words[:1] == ["slow"] and len(words) > 1:
+        time.sleep(float(words[1]))
 
 
 def _offline_docs(app: FastAPI) -> None:

@@ -114,7 +114,7 @@ SETTINGS: tuple[Setting, ...] = (
         "queue_spans",
         _positive_int,
         200_000,
-        "Spans that may wait for the writer; beyond this the collector answers 429.",
+        "Decoded spans kept in memory for the writer; beyond this they wait in the spool only.",
     ),
     Setting("batch_spans", _positive_int, 20_000, "Most spans the writer inserts at once."),
     Setting(

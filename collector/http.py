@@ -87,11 +87,25 @@ def router(
                     code_pb2.INVALID_ARGUMENT,
                     f"unsupported content type {media or '(none)'!r}; send {PROTOBUF} or {JSON}",
                 )
-            body = await _read(request, max_request_bytes)
             try:
+                # Counted as waiting before it is read, so memory stays bounded however
+                # many requests arrive at once.
+                held = ingest.admit(_declared(request, max_request_bytes))
+                try:
+                    body = await _read(request, max_request_bytes)
+                except BaseException:
+                    ingest.release(held)
+                    raise
                 encoding = request.headers.get("content-encoding", "")
                 taken = await asyncio.wrap_future(
-                    ingest.submit(signal, _FORMATS[media], body, project=owner, encoding=encoding)
+                    ingest.submit(
+                        signal,
+                        _FORMATS[media],
+                        body,
+                        project=owner,
+                        encoding=encoding,
+                        admitted=held,
+                    )
                 )
                 if taken.durable is not None:
                     await asyncio.wrap_future(taken.durable)
@@ -143,6 +157,12 @@ def router(
         return await export(request, "logs")
 
     return api
+
+
+def _declared(request: Request, limit: int) -> int:
+    """The body size the request declares (at most ``limit``; ``limit`` when it does not)."""
+    declared = request.headers.get("content-length", "")
+    return min(int(declared), limit) if declared.isdigit() else limit
 
 
 async def _read(request: Request, limit: int) -> bytes:

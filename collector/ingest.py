@@ -107,21 +107,41 @@ class Ingest:
         """True while requests are being decoded: the writer can expect more."""
         return self._in_hand > 0
 
+    def admit(self, size: int) -> int:
+        """Count ``size`` bytes about to be read as waiting; raises Busy when too many wait
+        already (one request is always let in). Hand the result to :meth:`submit` as
+        ``admitted``, or to :meth:`release` if the body is never submitted."""
+        with self._in_hand_lock:
+            if self._in_hand_bytes and self._in_hand_bytes + size > self._max_in_hand_bytes:
+                raise Busy(f"{self._in_hand_bytes} bytes of requests are waiting to be decoded")
+            self._in_hand_bytes += size
+        return size
+
+    def release(self, admitted: int) -> None:
+        with self._in_hand_lock:
+            self._in_hand_bytes -= admitted
+
     def submit(
-        self, signal: Signal, fmt: Format, body: bytes, *, project: str, encoding: str = ""
+        self,
+        signal: Signal,
+        fmt: Format,
+        body: bytes,
+        *,
+        project: str,
+        encoding: str = "",
+        admitted: int = 0,
     ) -> Future[Taken]:
         """Inflate, decode, check, spool and queue ``body`` for ``project`` on the ingest
-        thread. Raises Busy at once when too many bytes wait to be decoded; the future
-        raises DecodeError, TooLarge, Busy, Stopped or SpoolFull."""
+        thread. Raises Busy at once when too many bytes wait to be decoded (unless they were
+        ``admitted`` already); the future raises DecodeError, TooLarge, Busy, Stopped or
+        SpoolFull."""
+        held = admitted or self.admit(len(body))
         with self._in_hand_lock:
-            if self._in_hand and self._in_hand_bytes + len(body) > self._max_in_hand_bytes:
-                raise Busy(f"{self._in_hand} requests are waiting to be decoded")
             self._in_hand += 1
-            self._in_hand_bytes += len(body)
-        return self._thread.submit(self._take_body, signal, fmt, body, encoding, project)
+        return self._thread.submit(self._take_body, signal, fmt, body, encoding, project, held)
 
     def _take_body(
-        self, signal: Signal, fmt: Format, body: bytes, encoding: str, project: str
+        self, signal: Signal, fmt: Format, body: bytes, encoding: str, project: str, held: int
     ) -> Taken:
         try:
             record = Record(signal, fmt, encoding, project, time.time_ns(), 0, body)
@@ -130,7 +150,7 @@ class Ingest:
         finally:
             with self._in_hand_lock:
                 self._in_hand -= 1
-                self._in_hand_bytes -= len(body)
+                self._in_hand_bytes -= held
 
     def _decode(self, record: Record, live: bool) -> tuple[Decoded, int]:
         """Decode a request and apply the limits; the items it is accepted with."""
@@ -184,6 +204,11 @@ class Ingest:
             batch = normalize_logs(decoded, project)
         ref, durable = None, None
         if record is not None and self.spool is not None and (batch.spans or batch.messages):
+            if len(record.body) >= self.spool.max_bytes:  # could never fit: do not say "retry"
+                raise decode.TooLarge(
+                    f"request of {len(record.body)} bytes is over spool_max_bytes "
+                    f"({self.spool.max_bytes})"
+                )
             items = len(batch.spans) + len(batch.messages)
             ref, durable = self.spool.append(
                 Record(

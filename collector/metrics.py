@@ -61,7 +61,7 @@ class Metrics:
         )
         self.spool_bytes = Gauge(
             "agentreel_spool_bytes",
-            "Bytes of spool files on disk (requests acknowledged and not yet all stored).",
+            "Bytes of acknowledged requests in the spool not yet stored (spool_max_bytes bounds it).",
             registry=r,
         )
         self.waiting = Gauge(

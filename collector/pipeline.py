@@ -232,13 +232,13 @@ class Pipeline:
         with self._cond:
             return self._take(1 << 62)
 
-    def _finish(self, taken: list[_Pending]) -> None:
+    def _finish(self, taken: list[_Pending], report: bool = True) -> None:
         """``taken`` is written (or refused for good): release it, tell the spool."""
         with self._cond:
             for pending in taken:
                 self._waiting -= pending.size
         refs = [p.ref for p in taken if p.ref is not None]
-        if refs and self._done is not None:
+        if refs and report and self._done is not None:
             self._done(refs[-1])
 
     def _requeue(self, taken: list[_Pending]) -> None:
@@ -292,24 +292,51 @@ class Pipeline:
             self._finish(alone)
             self._requeue(spooled)
             return False
-        self._failures = 0
         log.warning(
             "the store refused a batch (%s); writing its %d requests one by one", error, len(taken)
         )
+        refused: list[tuple[_Pending, Exception]] = []
+        unreadable: list[tuple[_Pending, Exception]] = []
+        stored = 0
         for pending in taken:
             try:
-                if len(taken) > 1:
-                    self._load_spooled([pending])
-                    self._write_together([pending])
-                    continue
+                self._load_spooled([pending])
+            except Exception as exc:  # a spool record this version cannot read: for good
+                unreadable.append((pending, exc))
+                continue
+            try:
+                if len(taken) == 1:
+                    raise error
+                self._write_together([pending])
+                stored += 1
             except Exception as exc:
-                error = exc
+                refused.append((pending, exc))
+        waiting = [p for p, _ in refused if p.ref is not None]
+        if waiting and not stored:
+            # The store took none of them: it may be out of space, or failing in a way a
+            # query does not show. Acknowledged (spooled) data is not given up for that: it
+            # waits at the head of the queue, and is refused only once the store takes other
+            # requests beside it.
+            self._failures += 1
+            log.error("the store took none of %d spooled requests; retrying", len(waiting))
+            self._refuse([(p, e) for p, e in refused if p.ref is None] + unreadable)
+            kept = {id(p) for p in waiting}
+            # Released without telling the spool: records before those waiting stay until
+            # the waiting ones are stored.
+            self._finish([p for p in taken if id(p) not in kept], report=False)
+            self._requeue(waiting)
+            return False
+        self._failures = 0
+        self._refuse(refused + unreadable)
+        self._finish(taken)
+        return True
+
+    def _refuse(self, refused: list[tuple[_Pending, Exception]]) -> None:
+        for pending, error in refused:
             log.error("the store refused a request's data for good: %s", error)
             pending.future.set_exception(
                 PermanentWriteError(f"the store refused this request's data: {error}")
             )
-        self._finish(taken)
-        return True
 
     def _load_spooled(self, taken: list[_Pending]) -> None:
         """Read back the batches that were left in the spool only."""

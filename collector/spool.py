@@ -121,7 +121,9 @@ class Spool:
     def __init__(self, directory: str | Path, max_bytes: int) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
-        self.segment_bytes = max(1 << 20, min(SEGMENT_BYTES, max_bytes // 8))
+        # Finished records leave the disk a segment at a time: small segments keep the
+        # share of the bound they hold small (a sixteenth).
+        self.segment_bytes = max(4096, min(SEGMENT_BYTES, max_bytes // 16))
         self._lock = threading.Lock()  # appends, rotation, deletion
         self._sync_cond = threading.Condition()
         self._sizes: dict[int, int] = {}  # segment -> bytes on disk
@@ -131,7 +133,7 @@ class Spool:
         self._appended = 0  # bytes appended since open, for the syncer
         self._waiting: list[tuple[int, Future[None]]] = []
         self._readers: dict[int, int] = {}  # segment -> fd for reading back
-        self._done: Ref | None = None
+        self._cursor = (0, 0)  # (segment, offset): everything before it is finished
         self._lock_fd = -1
         self._closed = False
         self._syncer: threading.Thread | None = None
@@ -149,6 +151,7 @@ class Spool:
             os.close(self._lock_fd)
             raise SpoolError(f"the spool {self.directory} is in use by another agentreel") from None
         segment, offset = self._read_checkpoint()
+        self._cursor = (segment, offset)
         refs: list[Ref] = []
         for number in self._segments():
             path = self._path(number)
@@ -202,6 +205,8 @@ class Spool:
                 continue
             self.skipped += 1
             following = data.find(MAGIC, at + 1)
+            if following >= 0:
+                bad = "corrupt"  # a length running past the next record is damaged
             log.warning(
                 "spool: skipped a %s record in %s at byte %d (%d bytes)",
                 bad,
@@ -221,6 +226,13 @@ class Spool:
         """Bytes of spool files on disk."""
         return self._total
 
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of records not yet finished: what ``max_bytes`` bounds. (On disk there may
+        be up to one segment more: finished records leave with their segment.)"""
+        segment, end = self._cursor
+        return self._total - (end if segment in self._sizes else 0)
+
     def append(self, record: Record) -> tuple[Ref, Future[None]]:
         """Write ``record``; the future resolves once it is fsync'ed. Raises SpoolFull."""
         data = record.encode()
@@ -228,9 +240,9 @@ class Spool:
         with self._lock:
             if self._closed:
                 raise SpoolError("the spool is closed")
-            if self.bytes + len(data) > self.max_bytes:
+            if self.pending_bytes + len(data) > self.max_bytes:
                 raise SpoolFull(
-                    f"the spool holds {self.bytes} bytes of requests not yet stored "
+                    f"the spool holds {self.pending_bytes} bytes of requests not yet stored "
                     f"(spool_max_bytes={self.max_bytes})"
                 )
             if self._sizes[self._segment] and self._sizes[self._segment] + len(data) > (
@@ -312,10 +324,10 @@ class Spool:
     def done(self, ref: Ref) -> None:
         """Everything up to and including ``ref`` is stored (or refused for good)."""
         with self._lock:
-            if self._done is not None and ref <= self._done:
-                return
-            self._done = ref
             end = ref.offset + ref.size
+            if (ref.segment, end) <= self._cursor:
+                return
+            self._cursor = (ref.segment, end)
             tmp = self.directory / (CHECKPOINT + ".tmp")
             # Not fsync'ed: a lost checkpoint only replays records the store already has.
             tmp.write_text(f"{ref.segment} {end}\n")
@@ -344,6 +356,9 @@ class Spool:
                 os.fsync(self._fd)
                 os.close(self._fd)
                 self._fd = -1
+            if self._cursor == (self._segment, self._sizes.get(self._segment)):
+                # Everything is stored: leave no finished records behind.
+                self._path(self._segment).unlink(missing_ok=True)
             for fd in self._readers.values():
                 os.close(fd)
             self._readers.clear()
