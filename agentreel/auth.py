@@ -174,7 +174,9 @@ class Auth:
 
     async def project_for_async(self, headers: Mapping[str, str]) -> str:
         """:meth:`project_for` without blocking the event loop unless the store is read."""
-        if self.enabled and self.ring is not None:
+        if not self.enabled:
+            return self.default_project
+        if self.ring is not None:
             key = presented_key(headers)
             project = self.ring.cached(key) if key else None
             if project is not None:

@@ -79,7 +79,8 @@ def example(
         names = props if every_property else [k for k in schema.get("required", []) if k in props]
         return {k: example(props[k], fill, every_property) for k in names}
     if kind == "array":
-        return []
+        items = schema.get("items")
+        return [example(items, fill, every_property)] if every_property and items else []
     if kind in ("integer", "number"):
         return max(1, int(schema.get("minimum", 1)))
     if kind == "boolean":
