@@ -122,20 +122,23 @@ class KeyRing:
         if not looks_like_key(key):
             return None
         digest = hash_key(key)
-        age = self._clock() - self._loaded_at
+        seen = self._loaded_at
+        age = self._clock() - seen
         if self._keys is None or age > REFRESH_SECONDS:
-            self._refresh(strict=self._keys is None)
+            self._refresh(strict=self._keys is None, seen=seen)
         elif digest not in self._keys and age > MISS_REFRESH_SECONDS:
-            self._refresh(strict=False)
+            self._refresh(strict=False, seen=seen)
         assert self._keys is not None
         return self._keys.get(digest)
 
     def count(self) -> int:
-        self._refresh(strict=True)
+        self._refresh(strict=True, seen=self._loaded_at)
         return len(self._keys or {})
 
-    def _refresh(self, strict: bool) -> None:
+    def _refresh(self, strict: bool, seen: float) -> None:
         with self._lock:
+            if self._keys is not None and self._loaded_at != seen:
+                return  # another thread re-read the keys while this one waited
             try:
                 keys = self._load()
             except Exception:
