@@ -296,3 +296,29 @@ def from_settings(settings: Settings, pool: Any) -> Auth:
             "NAME && agentreel keys create --project NAME"
         )
     return Auth(True, settings.project, ring)
+
+
+def document(app: Any, auth: Auth) -> None:
+    """With auth on, the OpenAPI document says so: a bearer scheme (so /docs has an
+    Authorize button) and the 401 answer on every operation that needs a key."""
+    if not auth.enabled:
+        return
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema: dict[str, Any] = build()
+        if "bearer" in schema.get("components", {}).get("securitySchemes", {}):
+            return schema  # built and amended already (FastAPI caches it)
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "ar_… API key"}
+        for path, operations in schema.get("paths", {}).items():
+            if path in OPEN_PATHS:
+                continue
+            for operation in operations.values():
+                operation["security"] = [{"bearer": []}]
+                operation.setdefault("responses", {})["401"] = {
+                    "description": "No API key, or not an active one"
+                }
+        return schema
+
+    app.openapi = openapi

@@ -128,6 +128,7 @@ class Server:
         _offline_docs(app)
         assert self.metrics is not None
         app.add_middleware(auth.AuthMiddleware, auth=self.auth)
+        auth.document(app, self.auth)
         app.include_router(
             otlp_router(self.ingest, self.settings.max_request_bytes, project=auth.request_project)
         )

@@ -256,3 +256,13 @@ def test_a_resent_call_is_stored_in_the_callers_project(tenants: Tenants) -> Non
         )
         theirs = client.get(f"/api/v1/runs/{new_trace}", headers=tenants.headers("alpha"))
         assert theirs.status_code == 404
+
+
+def test_the_api_document_says_a_key_is_needed(tenants: Tenants) -> None:
+    spec = httpx.get(tenants.server.url + "/openapi.json", timeout=30).json()
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, methods in spec["paths"].items():
+        for operation in methods.values():
+            needs_key = path not in OPEN
+            assert ("401" in operation["responses"]) is needs_key, path
+            assert (operation.get("security") == [{"bearer": []}]) is needs_key, path
