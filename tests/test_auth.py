@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from google.rpc import code_pb2, status_pb2
+from test_cli import agentreel
 
 from agentreel import auth
 from agentreel.settings import Settings, SettingsError
@@ -216,15 +215,7 @@ def test_auth_off_uses_the_default_project_and_nothing_escapes_the_layer() -> No
 
 
 def _cli(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
-    clean["AGENTREEL_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "agentreel", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return agentreel(*args, env={"AGENTREEL_DATA_DIR": str(data_dir), **env}, timeout=120)
 
 
 def test_cli_manages_projects_and_keys(tmp_path: Path) -> None:

@@ -4,9 +4,7 @@ key each, and every endpoint of its OpenAPI document tried with the wrong key.""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from test_cli import agentreel
 
 from apiroutes import Operation, example, operations, send
 from fakeprovider import Answer, FakeProvider
@@ -50,15 +49,7 @@ class Tenants:
 
 
 def _cli(data_dir: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
-    env["AGENTREEL_DATA_DIR"] = str(data_dir)
-    done = subprocess.run(
-        [sys.executable, "-m", "agentreel", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = agentreel(*args, env={"AGENTREEL_DATA_DIR": str(data_dir)}, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -215,17 +206,8 @@ def test_otlp_grpc_without_a_valid_key_is_unauthenticated(tenants: Tenants) -> N
 
 
 def test_cli_sends_its_key(tenants: Tenants) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
-    env["AGENTREEL_API_URL"] = tenants.server.url
-
-    def runs(**extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "agentreel", "runs", "--json"],
-            env={**env, **extra},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def runs(**env: str) -> subprocess.CompletedProcess[str]:
+        return agentreel("runs", "--json", env={"AGENTREEL_API_URL": tenants.server.url, **env})
 
     mine = runs(AGENTREEL_API_KEY=tenants.keys["beta"])
     assert mine.returncode == 0, mine.stderr
