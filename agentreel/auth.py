@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 from google.rpc import code_pb2, status_pb2
+from prometheus_client import CollectorRegistry, Counter
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -160,6 +161,21 @@ class Auth:
         self.enabled = enabled
         self.default_project = default_project
         self.ring = ring
+        self._refused: Counter | None = None
+
+    def counted(self, registry: CollectorRegistry) -> None:
+        """Count refused requests per protocol in ``registry`` (``/metrics``): a climbing
+        count is a client with a revoked key, or someone guessing."""
+        self._refused = Counter(
+            "agentreel_auth_refused",
+            "Requests refused for want of a valid API key, by protocol.",
+            ["protocol"],
+            registry=registry,
+        )
+
+    def refused(self, protocol: str) -> None:
+        if self._refused is not None:
+            self._refused.labels(protocol).inc()
 
     def project_for(self, headers: Mapping[str, str]) -> str:
         """The project of a request with these (lowercase) headers or gRPC metadata.
@@ -195,6 +211,7 @@ class Auth:
         try:
             return self.project_for(metadata)
         except Unauthenticated as exc:
+            self.refused("grpc")
             context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
         except Exception as exc:
             log.error("cannot check API keys: %s", exc)
@@ -236,7 +253,8 @@ class AuthMiddleware:
         try:
             project = await self.auth.project_for_async(headers)
         except Unauthenticated as exc:
-            await _refuse(scope, receive, send, headers, str(exc))
+            self.auth.refused("http")
+            await _refuse(scope, headers, send, str(exc))
             return
         except Exception as exc:  # the key list could not be read at all
             log.error("cannot check API keys: %s", exc)
@@ -249,7 +267,7 @@ class AuthMiddleware:
             _PROJECT.reset(token)
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, headers: Headers, why: str) -> None:
+async def _refuse(scope: Scope, headers: Headers, send: Send, why: str) -> None:
     """401 in the form the caller reads: a google.rpc.Status for OTLP/HTTP protobuf clients,
     ``{"code", "message"}`` for OTLP/JSON, ``{"detail"}`` for the REST API."""
     media = headers.get("content-type", "").split(";")[0].strip().lower()

@@ -77,6 +77,7 @@ class Server:
         )
         if redactor is not None:
             self.ingest.redactor = redactor.counted(self.metrics.registry)
+        self.auth.counted(self.metrics.registry)
         # What was acknowledged before the last stop and is not stored yet goes first.
         for ref in replay:
             pipeline.submit(None, ref)

@@ -4,6 +4,7 @@ key each, and every endpoint of its OpenAPI document tried with the wrong key.""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -98,6 +99,7 @@ def test_every_route_needs_a_key(tenants: Tenants) -> None:
         {"Authorization": f"Basic {tenants.keys['alpha']}"},  # the key, but not as a bearer
         {"x-api-key": tenants.keys["alpha"][:-1]},
     ]
+    refusals = 3  # the two exports and /metrics below
     with httpx.Client(base_url=tenants.server.url, timeout=30) as client:
         for op in ops:
             values = _values(op, tenants.runs["beta"].trace_id)
@@ -107,11 +109,15 @@ def test_every_route_needs_a_key(tenants: Tenants) -> None:
                     assert answer.status_code == 200, op
                 else:
                     assert answer.status_code == 401, (str(op), headers, answer.text)
+                    refusals += 1
                     assert "secret" not in answer.text
         for path in ("/v1/traces", "/v1/logs"):
             assert client.post(path, content=b"", headers=bad_keys[0]).status_code == 401
         assert client.get("/metrics").status_code == 401
-        assert client.get("/metrics", headers=tenants.headers("alpha")).status_code == 200
+        metrics = client.get("/metrics", headers=tenants.headers("alpha"))
+        assert metrics.status_code == 200
+        refused = re.search(r'agentreel_auth_refused_total\{protocol="http"\} (\S+)', metrics.text)
+        assert refused is not None and float(refused.group(1)) >= refusals
 
 
 def test_a_key_reads_its_own_project(tenants: Tenants) -> None:
