@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import decode
@@ -142,15 +142,15 @@ class Ingest:
     ) -> Taken:
         try:
             record = Record(signal, fmt, encoding, project, time.time_ns(), 0, body)
-            decoded, _ = self._decode(record, live=True)
+            decoded = self._decode(record, live=True)
             return self.take(signal, decoded, project, record)
         finally:
             with self._in_hand_lock:
                 self._in_hand -= 1
                 self._in_hand_bytes -= held
 
-    def _decode(self, record: Record, live: bool) -> tuple[Decoded, int]:
-        """Decode a request and apply the limits; the items it is accepted with."""
+    def _decode(self, record: Record, live: bool) -> Decoded:
+        """Decode a request and apply the limits."""
         body = record.body
         if record.encoding:
             limits = self.limits
@@ -162,13 +162,13 @@ class Ingest:
         if live:  # counted when received, not again when replayed
             self.metrics.truncated.inc(tally.truncated)
             self.metrics.dropped_attributes.inc(tally.dropped)
-        return decoded, len(decoded.spans) + len(decoded.logs)
+        return decoded
 
     def load(self, ref: Ref) -> Batch:
         """A spooled request's batch, read back from the spool (on the writer thread)."""
         assert self.spool is not None
         record = self.spool.load(ref)
-        decoded, _ = self._decode(record, live=False)
+        decoded = self._decode(record, live=False)
         # A cache of its own: the ingest thread's is not shared across threads.
         if record.signal == "traces":
             return normalize_spans(decoded, record.project, None)
@@ -203,17 +203,7 @@ class Ingest:
                     f"({self.spool.max_bytes})"
                 )
             items = len(batch.spans) + len(batch.messages)
-            ref, durable = self.spool.append(
-                Record(
-                    record.signal,
-                    record.format,
-                    record.encoding,
-                    project,
-                    record.received_ns,
-                    items,
-                    record.body,
-                )
-            )
+            ref, durable = self.spool.append(replace(record, project=project, items=items))
         future = self.pipeline.submit(batch, ref)
         if batch.rejected:
             self.metrics.rejected.labels(signal).inc(len(batch.rejected))
