@@ -40,7 +40,8 @@ _DECODERS: dict[tuple[str, str], Callable[[bytes, Limits], Decoded]] = {
     ("logs", "json"): decode.decode_logs_json,
 }
 #: Seconds a receiver waits for a spooled request to be written before acknowledging it
-#: anyway (it is safe in the spool); not at all while the store is failing.
+#: anyway (it is safe in the spool); not at all while the store is failing. The default of
+#: the ``spool_ack_wait`` setting.
 SPOOLED_WRITE_WAIT = 5.0
 
 #: How many rejection reasons one partial_success message lists before summarizing.
@@ -57,12 +58,13 @@ class Taken:
     #: Resolves once the request is fsync'ed to the spool; None when it was not spooled
     #: (no spool, or nothing in it to keep): then only ``future`` says it is safe.
     durable: Future[None] | None = None
+    ack_wait: float = SPOOLED_WRITE_WAIT
 
     def write_wait(self, pipeline: Pipeline, timeout: float) -> float:
         """How long a receiver should wait for the write before answering."""
         if self.durable is None:
             return timeout
-        return min(timeout, SPOOLED_WRITE_WAIT) if pipeline.healthy else 0.0
+        return min(timeout, self.ack_wait) if pipeline.healthy else 0.0
 
 
 class Ingest:
@@ -81,6 +83,7 @@ class Ingest:
         max_request_bytes: int,
         spool: Spool | None = None,
         limits: Limits | None = None,
+        ack_wait: float = SPOOLED_WRITE_WAIT,
     ) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
@@ -88,6 +91,7 @@ class Ingest:
         self.project = project
         self.max_request_bytes = max_request_bytes
         self.spool = spool
+        self.ack_wait = ack_wait
         self.limits = limits or Limits(
             max_request_bytes=max_request_bytes, max_decompressed_bytes=max_request_bytes
         )
@@ -207,7 +211,7 @@ class Ingest:
         future = self.pipeline.submit(batch, ref)
         if batch.rejected:
             self.metrics.rejected.labels(signal).inc(len(batch.rejected))
-        return Taken(future, len(batch.rejected), _message(signal, batch), durable)
+        return Taken(future, len(batch.rejected), _message(signal, batch), durable, self.ack_wait)
 
 
 def _message(signal: Signal, batch: Batch) -> str:
