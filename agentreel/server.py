@@ -73,7 +73,13 @@ class Server:
         self.metrics.waiting.set_function(lambda: pipeline.waiting_spans)
         self.pipeline = pipeline
         self.ingest = Ingest(
-            pipeline, self.metrics, s.project, s.max_request_bytes, spool, Limits.from_settings(s)
+            pipeline,
+            self.metrics,
+            s.project,
+            s.max_request_bytes,
+            spool,
+            Limits.from_settings(s),
+            s.spool_ack_wait,
         )
         if redactor is not None:
             self.ingest.redactor = redactor.counted(self.metrics.registry)

@@ -64,6 +64,13 @@ def _depth(raw: str) -> int:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError("must be a number, 0 or more")
+    return value
+
+
 def _url(raw: str) -> str:
     if "://" not in raw:
         raise ValueError("must be a URL such as chdb:///path or http://host:8123")
@@ -135,6 +142,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         1024 * 1024 * 1024,
         "Most bytes the spool may hold; when full the collector answers 503 with Retry-After.",
+    ),
+    Setting(
+        "spool_ack_wait",
+        _non_negative_float,
+        5.0,
+        "Seconds an OTLP answer waits for the insert once the request is in the spool "
+        "(0: answer on fsync; inserts grow larger, data shows up a little later).",
     ),
     Setting(
         "max_spans_per_request",
@@ -223,6 +237,7 @@ class Settings:
     log_level: str
     spool_dir: str
     spool_max_bytes: int
+    spool_ack_wait: float
     max_spans_per_request: int
     max_attributes: int
     max_attribute_length: int

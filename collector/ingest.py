@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import decode
@@ -41,7 +41,8 @@ _DECODERS: dict[tuple[str, str], Callable[[bytes, Limits], Decoded]] = {
     ("logs", "json"): decode.decode_logs_json,
 }
 #: Seconds a receiver waits for a spooled request to be written before acknowledging it
-#: anyway (it is safe in the spool); not at all while the store is failing.
+#: anyway (it is safe in the spool); not at all while the store is failing. The default of
+#: the ``spool_ack_wait`` setting.
 SPOOLED_WRITE_WAIT = 5.0
 
 #: How many rejection reasons one partial_success message lists before summarizing.
@@ -58,12 +59,13 @@ class Taken:
     #: Resolves once the request is fsync'ed to the spool; None when it was not spooled
     #: (no spool, or nothing in it to keep): then only ``future`` says it is safe.
     durable: Future[None] | None = None
+    ack_wait: float = SPOOLED_WRITE_WAIT
 
     def write_wait(self, pipeline: Pipeline, timeout: float) -> float:
         """How long a receiver should wait for the write before answering."""
         if self.durable is None:
             return timeout
-        return min(timeout, SPOOLED_WRITE_WAIT) if pipeline.healthy else 0.0
+        return min(timeout, self.ack_wait) if pipeline.healthy else 0.0
 
 
 class Ingest:
@@ -82,6 +84,7 @@ class Ingest:
         max_request_bytes: int,
         spool: Spool | None = None,
         limits: Limits | None = None,
+        ack_wait: float = SPOOLED_WRITE_WAIT,
     ) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
@@ -89,6 +92,7 @@ class Ingest:
         self.project = project
         self.max_request_bytes = max_request_bytes
         self.spool = spool
+        self.ack_wait = ack_wait
         self.limits = limits or Limits(
             max_request_bytes=max_request_bytes, max_decompressed_bytes=max_request_bytes
         )
@@ -145,15 +149,15 @@ class Ingest:
     ) -> Taken:
         try:
             record = Record(signal, fmt, encoding, project, time.time_ns(), 0, body)
-            decoded, _ = self._decode(record, live=True)
+            decoded = self._decode(record, live=True)
             return self.take(signal, decoded, project, record)
         finally:
             with self._in_hand_lock:
                 self._in_hand -= 1
                 self._in_hand_bytes -= held
 
-    def _decode(self, record: Record, live: bool) -> tuple[Decoded, int]:
-        """Decode a request and apply the limits; the items it is accepted with."""
+    def _decode(self, record: Record, live: bool) -> Decoded:
+        """Decode a request and apply the limits."""
         body = record.body
         if record.encoding:
             limits = self.limits
@@ -165,13 +169,13 @@ class Ingest:
         if live:  # counted when received, not again when replayed
             self.metrics.truncated.inc(tally.truncated)
             self.metrics.dropped_attributes.inc(tally.dropped)
-        return decoded, len(decoded.spans) + len(decoded.logs)
+        return decoded
 
     def load(self, ref: Ref) -> Batch:
         """A spooled request's batch, read back from the spool (on the writer thread)."""
         assert self.spool is not None
         record = self.spool.load(ref)
-        decoded, _ = self._decode(record, live=False)
+        decoded = self._decode(record, live=False)
         if self.redactor is not None:  # the spool keeps requests as received
             self.redactor.apply(decoded, count=False)
         # A cache of its own: the ingest thread's is not shared across threads.
@@ -210,21 +214,11 @@ class Ingest:
                     f"({self.spool.max_bytes})"
                 )
             items = len(batch.spans) + len(batch.messages)
-            ref, durable = self.spool.append(
-                Record(
-                    record.signal,
-                    record.format,
-                    record.encoding,
-                    project,
-                    record.received_ns,
-                    items,
-                    record.body,
-                )
-            )
+            ref, durable = self.spool.append(replace(record, project=project, items=items))
         future = self.pipeline.submit(batch, ref)
         if batch.rejected:
             self.metrics.rejected.labels(signal).inc(len(batch.rejected))
-        return Taken(future, len(batch.rejected), _message(signal, batch), durable)
+        return Taken(future, len(batch.rejected), _message(signal, batch), durable, self.ack_wait)
 
 
 def _message(signal: Signal, batch: Batch) -> str:
