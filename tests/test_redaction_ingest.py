@@ -4,6 +4,7 @@ is stored, counted per rule in /metrics, and visible as markers in replay."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,11 @@ import httpx
 import pytest
 
 from agentreel.collector.decode import decode_logs_proto, decode_traces_proto
+from agentreel.collector.ingest import Ingest
+from agentreel.collector.metrics import Metrics
+from agentreel.collector.pipeline import Pipeline
 from agentreel.collector.redact import RedactionError, from_setting
+from agentreel.collector.spool import Record, Spool
 
 from liveserver import RunningServer, start_server
 from otlpbuild import log_record, logs, new_span_id, new_trace_id, span, traces
@@ -119,6 +124,41 @@ def test_everything_a_request_carries_is_redacted(tmp_path: Path) -> None:
     )
     assert redactor.apply(logged) == {"email": 1}
     assert logged.logs[0].body == {"content": "write to [REDACTED:email]"}
+
+
+def test_a_spooled_request_is_redacted_when_read_back(tmp_path: Path) -> None:
+    """The spool keeps requests as received; what is stored from it is redacted all the same
+    (a request acknowledged before a crash is written after the restart)."""
+    redactor = from_setting("email")
+    assert redactor is not None
+    spool = Spool(tmp_path / "spool", 1 << 30)
+    spool.open()
+    pipeline = Pipeline(
+        lambda spans, messages: None, max_queued_spans=10, batch_spans=10, flush_interval=0.1
+    )
+    ingest = Ingest(pipeline, Metrics(lambda: 0), "default", 1 << 20, spool)
+    ingest.redactor = redactor
+    messages = [{"role": "user", "parts": [{"type": "text", "content": f"to {EMAIL}"}]}]
+    body = traces(
+        [
+            span(
+                new_trace_id(),
+                new_span_id(),
+                "chat",
+                {"gen_ai.input.messages": json.dumps(messages)},
+            )
+        ]
+    ).SerializeToString()
+    ref, durable = spool.append(Record("traces", "proto", "", "p1", time.time_ns(), 1, body))
+    durable.result(10)
+    batch = ingest.load(ref)
+    (stored,) = batch.spans
+    items = [item.body for message in stored.input_group.messages for item in message]
+    text = repr((stored, items))
+    assert EMAIL not in text and b"[REDACTED:email]" in b"".join(items)
+    assert stored.project == "p1"
+    ingest.shutdown()
+    spool.close()
 
 
 @pytest.fixture(scope="module")
