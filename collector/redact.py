@@ -4,8 +4,9 @@ Applied to a decoded request, before normalization, so every convention is cover
 way: span attributes (message content, tool arguments and results are attributes in every
 convention), event attributes, status messages, log record bodies and attributes (GenAI
 ≤1.36 message events) and resource attributes. Text inside JSON-encoded values (the GenAI
-``gen_ai.input.messages`` form) is matched in place; the marker ``[REDACTED:<rule>]`` is
-plain text, so the JSON stays valid and replay shows the marker where the text was.
+``gen_ai.input.messages`` form) is matched in place, a JSON array element by element; the
+marker ``[REDACTED:<rule>]`` is plain text, so the JSON stays valid and replay shows the
+marker where the text was.
 
 The ``redact`` setting is a comma list of ready rules of :mod:`agentreel.redaction`
 (``api_key,email,card,phone``) or the path of a TOML rules file::
@@ -73,9 +74,13 @@ class IngestRedactor:
         self.attributes = attributes
         self._counter: Counter | None = None
         self._memos: dict[int, _Memo] = {}
-        self.rules = tuple(everywhere.rules if everywhere else ()) + tuple(
-            r.name for r in attributes
-        )
+        names = list(everywhere.rules if everywhere else ())
+        for rule in attributes:
+            names += (
+                [rule.name] if rule.mask else list(rule.redactor.rules if rule.redactor else ())
+            )
+        #: The names replacements are counted under, each once.
+        self.rules = tuple(dict.fromkeys(names))
 
     def counted(self, registry: CollectorRegistry) -> IngestRedactor:
         """Count replacements per rule in ``registry`` (``agentreel_redactions_total``)."""
@@ -163,7 +168,10 @@ MEMO_CHARS = 16 << 20
 
 class _Memo:
     """Redactions of texts seen recently. An agent's spans repeat the conversation so far,
-    so the same messages and tool results arrive again and again: each is matched once."""
+    so the same messages and tool results arrive again and again: each is matched once.
+
+    Used from the ingest thread and, for spooled requests, the writer's: single dict
+    operations are atomic, and a lost entry only costs matching that text again."""
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor

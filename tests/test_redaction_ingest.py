@@ -56,7 +56,7 @@ def test_setting_forms_and_errors(tmp_path: Path) -> None:
     assert listed is not None and listed.rules == ("email", "card")
     from_file = from_setting(_rules(tmp_path))
     assert from_file is not None
-    assert from_file.rules == ("email", "api_key", "employee_id", "customer", "attribute")
+    assert from_file.rules == ("email", "api_key", "employee_id", "customer", "card")
     with pytest.raises(RedactionError, match="unknown ready pattern 'emails'"):
         from_setting("emails")
     bad = {
