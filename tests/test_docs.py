@@ -19,9 +19,8 @@ def test_every_setting_is_documented_with_its_default() -> None:
     for setting in SETTINGS:
         if setting.name in ("clickhouse_url", "api_url", "spool_dir"):
             continue  # derived defaults, described in words
-        if setting.default == "":
-            assert "| (none) |" in rows[setting.env], setting.env
-            continue
+        if setting.default == "" and "| (none) |" in rows[setting.env]:
+            continue  # empty by default, and the table says so
         assert f"`{str(setting.default).lower()}`" in rows[setting.env].lower(), setting.env
 
 
