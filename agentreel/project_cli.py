@@ -4,8 +4,8 @@ These commands open the store directly, not through the REST API: the first key 
 from somewhere before any client can authenticate, and a key that could mint keys over the
 network would be one more secret to lose. With the embedded store (chDB), one process owns
 the files, so run them while the server is stopped (the server says so if it is running);
-with a ClickHouse server store they work any time, and a running server sees a new key at
-once and stops taking a revoked one within a few seconds.
+with a ClickHouse server store they work any time, and a running server takes a new key within
+a second and stops taking a revoked one within 5 s.
 """
 
 from __future__ import annotations
@@ -18,6 +18,14 @@ from dataclasses import asdict
 from typing import Any
 
 from agentreel.settings import Settings
+
+#: What ``--help`` says: where these commands work, and why.
+_ABOUT = (
+    "Projects and API keys live in the store and these commands open it directly. With the "
+    "embedded store, run them while the server is stopped; with a ClickHouse server, any "
+    "time (a running server takes a new key within a second and refuses a revoked one "
+    "within 5 s)."
+)
 
 #: Settings these commands read: where the store is.
 _STORE_SETTINGS = ("data_dir", "clickhouse_url", "log_level")
@@ -35,7 +43,7 @@ def add_commands(sub: Any) -> None:
         return cmd
 
     projects = sub.add_parser(
-        "projects", help="Create and list projects (opens the store directly).", description=__doc__
+        "projects", help="Create and list projects (opens the store directly).", description=_ABOUT
     )
     p_sub = projects.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = store_flags(p_sub.add_parser("create", help="Add a project."))
@@ -45,7 +53,7 @@ def add_commands(sub: Any) -> None:
     keys = sub.add_parser(
         "keys",
         help="Create, list and revoke API keys (opens the store directly).",
-        description=__doc__,
+        description=_ABOUT,
     )
     k_sub = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
     k_create = store_flags(k_sub.add_parser("create", help="Make a key; it is shown once."))
