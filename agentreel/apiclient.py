@@ -17,6 +17,8 @@ def request(settings: Settings, method: str, path: str, *, refused: str = "", **
     import httpx
 
     url = settings.api_url.rstrip("/") + path
+    if settings.api_key:
+        kwargs["headers"] = {**kwargs.get("headers", {}), **auth_headers(settings)}
     try:
         response = httpx.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)
     except httpx.HTTPError as exc:
@@ -31,12 +33,22 @@ def request(settings: Settings, method: str, path: str, *, refused: str = "", **
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
-        if refused and response.status_code in (400, 413):
+        if response.status_code == 401:
+            hint = "set AGENTREEL_API_KEY (or --api-key)"
+            if settings.api_key:
+                hint = "AGENTREEL_API_KEY is not an active key of this server"
+            print(f"agentreel: the server wants an API key: {detail}; {hint}", file=sys.stderr)
+        elif refused and response.status_code in (400, 413):
             print(f"agentreel: {refused}: {detail}", file=sys.stderr)
         else:
             print(f"agentreel: {url} answered {response.status_code}: {detail}", file=sys.stderr)
         return None
     return response
+
+
+def auth_headers(settings: Settings) -> dict[str, str]:
+    """The header that carries ``settings.api_key`` (none without a key)."""
+    return {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
 
 
 def get_json(settings: Settings, path: str, params: dict[str, Any] | None = None) -> Any:

@@ -19,6 +19,7 @@ from agentreel import (
     eval_cli,
     launch,
     price_cli,
+    project_cli,
     replay_cli,
     report_cli,
     transfer_cli,
@@ -27,7 +28,7 @@ from agentreel.apiclient import get_json
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
 #: Settings only the server needs; reading commands take just the API address.
-_CLIENT_SETTINGS = {"api_url", "host", "http_port"}
+_CLIENT_SETTINGS = {"api_url", "host", "http_port", "api_key"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     price_cli.add_arguments(
         client_command("reprice", "Recompute stored cost with the prices in force now.")
     )
+    project_cli.add_commands(sub)
     return parser
 
 
@@ -129,7 +131,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         serve(settings)
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, SettingsError) as exc:
         print(f"agentreel: {exc}", file=sys.stderr)
         return 1
     except RuleError as exc:  # a bad alerts file
@@ -221,4 +223,5 @@ _COMMANDS = {
     "eval": eval_cli.eval_command,
     "report": report_cli.report_command,
     "reprice": price_cli.reprice_command,
+    **project_cli.COMMANDS,
 }

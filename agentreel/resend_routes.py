@@ -61,7 +61,7 @@ def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIR
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         decoded, new_trace = as_run(call, trace_id, spec, request, answer, started, now_ns())
-        taken = ingest.take("traces", decoded)
+        taken = ingest.take("traces", decoded, project())
         try:
             taken.future.result(60)
         except Exception as exc:

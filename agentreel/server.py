@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
-from agentreel import __version__, signals_setup
+from agentreel import __version__, auth, signals_setup
 from agentreel.aggregate_routes import router as aggregate_router
 from agentreel.api import router as api_router
+from agentreel.collector import redact
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
 from agentreel.collector.ingest import Ingest
+from agentreel.collector.limits import Limits
 from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
+from agentreel.collector.spool import Spool
 from agentreel.price_routes import router as price_router
 from agentreel.replay_routes import router as replay_router
 from agentreel.resend_routes import router as resend_router
@@ -42,14 +48,21 @@ class Server:
         self.metrics: Metrics | None = None
         self.signals: signals_setup.Signals | None = None
         self.prices = PriceBook(settings.prices_file)
+        self.spool: Spool | None = None
 
     def start(self) -> None:
         s = self.settings
+        auth.auth_enabled(s)  # refuses a non-loopback bind without auth before anything opens
+        redactor = redact.from_settings(s)
         self._writer_client = connect(s.clickhouse_url)
         applied = migrate(self._writer_client)
         if applied:
             log.info("store schema migrated to version %d", applied[-1])
+        self.auth = auth.from_settings(s, self.pool)
         writer = Writer(self._writer_client, lambda: self.prices.table)
+        spool = Spool(s.spool_dir, s.spool_max_bytes)
+        replay = spool.open()
+        self.spool = spool
         pipeline = Pipeline(
             lambda spans, messages: self._write(writer, spans, messages),
             max_queued_spans=s.queue_spans,
@@ -57,17 +70,38 @@ class Server:
             flush_interval=s.flush_interval,
             store_answers=lambda: bool(self._writer_client.query("SELECT 1").result_rows),
             more_coming=lambda: self.ingest.busy,
+            load=lambda ref: self.ingest.load(ref),
+            done=spool.done,
         )
         self.metrics = Metrics(lambda: pipeline.queued_spans)
+        self.metrics.spool_bytes.set_function(lambda: spool.pending_bytes)
+        self.metrics.waiting.set_function(lambda: pipeline.waiting_spans)
         self.pipeline = pipeline
-        self.ingest = Ingest(pipeline, self.metrics, s.project, s.max_request_bytes)
+        self.ingest = Ingest(
+            pipeline,
+            self.metrics,
+            s.project,
+            s.max_request_bytes,
+            spool,
+            Limits.from_settings(s),
+            s.spool_ack_wait,
+        )
+        if redactor is not None:
+            self.ingest.redactor = redactor.counted(self.metrics.registry)
+        self.auth.counted(self.metrics.registry)
+        # What was acknowledged before the last stop and is not stored yet goes first.
+        for ref in replay:
+            pipeline.submit(None, ref)
         pipeline.start()
-        self.grpc = GrpcReceiver(self.ingest, s.host, s.grpc_port, s.max_request_bytes)
+        self.grpc = GrpcReceiver(
+            self.ingest, s.host, s.grpc_port, s.max_request_bytes, project=self.auth.grpc_project
+        )
         self.grpc.start()
         self.signals = signals_setup.start(s, self.pool)
 
     def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
         assert self.metrics is not None
+        _injected_fault()
         with self.metrics.write_seconds.time():
             result = writer.write(spans, messages)
         self.metrics.accepted.inc(result.spans_written)
@@ -86,6 +120,8 @@ class Server:
             self.ingest.shutdown()
         if self.pipeline is not None:
             self.pipeline.shutdown()
+        if self.spool is not None:
+            self.spool.close()
         self.pool.close()
         if self._writer_client is not None:
             self._writer_client.close()
@@ -107,8 +143,13 @@ class Server:
         )
         _offline_docs(app)
         assert self.metrics is not None
-        app.include_router(otlp_router(self.ingest, self.settings.max_request_bytes))
-        project = lambda: self.settings.project  # noqa: E731 (read at request time)
+        app.add_middleware(auth.AuthMiddleware, auth=self.auth)
+        auth.document(app, self.auth)
+        app.include_router(
+            otlp_router(self.ingest, self.settings.max_request_bytes, project=auth.request_project)
+        )
+        # Each request's project, set by the auth layer from its key (or the default).
+        project = auth.current_project
         # Before the run routes, so /api/v1/runs/import is not read as a trace id.
         app.include_router(transfer_router(self.pool, project, self.settings.max_request_bytes))
         app.include_router(api_router(self.pool, self.metrics, project))
@@ -120,6 +161,25 @@ class Server:
         app.include_router(aggregate_router(self.pool, project, budgets, lambda: self.prices.table))
         app.include_router(price_router(self.pool, project, self.prices))
         return app
+
+
+#: Names a file that, while it exists, makes writes to the store fail ("fail") or slow
+#: ("slow <seconds>"): the chaos tests' fault injection into a real server process.
+FAULTS_ENV = "AGENTREEL_TEST_FAULTS"
+
+
+def _injected_fault() -> None:
+    path = os.environ.get(FAULTS_ENV)
+    if not path:
+        return
+    try:
+        words = Path(path).read_text().split()
+    except OSError:
+        return
+    if words[:1] == ["fail"]:
+        raise ConnectionError(f"store write failed (fault injected by {FAULTS_ENV})")
+    if words[:1] == ["slow"] and len(words) > 1:
+        time.sleep(float(words[1]))
 
 
 def _offline_docs(app: FastAPI) -> None:

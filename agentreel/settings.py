@@ -57,6 +57,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _depth(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 100:
+        raise ValueError("must be a whole number from 1 to 100")
+    return value
+
+
 def _non_negative_float(raw: str) -> float:
     value = float(raw)
     if not 0 <= value < float("inf"):
@@ -75,6 +82,13 @@ def _url(raw: str) -> str:
     if "://" not in raw:
         raise ValueError("must be a URL such as chdb:///path or http://host:8123")
     return raw
+
+
+def _auth(raw: str) -> str:
+    value = raw.lower()
+    if value not in {"auto", "on", "off"}:
+        raise ValueError("must be auto, on or off")
+    return value
 
 
 def _log_level(raw: str) -> str:
@@ -114,7 +128,7 @@ SETTINGS: tuple[Setting, ...] = (
         "queue_spans",
         _positive_int,
         200_000,
-        "Spans that may wait for the writer; beyond this the collector answers 429.",
+        "Decoded spans kept in memory for the writer; beyond this they wait in the spool only.",
     ),
     Setting("batch_spans", _positive_int, 20_000, "Most spans the writer inserts at once."),
     Setting(
@@ -179,6 +193,88 @@ SETTINGS: tuple[Setting, ...] = (
         "File with the judge's prompt ({question}, {evidence}, {answer} are filled in). "
         "Empty: the built-in prompt.",
     ),
+    Setting(
+        "spool_dir",
+        str,
+        "",
+        "Where accepted OTLP requests are kept until stored. Empty means <data_dir>/spool.",
+    ),
+    Setting(
+        "spool_max_bytes",
+        _positive_int,
+        1024 * 1024 * 1024,
+        "Most bytes the spool may hold; when full the collector answers 503 with Retry-After.",
+    ),
+    Setting(
+        "spool_ack_wait",
+        _non_negative_float,
+        5.0,
+        "Seconds an OTLP answer waits for the insert once the request is in the spool "
+        "(0: answer on fsync; inserts grow larger, data shows up a little later).",
+    ),
+    Setting(
+        "max_spans_per_request",
+        _positive_int,
+        50_000,
+        "Most spans (or log records) in one OTLP request (413 above it).",
+    ),
+    Setting(
+        "max_attributes",
+        _positive_int,
+        4096,
+        "Most attributes kept per span, event, log record or resource; the rest are dropped.",
+    ),
+    Setting(
+        "max_attribute_length",
+        _positive_int,
+        8 * 1024 * 1024,
+        "Longest attribute value kept, in characters; longer ones are cut with a marker.",
+    ),
+    Setting(
+        "max_anyvalue_depth",
+        _depth,
+        32,
+        "Deepest nesting of arrays and maps in one attribute value (the span is rejected).",
+    ),
+    Setting(
+        "max_decompressed_bytes",
+        _positive_int,
+        64 * 1024 * 1024,
+        "Most bytes a compressed OTLP request may inflate to (413 above it).",
+    ),
+    Setting(
+        "max_decompression_ratio",
+        _positive_int,
+        100,
+        "Most times a compressed request may inflate past 1 MiB (413 above it: gzip bombs).",
+    ),
+    Setting(
+        "max_past_seconds",
+        _positive_int,
+        5 * 365 * 24 * 3600,
+        "Spans starting longer ago than this are rejected (partial_success says why).",
+    ),
+    Setting(
+        "max_future_seconds",
+        _positive_int,
+        24 * 3600,
+        "Spans starting or ending later than this from now are rejected.",
+    ),
+    Setting(
+        "auth",
+        _auth,
+        "auto",
+        "API keys: on, off, or auto (on unless the server binds to loopback only). A server "
+        "bound beyond loopback refuses to start with auth off.",
+    ),
+    Setting("api_key", str, "", "The API key the CLI and dashboard send (Authorization: Bearer)."),
+    Setting(
+        "redact",
+        str,
+        "",
+        "Redaction at ingestion: a comma list of ready patterns (api_key, email, card, phone) "
+        "or the path of a rules file. Empty: nothing is redacted.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -211,6 +307,20 @@ class Settings:
     alerts_file: str
     alert_interval: float
     judge_prompt: str
+    spool_dir: str
+    spool_max_bytes: int
+    spool_ack_wait: float
+    max_spans_per_request: int
+    max_attributes: int
+    max_attribute_length: int
+    max_anyvalue_depth: int
+    max_decompressed_bytes: int
+    max_decompression_ratio: int
+    max_past_seconds: int
+    max_future_seconds: int
+    auth: str
+    api_key: str
+    redact: str
 
     @classmethod
     def load(
@@ -244,6 +354,8 @@ class Settings:
             values["clickhouse_url"] = f"chdb://{store}"
         if not values["prices_file"]:
             values["prices_file"] = str(Path(values["data_dir"]).absolute() / "prices.json")
+        if not values["spool_dir"]:
+            values["spool_dir"] = str(Path(values["data_dir"]).absolute() / "spool")
         if not values["api_url"]:
             host = values["host"]
             host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host

@@ -803,19 +803,12 @@ def default_agentreel_cmd() -> str:
     return found
 
 
-def bench_agentreel(wl: Workload, args: argparse.Namespace) -> Result:
-    """Start (or attach to) agentreel and measure the whole workload."""
-    if args.url:
-        parts = urlsplit(args.url)
-        grpc_target = args.grpc_target or f"{parts.hostname}:4317"
-        server = Server("agentreel", args.url.rstrip("/"), grpc_target, pid=args.pid)
-        wait_ready(server, "/healthz", args.start_timeout)
-        return _bench_agentreel(server, wl, args)
-    work = Path(tempfile.mkdtemp(prefix="agentreel-bench-"))
+def launch_agentreel(server_cmd: str | None, work: Path) -> Server:
+    """Start ``agentreel serve`` on ``work``/data and two free ports (not yet ready)."""
     data = work / "data"
     http_port, grpc_port = free_port(), free_port()
     cmd = [
-        args.server_cmd or default_agentreel_cmd(),
+        server_cmd or default_agentreel_cmd(),
         "serve",
         "--data-dir",
         str(data),
@@ -832,7 +825,7 @@ def bench_agentreel(wl: Workload, args: argparse.Namespace) -> Result:
     }
     log_path = work / "server.log"
     proc = spawn("agentreel", cmd, env, work, log_path)
-    server = Server(
+    return Server(
         "agentreel",
         f"http://127.0.0.1:{http_port}",
         f"127.0.0.1:{grpc_port}",
@@ -841,6 +834,19 @@ def bench_agentreel(wl: Workload, args: argparse.Namespace) -> Result:
         data_dir=data,
         log_path=log_path,
     )
+
+
+def bench_agentreel(wl: Workload, args: argparse.Namespace) -> Result:
+    """Start (or attach to) agentreel and measure the whole workload."""
+    if args.url:
+        parts = urlsplit(args.url)
+        grpc_target = args.grpc_target or f"{parts.hostname}:4317"
+        server = Server("agentreel", args.url.rstrip("/"), grpc_target, pid=args.pid)
+        wait_ready(server, "/healthz", args.start_timeout)
+        return _bench_agentreel(server, wl, args)
+    work = Path(tempfile.mkdtemp(prefix="agentreel-bench-"))
+    server = launch_agentreel(args.server_cmd, work)
+    data = work / "data"
     try:
         wait_ready(server, "/healthz", args.start_timeout)
         result = _bench_agentreel(server, wl, args)

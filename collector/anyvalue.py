@@ -13,7 +13,7 @@ class BadValue(ValueError):
     """An AnyValue that cannot be read; the span carrying it is rejected."""
 
 
-def from_proto(value: Any, depth: int = 0) -> Any:
+def from_proto(value: Any, depth: int = 0, max_depth: int = MAX_DEPTH) -> Any:
     """Turn an ``opentelemetry.proto.common.v1.AnyValue`` into a plain Python value."""
     which = value.WhichOneof("value")
     if which == "string_value":
@@ -26,18 +26,22 @@ def from_proto(value: Any, depth: int = 0) -> Any:
         return value.bool_value
     if which is None:
         return None
-    if depth >= MAX_DEPTH:
-        raise BadValue(f"attribute value nested deeper than {MAX_DEPTH} levels")
+    if depth >= max_depth:
+        raise BadValue(
+            f"attribute value nested deeper than {max_depth} levels (max_anyvalue_depth)"
+        )
     if which == "array_value":
-        return [from_proto(v, depth + 1) for v in value.array_value.values]
+        return [from_proto(v, depth + 1, max_depth) for v in value.array_value.values]
     if which == "kvlist_value":
-        return {kv.key: from_proto(kv.value, depth + 1) for kv in value.kvlist_value.values}
+        return {
+            kv.key: from_proto(kv.value, depth + 1, max_depth) for kv in value.kvlist_value.values
+        }
     if which == "bytes_value":
         return bytes(value.bytes_value)
     raise BadValue(f"unknown AnyValue field {which}")
 
 
-def attributes_from_proto(key_values: Any) -> dict[str, Any]:
+def attributes_from_proto(key_values: Any, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kv in key_values:
         value = kv.value
@@ -48,11 +52,11 @@ def attributes_from_proto(key_values: Any) -> dict[str, Any]:
         elif which == "int_value":
             out[kv.key] = value.int_value
         else:
-            out[kv.key] = from_proto(value)
+            out[kv.key] = from_proto(value, 0, max_depth)
     return out
 
 
-def from_json(value: Any, depth: int = 0) -> Any:
+def from_json(value: Any, depth: int = 0, max_depth: int = MAX_DEPTH) -> Any:
     """Turn an OTLP/JSON AnyValue object (``{"stringValue": ...}`` etc.) into a Python value."""
     if value is None:
         return None
@@ -80,12 +84,14 @@ def from_json(value: Any, depth: int = 0) -> Any:
         if not isinstance(inner, bool):
             raise BadValue("boolValue must be true or false")
         return inner
-    if depth >= MAX_DEPTH:
-        raise BadValue(f"attribute value nested deeper than {MAX_DEPTH} levels")
+    if depth >= max_depth:
+        raise BadValue(
+            f"attribute value nested deeper than {max_depth} levels (max_anyvalue_depth)"
+        )
     if field in ("arrayValue", "array_value"):
-        return [from_json(v, depth + 1) for v in _json_values(inner)]
+        return [from_json(v, depth + 1, max_depth) for v in _json_values(inner)]
     if field in ("kvlistValue", "kvlist_value"):
-        return attributes_from_json(_json_values(inner), depth + 1)
+        return attributes_from_json(_json_values(inner), depth + 1, max_depth)
     if field in ("bytesValue", "bytes_value"):
         if not isinstance(inner, str):
             raise BadValue("bytesValue must be a base64 string")
@@ -96,7 +102,9 @@ def from_json(value: Any, depth: int = 0) -> Any:
     raise BadValue(f"unknown attribute value field {field!r}")
 
 
-def attributes_from_json(key_values: Any, depth: int = 0) -> dict[str, Any]:
+def attributes_from_json(
+    key_values: Any, depth: int = 0, max_depth: int = MAX_DEPTH
+) -> dict[str, Any]:
     if key_values is None:
         return {}
     if not isinstance(key_values, list):
@@ -105,7 +113,7 @@ def attributes_from_json(key_values: Any, depth: int = 0) -> dict[str, Any]:
     for kv in key_values:
         if not isinstance(kv, dict) or not isinstance(kv.get("key"), str):
             raise BadValue("each attribute must be an object with a string key")
-        out[kv["key"]] = from_json(kv.get("value"), depth)
+        out[kv["key"]] = from_json(kv.get("value"), depth, max_depth)
     return out
 
 

@@ -26,8 +26,10 @@ from .anyvalue import (
     from_proto,
     json_int,
 )
+from .limits import Limits
 from .model import Decoded, DecodedEvent, DecodedLog, DecodedSpan, Rejection, Resource
 
+DEFAULT_LIMITS = Limits()
 ZERO_TRACE = bytes(16)
 ZERO_SPAN = bytes(8)
 
@@ -40,21 +42,27 @@ class TooLarge(ValueError):
     """The request, or what it inflates to, is over the size limit (413)."""
 
 
-def inflate(body: bytes, encoding: str, limit: int) -> bytes:
-    """Undo ``Content-Encoding`` (gzip, deflate or none), never producing more than ``limit``."""
+def inflate(body: bytes, encoding: str, limit: int, ratio: int | None = None) -> bytes:
+    """Undo ``Content-Encoding`` (gzip, deflate or none), never producing more than ``limit``
+    bytes, nor (with ``ratio``) more than ``ratio`` times the body once past 1 MiB."""
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return body
     if encoding not in ("gzip", "deflate"):
         raise DecodeError(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
+    cap, what = limit, f"{limit} bytes"
+    if ratio is not None:
+        cap, what = Limits(max_decompressed_bytes=limit, max_decompression_ratio=ratio).inflate_cap(
+            len(body)
+        )
     wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
     try:
-        out = inflater.decompress(body, limit + 1)
+        out = inflater.decompress(body, cap + 1)
     except zlib.error as exc:
         raise DecodeError(f"body is not valid {encoding}: {exc}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise TooLarge(f"body inflates to more than {limit} bytes")
+    if len(out) > cap or inflater.unconsumed_tail:
+        raise TooLarge(f"body inflates to more than {what}")
     if not inflater.eof:
         raise DecodeError(f"body is truncated {encoding}")
     return out
@@ -71,7 +79,7 @@ def gzip_bytes(body: bytes) -> bytes:
 # --- traces ---------------------------------------------------------------------------------
 
 
-def decode_traces_proto(body: bytes) -> Decoded:
+def decode_traces_proto(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """Decode an ``ExportTraceServiceRequest`` in protobuf encoding."""
     request = ExportTraceServiceRequest()
     try:
@@ -80,27 +88,35 @@ def decode_traces_proto(body: bytes) -> Decoded:
         raise DecodeError(
             f"body is not a valid ExportTraceServiceRequest protobuf: {exc}"
         ) from None
-    return traces_from_proto(request)
+    return traces_from_proto(request, limits)
 
 
-def traces_from_proto(request: Any) -> Decoded:
-    """Decode an already parsed ``ExportTraceServiceRequest`` (the gRPC path)."""
+def traces_from_proto(request: Any, limits: Limits = DEFAULT_LIMITS) -> Decoded:
+    """Decode an already parsed ``ExportTraceServiceRequest``."""
+    _check_count(
+        sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans), limits
+    )
+    depth = limits.max_anyvalue_depth
     out = Decoded()
     index = 0
     for resource_spans in request.resource_spans:
-        resource = _resource(attributes_from_proto, resource_spans.resource.attributes)
+        resource = _resource(attributes_from_proto, resource_spans.resource.attributes, depth)
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
             for span in scope_spans.spans:
                 try:
-                    out.spans.append(_span_from_proto(span, resource, scope.name, scope.version))
+                    out.spans.append(
+                        _span_from_proto(span, resource, scope.name, scope.version, depth)
+                    )
                 except BadValue as exc:
                     out.rejected.append(Rejection(index, f"span {index}: {exc}"))
                 index += 1
     return out
 
 
-def _span_from_proto(span: Any, resource: Resource, scope: str, version: str) -> DecodedSpan:
+def _span_from_proto(
+    span: Any, resource: Resource, scope: str, version: str, depth: int
+) -> DecodedSpan:
     trace_id, span_id, parent = (
         bytes(span.trace_id),
         bytes(span.span_id),
@@ -109,14 +125,14 @@ def _span_from_proto(span: Any, resource: Resource, scope: str, version: str) ->
     _check_ids(trace_id, span_id, parent)
     _check_times(span.start_time_unix_nano, span.end_time_unix_nano)
     events = [
-        DecodedEvent(e.name, e.time_unix_nano, attributes_from_proto(e.attributes))
+        DecodedEvent(e.name, e.time_unix_nano, attributes_from_proto(e.attributes, depth))
         for e in span.events
     ]
     links = [
         {
             "trace_id": link.trace_id.hex(),
             "span_id": link.span_id.hex(),
-            "attributes": attributes_from_proto(link.attributes),
+            "attributes": attributes_from_proto(link.attributes, depth),
         }
         for link in span.links
     ]
@@ -128,7 +144,7 @@ def _span_from_proto(span: Any, resource: Resource, scope: str, version: str) ->
         otel_kind=span.kind,
         start_ns=span.start_time_unix_nano,
         end_ns=span.end_time_unix_nano,
-        attributes=attributes_from_proto(span.attributes),
+        attributes=attributes_from_proto(span.attributes, depth),
         events=events,
         status_code=span.status.code,
         status_message=span.status.message,
@@ -139,28 +155,32 @@ def _span_from_proto(span: Any, resource: Resource, scope: str, version: str) ->
     )
 
 
-def decode_traces_json(body: bytes) -> Decoded:
+def decode_traces_json(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """Decode an ``ExportTraceServiceRequest`` in OTLP/JSON encoding (hex ids, camelCase)."""
     root = _json_root(body)
+    _check_count(_json_count(root, "resourceSpans", "scopeSpans", "spans"), limits)
+    depth = limits.max_anyvalue_depth
     out = Decoded()
     index = 0
     for rs_i, resource_spans in enumerate(_list(root, "resourceSpans", "request")):
         where = f"resourceSpans[{rs_i}]"
-        resource = _resource(_json_resource, resource_spans, where)
+        resource = _resource(_json_resource, resource_spans, where, depth)
         for ss_i, scope_spans in enumerate(_list(resource_spans, "scopeSpans", where)):
             scope = _obj(_get(scope_spans, "scope") or {}, f"{where}.scopeSpans[{ss_i}].scope")
             name = _scope_text(scope, "name", f"{where}.scopeSpans[{ss_i}]")
             version = _scope_text(scope, "version", f"{where}.scopeSpans[{ss_i}]")
             for span in _list(scope_spans, "spans", f"{where}.scopeSpans[{ss_i}]"):
                 try:
-                    out.spans.append(_span_from_json(span, resource, name, version))
+                    out.spans.append(_span_from_json(span, resource, name, version, depth))
                 except BadValue as exc:
                     out.rejected.append(Rejection(index, f"span {index}: {exc}"))
                 index += 1
     return out
 
 
-def _span_from_json(span: Any, resource: Resource, scope: str, version: str) -> DecodedSpan:
+def _span_from_json(
+    span: Any, resource: Resource, scope: str, version: str, depth: int
+) -> DecodedSpan:
     if not isinstance(span, dict):
         raise BadValue("a span must be an object")
     trace_id = _hex_id(_get(span, "traceId"), 16, "traceId")
@@ -178,7 +198,7 @@ def _span_from_json(span: Any, resource: Resource, scope: str, version: str) -> 
             DecodedEvent(
                 _str(event.get("name")),
                 json_int(_get(event, "timeUnixNano") or 0, "timeUnixNano"),
-                attributes_from_json(event.get("attributes")),
+                attributes_from_json(event.get("attributes"), 0, depth),
             )
         )
     status = _get(span, "status") or {}
@@ -195,7 +215,7 @@ def _span_from_json(span: Any, resource: Resource, scope: str, version: str) -> 
         otel_kind=_enum(span.get("kind"), _SPAN_KINDS, "kind"),
         start_ns=start_ns,
         end_ns=end_ns,
-        attributes=attributes_from_json(span.get("attributes")),
+        attributes=attributes_from_json(span.get("attributes"), 0, depth),
         events=events,
         status_code=_enum(status.get("code"), _STATUS_CODES, "status.code"),
         status_message=_str(status.get("message")),
@@ -209,28 +229,32 @@ def _span_from_json(span: Any, resource: Resource, scope: str, version: str) -> 
 # --- logs -----------------------------------------------------------------------------------
 
 
-def decode_logs_proto(body: bytes) -> Decoded:
+def decode_logs_proto(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     request = ExportLogsServiceRequest()
     try:
         request.ParseFromString(body)
     except _ProtoDecodeError as exc:
         raise DecodeError(f"body is not a valid ExportLogsServiceRequest protobuf: {exc}") from None
-    return logs_from_proto(request)
+    return logs_from_proto(request, limits)
 
 
-def logs_from_proto(request: Any) -> Decoded:
+def logs_from_proto(request: Any, limits: Limits = DEFAULT_LIMITS) -> Decoded:
+    _check_count(
+        sum(len(sl.log_records) for rl in request.resource_logs for sl in rl.scope_logs), limits
+    )
+    depth = limits.max_anyvalue_depth
     out = Decoded()
     index = 0
     for resource_logs in request.resource_logs:
-        resource = _resource(attributes_from_proto, resource_logs.resource.attributes)
+        resource = _resource(attributes_from_proto, resource_logs.resource.attributes, depth)
         for scope_logs in resource_logs.scope_logs:
             for record in scope_logs.log_records:
                 try:
-                    attributes = attributes_from_proto(record.attributes)
+                    attributes = attributes_from_proto(record.attributes, depth)
                     event_name = getattr(record, "event_name", "") or _str(
                         attributes.get("event.name")
                     )
-                    body = from_proto(record.body) if record.HasField("body") else None
+                    body = from_proto(record.body, 0, depth) if record.HasField("body") else None
                     time_ns = record.time_unix_nano or record.observed_time_unix_nano
                     _check_times(time_ns, time_ns)
                     _check_log_ids(bytes(record.trace_id), bytes(record.span_id))
@@ -253,20 +277,22 @@ def logs_from_proto(request: Any) -> Decoded:
     return out
 
 
-def decode_logs_json(body: bytes) -> Decoded:
+def decode_logs_json(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     root = _json_root(body)
+    _check_count(_json_count(root, "resourceLogs", "scopeLogs", "logRecords"), limits)
+    depth = limits.max_anyvalue_depth
     out = Decoded()
     index = 0
     for rl_i, resource_logs in enumerate(_list(root, "resourceLogs", "request")):
         where = f"resourceLogs[{rl_i}]"
-        resource = _resource(_json_resource, resource_logs, where)
+        resource = _resource(_json_resource, resource_logs, where, depth)
         for sl_i, scope_logs in enumerate(_list(resource_logs, "scopeLogs", where)):
             scope = _obj(_get(scope_logs, "scope") or {}, f"{where}.scopeLogs[{sl_i}].scope")
             for record in _list(scope_logs, "logRecords", f"{where}.scopeLogs[{sl_i}]"):
                 try:
                     if not isinstance(record, dict):
                         raise BadValue("a log record must be an object")
-                    attributes = attributes_from_json(record.get("attributes"))
+                    attributes = attributes_from_json(record.get("attributes"), 0, depth)
                     time_ns = json_int(_get(record, "timeUnixNano") or 0, "timeUnixNano")
                     observed = json_int(
                         _get(record, "observedTimeUnixNano") or 0, "observedTimeUnixNano"
@@ -280,7 +306,7 @@ def decode_logs_json(body: bytes) -> Decoded:
                             event_name=_str(_get(record, "eventName"))
                             or _str(attributes.get("event.name")),
                             attributes=attributes,
-                            body=from_json(record.get("body")),
+                            body=from_json(record.get("body"), 0, depth),
                             resource=resource,
                             scope_name=_scope_text(scope, "name", f"{where}.scopeLogs[{sl_i}]"),
                             seq=index,
@@ -339,9 +365,30 @@ def _resource(read: Callable[..., dict[str, Any]], *args: Any) -> Resource:
         raise DecodeError(f"resource attributes: {exc}") from None
 
 
-def _json_resource(holder: Any, where: str) -> dict[str, Any]:
+def _json_resource(holder: Any, where: str, depth: int) -> dict[str, Any]:
     resource = _obj(_get(holder, "resource") or {}, f"{where}.resource")
-    return attributes_from_json(resource.get("attributes"))
+    return attributes_from_json(resource.get("attributes"), 0, depth)
+
+
+def _check_count(count: int, limits: Limits) -> None:
+    if count > limits.max_spans_per_request:
+        raise TooLarge(
+            f"the request holds {count} items; at most {limits.max_spans_per_request} "
+            "(max_spans_per_request): send smaller batches"
+        )
+
+
+def _json_count(root: dict[str, Any], outer: str, middle: str, inner: str) -> int:
+    """Items in an OTLP/JSON request, counted where the shape allows (decoding checks it)."""
+    count = 0
+    for holder in _as_list(_get(root, outer)):
+        for scoped in _as_list(_get(holder, middle)):
+            count += len(_as_list(_get(scoped, inner)))
+    return count
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _json_root(body: bytes) -> dict[str, Any]:

@@ -8,6 +8,7 @@ shutting down or when the store failed; partial_success for items rejected on th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent import futures
 from typing import Any
 
@@ -20,19 +21,25 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from . import decode
 from .ingest import Ingest, Signal
 from .pipeline import RETRY_AFTER_SECONDS, Busy, PermanentWriteError, Stopped
+from .spool import SpoolError, SpoolFull
 
 log = logging.getLogger("agentreel.collector")
 
 #: Threads serving gRPC calls; each waits for its batch to be written, so allow plenty.
 GRPC_WORKERS = 32
 
+#: Which project a call's data belongs to, from its ``grpc.ServicerContext`` (``auth`` reads
+#: the key from the invocation metadata; it may ``context.abort`` to refuse the call).
+ProjectOf = Callable[[Any], str]
+
 _RETRY_INFO = RetryInfo(retry_delay=Duration(seconds=RETRY_AFTER_SECONDS)).SerializeToString()
 
 
 class _Receiver:
-    def __init__(self, ingest: Ingest, write_timeout: float) -> None:
+    def __init__(self, ingest: Ingest, write_timeout: float, project: ProjectOf) -> None:
         self.ingest = ingest
         self.write_timeout = write_timeout
+        self.project = project
 
     def traces(self, body: bytes, context: Any) -> Any:
         rejected, message = self._export("traces", body, context)
@@ -52,20 +59,27 @@ class _Receiver:
 
     def _export(self, signal: Signal, body: bytes, context: Any) -> tuple[int, str]:
         """Take one request; abort the call with the right status when it cannot be taken."""
-        decoder = decode.decode_traces_proto if signal == "traces" else decode.decode_logs_proto
+        owner = self.project(context)
         try:
-            taken = self.ingest.submit(signal, decoder, body).result()
+            taken = self.ingest.submit(signal, "proto", body, project=owner).result()
+            if taken.durable is not None:
+                taken.durable.result()
+        except decode.TooLarge as exc:
+            self._abort(context, signal, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc), False)
         except decode.DecodeError as exc:
             self._abort(context, signal, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except Busy as exc:
             self._abort(
                 context, signal, grpc.StatusCode.RESOURCE_EXHAUSTED, f"agentreel is busy: {exc}"
             )
-        except Stopped as exc:
+        except (Stopped, SpoolFull, SpoolError) as exc:
             self._abort(context, signal, grpc.StatusCode.UNAVAILABLE, str(exc))
         try:
-            taken.future.result(self.write_timeout)
+            taken.future.result(taken.write_wait(self.ingest.pipeline, self.write_timeout))
         except TimeoutError:
+            if taken.durable is not None:  # safe in the spool; stored when the store can
+                self.ingest.metrics.requests.labels("grpc", signal, "ok").inc()
+                return taken.rejected, taken.message
             self._abort(
                 context,
                 signal,
@@ -84,9 +98,12 @@ class _Receiver:
         self.ingest.metrics.requests.labels("grpc", signal, "ok").inc()
         return taken.rejected, taken.message
 
-    def _abort(self, context: Any, signal: Signal, code: Any, message: str) -> None:
+    def _abort(
+        self, context: Any, signal: Signal, code: Any, message: str, retry: bool = True
+    ) -> None:
         self.ingest.metrics.requests.labels("grpc", signal, code.name.lower()).inc()
-        if code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE):
+        # RESOURCE_EXHAUSTED without RetryInfo is permanent for exporters (a too-large request).
+        if retry and code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE):
             context.set_trailing_metadata((("google.rpc.retryinfo-bin", _RETRY_INFO),))
         context.abort(code, message)
 
@@ -126,8 +143,10 @@ class GrpcReceiver:
         port: int,
         max_request_bytes: int,
         write_timeout: float = 60.0,
+        project: ProjectOf | None = None,
     ) -> None:
         self._server: Any = None
+        self._project: ProjectOf = project or (lambda _context: ingest.project)
         self._ingest = ingest
         self._address = f"{host}:{port}"
         self._max = max_request_bytes
@@ -142,7 +161,8 @@ class GrpcReceiver:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        server.add_generic_rpc_handlers(_handlers(_Receiver(self._ingest, self._write_timeout)))
+        receiver = _Receiver(self._ingest, self._write_timeout, self._project)
+        server.add_generic_rpc_handlers(_handlers(receiver))
         bound = server.add_insecure_port(self._address)
         if bound == 0:
             raise OSError(f"cannot bind OTLP/gRPC to {self._address} (port in use?)")

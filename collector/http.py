@@ -18,19 +18,18 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from . import decode
-from .ingest import Ingest, Signal
-from .model import Decoded
+from .ingest import Format, Ingest, Signal
 from .pipeline import RETRY_AFTER_SECONDS, Busy, PermanentWriteError, Stopped
+from .spool import SpoolError, SpoolFull
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 
-_DECODERS: dict[tuple[Signal, str], Callable[[bytes], Decoded]] = {
-    ("traces", PROTOBUF): decode.decode_traces_proto,
-    ("traces", JSON): decode.decode_traces_json,
-    ("logs", PROTOBUF): decode.decode_logs_proto,
-    ("logs", JSON): decode.decode_logs_json,
-}
+_FORMATS: dict[str, Format] = {PROTOBUF: "proto", JSON: "json"}
+
+#: Which project a request's data belongs to (``auth`` decides it from the request's key; it
+#: may raise ``fastapi.HTTPException`` to refuse the request).
+ProjectOf = Callable[[Request], str]
 
 
 #: What an OTLP export may be answered, per the OTLP/HTTP spec, for the OpenAPI document.
@@ -43,7 +42,10 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     413: {"description": "The request, or what it inflates to, is too large"},
     415: {"description": "Neither application/x-protobuf nor application/json"},
     429: {"description": "Busy: retry after Retry-After seconds"},
-    503: {"description": "Shutting down or the store failed: retry after Retry-After seconds"},
+    503: {
+        "description": "Shutting down, the spool is full or the store failed: "
+        "retry after Retry-After seconds"
+    },
 }
 #: The request bodies an export takes.
 _BODY = {
@@ -63,25 +65,50 @@ class _Refuse(Exception):
         self.status, self.code, self.message, self.retry = status, code, message, retry
 
 
-def router(ingest: Ingest, max_request_bytes: int, write_timeout: float = 60.0) -> APIRouter:
+def router(
+    ingest: Ingest,
+    max_request_bytes: int,
+    write_timeout: float = 60.0,
+    project: ProjectOf | None = None,
+) -> APIRouter:
+    """The OTLP/HTTP routes; ``project`` says whose each request's data is (default: the
+    ingest's project)."""
     api = APIRouter(tags=["otlp"], responses=_ANSWERS)
+    project_of: ProjectOf = project or (lambda _request: ingest.project)
 
     async def export(request: Request, signal: Signal) -> Response:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         outcome = "ok"
+        owner = project_of(request)
         try:
-            if (signal, media) not in _DECODERS:
+            if media not in _FORMATS:
                 raise _Refuse(
                     415,
                     code_pb2.INVALID_ARGUMENT,
                     f"unsupported content type {media or '(none)'!r}; send {PROTOBUF} or {JSON}",
                 )
-            body = await _read(request, max_request_bytes)
             try:
+                # Counted as waiting before it is read, so memory stays bounded however
+                # many requests arrive at once.
+                held = ingest.admit(_declared(request, max_request_bytes))
+                try:
+                    body = await _read(request, max_request_bytes)
+                except BaseException:
+                    ingest.release(held)
+                    raise
                 encoding = request.headers.get("content-encoding", "")
                 taken = await asyncio.wrap_future(
-                    ingest.submit(signal, _DECODERS[(signal, media)], body, encoding)
+                    ingest.submit(
+                        signal,
+                        _FORMATS[media],
+                        body,
+                        project=owner,
+                        encoding=encoding,
+                        admitted=held,
+                    )
                 )
+                if taken.durable is not None:
+                    await asyncio.wrap_future(taken.durable)
             except decode.TooLarge as exc:
                 raise _Refuse(413, code_pb2.RESOURCE_EXHAUSTED, str(exc)) from None
             except decode.DecodeError as exc:
@@ -90,21 +117,22 @@ def router(ingest: Ingest, max_request_bytes: int, write_timeout: float = 60.0) 
                 raise _Refuse(
                     429, code_pb2.RESOURCE_EXHAUSTED, f"agentreel is busy: {exc}", True
                 ) from None
-            except Stopped as exc:
+            except (Stopped, SpoolFull, SpoolError) as exc:
                 raise _Refuse(503, code_pb2.UNAVAILABLE, str(exc), True) from None
+            wait = taken.write_wait(ingest.pipeline, write_timeout)
             try:
                 # Shielded: giving up on the wait must not cancel the write itself.
-                await asyncio.wait_for(
-                    asyncio.shield(asyncio.wrap_future(taken.future)), write_timeout
-                )
+                await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(taken.future)), wait)
             except TimeoutError:
-                raise _Refuse(
-                    503,
-                    code_pb2.UNAVAILABLE,
-                    f"the store did not confirm the write within {write_timeout:g} s; "
-                    "retry (a span already stored is not stored twice)",
-                    True,
-                ) from None
+                # Spooled: safe on disk, the writer stores it when the store can.
+                if taken.durable is None:
+                    raise _Refuse(
+                        503,
+                        code_pb2.UNAVAILABLE,
+                        f"the store did not confirm the write within {write_timeout:g} s; "
+                        "retry (a span already stored is not stored twice)",
+                        True,
+                    ) from None
             except PermanentWriteError as exc:
                 raise _Refuse(400, code_pb2.INVALID_ARGUMENT, str(exc)) from None
             except Exception as exc:
@@ -129,6 +157,12 @@ def router(ingest: Ingest, max_request_bytes: int, write_timeout: float = 60.0) 
         return await export(request, "logs")
 
     return api
+
+
+def _declared(request: Request, limit: int) -> int:
+    """The body size the request declares (at most ``limit``; ``limit`` when it does not)."""
+    declared = request.headers.get("content-length", "")
+    return min(int(declared), limit) if declared.isdigit() else limit
 
 
 async def _read(request: Request, limit: int) -> bytes:

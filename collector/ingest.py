@@ -1,27 +1,49 @@
-"""The receiver-independent part of taking an OTLP request: decode, normalize, queue.
+"""The receiver-independent part of taking an OTLP request: decode, check, spool, queue.
 
-Both receivers (gRPC and HTTP) call :meth:`Ingest.take` and translate its errors once, at
-their edge: :class:`~.decode.DecodeError` is permanent (400 / INVALID_ARGUMENT),
-:class:`~.decode.TooLarge` is 413 / RESOURCE_EXHAUSTED, :class:`~.pipeline.Busy` and
-:class:`~.pipeline.Stopped` are retryable (429, 503 / UNAVAILABLE).
+Both receivers (gRPC and HTTP) call :meth:`Ingest.submit` with the request's project and
+translate its errors once, at their edge: :class:`~.decode.DecodeError` is permanent (400 /
+INVALID_ARGUMENT), :class:`~.decode.TooLarge` is 413 / RESOURCE_EXHAUSTED,
+:class:`~.pipeline.Busy` is 429 / RESOURCE_EXHAUSTED, :class:`~.pipeline.Stopped` and
+:class:`~.spool.SpoolFull` are 503 / UNAVAILABLE (both retryable, with a retry hint).
+
+With a spool, a request is safe once :attr:`Taken.durable` resolves (its record is
+fsync'ed): the receivers then wait a little for the write (so a client that reads right
+after its export sees its data), but acknowledge anyway once that wait is over.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from . import decode
 from .content import ContentCache
-from .decode import inflate
+from .limits import Limits, enforce
 from .metrics import Metrics
 from .model import Batch, Decoded
 from .normalize import normalize_logs, normalize_spans
-from .pipeline import Pipeline
+from .pipeline import Busy, Pipeline
+from .redact import IngestRedactor
+from .spool import Record, Ref, Spool
 
 Signal = Literal["traces", "logs"]
+#: How a request body is encoded: OTLP protobuf or OTLP/JSON.
+Format = Literal["proto", "json"]
+
+_DECODERS: dict[tuple[str, str], Callable[[bytes, Limits], Decoded]] = {
+    ("traces", "proto"): decode.decode_traces_proto,
+    ("traces", "json"): decode.decode_traces_json,
+    ("logs", "proto"): decode.decode_logs_proto,
+    ("logs", "json"): decode.decode_logs_json,
+}
+#: Seconds a receiver waits for a spooled request to be written before acknowledging it
+#: anyway (it is safe in the spool); not at all while the store is failing. The default of
+#: the ``spool_ack_wait`` setting.
+SPOOLED_WRITE_WAIT = 5.0
 
 #: How many rejection reasons one partial_success message lists before summarizing.
 MAX_REASONS = 5
@@ -34,6 +56,16 @@ class Taken:
     future: Future[Any]
     rejected: int
     message: str
+    #: Resolves once the request is fsync'ed to the spool; None when it was not spooled
+    #: (no spool, or nothing in it to keep): then only ``future`` says it is safe.
+    durable: Future[None] | None = None
+    ack_wait: float = SPOOLED_WRITE_WAIT
+
+    def write_wait(self, pipeline: Pipeline, timeout: float) -> float:
+        """How long a receiver should wait for the write before answering."""
+        if self.durable is None:
+            return timeout
+        return min(timeout, self.ack_wait) if pipeline.healthy else 0.0
 
 
 class Ingest:
@@ -45,15 +77,33 @@ class Ingest:
     """
 
     def __init__(
-        self, pipeline: Pipeline, metrics: Metrics, project: str, max_request_bytes: int
+        self,
+        pipeline: Pipeline,
+        metrics: Metrics,
+        project: str,
+        max_request_bytes: int,
+        spool: Spool | None = None,
+        limits: Limits | None = None,
+        ack_wait: float = SPOOLED_WRITE_WAIT,
     ) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
+        #: The project of requests that name none (the receivers pass one per request).
         self.project = project
         self.max_request_bytes = max_request_bytes
+        self.spool = spool
+        self.ack_wait = ack_wait
+        self.limits = limits or Limits(
+            max_request_bytes=max_request_bytes, max_decompressed_bytes=max_request_bytes
+        )
         self.cache = ContentCache()
+        #: Redaction applied to every request before it is normalized (None: none).
+        self.redactor: IngestRedactor | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentreel-ingest")
         self._in_hand = 0  # requests submitted and not yet queued for the writer
+        self._in_hand_bytes = 0
+        # Bodies waiting to be decoded: beyond this the receivers answer 429 (memory bound).
+        self._max_in_hand_bytes = max(2 * max_request_bytes, 16 << 20)
         self._in_hand_lock = threading.Lock()
 
     @property
@@ -61,43 +111,114 @@ class Ingest:
         """True while requests are being decoded: the writer can expect more."""
         return self._in_hand > 0
 
-    def submit(
-        self, signal: Signal, decoder: Callable[[bytes], Decoded], body: bytes, encoding: str = ""
-    ) -> Future[Taken]:
-        """Inflate, decode, normalize and queue ``body`` on the ingest thread.
+    def admit(self, size: int) -> int:
+        """Count ``size`` bytes about to be read as waiting; raises Busy when too many wait
+        already (one request is always let in). Hand the result to :meth:`submit` as
+        ``admitted``, or to :meth:`release` if the body is never submitted."""
+        with self._in_hand_lock:
+            if self._in_hand_bytes and self._in_hand_bytes + size > self._max_in_hand_bytes:
+                raise Busy(f"{self._in_hand_bytes} bytes of requests are waiting to be decoded")
+            self._in_hand_bytes += size
+        return size
 
-        The future raises DecodeError, TooLarge, Busy or Stopped as :meth:`take` does.
-        """
+    def release(self, admitted: int) -> None:
+        with self._in_hand_lock:
+            self._in_hand_bytes -= admitted
+
+    def submit(
+        self,
+        signal: Signal,
+        fmt: Format,
+        body: bytes,
+        *,
+        project: str,
+        encoding: str = "",
+        admitted: int = 0,
+    ) -> Future[Taken]:
+        """Inflate, decode, check, spool and queue ``body`` for ``project`` on the ingest
+        thread. Raises Busy at once when too many bytes wait to be decoded (unless they were
+        ``admitted`` already); the future raises DecodeError, TooLarge, Busy, Stopped or
+        SpoolFull."""
+        held = admitted or self.admit(len(body))
         with self._in_hand_lock:
             self._in_hand += 1
-        return self._thread.submit(self._take_body, signal, decoder, body, encoding)
+        return self._thread.submit(self._take_body, signal, fmt, body, encoding, project, held)
 
     def _take_body(
-        self, signal: Signal, decoder: Callable[[bytes], Decoded], body: bytes, encoding: str
+        self, signal: Signal, fmt: Format, body: bytes, encoding: str, project: str, held: int
     ) -> Taken:
         try:
-            if encoding:
-                body = inflate(body, encoding, self.max_request_bytes)
-            return self.take(signal, decoder(body))
+            record = Record(signal, fmt, encoding, project, time.time_ns(), 0, body)
+            decoded = self._decode(record, live=True)
+            return self.take(signal, decoded, project, record)
         finally:
             with self._in_hand_lock:
                 self._in_hand -= 1
+                self._in_hand_bytes -= held
+
+    def _decode(self, record: Record, live: bool) -> Decoded:
+        """Decode a request and apply the limits."""
+        body = record.body
+        if record.encoding:
+            limits = self.limits
+            body = decode.inflate(
+                body, record.encoding, limits.max_decompressed_bytes, limits.max_decompression_ratio
+            )
+        decoded = _DECODERS[(record.signal, record.format)](body, self.limits)
+        tally = enforce(decoded, self.limits, record.received_ns)
+        if live:  # counted when received, not again when replayed
+            self.metrics.truncated.inc(tally.truncated)
+            self.metrics.dropped_attributes.inc(tally.dropped)
+        return decoded
+
+    def load(self, ref: Ref) -> Batch:
+        """A spooled request's batch, read back from the spool (on the writer thread)."""
+        assert self.spool is not None
+        record = self.spool.load(ref)
+        decoded = self._decode(record, live=False)
+        if self.redactor is not None:  # the spool keeps requests as received
+            self.redactor.apply(decoded, count=False)
+        # A cache of its own: the ingest thread's is not shared across threads.
+        if record.signal == "traces":
+            return normalize_spans(decoded, record.project, None)
+        return normalize_logs(decoded, record.project)
 
     def shutdown(self) -> None:
         self._thread.shutdown(wait=True)
 
-    def take(self, signal: Signal, decoded: Decoded) -> Taken:
-        """Normalize and queue ``decoded``. Raises Busy or Stopped when it cannot be queued."""
+    def take(
+        self,
+        signal: Signal,
+        decoded: Decoded,
+        project: str | None = None,
+        record: Record | None = None,
+    ) -> Taken:
+        """Normalize and queue ``decoded`` (spooled first when ``record`` is its request).
+
+        Raises Busy, Stopped or SpoolFull when it cannot be taken.
+        """
+        project = self.project if project is None else project
         received = len(decoded.spans) + len(decoded.logs) + len(decoded.rejected)
         self.metrics.received.labels(signal).inc(received)
+        if self.redactor is not None:
+            self.redactor.apply(decoded)
         if signal == "traces":
-            batch = normalize_spans(decoded, self.project, self.cache)
+            batch = normalize_spans(decoded, project, self.cache)
         else:
-            batch = normalize_logs(decoded, self.project)
-        future = self.pipeline.submit(batch)
+            batch = normalize_logs(decoded, project)
+        ref, durable = None, None
+        if record is not None and self.spool is not None and (batch.spans or batch.messages):
+            if len(record.body) >= self.spool.max_bytes:  # could never fit: do not say "retry"
+                raise decode.TooLarge(
+                    f"request of {len(record.body)} bytes is over spool_max_bytes "
+                    f"({self.spool.max_bytes})"
+                )
+            items = len(batch.spans) + len(batch.messages)
+            ref, durable = self.spool.append(replace(record, project=project, items=items))
+        future = self.pipeline.submit(batch, ref)
         if batch.rejected:
             self.metrics.rejected.labels(signal).inc(len(batch.rejected))
-        return Taken(future, len(batch.rejected), _message(signal, batch))
+        return Taken(future, len(batch.rejected), _message(signal, batch), durable, self.ack_wait)
 
 
 def _message(signal: Signal, batch: Batch) -> str:

@@ -49,6 +49,26 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=r,
         )
+        self.truncated = Counter(
+            "agentreel_values_truncated",
+            "Attribute values cut to max_attribute_length (a marker says how much was cut).",
+            registry=r,
+        )
+        self.dropped_attributes = Counter(
+            "agentreel_attributes_dropped",
+            "Attributes dropped over max_attributes per span, event, log record or resource.",
+            registry=r,
+        )
+        self.spool_bytes = Gauge(
+            "agentreel_spool_bytes",
+            "Bytes of acknowledged requests in the spool not yet stored (spool_max_bytes bounds it).",
+            registry=r,
+        )
+        self.waiting = Gauge(
+            "agentreel_waiting_spans",
+            "Spans acknowledged and waiting to be written, in memory or only in the spool.",
+            registry=r,
+        )
         queue = Gauge(
             "agentreel_queue_spans", "Spans accepted and waiting to be written.", registry=r
         )

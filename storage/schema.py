@@ -192,6 +192,34 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "daily step rollup; run rollup without per-model maps", rollups.STATEMENTS_3),
     Migration(
+        10,
+        "projects and API keys (storage/projects.py)",
+        (
+            """
+            CREATE TABLE IF NOT EXISTS projects (
+                name String,
+                created_at DateTime64(3, 'UTC')
+            )
+            ENGINE = ReplacingMergeTree
+            ORDER BY name
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS api_keys (
+                id String,
+                project String,
+                hash String,
+                label String,
+                created_at DateTime64(3, 'UTC'),
+                revoked UInt8,
+                revoked_at DateTime64(3, 'UTC'),
+                version UInt64
+            )
+            ENGINE = ReplacingMergeTree(version)
+            ORDER BY id
+            """,
+        ),
+    ),
+    Migration(
         20,
         "scores",
         (

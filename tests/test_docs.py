@@ -17,8 +17,10 @@ def test_every_setting_is_documented_with_its_default() -> None:
     }
     assert set(rows) == {s.env for s in SETTINGS}
     for setting in SETTINGS:
-        if setting.name in ("clickhouse_url", "api_url"):
+        if setting.name in ("clickhouse_url", "api_url", "spool_dir"):
             continue  # derived defaults, described in words
+        if setting.default == "" and "| (none) |" in rows[setting.env]:
+            continue  # empty by default, and the table says so
         assert f"`{str(setting.default).lower()}`" in rows[setting.env].lower(), setting.env
 
 

@@ -6,6 +6,9 @@
    (ids, times, token counts, cost, content addresses).
 3. The writer stores a random batch, each span once, and stores nothing on a second write;
    the read paths (``trace_spans``, ``llm_calls``) take whatever was stored.
+4. The limits bound whatever decoded (attribute counts, value lengths; every span kept or
+   rejected), and the spool reads back any bytes on disk without raising, finding every
+   intact record among garbage.
 
 Inputs that failed while these were written are pinned with ``@example``: each property
 runs them first, every time, whatever the random search draws.
@@ -1159,3 +1162,93 @@ def test_pinned_inputs_are_what_they_say() -> None:
     (one,) = normalize_spans(decode.decode_traces_proto(SYSTEM_AS_STORED_MESSAGE), "p").spans
     # Same bytes, different kinds: the address includes the kind, so they do not collide.
     assert one.system_ref != one.input_refs[0]
+
+
+# --- 4. limits and the spool ------------------------------------------------------------------
+
+
+def _strings(value: Any) -> Any:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    body=trace_bodies,
+    max_attributes=st.integers(1, 6),
+    max_length=st.integers(1, 40),
+    past_s=st.integers(1, 10**10),
+)
+def test_limits_bound_what_every_kept_span_carries(
+    body: Body, max_attributes: int, max_length: int, past_s: int
+) -> None:
+    from agentreel.collector.limits import Limits, enforce, truncation_marker
+
+    decoded = _decoded_traces(body)
+    before, rejected_before = len(decoded.spans), len(decoded.rejected)
+    limits = Limits(
+        max_attributes=max_attributes, max_attribute_length=max_length, max_past_seconds=past_s
+    )
+    tally = enforce(decoded, limits, NOW_NS)
+    assert len(decoded.spans) + len(decoded.rejected) == before + rejected_before
+    assert len(decoded.rejected) - rejected_before == tally.out_of_range
+    longest = max_length + len(truncation_marker(10**12))
+    for one in decoded.spans:
+        for attributes in [one.attributes, one.resource.attributes] + [
+            e.attributes for e in one.events
+        ]:
+            assert len(attributes) <= max_attributes + 1
+            assert all(len(text) <= longest for text in _strings(attributes))
+        assert one.start_ns >= NOW_NS - past_s * 10**9
+    # What was kept still normalizes.
+    normalize_spans(decoded, _project())
+
+
+def _spool_record(n: int, body: bytes) -> Any:
+    from agentreel.collector.spool import Record
+
+    return Record("traces", "json" if n % 2 else "proto", "gzip" * (n % 2), f"p{n}", n, n, body)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    pieces=st.lists(
+        st.one_of(st.binary(max_size=64), st.binary(max_size=200).map(lambda b: ("record", b))),
+        max_size=8,
+    ),
+    cut=st.integers(0, 64),
+)
+def test_the_spool_reads_any_bytes_back_without_raising(pieces: list[Any], cut: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from agentreel.collector.spool import Spool
+
+    written = []
+    data = b""
+    for n, piece in enumerate(pieces):
+        if isinstance(piece, tuple):
+            record = _spool_record(n, piece[1])
+            written.append(record)
+            data += record.encode()
+        else:
+            data += piece  # garbage between records: torn writes, a damaged disk
+    data = data[: len(data) - cut] if cut < len(data) else data
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / "000000000001.spool").write_bytes(data)
+        spool = Spool(directory, 1 << 20)
+        refs = spool.open()
+        found = [spool.load(ref) for ref in refs]
+        spool.close()
+    # Every record read back was written (garbage never passes as a record), and every
+    # intact record is found unless the garbage before it happens to look like a header.
+    assert all(record in written for record in found)
+    intact = [r for r in written if r.encode() in data]
+    if not any(isinstance(p, bytes) and b"ARS1" in p for p in pieces):
+        assert found == intact
