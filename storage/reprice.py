@@ -6,11 +6,15 @@ with the prices in force (exactly as at ingestion, :func:`.costing.priced`). The
 1. spans whose cost or ``cost_source`` changed are updated in place: one ``ALTER TABLE spans
    UPDATE`` reading the new values from a temporary ``Join`` table (re-inserting the rows
    instead would fire the materialized views and count the runs twice);
-2. the rollups of the runs those spans belong to are reconciled: for each run, what
-   ``run_rollup`` and ``runs`` hold is compared with what its spans now say, and a correction
-   row carrying the difference is inserted (both tables sum their rows). Computing the
-   difference from the spans, not from the change, makes a reprice that stopped half-way
-   safe to run again: a run already right gets no correction.
+2. the daily rollups (``step_daily``, ``user_daily``) get, for each changed call, a row taking
+   back its old cost (read before step 1) and one adding the new;
+3. the per-run rollups (``run_rollup``, ``runs``) of those runs are reconciled: what they hold
+   is compared with what the spans now say, and a row carrying the difference is inserted.
+   Computed from the spans, not from the change, so a run already right gets nothing.
+
+Running it again after it completed changes nothing. If the process dies between steps 1
+and 2, the daily rollups keep the old cost for that range (a known gap: step 2 is derived
+from the change); the run rollups are reconciled on any later run.
 """
 
 from __future__ import annotations

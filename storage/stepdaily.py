@@ -202,13 +202,16 @@ def insert(client: Any, rows: Iterable[list[Any]]) -> None:
             )
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 def _add(summed: dict[tuple[Any, ...], list[Any]], key: tuple[Any, ...], sums: list[Any]) -> None:
-    total = summed.get(key)
-    if total is None:
-        summed[key] = list(sums)
-    else:
-        for i, value in enumerate(sums):
-            total[i] += value
+    total = summed.setdefault(key, [0] * len(sums))
+    for i, value in enumerate(sums):
+        total[i] += value
+        if isinstance(value, int):
+            # Counts are bounded by 2**63 - 1 each; a sum of absurd ones saturates.
+            total[i] = min(max(total[i], _INT64[0]), _INT64[1])
 
 
 def step_rows(client: Any, fresh: list[Span]) -> list[list[Any]]:
