@@ -55,7 +55,8 @@ def dashboard_command(settings: Settings, args: argparse.Namespace) -> int:
     """Run the dashboard until Ctrl-C."""
     del args
     child = _start_dashboard(settings)
-    _wait_dashboard(settings, child)
+    if not _wait_dashboard(settings, child):
+        return _stop_all({"dashboard": child}, 1)
     print(f"agentreel dashboard: {_dashboard_url(settings)} (reading {settings.api_url})")
     print("Press Ctrl-C to stop.", flush=True)
     return _supervise({"dashboard": child})
@@ -90,7 +91,8 @@ def up_command(settings: Settings, args: argparse.Namespace) -> int:
             seed_if_empty(settings)
         if not args.no_dashboard:
             children["dashboard"] = _start_dashboard(settings)
-            _wait_dashboard(settings, children["dashboard"])
+            if not _wait_dashboard(settings, children["dashboard"]):
+                return _stop_all(children, 1)
         _announce(settings, dashboard="dashboard" in children)
         return _supervise(children)
     except (KeyboardInterrupt, _Stop):
@@ -229,17 +231,26 @@ def _wait_healthy(settings: Settings, server: subprocess.Popen[bytes]) -> bool:
     return False
 
 
-def _wait_dashboard(settings: Settings, child: subprocess.Popen[bytes]) -> None:
+def _wait_dashboard(settings: Settings, child: subprocess.Popen[bytes]) -> bool:
     """Wait until the dashboard answers, so the URLs are printed once they work."""
     url = _dashboard_url(settings) + "/_stcore/health"
     deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline and child.poll() is None:
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            print(
+                f"agentreel: the dashboard exited with code {child.returncode} (is port "
+                f"{settings.dashboard_port} taken? set --dashboard-port)",
+                file=sys.stderr,
+            )
+            return False
         try:
             if httpx.get(url, timeout=2).status_code == 200:
-                return
+                return True
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
+    print(f"agentreel: the dashboard did not answer at {url}", file=sys.stderr)
+    return False
 
 
 def _health(settings: Settings) -> str | None:

@@ -21,7 +21,13 @@ from agentreel.dashboard.filters import (
     search_problem,
     unknown_values,
 )
-from agentreel.dashboard.ui import Context, clear_cache, empty_state, show_api_error
+from agentreel.dashboard.ui import (
+    Context,
+    clear_cache,
+    empty_state,
+    show_api_error,
+    sync_param,
+)
 from agentreel.dashboard.views import PAGES
 
 ALL = "(all)"
@@ -186,11 +192,9 @@ def _sidebar_filters(ctx: Context, facets: dict[str, Any]) -> None:
         current = getattr(f, name)
         widget = f"f_{name}"
         st.session_state[widget] = current if current in known else ALL
-
-        def on_pick(name: str = name, widget: str = widget) -> None:
-            _set_param(name, st.session_state[widget])
-
-        side.selectbox(label, [ALL, *known], key=widget, on_change=on_pick)
+        side.selectbox(
+            label, [ALL, *known], key=widget, on_change=sync_param, args=(widget, name, ALL)
+        )
     if f.query():
         side.button("Clear filters", on_click=_clear_filters)
 

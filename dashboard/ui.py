@@ -3,7 +3,7 @@ the empty state that explains how to send data."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,39 @@ def _cached_get(base_url: str, api_key: str, path: str, params: tuple[tuple[str,
 
 def clear_cache() -> None:
     _cached_get.clear()
+
+
+def sync_param(widget: str, param: str, default: str) -> None:
+    """Widget callback: put the widget's value in the URL (its default leaves the URL)."""
+    value = st.session_state[widget]
+    if value in (None, "", default):
+        st.query_params.pop(param, None)
+    else:
+        st.query_params[param] = str(value)
+
+
+def url_pick(
+    widget: Callable[..., Any], label: str, param: str, choices: dict[str, str], key: str
+) -> str:
+    """A choice widget (``st.segmented_control``, ``st.selectbox``…) whose value lives in the
+    URL's ``param``; the first choice is the default. A value the URL names that is not a
+    choice is said, and the default shown."""
+    default = next(iter(choices))
+    value = st.query_params.get(param, default)
+    if value not in choices:
+        shown = choices[default].lower() or "the default"
+        st.warning(f"{label} cannot be {value!r}; showing {shown}.")
+        value = default
+    st.session_state[key] = value
+    widget(
+        label,
+        list(choices),
+        format_func=choices.__getitem__,
+        key=key,
+        on_change=sync_param,
+        args=(key, param, default),
+    )
+    return value
 
 
 def show_api_error(exc: ApiError) -> None:

@@ -83,20 +83,52 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         process.wait(30)
 
 
-def test_up_prints_both_urls_serves_both_and_ctrl_c_stops_both(up: Up) -> None:
+def test_up_prints_both_urls_and_serves_both(up: Up, tmp_path: Path) -> None:
     out = up.output()
     assert up.dashboard_url in out and up.api_url in out
     assert "agentreel demo: " in out and " runs (" in out
     assert httpx.get(up.dashboard_url + "/_stcore/health", timeout=10).status_code == 200
     stats = httpx.get(up.api_url + "/api/v1/stats", timeout=10).json()
     assert stats["runs"] > 300
+    _dashboard_alone(up, tmp_path)
+
+
+def test_every_page_in_headless_chromium(up: Up) -> None:
     _browse_every_page(up)
+
+
+def test_ctrl_c_stops_both(up: Up) -> None:
+    """Runs last in this module: it stops the shared `agentreel up`."""
     up.process.send_signal(signal.SIGINT)
     assert up.process.wait(60) == 0, up.output()
     for url in (up.dashboard_url + "/_stcore/health", up.api_url + "/healthz"):
         with pytest.raises(httpx.ConnectError):
             httpx.get(url, timeout=5)
     assert "Application shutdown complete" in up.output()
+
+
+def _dashboard_alone(up: Up, tmp_path: Path) -> None:
+    """`agentreel dashboard` on its own port, reading the running server; Ctrl-C stops it."""
+    port = free_port()
+    log = tmp_path / "dashboard.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agentreel", "dashboard", "--api-url", up.api_url,
+             "--dashboard-port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, text=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while "Press Ctrl-C to stop." not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert f"http://127.0.0.1:{port} (reading {up.api_url})" in log.read_text()
+        health = httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=10)
+        assert health.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0, log.read_text()
 
 
 def _browse_every_page(up: Up) -> None:
@@ -151,3 +183,9 @@ def _wait_rendered(page: object) -> None:
     page.wait_for_load_state("networkidle", timeout=60_000)
     page.wait_for_selector(done, timeout=90_000)  # a rerun the first run asked for
     page.wait_for_selector("h1", timeout=10_000)
+    # Code blocks are highlighted by a lazily loaded script: wait until each shows its text.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stCode\"]')]"
+        ".every(e => e.innerText.trim().length > 0)",
+        timeout=30_000,
+    )

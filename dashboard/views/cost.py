@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from .. import charts
-from ..ui import Context, count, money
+from ..ui import Context, count, money, url_pick
 from .runs import runs_table
 
 BREAKDOWNS = {"model": "Model", "agent": "Agent", "user": "User", "provider": "Provider"}
@@ -21,7 +21,7 @@ TOKENS = (
 
 
 def render(ctx: Context) -> None:
-    by = _breakdown()
+    by = url_pick(st.segmented_control, "Break down by", "by", BREAKDOWNS, "cost_by")
     rows = charts.frame(ctx.get("/cost/daily", {**ctx.params, "by": by})["rows"])
     if rows.is_empty():
         st.info("No LLM calls in this time range, so no cost to show.")
@@ -105,30 +105,6 @@ def _token_kinds(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("reasoning_tokens").alias("reasoning"),
     )
     return parts.unpivot(index="day", variable_name="type", value_name="tokens").sort("day")
-
-
-def _breakdown() -> str:
-    by = st.query_params.get("by", "model")
-    if by not in BREAKDOWNS:
-        st.warning(f"Cost cannot be broken down by {by!r}; showing it by model.")
-        by = "model"
-    st.session_state["cost_by"] = by
-
-    def pick() -> None:
-        value = st.session_state["cost_by"] or "model"
-        if value == "model":
-            st.query_params.pop("by", None)
-        else:
-            st.query_params["by"] = value
-
-    st.segmented_control(
-        "Break down by",
-        list(BREAKDOWNS),
-        format_func=BREAKDOWNS.__getitem__,
-        key="cost_by",
-        on_change=pick,
-    )
-    return by
 
 
 def _unknown_models(ctx: Context) -> None:

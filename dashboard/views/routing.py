@@ -1,7 +1,7 @@
 """Routing: which tool, model or decision option each agent picks, day by day.
 
-A shift in these shares is routing drift; the drift statistics (against a baseline) arrive
-with the quality work, which extends this module.
+A shift in these shares is routing drift: the drift statistics (each day against the day
+before) and their flags sit above the charts.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import streamlit as st
 
 from .. import charts
 from ..client import Refused
-from ..ui import Context, count
+from ..ui import Context, count, url_pick
 
 CHOICES = {"tool": "Tool choice", "model": "Model choice", "decision": "Decision outcome"}
 
 
 def render(ctx: Context) -> None:
-    by = _choice()
+    by = url_pick(st.segmented_control, "Choice", "by", CHOICES, "routing_by")
     rows = charts.frame(ctx.get("/routing", {**ctx.params, "by": by})["rows"])
     if rows.is_empty():
         st.info(
@@ -49,26 +49,6 @@ def render(ctx: Context) -> None:
             key=f"routing_table_{by}_{agent}",
             column_config={"share": st.column_config.ProgressColumn(format="percent")},
         )
-
-
-def _choice() -> str:
-    by = st.query_params.get("by", "tool")
-    if by not in CHOICES:
-        st.warning(f"Routing cannot be shown by {by!r}; showing tool choice.")
-        by = "tool"
-    st.session_state["routing_by"] = by
-
-    def pick() -> None:
-        value = st.session_state["routing_by"] or "tool"
-        if value == "tool":
-            st.query_params.pop("by", None)
-        else:
-            st.query_params["by"] = value
-
-    st.segmented_control(
-        "Choice", list(CHOICES), format_func=CHOICES.__getitem__, key="routing_by", on_change=pick
-    )
-    return by
 
 
 def _drift(ctx: Context, by: str) -> None:

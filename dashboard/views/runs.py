@@ -9,7 +9,7 @@ import streamlit as st
 
 from .. import charts
 from ..filters import search_problem
-from ..ui import Context, short_time
+from ..ui import Context, short_time, sync_param, url_pick
 from . import run_view
 
 SORTS = {
@@ -91,51 +91,18 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _controls() -> tuple[str, str, str]:
-    qp = st.query_params
-    st.session_state["runs_q"] = qp.get("q", "")
-    status = qp.get("status", "")
-    st.session_state["runs_status"] = status if status in STATUSES else ""
-    sort = qp.get("sort", "start_time")
-    st.session_state["runs_sort"] = sort if sort in SORTS else "start_time"
-
-    def sync(widget: str, param: str, default: str) -> None:
-        value = st.session_state[widget]
-        if value in ("", default, None):
-            st.query_params.pop(param, None)
-        else:
-            st.query_params[param] = value
-
+    st.session_state["runs_q"] = st.query_params.get("q", "")
     left, mid, right = st.columns([3, 1, 1])
     left.text_input(
         "Search",
         key="runs_q",
         placeholder="trace id, run name, session or user",
-        on_change=sync,
+        on_change=sync_param,
         args=("runs_q", "q", ""),
     )
-    mid.selectbox(
-        "Status",
-        list(STATUSES),
-        format_func=STATUSES.__getitem__,
-        key="runs_status",
-        on_change=sync,
-        args=("runs_status", "status", ""),
-    )
-    right.selectbox(
-        "Sort",
-        list(SORTS),
-        format_func=SORTS.__getitem__,
-        key="runs_sort",
-        on_change=sync,
-        args=("runs_sort", "sort", "start_time"),
-    )
-    if status and status not in STATUSES:
-        st.warning(f"Unknown status {status!r}; showing runs of any status.")
-    return (
-        str(st.session_state["runs_q"]).strip(),
-        st.session_state["runs_status"],
-        (st.session_state["runs_sort"]),
-    )
+    status = url_pick(mid.selectbox, "Status", "status", STATUSES, "runs_status")
+    sort = url_pick(right.selectbox, "Sort", "sort", SORTS, "runs_sort")
+    return str(st.session_state["runs_q"]).strip(), status, sort
 
 
 def _open_picker(ctx: Context, runs: list[dict[str, Any]]) -> None:
