@@ -82,7 +82,7 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
         sort: Annotated[str, Query(description=", ".join(queries.RUN_SORTS))] = "start_time",
         order: Literal["asc", "desc"] = "desc",
         limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=queries.MAX_OFFSET)] = 0,
     ) -> Response:
         if sort not in queries.RUN_SORTS:
             raise HTTPException(400, f"sort must be one of {', '.join(queries.RUN_SORTS)}")

@@ -208,7 +208,7 @@ def router(
                   "'<since>/<until>' (ISO 8601 or epoch seconds)"),
         ] = "previous",
         threshold: Annotated[float, Query(gt=0)] = drift_math.DEFAULT_THRESHOLD,
-        min_count: Annotated[int, Query(ge=1)] = drift_math.DEFAULT_MIN_COUNT,
+        min_count: Annotated[int, Query(ge=1, le=1_000_000_000)] = drift_math.DEFAULT_MIN_COUNT,
         positions: bool = False,
     ) -> Response:  # fmt: skip
         return _Json(

@@ -23,6 +23,8 @@ RUN_SORTS = {
     "llm_calls": "llm_calls",
 }
 MAX_PAGE = 500
+#: Deepest page offset (ClickHouse takes a UInt64; beyond a million runs, narrow the filter).
+MAX_OFFSET = 1_000_000
 
 #: What a free-text run search may contain: enough for ids, names and emails, nothing that
 #: looks like SQL (the value is a bound parameter anyway; this answers a clear 400).
