@@ -195,41 +195,27 @@ def measure(client: Any, repeat: int) -> list[tuple[str, float, float]]:
         ("overview agent+env", checked(agent, lambda s: aggregates.overview(client, s, (0, 0)))),
         ("overview model", checked(model, lambda s: aggregates.overview(client, s, (0, 0)))),
     ]
-    for by in aggregates.COST_BY:
-        cases.append(
-            (
-                f"cost/daily by={by} (30 days)",
-                checked(month, lambda s, by=by: aggregates.cost_daily(client, s, by, table)),
+    by_kinds: list[tuple[str, Any, tuple[str, ...], Callable[[Any, str], Any]]] = [
+        ("cost/daily", month, aggregates.COST_BY, lambda s, b: aggregates.cost_daily(client, s, b, table)),
+        ("failures/by", week, aggregates.FAILURES_BY, lambda s, b: aggregates.failures_by(client, s, b)),
+        ("routing", month, aggregates.ROUTING_BY, lambda s, b: aggregates.routing(client, s, b)),
+    ]  # fmt: skip
+    for label, scope, choices, query in by_kinds:
+        days = "30 days" if scope is month else "7 days"
+        for by in choices:
+            cases.append(
+                (f"{label} by={by} ({days})", checked(scope, lambda s, q=query, b=by: q(s, b)))
             )
-        )
     cases += [
         (
             "failures/daily (30 days)",
             checked(month, lambda s: aggregates.failures_daily(client, s)),
         ),
-    ]
-    for by in aggregates.FAILURES_BY:
-        cases.append(
-            (
-                f"failures/by={by} (7 days)",
-                checked(week, lambda s, by=by: aggregates.failures_by(client, s, by)),
-            )
-        )
-    cases += [
         (
             "steps/histogram (7 days)",
             checked(week, lambda s: aggregates.steps_histogram(client, s)),
         ),
         ("escalations (30 days)", checked(month, lambda s: aggregates.escalations(client, s, 100))),
-    ]
-    for by in aggregates.ROUTING_BY:
-        cases.append(
-            (
-                f"routing by={by} (30 days)",
-                checked(month, lambda s, by=by: aggregates.routing(client, s, by)),
-            )
-        )
-    cases += [
         (
             "prices/unknown (30 days)",
             checked(month, lambda s: aggregates.unknown_models(client, s)),

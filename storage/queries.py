@@ -103,34 +103,8 @@ def stats(client: Any, project: str | None = None) -> dict[str, Any]:
     }
 
 
+#: A run's columns from ``runs FINAL`` (one merged row per run).
 _RUN_COLUMNS = """
-    trace_id,
-    min(start_time) AS start,
-    max(end_time) AS end,
-    toUInt64(greatest(0, toUnixTimestamp64Nano(end) - toUnixTimestamp64Nano(start))) AS duration_ns,
-    max(root_name) AS name,
-    max(service) AS service_,
-    max(agent) AS agent_,
-    max(session) AS session_,
-    max(user) AS user_,
-    sum(spans) AS spans,
-    sum(llm_calls) AS llm_calls,
-    sum(tool_calls) AS tool_calls,
-    sum(errors) AS errors,
-    sum(input_tokens) AS input_tokens,
-    sum(output_tokens) AS output_tokens,
-    sum(cache_read_tokens) AS cache_read_tokens,
-    sum(cache_write_tokens) AS cache_write_tokens,
-    sum(reasoning_tokens) AS reasoning_tokens,
-    sum(total_tokens) AS total,
-    sum(cost_usd) AS cost_usd,
-    groupUniqArrayArray(models) AS models_,
-    max(has_root) AS complete
-"""
-
-
-#: :data:`_RUN_COLUMNS` for ``runs FINAL`` (one merged row per run).
-_FINAL_RUN_COLUMNS = """
     trace_id,
     start_time AS start,
     end_time AS end,
@@ -147,6 +121,16 @@ _FINAL_RUN_COLUMNS = """
     models AS models_,
     has_root AS complete
 """
+
+
+#: Exact-match run filters on ``runs``, and on ``run_rollup`` (what ``runs`` does not hold).
+_RUN_CONDITIONS = {name: f"{name}_ = {{{name}:String}}" for name in ("service", "agent")}
+_RUN_CONDITIONS |= {name: f"{name}_ = {{{name}:String}}" for name in ("session", "user")}
+_RUN_CONDITIONS["model"] = "has(models_, {model:String})"
+_ROLLUP_CONDITIONS = {
+    "provider": "has(providers, {provider:String})",
+    "environment": "environment = {environment:String}",
+}
 
 
 def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
@@ -166,14 +150,10 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
     if f.start_to_ns is not None:
         having.append("start < fromUnixTimestamp64Nano({start_to:Int64}, 'UTC')")
         params["start_to"] = f.start_to_ns
-    for name in ("service", "agent", "session", "user"):
-        value = getattr(f, name)
-        if value is not None:
-            having.append(f"{name}_ = {{{name}:String}}")
-            params[name] = value
-    if f.model is not None:
-        having.append("has(models_, {model:String})")
-        params["model"] = f.model
+    for name, condition in _RUN_CONDITIONS.items():
+        if getattr(f, name) is not None:
+            having.append(condition)
+            params[name] = getattr(f, name)
     if f.q is not None:
         if not SEARCH_TEXT.match(f.q):
             raise BadQuery(
@@ -185,13 +165,8 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
             "OR positionCaseInsensitiveUTF8(user_, {q:String}) > 0)"
         )
         params["q"] = f.q
-    rollup = []
-    if f.provider is not None:
-        rollup.append("has(providers, {provider:String})")
-        params["provider"] = f.provider
-    if f.environment is not None:
-        rollup.append("environment = {environment:String}")
-        params["environment"] = f.environment
+    rollup = [c for name, c in _ROLLUP_CONDITIONS.items() if getattr(f, name) is not None]
+    params |= {name: getattr(f, name) for name in _ROLLUP_CONDITIONS if getattr(f, name)}
     if rollup:
         # Provider and environment live in the run rollup (migration 2), not in ``runs``.
         having.append(
@@ -204,21 +179,28 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
         having.append("errors = 0")
     order = f"{RUN_SORTS[f.sort]} {'DESC' if f.descending else 'ASC'}, trace_id"
     # FINAL merges each run's rows at read, and the conditions apply to whole runs; 2-4x
-    # faster than grouping by trace at 10M spans (bench/dashboard.py).
+    # faster than grouping by trace at 10M spans (bench/dashboard.py). The page is chosen
+    # reading only the columns it is filtered and sorted on, then read whole by trace id.
     sql = (
-        f"SELECT {_FINAL_RUN_COLUMNS}, count() OVER () AS total_runs FROM runs FINAL "
-        f"WHERE project = {{project:String}} AND {' AND '.join(having)} "
+        "SELECT trace_id, count() OVER () AS total_runs FROM "
+        f"(SELECT {_RUN_COLUMNS} FROM runs FINAL WHERE project = {{project:String}}) "
+        f"WHERE {' AND '.join(having)} "
         f"ORDER BY {order} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}"
     )
-    result = client.query(sql, parameters=params)
-    names = result.column_names
-    runs, total = [], 0
-    for row in result.result_rows:
-        record = dict(zip(names, row, strict=True))
-        total = int(record.pop("total_runs"))
-        runs.append(_run(record))
-    if not runs and f.offset:
+    page = client.query(sql, parameters=params).result_rows
+    total = int(page[0][1]) if page else 0
+    if not page and f.offset:
         total = _count_runs(client, sql, params)
+    result = client.query(
+        f"SELECT {_RUN_COLUMNS} FROM runs FINAL WHERE project = {{project:String}} "
+        "AND trace_id IN {ids:Array(String)}",
+        parameters={"project": f.project, "ids": [trace for trace, _ in page]},
+    )
+    found = {}
+    for row in result.result_rows:
+        record = dict(zip(result.column_names, row, strict=True))
+        found[record["trace_id"]] = _run(record)
+    runs = [found[trace] for trace, _ in page if trace in found]
     return {"runs": runs, "total": total, "limit": f.limit, "offset": f.offset}
 
 
@@ -259,8 +241,8 @@ def _run(r: dict[str, Any]) -> dict[str, Any]:
 
 def run_summary(client: Any, project: str, trace_id: str) -> dict[str, Any] | None:
     result = client.query(
-        f"SELECT {_RUN_COLUMNS} FROM runs WHERE project = {{project:String}} "
-        "AND trace_id = {trace:String} GROUP BY trace_id",
+        f"SELECT {_RUN_COLUMNS} FROM runs FINAL WHERE project = {{project:String}} "
+        "AND trace_id = {trace:String}",
         parameters={"project": project, "trace": trace_id},
     )
     if not result.result_rows:

@@ -51,7 +51,7 @@ SUM_COLUMNS = (
 STEP_DAILY = """
 CREATE TABLE IF NOT EXISTS step_daily (
     project LowCardinality(String),
-    day Date,
+    day Date32,
     dim LowCardinality(String),
     key String,
     agent LowCardinality(String),
