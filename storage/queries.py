@@ -166,7 +166,9 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
         )
         params["q"] = f.q
     rollup = [c for name, c in _ROLLUP_CONDITIONS.items() if getattr(f, name) is not None]
-    params |= {name: getattr(f, name) for name in _ROLLUP_CONDITIONS if getattr(f, name)}
+    params |= {
+        name: getattr(f, name) for name in _ROLLUP_CONDITIONS if getattr(f, name) is not None
+    }
     if rollup:
         # Provider and environment live in the run rollup (migration 2), not in ``runs``.
         having.append(

@@ -183,9 +183,10 @@ def _wait_rendered(page: object) -> None:
     page.wait_for_load_state("networkidle", timeout=60_000)
     page.wait_for_selector(done, timeout=90_000)  # a rerun the first run asked for
     page.wait_for_selector("h1", timeout=10_000)
-    # Code blocks are highlighted by a lazily loaded script: wait until each shows its text.
+    # Code blocks are highlighted by a lazily loaded script: wait until each holds its text.
+    # textContent, not innerText: a block inside a collapsed expander has no rendered text.
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"stCode\"]')]"
-        ".every(e => e.innerText.trim().length > 0)",
+        ".every(e => e.textContent.trim().length > 0)",
         timeout=30_000,
     )

@@ -269,6 +269,8 @@ def _decision_step(decision: dict[str, Any]) -> None:
 
 
 def _pretty(value: Any) -> str:
+    if isinstance(value, str) and not value.strip():
+        return json.dumps(value)  # an empty or blank string shown as such, not as a blank block
     if isinstance(value, str):
         try:
             return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
