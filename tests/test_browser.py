@@ -4,6 +4,7 @@ build/screenshots), and Ctrl-C stops both processes cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -69,18 +70,24 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
             stderr=subprocess.STDOUT,
             env=env,
             text=True,
+            start_new_session=True,  # its own process group, so teardown can reach the children
         )
     running = Up(process, f"http://127.0.0.1:{http}", f"http://127.0.0.1:{dash}", log)
     deadline = time.monotonic() + START_SECONDS
     while "Press Ctrl-C to stop." not in running.output():
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             pytest.fail(f"agentreel up did not come up:\n{running.output()}")
         time.sleep(0.2)
     yield running
     if process.poll() is None:
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
+        process.terminate()  # stops the server and the dashboard, as Ctrl-C does
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(60)
+    # Whatever is left of its group (a child of an up that did not stop) goes too.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
 
 
 def test_up_prints_both_urls_and_serves_both(up: Up, tmp_path: Path) -> None:
