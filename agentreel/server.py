@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from agentreel import __version__, auth, signals_setup
+from agentreel import __version__, auth, outbound, signals_setup
 from agentreel.aggregate_routes import router as aggregate_router
 from agentreel.api import router as api_router
 from agentreel.collector import redact
@@ -52,7 +52,8 @@ class Server:
 
     def start(self) -> None:
         s = self.settings
-        auth.auth_enabled(s)  # refuses a non-loopback bind without auth before anything opens
+        # Refuses a non-loopback bind without auth before anything opens.
+        outbound.configure(outbound.Policy.from_setting(s.outbound_hosts, auth.auth_enabled(s)))
         redactor = redact.from_settings(s)
         self._writer_client = connect(s.clickhouse_url)
         applied = migrate(self._writer_client)

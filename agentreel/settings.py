@@ -91,6 +91,13 @@ def _auth(raw: str) -> str:
     return value
 
 
+def _hosts(raw: str) -> str:
+    from agentreel.outbound import parse_hosts
+
+    parse_hosts(raw)  # ValueError naming the entry
+    return ",".join(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -275,6 +282,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Redaction at ingestion: a comma list of ready patterns (api_key, email, card, phone) "
         "or the path of a rules file. Empty: nothing is redacted.",
     ),
+    Setting(
+        "outbound_hosts",
+        _hosts,
+        "",
+        "Hosts the server may send to (re-sent LLM calls, alert webhooks): a comma list of "
+        "host, host:port, *.domain or *. Empty: * with auth off; with auth on "
+        "api.openai.com, api.anthropic.com, hooks.slack.com.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -321,6 +336,7 @@ class Settings:
     auth: str
     api_key: str
     redact: str
+    outbound_hosts: str
 
     @classmethod
     def load(

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from agentreel import outbound
 from agentreel.collector.model import Decoded, DecodedSpan, Resource
 from agentreel.collector.normalize.openllmetry import anthropic_blocks
 
@@ -60,6 +61,10 @@ def resend(call: dict[str, Any], target: Target) -> tuple[dict[str, Any], dict[s
     body.pop("stream_options", None)
     if target.model:
         body["model"] = target.model
+    try:
+        outbound.check(url)
+    except outbound.OutboundError as exc:
+        raise ValueError(f"base_url: {exc}") from None
     try:
         response = httpx.post(url, json=body, headers=headers, timeout=target.timeout)
     except httpx.InvalidURL as exc:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from agentreel import outbound
+
 from .rules import Webhook
 
 log = logging.getLogger("agentreel.signals")
@@ -53,6 +55,11 @@ def send(
     """POST ``body`` until a 2xx answer or ``attempts`` tries; never raises."""
     import httpx
 
+    try:
+        outbound.check(webhook.url)  # again: the list may have narrowed since the rule was made
+    except outbound.OutboundError as exc:
+        log.warning("webhook not sent: %s", exc)
+        return Delivery(webhook.url, False, 0, str(exc))
     error = ""
     for attempt in range(1, attempts + 1):
         try:

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentreel import outbound
+
 #: Metric → (what it measures, default window in seconds or 0 when the metric has its own).
 METRICS = {
     "cost_daily": ("USD spent today (UTC); threshold defaults to the daily budget", 0),
@@ -166,6 +168,10 @@ def _webhooks(raw: Any) -> tuple[Webhook, ...]:
         url = item.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise RuleError(f"{where}.url: must be an http:// or https:// URL")
+        try:
+            outbound.check(url)
+        except outbound.OutboundError as exc:
+            raise RuleError(f"{where}.url: {exc}") from None
         fmt = item.get("format", "slack" if "hooks.slack.com" in url else "json")
         if fmt not in FORMATS:
             raise RuleError(f"{where}.format: must be json or slack")

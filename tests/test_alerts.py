@@ -4,6 +4,7 @@ cooldown — and a receiver that never answers blocks no other alert."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,8 +14,10 @@ import httpx
 import pytest
 from conftest import StorePool
 
+from agentreel import outbound
 from agentreel.signals.alerting import Alerts
-from agentreel.signals.rules import RuleError, parse_rule
+from agentreel.signals.notify import send
+from agentreel.signals.rules import RuleError, Webhook, load_file, parse_rule
 from agentreel.storage import alerts as alert_store
 
 from qualityruns import Receiver, Run, write
@@ -213,3 +216,23 @@ def test_server_evaluates_online_and_alerts_from_its_rules_file(tmp_path: Any) -
     )  # fmt: skip
     assert done.returncode == 2
     assert "rule 1: threshold: required" in done.stderr
+
+
+def test_webhooks_go_only_to_outbound_hosts(tmp_path: Any) -> None:
+    receiver = Receiver()
+    previous = outbound.configure(outbound.Policy.from_setting("", auth_on=True))
+    try:
+        rule = {"name": "x", "metric": "run_cost", "threshold": 1, "webhooks": [receiver.url]}
+        with pytest.raises(RuleError, match=r"^webhooks\[0\]\.url: .*AGENTREEL_OUTBOUND_HOSTS"):
+            parse_rule(rule)
+        rules = tmp_path / "alerts.json"
+        rules.write_text(json.dumps([rule]))
+        with pytest.raises(RuleError, match=r"rule 1: webhooks\[0\]\.url: .*127\.0\.0\.1"):
+            load_file(rules)
+        # Delivery checks again: a rule made before the list narrowed sends nothing.
+        delivery = send(Webhook(receiver.url), {"text": "t"}, sleep=lambda _: None)
+        assert not delivery.ok and delivery.attempts == 0 and "outbound_hosts" in delivery.error
+        assert receiver.bodies == []
+    finally:
+        outbound.configure(previous)
+        receiver.close()

@@ -63,7 +63,8 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
         _cli(data, "projects", "create", project)
         made = json.loads(_cli(data, "keys", "create", "--project", project, "--json"))
         keys[project] = made["key"]
-    server = start_server(data, {"AGENTREEL_AUTH": "on"})
+    # The fake provider re-sent calls go to listens on 127.0.0.1 (any port).
+    server = start_server(data, {"AGENTREEL_AUTH": "on", "AGENTREEL_OUTBOUND_HOSTS": "127.0.0.1"})
     try:
         t = Tenants(server, keys, {})
         for project in keys:
@@ -244,6 +245,26 @@ def test_a_resent_call_is_stored_in_the_callers_project(tenants: Tenants) -> Non
         )
         theirs = client.get(f"/api/v1/runs/{new_trace}", headers=tenants.headers("alpha"))
         assert theirs.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://collector.example.com/hook", "not in outbound_hosts"),
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+    ],
+)
+def test_a_webhook_outside_outbound_hosts_is_refused(tenants: Tenants, url: str, says: str) -> None:
+    rule = {"name": "hook", "metric": "run_cost", "threshold": 1, "webhooks": [url]}
+    refused = httpx.post(
+        f"{tenants.server.url}/api/v1/alerts", json=rule, headers=tenants.headers("alpha")
+    )
+    assert refused.status_code == 400, refused.text
+    detail = refused.json()["detail"]
+    assert detail.startswith("webhooks[0].url:") and says in detail
+    assert "AGENTREEL_OUTBOUND_HOSTS" in detail
+    listed = httpx.get(f"{tenants.server.url}/api/v1/alerts", headers=tenants.headers("alpha"))
+    assert all(r["name"] != "hook" for r in listed.json()["rules"])
 
 
 def test_the_api_document_says_a_key_is_needed(tenants: Tenants) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from fakeprovider import Answer, FakeProvider, ToolCall
-from liveserver import RunningServer, free_port
+from liveserver import RunningServer, free_port, start_server
+from taggedrun import send_run
 
 
 def _resend(server: RunningServer, trace_id: str, n: int, **body: Any) -> httpx.Response:
@@ -64,3 +66,23 @@ def test_a_resend_that_fails_reports_it_and_stores_nothing(
     assert _resend(server, trace_id, 9, base_url="http://x").status_code == 404
     assert _resend(server, "ab" * 16, 1, base_url="http://x").status_code == 404
     assert _resend(server, trace_id, 1, base_url="ftp://x").status_code == 422
+
+
+def test_resend_goes_only_to_outbound_hosts(tmp_path: Path) -> None:
+    with FakeProvider([Answer("allowed")]) as allowed, FakeProvider([Answer("no")]) as other:
+        port = allowed.base_url.rsplit(":", 1)[1]
+        server = start_server(tmp_path, {"AGENTREEL_OUTBOUND_HOSTS": f"127.0.0.1:{port}"})
+        try:
+            trace_id = send_run(server.url, "outbound").trace_id
+            for base in (other.openai_base_url, "http://169.254.169.254/v1"):
+                refused = _resend(server, trace_id, 1, base_url=base)
+                assert refused.status_code == 400, refused.text
+                detail = refused.json()["detail"]
+                assert detail.startswith("base_url:") and "AGENTREEL_OUTBOUND_HOSTS" in detail
+                assert base.split("/")[2] in detail  # names the host (and port)
+            assert other.requests == []
+            sent = _resend(server, trace_id, 1, base_url=allowed.openai_base_url)
+            assert sent.status_code == 200, sent.text
+            assert len(allowed.requests) == 1
+        finally:
+            server.stop()

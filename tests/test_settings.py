@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agentreel.outbound import OutboundError, Policy
 from agentreel.settings import Settings, SettingsError
 
 
@@ -42,6 +43,9 @@ def test_server_url_is_kept() -> None:
         ({"AGENTREEL_LOG_LEVEL": "loud"}, "AGENTREEL_LOG_LEVEL"),
         ({"AGENTREEL_QUEUE_SPANS": "0"}, "AGENTREEL_QUEUE_SPANS"),
         ({"AGENTREEL_HTTPPORT": "1"}, "AGENTREEL_HTTPPORT"),
+        ({"AGENTREEL_OUTBOUND_HOSTS": "https://api.openai.com/v1"}, "AGENTREEL_OUTBOUND_HOSTS"),
+        ({"AGENTREEL_OUTBOUND_HOSTS": "api*.openai.com"}, "AGENTREEL_OUTBOUND_HOSTS"),
+        ({"AGENTREEL_OUTBOUND_HOSTS": "llm.internal:http"}, "AGENTREEL_OUTBOUND_HOSTS"),
     ],
 )
 def test_bad_settings_fail_naming_the_variable(env: dict[str, str], named: str) -> None:
@@ -52,3 +56,58 @@ def test_bad_settings_fail_naming_the_variable(env: dict[str, str], named: str) 
 def test_bad_flag_names_the_flag() -> None:
     with pytest.raises(SettingsError, match="--http-port"):
         Settings.load(environ={}, overrides={"http_port": "x"})
+
+
+def _allowed(policy: Policy, url: str) -> bool:
+    try:
+        policy.check(url)
+    except OutboundError as exc:
+        assert "AGENTREEL_OUTBOUND_HOSTS" in str(exc)
+        return False
+    return True
+
+
+def test_outbound_hosts_default_follows_auth() -> None:
+    s = Settings.load(environ={"AGENTREEL_OUTBOUND_HOSTS": " api.openai.com , *.slack.com,"})
+    assert s.outbound_hosts == "api.openai.com,*.slack.com"
+    assert Settings.load(environ={}).outbound_hosts == ""
+    anywhere = Policy.from_setting("", auth_on=False)
+    assert _allowed(anywhere, "http://169.254.169.254/") and _allowed(anywhere, "http://x:1/")
+    providers = Policy.from_setting("", auth_on=True)
+    for url in (
+        "https://api.openai.com/v1",
+        "https://api.anthropic.com",
+        "https://hooks.slack.com/s/1",
+    ):
+        assert _allowed(providers, url), url
+    for url in (
+        "http://127.0.0.1:8080/v1",
+        "https://api.openai.com.evil.io/v1",
+        "https://openai.com",
+    ):
+        assert not _allowed(providers, url), url
+
+
+def test_outbound_hosts_patterns() -> None:
+    policy = Policy.from_setting("*.slack.com,127.0.0.1:8080,LLM.internal", auth_on=True)
+    assert _allowed(policy, "https://hooks.slack.com/x")
+    assert not _allowed(policy, "https://slack.com/x")  # *.domain is its subdomains
+    assert not _allowed(policy, "https://hooks.slack.com.evil.io/x")
+    assert _allowed(policy, "http://127.0.0.1:8080/v1")
+    assert not _allowed(policy, "http://127.0.0.1:8081/v1")  # the port is part of the entry
+    assert _allowed(policy, "http://llm.internal:9000/v1")  # no port: any port
+    assert not _allowed(policy, "http://user@evil.io/?x=llm.internal")
+
+
+def test_metadata_addresses_need_an_exact_entry_when_auth_is_on() -> None:
+    metadata = (
+        "http://169.254.169.254/latest/meta-data/",
+        "http://2852039166/",  # the same address, as a resolver reads it
+        "http://0xa9.0xfe.0xa9.0xfe/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://[fd00:ec2::254]/",
+    )
+    for url in metadata:
+        assert not _allowed(Policy.from_setting("*", auth_on=True), url), url
+        assert _allowed(Policy.from_setting("*", auth_on=False), url), url
+    assert _allowed(Policy.from_setting("*,169.254.169.254", auth_on=True), metadata[1])
