@@ -34,6 +34,10 @@ class OutboundError(ValueError):
     """The server may not send to this URL; the message names the host and the setting."""
 
 
+class UnusableURL(OutboundError):
+    """Not an http(s) URL with a host; the message reads "not a usable URL: ..."."""
+
+
 @dataclass(frozen=True)
 class Pattern:
     host: str  # canonical host, "*" (any) or "*.domain"
@@ -131,9 +135,9 @@ class Policy:
         try:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:
-            raise OutboundError(f"{url!r} is not a usable URL: {exc}") from None
+            raise UnusableURL(f"not a usable URL: {exc}") from None
         if parsed.scheme not in _PORTS or not parsed.host:
-            raise OutboundError(f"{url!r} is not an http:// or https:// URL with a host")
+            raise UnusableURL("not a usable URL: it needs http:// or https:// and a host")
         host = _canonical(parsed.host)
         port = parsed.port or _PORTS[parsed.scheme]
         shown = f"[{host}]" if ":" in host else host

@@ -63,6 +63,8 @@ def resend(call: dict[str, Any], target: Target) -> tuple[dict[str, Any], dict[s
         body["model"] = target.model
     try:
         outbound.check(url)
+    except outbound.UnusableURL as exc:
+        raise ValueError(f"base_url is {exc}") from None
     except outbound.OutboundError as exc:
         raise ValueError(f"base_url: {exc}") from None
     try:
