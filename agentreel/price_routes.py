@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat
 
 from agentreel.api import ERRORS, _Json, _read
 from agentreel.replay_routes import Pool
@@ -30,11 +30,12 @@ class PriceEntry(BaseModel):
 
     model: str = Field(min_length=1)
     provider: str = ""
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cache_read: float | None = Field(default=None, ge=0)
-    cache_write: float | None = Field(default=None, ge=0)
-    reasoning: float | None = Field(default=None, ge=0)
+    # Strict: a JSON true/false is not a price (lax floats read it as 1/0).
+    input: StrictFloat = Field(ge=0)
+    output: StrictFloat = Field(ge=0)
+    cache_read: StrictFloat | None = Field(default=None, ge=0)
+    cache_write: StrictFloat | None = Field(default=None, ge=0)
+    reasoning: StrictFloat | None = Field(default=None, ge=0)
     effective_from: str | None = Field(default=None, description="YYYY-MM-DD")
     source: str | None = None
 
