@@ -345,6 +345,9 @@ def _entry(item: Any, where: str, override: bool) -> Price:
         raise PriceError(f"{where}.source: must be a string")
     if not isinstance(aliases, list | tuple) or not all(isinstance(a, str) for a in aliases):
         raise PriceError(f"{where}.aliases: must be a list of model names")
+    for name, part in ((model, "model"), *((a, "aliases") for a in aliases)):
+        if not model_keys(name):  # such as "@x" or "openai/": nothing a call could match
+            raise PriceError(f"{where}.{part}: {name!r} is not a model name")
     return Price(
         model=model.strip(),
         provider=provider.strip().lower(),

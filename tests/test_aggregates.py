@@ -357,6 +357,10 @@ def test_unknown_models_then_override_and_reprice(api: Any, store: Any) -> None:
     bad = [{"model": "x", "input": 1, "output": 1, "effective_from": "soon"}]
     refused = client.put("/api/v1/prices/overrides", json=bad)
     assert refused.status_code == 400 and "body[0].effective_from" in refused.json()["detail"]
+    nameless = [{"model": "@x", "input": 1, "output": 1}]  # matches no call (the fuzz test's)
+    refused = client.put("/api/v1/prices/overrides", json=nameless)
+    assert refused.status_code == 400 and "not a model name" in refused.json()["detail"]
+    assert client.put("/api/v1/prices/overrides", json=[{**nameless[0], "input": True}]).is_error
     listed = client.put("/api/v1/prices/overrides", json=entries).json()["models"]
     assert [m["model"] for m in listed if m["override"]] == ["gpt-4o", "mystery-model"]
     # The project's own overrides, stored in the store: the server's price file is untouched.
