@@ -29,6 +29,7 @@ from agentreel.resend_routes import router as resend_router
 from agentreel.settings import Settings
 from agentreel.storage.client import ClientPool, connect
 from agentreel.storage.costing import PriceBook
+from agentreel.storage.price_overrides import ProjectPrices
 from agentreel.storage.schema import migrate
 from agentreel.storage.writer import Writer
 from agentreel.transfer_routes import router as transfer_router
@@ -47,7 +48,8 @@ class Server:
         self.grpc: GrpcReceiver | None = None
         self.metrics: Metrics | None = None
         self.signals: signals_setup.Signals | None = None
-        self.prices = PriceBook(settings.prices_file)
+        # The server's price file for every project, each project's overrides on top.
+        self.prices = ProjectPrices(PriceBook(settings.prices_file), self.pool.get)
         self.spool: Spool | None = None
 
     def start(self) -> None:
@@ -60,7 +62,7 @@ class Server:
         if applied:
             log.info("store schema migrated to version %d", applied[-1])
         self.auth = auth.from_settings(s, self.pool)
-        writer = Writer(self._writer_client, lambda: self.prices.table)
+        writer = Writer(self._writer_client, self.prices.table)
         spool = Spool(s.spool_dir, s.spool_max_bytes)
         replay = spool.open()
         self.spool = spool
@@ -159,7 +161,8 @@ class Server:
         assert self.signals is not None
         signals_setup.include(app, self.settings, self.signals, self.pool, project)
         budgets = lambda: (self.settings.budget_daily_usd, self.settings.budget_monthly_usd)  # noqa: E731
-        app.include_router(aggregate_router(self.pool, project, budgets, lambda: self.prices.table))
+        prices = lambda: self.prices.table(project())  # noqa: E731
+        app.include_router(aggregate_router(self.pool, project, budgets, prices))
         app.include_router(price_router(self.pool, project, self.prices))
         return app
 

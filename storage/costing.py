@@ -9,7 +9,7 @@ wins. Otherwise an LLM span with tokens and a known model is priced from the tab
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +34,8 @@ def shipped_prices() -> PriceTable:
 
 
 class PriceBook:
-    """The price table in force: shipped prices plus the overrides file at ``path``.
+    """The server-wide price table: shipped prices plus the operator's overrides file at
+    ``path`` (each project's own overrides go on top: :mod:`.price_overrides`).
 
     Replacing the overrides writes the file first, then swaps the table, so a writer thread
     reading :attr:`table` sees the old table or the new one, never half of each.
@@ -72,11 +73,16 @@ def priced(
     return (0.0, "") if cost is None else (cost, PRICE_TABLE)
 
 
-def price_spans(spans: Iterable[Span], table: PriceTable) -> None:
-    """Price the LLM spans that carry no cost of their own (see :func:`priced`)."""
+def price_spans(spans: Iterable[Span], table_of: Callable[[str], PriceTable]) -> None:
+    """Price the LLM spans that carry no cost of their own (see :func:`priced`), each with
+    its project's table (``table_of(project)``, asked once per project)."""
+    tables: dict[str, PriceTable] = {}
     for span in spans:
         if span.kind != "llm" or span.cost_source == FROM_SPAN:
             continue
+        table = tables.get(span.project)
+        if table is None:
+            table = tables[span.project] = table_of(span.project)
         usage = Usage(
             input_tokens=span.input_tokens,
             output_tokens=span.output_tokens,

@@ -1,9 +1,9 @@
 """Model prices and the cost of an LLM call (standard library only: the SDK imports this).
 
 The shipped table (``prices.json`` beside this module) lists published prices in USD per
-1M tokens, each from an effective date with its source. A user's overrides (a JSON file,
-or ``PUT /api/v1/prices/overrides``) take precedence over the shipped entry of the same
-model from the override's own effective date.
+1M tokens, each from an effective date with its source. A user's overrides (a JSON file for
+the whole server; a project's own, stored through ``PUT /api/v1/prices/overrides``, on top)
+take precedence over the shipped entry of the same model from the override's own date.
 
 Model names are matched the way providers and gateways spell them: provider prefixes
 (``openai/gpt-4o``, ``anthropic.claude-…`` on Bedrock, ``us.anthropic.…``), date and version
@@ -38,6 +38,7 @@ __all__ = [
     "PriceError",
     "PriceTable",
     "Usage",
+    "entries_data",
     "load_prices",
     "model_keys",
     "parse_entries",
@@ -137,17 +138,36 @@ def _anthropic_tokens(provider: str, price: Price) -> bool:
 
 
 class PriceTable:
-    """Shipped prices plus a user's overrides, looked up by model name and date."""
+    """Shipped prices plus a user's overrides, looked up by model name and date.
 
-    def __init__(self, shipped: Iterable[Price], overrides: Iterable[Price] = ()) -> None:
+    Overrides come in two layers: ``overrides`` (the server's price file) and
+    ``project_overrides`` (one project's, stored through the REST API). For a model a
+    project overrides, its entries replace the server's; otherwise the server's apply.
+    """
+
+    def __init__(
+        self,
+        shipped: Iterable[Price],
+        overrides: Iterable[Price] = (),
+        project_overrides: Iterable[Price] = (),
+    ) -> None:
         self._shipped = list(shipped)
         self._overrides = [_as_override(p) for p in overrides]
+        self._project = [_as_override(p) for p in project_overrides]
         self._index: dict[str, tuple[list[Price], list[Price]]] = {}
-        for group, entries in ((0, self._shipped), (1, self._overrides)):
+        server: dict[str, list[Price]] = {}
+        for group, entries in ((0, self._shipped), (1, self._project)):
             for price in entries:
                 for name in (price.model, *price.aliases):
                     key = model_keys(name)[0]
                     self._index.setdefault(key, ([], []))[group].append(price)
+        for price in self._overrides:
+            for name in (price.model, *price.aliases):
+                server.setdefault(model_keys(name)[0], []).append(price)
+        for key, prices in server.items():
+            shipped_list, project_list = self._index.setdefault(key, ([], []))
+            if not project_list:
+                project_list.extend(prices)
         for shipped_list, override_list in self._index.values():
             shipped_list.sort(key=_effective)
             override_list.sort(key=_effective)
@@ -159,16 +179,32 @@ class PriceTable:
 
     @property
     def overrides(self) -> list[Price]:
+        """The server-wide overrides (the price file)."""
         return list(self._overrides)
 
+    @property
+    def project_overrides(self) -> list[Price]:
+        """The overrides of the project this table prices for."""
+        return list(self._project)
+
     def entries(self) -> list[Price]:
-        """Every entry, overrides last, each group by model then date."""
+        """Every entry, overrides last (the server's, then the project's), each group by model
+        then date."""
         ordered = sorted(self._shipped, key=lambda p: (p.provider, p.model, _effective(p)))
-        return ordered + sorted(self._overrides, key=lambda p: (p.model, _effective(p)))
+        return (
+            ordered
+            + sorted(self._overrides, key=lambda p: (p.model, _effective(p)))
+            + sorted(self._project, key=lambda p: (p.model, _effective(p)))
+        )
 
     def with_overrides(self, overrides: Iterable[Price]) -> PriceTable:
-        """The same shipped prices with these overrides instead of the current ones."""
+        """The same shipped prices with these server-wide overrides instead of the current
+        ones (and no project's)."""
         return PriceTable(self._shipped, overrides)
+
+    def for_project(self, overrides: Iterable[Price]) -> PriceTable:
+        """This table with a project's overrides on top of the server-wide ones."""
+        return PriceTable(self._shipped, self._overrides, overrides)
 
     def _key(self, model: str) -> str | None:
         if model not in self._keys:
@@ -309,6 +345,9 @@ def _entry(item: Any, where: str, override: bool) -> Price:
         raise PriceError(f"{where}.source: must be a string")
     if not isinstance(aliases, list | tuple) or not all(isinstance(a, str) for a in aliases):
         raise PriceError(f"{where}.aliases: must be a list of model names")
+    for name, part in ((model, "model"), *((a, "aliases") for a in aliases)):
+        if not model_keys(name):  # such as "@x" or "openai/": nothing a call could match
+            raise PriceError(f"{where}.{part}: {name!r} is not a model name")
     return Price(
         model=model.strip(),
         provider=provider.strip().lower(),
@@ -337,11 +376,17 @@ def read_overrides(path: str | Path) -> list[Price]:
     return parse_entries(data, override=True, where=str(file))
 
 
+def entries_data(entries: Iterable[Price]) -> list[dict[str, Any]]:
+    """Entries as JSON data that :func:`parse_entries` reads back (``override`` left out:
+    where they are stored says that)."""
+    return [{k: v for k, v in p.as_dict().items() if k != "override"} for p in entries]
+
+
 def save_overrides(path: str | Path, entries: Iterable[Price]) -> None:
     """Write overrides as a price file, atomically (a crash leaves the old file whole)."""
     file = Path(path)
     file.parent.mkdir(parents=True, exist_ok=True)
-    body = {"models": [{k: v for k, v in p.as_dict().items() if k != "override"} for p in entries]}
+    body = {"models": entries_data(entries)}
     handle, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

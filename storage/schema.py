@@ -283,6 +283,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        40,
+        "price overrides per project",
+        (
+            # A project's overrides as one JSON list (PUT replaces them whole); the row with
+            # the highest version is in force (storage/price_overrides.py).
+            """
+            CREATE TABLE IF NOT EXISTS price_overrides (
+                project String,
+                body String,
+                version UInt64,
+                updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
+            )
+            ENGINE = ReplacingMergeTree(version)
+            ORDER BY project
+            """,
+        ),
+    ),
 )
 
 _LEDGER = """

@@ -111,9 +111,11 @@ class WriteResult:
 class Writer:
     """Turns batches of normalized spans into inserts."""
 
-    def __init__(self, client: Any, prices: Callable[[], PriceTable] = shipped_prices) -> None:
+    def __init__(
+        self, client: Any, prices: Callable[[str], PriceTable] = lambda _: shipped_prices()
+    ) -> None:
         self._client = client
-        #: The price table in force, read per batch (overrides may change it at any time).
+        #: A project's price table in force, asked per batch (overrides may change it).
         self._prices = prices
         # Two generations: a hash is "seen" in either; when the young one fills, it ages.
         self._seen_young: set[tuple[str, bytes]] = set()
@@ -132,7 +134,7 @@ class Writer:
         if any(s.kind == "tool" for s in fresh):
             _mark_nested_tools(fresh, self._stored_tools(fresh))
         if any(s.kind == "llm" for s in fresh):
-            price_spans(fresh, self._prices())
+            price_spans(fresh, self._prices)
         # Content first, so a stored span's references always resolve.
         items = [(s.project, c) for s in fresh for c in s.contents]
         groups = [s for s in fresh if s.input_group is not None]

@@ -20,6 +20,7 @@ from agentreel.collector.normalize import normalize_spans
 from agentreel.price_routes import router as price_router
 from agentreel.storage import aggregates
 from agentreel.storage.costing import PriceBook
+from agentreel.storage.price_overrides import ProjectPrices
 from agentreel.storage.scope import make_scope
 from agentreel.storage.writer import Writer
 
@@ -56,7 +57,7 @@ class Runs:
 
     def __init__(self, store: Any, book: PriceBook, project: str) -> None:
         self.project = project
-        writer = Writer(store, lambda: book.table)
+        writer = Writer(store, lambda _: book.table)
         self.ids: list[str] = []
         t1, t2, t3 = new_trace_id(), new_trace_id(), new_trace_id()
         r1, r2, r3 = new_span_id(), new_span_id(), new_span_id()
@@ -186,10 +187,11 @@ def api(store: Any, tmp_path: Path) -> Iterator[tuple[TestClient, Runs, PriceBoo
     runs = Runs(store, book, project)
     app = FastAPI()
     pool = StorePool(store)
+    prices = ProjectPrices(book, pool.get)
     app.include_router(
-        aggregate_router(pool, lambda: project, lambda: (1.0, 0.0), lambda: book.table)
+        aggregate_router(pool, lambda: project, lambda: (1.0, 0.0), lambda: prices.table(project))
     )
-    app.include_router(price_router(pool, lambda: project, book))
+    app.include_router(price_router(pool, lambda: project, prices))
     with TestClient(app) as client:
         yield client, runs, book
 
@@ -355,9 +357,16 @@ def test_unknown_models_then_override_and_reprice(api: Any, store: Any) -> None:
     bad = [{"model": "x", "input": 1, "output": 1, "effective_from": "soon"}]
     refused = client.put("/api/v1/prices/overrides", json=bad)
     assert refused.status_code == 400 and "body[0].effective_from" in refused.json()["detail"]
+    nameless = [{"model": "@x", "input": 1, "output": 1}]  # matches no call (the fuzz test's)
+    refused = client.put("/api/v1/prices/overrides", json=nameless)
+    assert refused.status_code == 400 and "not a model name" in refused.json()["detail"]
+    assert client.put("/api/v1/prices/overrides", json=[{**nameless[0], "input": True}]).is_error
     listed = client.put("/api/v1/prices/overrides", json=entries).json()["models"]
     assert [m["model"] for m in listed if m["override"]] == ["gpt-4o", "mystery-model"]
-    assert book.path is not None and book.path.exists()
+    # The project's own overrides, stored in the store: the server's price file is untouched.
+    mine = client.get("/api/v1/prices/overrides").json()["models"]
+    assert sorted(m["model"] for m in mine) == ["gpt-4o", "mystery-model"]
+    assert book.path is not None and not book.path.exists()
     response = client.post("/api/v1/prices/reprice", json={"since": DAY1, "until": DAY2})
     assert response.status_code == 200, response.text
     done = response.json()

@@ -447,6 +447,7 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/api/v1/routing", True),
     ("GET", "/api/v1/prices/unknown", True),
     ("GET", "/api/v1/prices", False),
+    ("GET", "/api/v1/prices/overrides", False),
     ("PUT", "/api/v1/prices/overrides", True),
     ("POST", "/api/v1/prices/reprice", True),
 )
