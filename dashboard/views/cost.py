@@ -26,8 +26,9 @@ def render(ctx: Context) -> None:
     if rows.is_empty():
         st.info("No LLM calls in this time range, so no cost to show.")
         return
-    budgets = ctx.get("/budgets")
-    month = ctx.get("/overview", ctx.params)["month"]
+    overview = ctx.get("/overview", ctx.params)  # its periods carry the budgets too
+    month = overview["month"]
+    daily_budget, monthly = overview["today"]["budget_usd"], month["budget_usd"]
     total = float(rows["cost_usd"].sum())
     cols = st.columns(5)
     cols[0].metric("Cost in range", money(total))
@@ -47,10 +48,10 @@ def render(ctx: Context) -> None:
     fig = charts.stacked_days(
         rows, "cost_usd", f"Cost per day by {BREAKDOWNS[by].lower()}", money=True
     )
-    if budgets.get("daily_usd"):
-        charts.add_hline(fig, budgets["daily_usd"], f"daily budget {money(budgets['daily_usd'])}")
+    if daily_budget:
+        charts.add_hline(fig, daily_budget, f"daily budget {money(daily_budget)}")
     st.plotly_chart(fig, key="cost_chart")
-    projected, monthly = month.get("projected_usd"), budgets.get("monthly_usd")
+    projected = month.get("projected_usd")
     if monthly:
         verdict = "over" if (projected or 0) > monthly else "within"
         st.caption(
