@@ -26,12 +26,12 @@ KIND_ICONS = {
 
 def render(ctx: Context, trace_id: str) -> None:
     st.markdown(f"[← All runs]({ctx.link(page='runs')})")
-    timeline = ctx.get(f"/runs/{trace_id}/timeline")
     against = st.query_params.get("against", "").strip().lower()
-    if against:
+    if against:  # the diff answers for both runs: no timeline of this one is needed
         _compare_input(against)
         render_compare(ctx, trace_id, against)
         return
+    timeline = ctx.get(f"/runs/{trace_id}/timeline")
     _header(timeline)
     with st.expander("Compare with another run"):
         _compare_input(against)
