@@ -3,7 +3,8 @@
 Pure functions (no Streamlit): the URL is the source of truth, so a view can be shared by
 its link. Bad input never reaches the server: :func:`parse_filters` names what is wrong with
 a time range, :func:`unknown_values` a service/agent/model/provider/environment no data has,
-and :func:`search_problem` a search text with characters a search never needs.
+:func:`search_problem` a search text with characters a search never needs, and
+:func:`trace_id_problem` a run's id that is not one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "Filters",
     "parse_filters",
     "search_problem",
+    "trace_id_problem",
     "unknown_values",
 ]
 
@@ -42,6 +44,7 @@ FACETS: dict[str, tuple[str, str]] = {
 #: What a search may contain: trace ids, run names, sessions and users are made of these.
 _SEARCH_OK = re.compile(r"[A-Za-z0-9 _.:@/\-]")
 MAX_SEARCH = 200
+_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_FILTER_VALUE = 300
 
 
@@ -158,6 +161,13 @@ def search_problem(text: str) -> str | None:
             "and users: letters, digits, spaces and - _ . : @ / only. Nothing was searched."
         )
     return None
+
+
+def trace_id_problem(text: str) -> str | None:
+    """Why ``text`` (a run named in the URL) is not a trace id, or None."""
+    if _TRACE_ID.match(text):
+        return None
+    return f"{text!r} is not a trace id (32 hexadecimal characters)."
 
 
 def _day(raw: str | None, which: str, problems: list[str]) -> date | None:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import streamlit as st
 
 from .. import charts
+from ..filters import trace_id_problem
 from ..ui import Context, millis, money
 
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 MATCH_ICONS = {"same": "=", "different": "≠", "extra": "+", "missing": "−"}
 
 
 def render_compare(ctx: Context, trace_id: str, against: str) -> None:
-    if not _TRACE_ID.match(against):
-        st.error(
-            f"{against!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:"
-        )
+    problem = trace_id_problem(against)
+    if problem:
+        st.error(problem, icon=":material/block:")
         return
     if against == trace_id:
         st.info("That is the same run; pick another run to compare with.")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import streamlit as st
 
 from .. import charts
-from ..filters import search_problem
+from ..filters import search_problem, trace_id_problem
 from ..ui import Context, short_time, sync_param, url_pick
 from . import run_view
 
@@ -21,16 +20,14 @@ SORTS = {
 }
 STATUSES = {"": "Any status", "error": "Failed", "ok": "Succeeded"}
 PAGE_SIZE = 50
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def render(ctx: Context) -> None:
     run = st.query_params.get("run", "").strip().lower()
     if run:
-        if not _TRACE_ID.match(run):
-            st.error(
-                f"{run!r} is not a trace id (32 hexadecimal characters).", icon=":material/block:"
-            )
+        problem = trace_id_problem(run)
+        if problem:
+            st.error(problem, icon=":material/block:")
             st.markdown(f"[← All runs]({ctx.link(page='runs')})")
             return
         run_view.render(ctx, run)
