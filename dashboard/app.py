@@ -15,6 +15,7 @@ import streamlit as st
 
 from agentreel.dashboard.client import ApiClient, ApiError, api_settings
 from agentreel.dashboard.filters import (
+    DEFAULT_RANGE,
     FACETS,
     RANGES,
     parse_filters,
@@ -25,6 +26,7 @@ from agentreel.dashboard.ui import (
     Context,
     clear_cache,
     empty_state,
+    set_param,
     show_api_error,
     sync_param,
 )
@@ -99,14 +101,6 @@ def _query() -> dict[str, str]:
     return {k: st.query_params.get(k, "") for k in st.query_params}
 
 
-def _set_param(name: str, value: str | None) -> None:
-    if value in (None, "", ALL):
-        if name in st.query_params:
-            del st.query_params[name]
-    else:
-        st.query_params[name] = str(value)
-
-
 def _navigation() -> str:
     labels = {key: title for key, (title, _) in PAGES.items()}
     page = st.query_params.get("page", "overview")
@@ -118,10 +112,8 @@ def _navigation() -> str:
 
     def switch() -> None:
         for name in PAGE_PARAMS:
-            _set_param(name, None)
-        _set_param(
-            "page", None if st.session_state["nav"] == "overview" else st.session_state["nav"]
-        )
+            set_param(name, None)
+        set_param("page", st.session_state["nav"], "overview")
 
     st.sidebar.radio(
         "Page", list(PAGES), format_func=labels.__getitem__, key="nav", on_change=switch
@@ -161,14 +153,14 @@ def _sidebar_filters(ctx: Context, facets: dict[str, Any]) -> None:
 
     def on_range() -> None:
         value = st.session_state["f_range"]
-        _set_param("range", None if value == "7d" else value)
+        set_param("range", value, DEFAULT_RANGE)
         if value != "custom":
-            _set_param("since", None)
-            _set_param("until", None)
+            set_param("since", None)
+            set_param("until", None)
         else:
             today = datetime.now(UTC).date()
-            _set_param("since", (today - timedelta(days=6)).isoformat())
-            _set_param("until", today.isoformat())
+            set_param("since", (today - timedelta(days=6)).isoformat())
+            set_param("until", today.isoformat())
 
     side.selectbox(
         "Time range",
@@ -183,8 +175,8 @@ def _sidebar_filters(ctx: Context, facets: dict[str, Any]) -> None:
         def on_days() -> None:
             days = st.session_state["f_days"]
             if len(days) == 2:
-                _set_param("since", days[0].isoformat())
-                _set_param("until", days[1].isoformat())
+                set_param("since", days[0].isoformat())
+                set_param("until", days[1].isoformat())
 
         side.date_input("Dates (UTC)", key="f_days", on_change=on_days, max_value=date(2100, 1, 1))
     for name, (key, label) in FACETS.items():
@@ -201,7 +193,7 @@ def _sidebar_filters(ctx: Context, facets: dict[str, Any]) -> None:
 
 def _clear_filters() -> None:
     for name in ("range", "since", "until", *FACETS):
-        _set_param(name, None)
+        set_param(name, None)
 
 
 def _refresh_controls() -> int | None:
@@ -213,7 +205,7 @@ def _refresh_controls() -> int | None:
 
     def on_change() -> None:
         on = st.session_state["auto_refresh"]
-        _set_param("refresh", str(st.session_state["refresh_every"]) if on else None)
+        set_param("refresh", str(st.session_state["refresh_every"]) if on else None)
 
     side.toggle("Auto-refresh", key="auto_refresh", on_change=on_change)
     if interval is not None:

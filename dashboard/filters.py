@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 __all__ = [
+    "DEFAULT_RANGE",
     "FACETS",
     "RANGES",
     "Filters",

@@ -55,13 +55,17 @@ def clear_cache() -> None:
     _cached_get.clear()
 
 
-def sync_param(widget: str, param: str, default: str) -> None:
-    """Widget callback: put the widget's value in the URL (its default leaves the URL)."""
-    value = st.session_state[widget]
+def set_param(param: str, value: object, default: object = None) -> None:
+    """Put ``value`` in the URL's ``param``; None, "" or ``default`` takes it out."""
     if value in (None, "", default):
         st.query_params.pop(param, None)
     else:
         st.query_params[param] = str(value)
+
+
+def sync_param(widget: str, param: str, default: str) -> None:
+    """Widget callback: put the widget's value in the URL (its default leaves the URL)."""
+    set_param(param, st.session_state[widget], default)
 
 
 def url_pick(

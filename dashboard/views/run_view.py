@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 from .. import charts
-from ..ui import Context, count, millis, money, short_time
+from ..ui import Context, count, millis, money, set_param, short_time
 from .compare import render_compare
 
 KIND_ICONS = {
@@ -53,11 +53,7 @@ def _compare_input(against: str) -> None:
     st.session_state["run_against"] = against
 
     def sync() -> None:
-        value = st.session_state["run_against"].strip().lower()
-        if value:
-            st.query_params["against"] = value
-        else:
-            st.query_params.pop("against", None)
+        set_param("against", st.session_state["run_against"].strip().lower())
 
     st.text_input(
         "Compare with run",
