@@ -21,10 +21,10 @@ KIND_COLORS = {
 }
 
 
-def frame(rows: list[dict[str, Any]] | None, **schema: Any) -> pl.DataFrame:
-    """Rows of an API answer as a frame; an empty answer gives an empty frame with ``schema``."""
+def frame(rows: list[dict[str, Any]] | None) -> pl.DataFrame:
+    """Rows of an API answer as a frame; an empty answer gives an empty frame."""
     if not rows:
-        return pl.DataFrame(schema=schema or None)
+        return pl.DataFrame()
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
@@ -49,7 +49,6 @@ def stacked_days(
     *,
     color: str | None = "key",
     money: bool = False,
-    y_title: str = "",
 ) -> go.Figure:
     """Bars per day, stacked by ``color``."""
     fig = px.bar(
@@ -60,7 +59,7 @@ def stacked_days(
         color_discrete_sequence=PALETTE,
     )
     fig.update_xaxes(type="category", categoryorder="category ascending")
-    return _style(fig, title, y_title, money)
+    return _style(fig, title, money=money)
 
 
 def line_days(df: pl.DataFrame, value: str, title: str, *, percent: bool = False) -> go.Figure:

@@ -173,8 +173,3 @@ def count(value: int | float | None) -> str:
 def short_time(iso: str) -> str:
     """``2026-11-21T10:00:00.123Z`` → ``2026-11-21 10:00:00``."""
     return iso[:19].replace("T", " ")
-
-
-def timed(label: str) -> Any:
-    """A spinner that says what is loading (long queries should not look frozen)."""
-    return st.spinner(f"Loading {label}…")
