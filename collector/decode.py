@@ -42,19 +42,18 @@ class TooLarge(ValueError):
     """The request, or what it inflates to, is over the size limit (413)."""
 
 
-def inflate(body: bytes, encoding: str, limit: int, ratio: int | None = None) -> bytes:
+def inflate(body: bytes, encoding: str, limit: int | Limits) -> bytes:
     """Undo ``Content-Encoding`` (gzip, deflate or none), never producing more than ``limit``
-    bytes, nor (with ``ratio``) more than ``ratio`` times the body once past 1 MiB."""
+    bytes, or (given the server's ``Limits``) more than ``Limits.inflate_cap`` allows."""
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return body
     if encoding not in ("gzip", "deflate"):
         raise DecodeError(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
-    cap, what = limit, f"{limit} bytes"
-    if ratio is not None:
-        cap, what = Limits(max_decompressed_bytes=limit, max_decompression_ratio=ratio).inflate_cap(
-            len(body)
-        )
+    if isinstance(limit, Limits):
+        cap, what = limit.inflate_cap(len(body))
+    else:
+        cap, what = limit, f"{limit} bytes"
     wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
     try:

@@ -160,10 +160,7 @@ class Ingest:
         """Decode a request and apply the limits."""
         body = record.body
         if record.encoding:
-            limits = self.limits
-            body = decode.inflate(
-                body, record.encoding, limits.max_decompressed_bytes, limits.max_decompression_ratio
-            )
+            body = decode.inflate(body, record.encoding, self.limits)
         decoded = _DECODERS[(record.signal, record.format)](body, self.limits)
         tally = enforce(decoded, self.limits, record.received_ns)
         if live:  # counted when received, not again when replayed

@@ -70,24 +70,21 @@ class Record:
     def encode(self) -> bytes:
         project = self.project.encode()
         encoding = self.encoding.encode()
-        payload = b"".join(
-            (
-                _FIXED.pack(
-                    VERSION,
-                    SIGNALS.index(self.signal),
-                    FORMATS.index(self.format),
-                    self.received_ns,
-                    self.items,
-                    len(project),
-                ),
-                project,
-                bytes((len(encoding),)),
-                encoding,
-                self.body,
-            )
+        fixed = _FIXED.pack(
+            VERSION,
+            SIGNALS.index(self.signal),
+            FORMATS.index(self.format),
+            self.received_ns,
+            self.items,
+            len(project),
         )
-        length = _LENGTH.pack(len(payload))
-        return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload, zlib.crc32(length))) + payload
+        parts = (fixed, project, bytes((len(encoding),)), encoding, self.body)
+        # The body (up to max_request_bytes) is copied once, into the joined record.
+        length = sum(len(part) for part in parts)
+        crc = zlib.crc32(_LENGTH.pack(length))
+        for part in parts:
+            crc = zlib.crc32(part, crc)
+        return b"".join((_HEADER.pack(MAGIC, length, crc), *parts))
 
     @classmethod
     def decode(cls, payload: bytes) -> Record:

@@ -22,6 +22,7 @@ __all__ = [
     "canonical_json",
     "context_diff",
     "fingerprint",
+    "json_or_text",
     "neutral_window",
     "without_call_ids",
 ]
@@ -93,20 +94,25 @@ def _neutral_part(part: dict[str, Any]) -> dict[str, Any]:
     if kind == "text":
         return {"type": "text", "content": _text(part.get("content"))}
     if kind == "tool_call":
-        return {"type": "tool_call", "name": part.get("name"), "arguments": _parsed(part)}
+        return {
+            "type": "tool_call",
+            "name": part.get("name"),
+            "arguments": json_or_text(part.get("arguments")),
+        }
     if kind == "tool_call_response":
         return {"type": "tool_call_response", "response": part.get("response", part.get("result"))}
     return {k: v for k, v in part.items() if k not in ("id", "attributes")}
 
 
-def _parsed(part: dict[str, Any]) -> Any:
-    arguments = part.get("arguments")
-    if isinstance(arguments, str):
+def json_or_text(value: Any) -> Any:
+    """JSON text parsed (so it compares by value: whitespace and key order aside); other
+    text, and values that are not text, as they are."""
+    if isinstance(value, str):
         try:
-            return orjson.loads(arguments)
+            return orjson.loads(value)
         except orjson.JSONDecodeError:
-            return arguments
-    return arguments
+            return value
+    return value
 
 
 def _neutral_tool(tool: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from .diff import SUMMARY_VALUE_CHARS, canonical_json
+from .diff import SUMMARY_VALUE_CHARS, canonical_json, json_or_text
 
 __all__ = ["run_diff"]
 
@@ -175,7 +175,7 @@ def _compare(a: dict[str, Any], b: dict[str, Any], skipped: list[str]) -> dict[s
         else:  # name what differs: the tool calls the model asked for
             checks = [(kind, "tool calls", out_a["tool_calls"], out_b["tool_calls"])]
     elif a["kind"] == "tool":
-        args = _value(a["tool"]["arguments"]), _value(b["tool"]["arguments"])
+        args = json_or_text(a["tool"]["arguments"]), json_or_text(b["tool"]["arguments"])
         checks = [
             ("different_arguments", "arguments", *args),
             ("different_tool_result", "result", _result(a), _result(b)),
@@ -222,22 +222,16 @@ def _output(step: dict[str, Any]) -> Any:
     llm = step["llm"]
     if llm["output_text"] is None:
         return None
-    calls = [{"name": c["name"], "arguments": _value(c["arguments"])} for c in llm["tool_calls"]]
+    calls = [
+        {"name": c["name"], "arguments": json_or_text(c["arguments"])} for c in llm["tool_calls"]
+    ]
     return {"text": llm["output_text"], "tool_calls": calls}
 
 
 def _result(step: dict[str, Any]) -> Any:
-    return None if step["tool"]["sources"]["result"] is None else _value(step["tool"]["result"])
-
-
-def _value(value: Any) -> Any:
-    """JSON text by value (whitespace and key order aside); other text as it is."""
-    if isinstance(value, str):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
+    return (
+        None if step["tool"]["sources"]["result"] is None else json_or_text(step["tool"]["result"])
+    )
 
 
 def _short(value: Any) -> str:
