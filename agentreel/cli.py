@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from agentreel import (
@@ -144,7 +145,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
-    data = _get(settings, "/api/v1/stats")
+    data = get_json(settings, "/api/v1/stats")
     if data is None:
         return 1
     if args.json:
@@ -171,7 +172,7 @@ def _runs(settings: Settings, args: argparse.Namespace) -> int:
             params[name] = getattr(args, name)
     if args.since:
         params["start_from"] = args.since
-    data = _get(settings, "/api/v1/runs", params)
+    data = get_json(settings, "/api/v1/runs", params)
     if data is None:
         return 1
     if args.json:
@@ -196,10 +197,6 @@ def _runs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _get(settings: Settings, path: str, params: dict[str, Any] | None = None) -> Any:
-    return get_json(settings, path, params)
-
-
 def _print_json(data: Any) -> None:
     import json
 
@@ -207,7 +204,7 @@ def _print_json(data: Any) -> None:
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
-    return replay_cli.replay_command(lambda path, params=None: _get(settings, path, params), args)
+    return replay_cli.replay_command(partial(get_json, settings), args)
 
 
 _COMMANDS = {

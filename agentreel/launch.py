@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from agentreel.apiclient import auth_headers
 from agentreel.settings import SETTINGS, Settings
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def seed_if_empty(settings: Settings) -> bool:
     """Load the demo when the server has no run yet; True when it did."""
     url = settings.api_url.rstrip("/") + "/api/v1/stats"
     try:
-        stats = httpx.get(url, headers=_auth(settings), timeout=30)
+        stats = httpx.get(url, headers=auth_headers(settings), timeout=30)
     except httpx.HTTPError as exc:
         print(f"agentreel: --demo skipped: {url} did not answer ({exc})", file=sys.stderr)
         return False
@@ -135,7 +136,7 @@ def _send_demo(settings: Settings, seed: int, days: int) -> DemoResult | None:
         settings.api_url,
         seed=seed,
         days=days,
-        api_key=_api_key(settings),
+        api_key=settings.api_key,
         progress=lambda line: print(f"  {line}", flush=True),
     )
     if result.export_failures:
@@ -167,8 +168,8 @@ def _start_dashboard(settings: Settings) -> subprocess.Popen[bytes]:
     app = str(files("agentreel.dashboard") / "app.py")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
     env["AGENTREEL_API_URL"] = settings.api_url
-    if _api_key(settings):
-        env["AGENTREEL_API_KEY"] = _api_key(settings)
+    if settings.api_key:
+        env["AGENTREEL_API_KEY"] = settings.api_key
     command = [
         sys.executable, "-m", "streamlit", "run", app,
         "--server.port", str(settings.dashboard_port),
@@ -285,16 +286,6 @@ def _announce(settings: Settings, dashboard: bool) -> None:
 def _dashboard_url(settings: Settings) -> str:
     host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     return f"http://{host}:{settings.dashboard_port}"
-
-
-def _api_key(settings: Settings) -> str:
-    # The api_key setting comes with API keys; without it there is no key to send.
-    return str(getattr(settings, "api_key", "") or "")
-
-
-def _auth(settings: Settings) -> dict[str, str]:
-    key = _api_key(settings)
-    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 def _raise_stop(signum: int, frame: Any) -> None:

@@ -36,9 +36,8 @@ def judge_from(settings: Settings) -> Judge | None:
 
 
 def budgets(settings: Settings) -> tuple[float, float]:
-    """Daily and monthly budgets (USD; 0 = none), settings of the cost component."""
-    daily = float(getattr(settings, "budget_daily_usd", 0.0) or 0.0)
-    return daily, float(getattr(settings, "budget_monthly_usd", 0.0) or 0.0)
+    """Daily and monthly budgets (USD; 0 = none)."""
+    return settings.budget_daily_usd, settings.budget_monthly_usd
 
 
 def start(settings: Settings, pool: Any) -> Signals:

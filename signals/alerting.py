@@ -118,14 +118,9 @@ class Alerts:
             for ident in [i for i in self._open if i[:2] == (project, rule.name)]:
                 if ident[2] not in current:
                     del self._open[ident]
-                    events.append(
-                        {
-                            "project": project, "time": int(now * 1000), "rule": rule.name,
-                            "key": ident[2], "state": "resolved", "metric": rule.metric,
-                            "value": 0.0, "threshold": rule.threshold or 0.0,
-                            "message": f"{rule.name}: back within its threshold", "delivery": "",
-                        }
-                    )  # fmt: skip
+                    back = f"{rule.name}: back within its threshold"
+                    firing = Firing(rule, ident[2], 0.0, rule.threshold or 0.0, back)
+                    events.append(_event(project, now, firing, "resolved"))
         return events
 
     def _deliver(self, project: str, firing: Firing, event: dict[str, Any]) -> None:
