@@ -8,14 +8,13 @@ wins. Otherwise an LLM span with tokens and a known model is priced from the tab
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from agentreel.collector.model import Span
 
-from .prices import Price, PriceTable, Usage, load_prices, save_overrides
+from .prices import PriceTable, Usage, load_prices
 
 #: ``cost_source`` of a cost computed from the price table.
 PRICE_TABLE = "price_table"
@@ -35,30 +34,16 @@ def shipped_prices() -> PriceTable:
 
 class PriceBook:
     """The server-wide price table: shipped prices plus the operator's overrides file at
-    ``path`` (each project's own overrides go on top: :mod:`.price_overrides`).
-
-    Replacing the overrides writes the file first, then swaps the table, so a writer thread
-    reading :attr:`table` sees the old table or the new one, never half of each.
-    """
+    ``path``, read once at start (each project's own overrides go on top:
+    :mod:`.price_overrides`)."""
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path else None
-        self._lock = threading.Lock()
         self._table = load_prices(self.path)
 
     @property
     def table(self) -> PriceTable:
         return self._table
-
-    def set_overrides(self, entries: Iterable[Price]) -> PriceTable:
-        """Store these overrides (replacing the previous ones) and put them in force."""
-        entries = list(entries)
-        with self._lock:
-            table = self._table.with_overrides(entries)
-            if self.path is not None:
-                save_overrides(self.path, table.overrides)
-            self._table = table
-        return table
 
 
 def priced(

@@ -51,7 +51,6 @@ def write_overrides(client: Any, project: str, entries: Iterable[Price]) -> None
 class _Cached:
     read_at: float
     body: str
-    base: PriceTable
     table: PriceTable
 
 
@@ -71,17 +70,17 @@ class ProjectPrices:
 
     def table(self, project: str, *, fresh: bool = False) -> PriceTable:
         """The table in force for ``project``; ``fresh`` reads the store whatever the cache."""
-        base = self.book.table
         now = time.monotonic()
         hit = self._cache.get(project)
-        if hit is not None and not fresh and hit.base is base and now - hit.read_at < self._refresh:
+        if hit is not None and not fresh and now - hit.read_at < self._refresh:
             return hit.table
         body = read_overrides(self._client(), project)
-        if hit is not None and hit.base is base and hit.body == body:
+        if hit is not None and hit.body == body:
             table = hit.table  # unchanged: keep the table and its name cache
         else:
+            base = self.book.table
             table = base.for_project(self._parse(project, body)) if body else base
-        self._cache[project] = _Cached(now, body, base, table)
+        self._cache[project] = _Cached(now, body, table)
         return table
 
     def set_overrides(self, project: str, entries: Iterable[Price]) -> PriceTable:

@@ -22,9 +22,7 @@ Token semantics (``Usage`` holds counts as the provider reported them):
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -42,7 +40,6 @@ __all__ = [
     "load_prices",
     "model_keys",
     "parse_entries",
-    "save_overrides",
 ]
 
 #: The per-token-type prices of an entry, USD per 1M tokens.
@@ -196,11 +193,6 @@ class PriceTable:
             + sorted(self._overrides, key=lambda p: (p.model, _effective(p)))
             + sorted(self._project, key=lambda p: (p.model, _effective(p)))
         )
-
-    def with_overrides(self, overrides: Iterable[Price]) -> PriceTable:
-        """The same shipped prices with these server-wide overrides instead of the current
-        ones (and no project's)."""
-        return PriceTable(self._shipped, overrides)
 
     def for_project(self, overrides: Iterable[Price]) -> PriceTable:
         """This table with a project's overrides on top of the server-wide ones."""
@@ -380,22 +372,6 @@ def entries_data(entries: Iterable[Price]) -> list[dict[str, Any]]:
     """Entries as JSON data that :func:`parse_entries` reads back (``override`` left out:
     where they are stored says that)."""
     return [{k: v for k, v in p.as_dict().items() if k != "override"} for p in entries]
-
-
-def save_overrides(path: str | Path, entries: Iterable[Price]) -> None:
-    """Write overrides as a price file, atomically (a crash leaves the old file whole)."""
-    file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    body = {"models": entries_data(entries)}
-    handle, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(body, out, indent=2)
-            out.write("\n")
-        os.replace(tmp, file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_prices(overrides: str | Path | None = None) -> PriceTable:

@@ -131,10 +131,9 @@ class Writer:
         result.duplicates = len(spans) - len(fresh)
         if any(s.kind == "llm" for s in fresh):
             _mark_nested_calls(fresh, self._stored_calls(fresh))
+            price_spans(fresh, self._prices)
         if any(s.kind == "tool" for s in fresh):
             _mark_nested_tools(fresh, self._stored_tools(fresh))
-        if any(s.kind == "llm" for s in fresh):
-            price_spans(fresh, self._prices)
         # Content first, so a stored span's references always resolve.
         items = [(s.project, c) for s in fresh for c in s.contents]
         groups = [s for s in fresh if s.input_group is not None]

@@ -12,9 +12,9 @@ from agentreel.storage.prices import (
     PriceError,
     PriceTable,
     Usage,
+    entries_data,
     load_prices,
     parse_entries,
-    save_overrides,
 )
 
 TABLE = load_prices()
@@ -121,8 +121,8 @@ def test_overrides_win_from_their_date(tmp_path: Path) -> None:
 
 def test_overrides_round_trip_through_a_file(tmp_path: Path) -> None:
     entries = parse_entries([{"model": "x-1", "input": 1.5, "output": 3}], override=True)
-    save_overrides(tmp_path / "sub" / "p.json", entries)
-    again = load_prices(tmp_path / "sub" / "p.json").overrides
+    (tmp_path / "p.json").write_text(json.dumps({"models": entries_data(entries)}))
+    again = load_prices(tmp_path / "p.json").overrides
     assert [p.as_dict() for p in again] == [p.as_dict() for p in entries]
     assert load_prices(tmp_path / "missing.json").overrides == []
 
