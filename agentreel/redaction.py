@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 __all__ = [
     "DEFAULT_PATTERNS",
@@ -145,10 +146,15 @@ class _Rule:
     pattern: re.Pattern[str]
     check: Callable[[re.Match[str]], bool] | None
 
+    @cached_property
+    def secret_groups(self) -> tuple[str, ...]:
+        """The pattern's groups that are replaced instead of the whole match."""
+        return tuple(g for g in self.pattern.groupindex if g.endswith("secret"))
+
     def apply(self, text: str) -> tuple[str, int]:
         count = 0
         replacement = marker(self.name)
-        secret_groups = [g for g in self.pattern.groupindex if g.endswith("secret")]
+        secret_groups = self.secret_groups
 
         def substitute(match: re.Match[str]) -> str:
             nonlocal count
