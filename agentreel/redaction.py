@@ -172,6 +172,11 @@ class _Rule:
         return self.pattern.sub(substitute, text), count
 
 
+def _unknown(name: str, hint: str = "") -> ValueError:
+    ready = ", ".join(sorted(READY_PATTERNS))
+    return ValueError(f"unknown ready pattern {name!r} (ready: {ready}){hint}")
+
+
 RuleSpec = str | re.Pattern[str] | tuple[str, str | re.Pattern[str]]
 
 
@@ -187,10 +192,7 @@ def _rule(spec: RuleSpec) -> _Rule:
     if _IDENTIFIER.fullmatch(spec):
         # A plain word that is not a ready rule is almost surely a typo; compiling it as a
         # regex would silently redact nothing useful.
-        raise ValueError(
-            f"unknown ready pattern {spec!r} (ready: {', '.join(sorted(READY_PATTERNS))}); "
-            "pass re.compile(...) to redact a literal word"
-        )
+        raise _unknown(spec, "; pass re.compile(...) to redact a literal word")
     try:
         return _Rule("custom", re.compile(spec), None)
     except re.error as exc:
@@ -246,7 +248,5 @@ def parse_rules(spec: str) -> list[str]:
     names = [part.strip() for part in spec.split(",") if part.strip()]
     for name in names:
         if name not in READY_PATTERNS:
-            raise ValueError(
-                f"unknown ready pattern {name!r} (ready: {', '.join(sorted(READY_PATTERNS))})"
-            )
+            raise _unknown(name)
     return names
