@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 __all__ = [
     "DEFAULT_PATTERNS",
@@ -145,10 +146,15 @@ class _Rule:
     pattern: re.Pattern[str]
     check: Callable[[re.Match[str]], bool] | None
 
+    @cached_property
+    def secret_groups(self) -> tuple[str, ...]:
+        """The pattern's groups that are replaced instead of the whole match."""
+        return tuple(g for g in self.pattern.groupindex if g.endswith("secret"))
+
     def apply(self, text: str) -> tuple[str, int]:
         count = 0
         replacement = marker(self.name)
-        secret_groups = [g for g in self.pattern.groupindex if g.endswith("secret")]
+        secret_groups = self.secret_groups
 
         def substitute(match: re.Match[str]) -> str:
             nonlocal count
@@ -166,6 +172,11 @@ class _Rule:
         return self.pattern.sub(substitute, text), count
 
 
+def _unknown(name: str, hint: str = "") -> ValueError:
+    ready = ", ".join(sorted(READY_PATTERNS))
+    return ValueError(f"unknown ready pattern {name!r} (ready: {ready}){hint}")
+
+
 RuleSpec = str | re.Pattern[str] | tuple[str, str | re.Pattern[str]]
 
 
@@ -181,10 +192,7 @@ def _rule(spec: RuleSpec) -> _Rule:
     if _IDENTIFIER.fullmatch(spec):
         # A plain word that is not a ready rule is almost surely a typo; compiling it as a
         # regex would silently redact nothing useful.
-        raise ValueError(
-            f"unknown ready pattern {spec!r} (ready: {', '.join(sorted(READY_PATTERNS))}); "
-            "pass re.compile(...) to redact a literal word"
-        )
+        raise _unknown(spec, "; pass re.compile(...) to redact a literal word")
     try:
         return _Rule("custom", re.compile(spec), None)
     except re.error as exc:
@@ -240,7 +248,5 @@ def parse_rules(spec: str) -> list[str]:
     names = [part.strip() for part in spec.split(",") if part.strip()]
     for name in names:
         if name not in READY_PATTERNS:
-            raise ValueError(
-                f"unknown ready pattern {name!r} (ready: {', '.join(sorted(READY_PATTERNS))})"
-            )
+            raise _unknown(name)
     return names

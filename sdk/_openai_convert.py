@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from agentreel.replay.render import _OPENAI_PARAMS
@@ -295,13 +295,3 @@ def responses_response(response: Any) -> Response:
         finish_reasons=[reason] if reason else [],
         usage=counted,
     )
-
-
-def final_response_of(events: Iterable[Any]) -> Any:
-    """The response carried by a Responses stream's ``response.completed`` (or last) event."""
-    final = None
-    for event in events:
-        response = get(event, "response")
-        if response is not None:
-            final = response
-    return final
