@@ -160,7 +160,7 @@ class Server:
         app.include_router(replay_router(self.pool, project))
         assert self.signals is not None
         signals_setup.include(app, self.settings, self.signals, self.pool, project)
-        budgets = lambda: (self.settings.budget_daily_usd, self.settings.budget_monthly_usd)  # noqa: E731
+        budgets = lambda: signals_setup.budgets(self.settings)  # noqa: E731
         prices = lambda: self.prices.table(project())  # noqa: E731
         app.include_router(aggregate_router(self.pool, project, budgets, prices))
         app.include_router(price_router(self.pool, project, self.prices))

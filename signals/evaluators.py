@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from agentreel.collector.normalize.common import text_of
 from agentreel.replay.steps import parts
 from agentreel.replay.timeline import build_timeline, load_run
 from agentreel.storage import scores as score_store
@@ -57,7 +58,7 @@ class Evaluation:
     errors: list[str] = field(default_factory=list)
 
 
-def run_text(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
+def runtext_of(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
     """The final answer, the question and the evidence of a run, from its timeline."""
     answer = None
     for step in reversed(timeline["steps"]):
@@ -68,12 +69,12 @@ def run_text(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
                 break
             if step["llm"].get("tool_calls"):
                 break  # the run's last word was a tool request: it ended without an answer
-    evidence = [_text(s["tool"]["result"]) for s in timeline["steps"] if s["kind"] == "tool"]
+    evidence = [text_of(s["tool"]["result"]) for s in timeline["steps"] if s["kind"] == "tool"]
     question = ""
     for call in calls:
         system = call.get("system_instructions")
         if system:
-            evidence.append(_text(system))
+            evidence.append(text_of(system))
         for message in call.get("input_messages") or []:
             if not isinstance(message, dict) or message.get("role") == "assistant":
                 continue
@@ -83,7 +84,7 @@ def run_text(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
                     if message.get("role") == "user" and not question:
                         question = str(part.get("content", ""))
                 elif part.get("type") == "tool_call_response":
-                    evidence.append(_text(part.get("response")))
+                    evidence.append(text_of(part.get("response")))
     escalations = [s["escalation"] for s in timeline["steps"] if "escalation" in s]
     return RunText(
         question,
@@ -95,15 +96,7 @@ def run_text(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
     )
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
-
-
-def evaluate_text(
+def evaluatetext_of(
     trace_id: str,
     text: RunText,
     names: Iterable[str] = EVALUATORS,
@@ -190,8 +183,8 @@ def evaluate_run(
     run = load_run(client, project, trace_id)
     if run is None:
         return None
-    text = run_text(build_timeline(run), run.calls)
-    return evaluate_text(trace_id, text, names, judge, now_ms=now_ms)
+    text = runtext_of(build_timeline(run), run.calls)
+    return evaluatetext_of(trace_id, text, names, judge, now_ms=now_ms)
 
 
 #: Evaluated and flagged runs (see :data:`HALLUCINATION_SCORES`) per day, and per day, agent
