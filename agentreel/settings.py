@@ -92,7 +92,7 @@ def _auth(raw: str) -> str:
 
 
 def _hosts(raw: str) -> str:
-    from agentreel.outbound import parse_hosts
+    from agentreel.core.outbound import parse_hosts
 
     parse_hosts(raw)  # ValueError naming the entry
     return ",".join(part.strip() for part in raw.split(",") if part.strip())

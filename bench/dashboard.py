@@ -30,9 +30,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agentreel.core.prices import load_prices
 from agentreel.storage import aggregates, queries
 from agentreel.storage.client import connect
-from agentreel.storage.prices import load_prices
 from agentreel.storage.schema import TABLES, migrate
 from agentreel.storage.scope import check_values, make_scope
 

@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _otlpgen import GenConfig, generate
 
-from agentreel.collector.content import ContentCache
 from agentreel.collector.decode import decode_traces_proto
 from agentreel.collector.normalize import normalize_spans
 from agentreel.collector.redact import IngestRedactor, from_setting
+from agentreel.core.content import ContentCache
 
 RULES_FILE = """
 patterns = ["api_key", "email", "card", "phone"]

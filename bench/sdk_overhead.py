@@ -46,7 +46,7 @@ SPANS_PER_RUN = 1 + LLM_CALLS + TOOL_CALLS
 PROVIDER = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from fakeprovider import Answer, FakeProvider, Parallel, ToolCall
+from support.fakeprovider import Answer, FakeProvider, Parallel, ToolCall
 one_run = [Parallel([ToolCall("add", {"a": 1, "b": 2}), ToolCall("mul", {"a": 3, "b": 4})])]
 one_run += [ToolCall("add", {"a": i, "b": i}) for i in range(8)] + [Answer("done: 42")]
 fake = FakeProvider(one_run * int(sys.argv[2])).start()

@@ -25,7 +25,7 @@ from agentreel.storage import scores
 from agentreel.storage.client import connect
 from agentreel.storage.schema import migrate
 
-from qualityruns import Run, write
+from support.qualityruns import Run, write
 
 DAY = 86_400
 TOOLS = ("search", "lookup", "calc", "web")

@@ -18,6 +18,8 @@ from google.protobuf.message import DecodeError as _ProtoDecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from agentreel.core.model import Decoded, DecodedEvent, DecodedLog, DecodedSpan, Rejection, Resource
+
 from .anyvalue import (
     BadValue,
     attributes_from_json,
@@ -27,7 +29,6 @@ from .anyvalue import (
     json_int,
 )
 from .limits import Limits
-from .model import Decoded, DecodedEvent, DecodedLog, DecodedSpan, Rejection, Resource
 
 DEFAULT_LIMITS = Limits()
 ZERO_TRACE = bytes(16)

@@ -20,11 +20,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from agentreel.core.content import ContentCache
+from agentreel.core.model import Batch, Decoded
+
 from . import decode
-from .content import ContentCache
 from .limits import Limits, enforce
 from .metrics import Metrics
-from .model import Batch, Decoded
 from .normalize import normalize_logs, normalize_spans
 from .pipeline import Busy, Pipeline
 from .redact import IngestRedactor

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Decoded, DecodedLog, DecodedSpan, Rejection
+from agentreel.core.model import Decoded, DecodedLog, DecodedSpan, Rejection
 
 #: Attribute recording how many attributes were dropped over ``max_attributes``.
 DROPPED_KEY = "agentreel.dropped_attributes_count"

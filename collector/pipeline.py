@@ -24,7 +24,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Batch
+from agentreel.core.model import Batch
+
 from .spool import Ref
 
 log = logging.getLogger("agentreel.collector")

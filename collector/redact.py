@@ -8,7 +8,7 @@ convention), event attributes, status messages, log record bodies and attributes
 marker ``[REDACTED:<rule>]`` is plain text, so the JSON stays valid and replay shows the
 marker where the text was.
 
-The ``redact`` setting is a comma list of ready rules of :mod:`agentreel.redaction`
+The ``redact`` setting is a comma list of ready rules of :mod:`agentreel.core.redaction`
 (``api_key,email,card,phone``) or the path of a TOML rules file::
 
     patterns = ["api_key", "email"]          # ready rules, applied to every text value
@@ -39,9 +39,8 @@ from typing import Any
 import orjson
 from prometheus_client import CollectorRegistry, Counter
 
-from agentreel.redaction import READY_PATTERNS, Redactor, marker, parse_rules
-
-from .model import Decoded, Resource
+from agentreel.core.model import Decoded, Resource
+from agentreel.core.redaction import READY_PATTERNS, Redactor, marker, parse_rules
 
 _FILE_KEYS = {"patterns", "custom", "attribute"}
 _ATTRIBUTE_KEYS = {"key", "mask", "patterns", "name"}

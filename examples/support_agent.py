@@ -1,7 +1,7 @@
 """A support agent instrumented with agentreel.sdk, runnable offline.
 
 It uses the real ``openai`` client against the repository's fake OpenAI/Anthropic server
-(``tests/fakeprovider``, started here on a free local port), so it needs no API key and no
+(``tests/support/fakeprovider``, started here on a free local port), so it needs no API key and no
 network. Two runs:
 
 1. an order question: a routing decision, two tool calls, a refund over the limit that is
@@ -28,7 +28,7 @@ import openai
 from agentreel import sdk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from fakeprovider import Answer, FakeProvider, ToolCall  # the fake lives in tests/
+from support.fakeprovider import Answer, FakeProvider, ToolCall  # the fake lives in tests/
 
 MODEL = "gpt-4o-mini"
 SYSTEM = "You are the support agent of a small shop. Use the tools; refunds over $100 need a human."

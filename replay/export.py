@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentreel import __version__
-from agentreel.collector.calls import CallSpan, same_call
-from agentreel.collector.model import ContentItem, MessageEvent, Span
+from agentreel.core.calls import CallSpan, same_call
+from agentreel.core.model import ContentItem, MessageEvent, Span
 from agentreel.storage import queries
 from agentreel.storage.writer import Writer
 

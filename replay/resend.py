@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from agentreel import outbound
-from agentreel.collector.model import Decoded, DecodedSpan, Resource
 from agentreel.collector.normalize.openllmetry import anthropic_blocks
+from agentreel.core import outbound
+from agentreel.core.model import Decoded, DecodedSpan, Resource
 
 from .render import anthropic_request, openai_request
 

@@ -20,7 +20,7 @@ The document (see :mod:`agentreel.replay.export`, which builds and imports it)::
 A span carries every stored column (:data:`SPAN_FIELDS`) but the project, which is the
 importer's, and the ingest time: times are integer nanoseconds, content references hex (""
 for none). ``content`` holds every item a span or message event refers to, and the leaves
-their messages refer to (see :mod:`agentreel.collector.content`); a body that is not UTF-8
+their messages refer to (see :mod:`agentreel.core.content`); a body that is not UTF-8
 is given as ``"base64"`` instead of ``"text"``. ``missing_content`` names items the
 exporting store did not have, so the imported run shows them missing just as the source did.
 """
@@ -38,8 +38,8 @@ from typing import Any
 import orjson
 
 from agentreel import __version__
-from agentreel.collector import content as addressing
-from agentreel.collector.model import ContentItem
+from agentreel.core import content as addressing
+from agentreel.core.model import ContentItem
 from agentreel.storage import queries
 
 __all__ = [

@@ -3,7 +3,7 @@
 Steps are numbered from 1 in start order. A step is one of:
 
 * ``llm`` — one LLM call. Two spans of one call (an instrumentor's and the provider SDK's)
-  are one step, grouped as :mod:`agentreel.collector.calls` says. The step lists the tool
+  are one step, grouped as :mod:`agentreel.core.calls` says. The step lists the tool
   calls the call's output requested, each with the number of the step that ran it.
 * ``tool`` — one tool call. A tool span is matched to the LLM call that requested it by
   tool-call id: the ``tool_call`` parts of the call's output messages against the span's

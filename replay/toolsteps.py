@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agentreel.collector.model import CONTENT_FLAG
+from agentreel.core.model import CONTENT_FLAG
 
 from .steps import ZERO, common, parts
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import orjson
 
-from agentreel.collector import content
-from agentreel.collector.calls import CallSpan, group_calls
-from agentreel.collector.model import CONTENT_FLAG
+from agentreel.core import content
+from agentreel.core.calls import CallSpan, group_calls
+from agentreel.core.model import CONTENT_FLAG
 from agentreel.storage import queries
 
 ZERO_REF = bytes(16)
@@ -87,7 +87,7 @@ def resolve(client: Any, project: str, refs: set[bytes]) -> Resolved:
 
 
 def _group_calls(llm: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """The LLM spans of each call together (see :mod:`agentreel.collector.calls`)."""
+    """The LLM spans of each call together (see :mod:`agentreel.core.calls`)."""
     by_id = {s["span_id"]: s for s in llm}
     calls = [
         CallSpan(

@@ -20,7 +20,7 @@ pytest), export failures and a full queue are counted (:func:`stats`), and a col
 is down costs the agent nothing but the spans.
 """
 
-from agentreel.redaction import READY_PATTERNS, Redactor
+from agentreel.core.redaction import READY_PATTERNS, Redactor
 
 from ._budget import Breach, BudgetExceeded
 from ._config import ConfigError, force_flush, init, shutdown, stats

@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
-from agentreel.redaction import Redactor
+from agentreel.core.redaction import Redactor
 
 from ._errors import SdkError
 from ._export import BoundedBatchProcessor, OnceFilter, SafeExporter, SpanRedactor

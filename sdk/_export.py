@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 
-from agentreel.redaction import Redactor
+from agentreel.core.redaction import Redactor
 
 from ._errors import log, log_once
 
@@ -67,9 +67,9 @@ class SpanRedactor:
             status = Status(status.status_code, text)
         if not counts:
             return span
-        attributes["agentreel.redaction.count"] = sum(counts.values())
+        attributes["agentreel.core.redaction.count"] = sum(counts.values())
         for rule, n in counts.items():
-            attributes[f"agentreel.redaction.{rule}"] = n
+            attributes[f"agentreel.core.redaction.{rule}"] = n
         return ReadableSpan(
             name=span.name,
             context=span.context,

@@ -39,7 +39,7 @@ class Usage:
     otel_input_tokens: int = 0
 
     def prices_usage(self) -> Any:
-        from agentreel.storage.prices import Usage as PriceUsage
+        from agentreel.core.prices import Usage as PriceUsage
 
         return PriceUsage(
             self.input_tokens,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import trace
 
 if TYPE_CHECKING:
-    from agentreel.storage.prices import PriceTable
+    from agentreel.core.prices import PriceTable
 
 SCOPE = "agentreel.sdk"
 VERSION = "0.1.0"
@@ -40,7 +40,7 @@ class _State:
             with self._lock:
                 if self._prices is None and not self._prices_failed:
                     try:
-                        from agentreel.storage.prices import load_prices
+                        from agentreel.core.prices import load_prices
 
                         self._prices = load_prices(self.prices_file)
                     except Exception as exc:  # an unreadable overrides file: costs unknown

@@ -17,13 +17,13 @@ from typing import Any
 import orjson
 
 from agentreel.collector.normalize.common import text_of
+from agentreel.core.scores import Score, stable_id
 from agentreel.replay.steps import parts
 from agentreel.replay.timeline import build_timeline, load_run
 from agentreel.storage import scores as score_store
 
 from . import groundedness
 from .judge import Judge, JudgeError
-from .scores import Score, stable_id
 
 log = logging.getLogger("agentreel.signals")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from agentreel import outbound
+from agentreel.core import outbound
 
 from .rules import Webhook
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentreel import outbound
+from agentreel.core import outbound
 
 #: Metric → (what it measures, default window in seconds or 0 when the metric has its own).
 METRICS = {

@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from .prices import PriceTable
+from agentreel.core.prices import PriceTable
+
 from .queries import BadQuery, iso
 from .scope import Scope
 

@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentreel.collector.model import Span
-
-from .prices import PriceTable, Usage, load_prices
+from agentreel.core.model import Span
+from agentreel.core.prices import PriceTable, Usage, load_prices
 
 #: ``cost_source`` of a cost computed from the price table.
 PRICE_TABLE = "price_table"

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from agentreel.core.prices import Price, PriceError, PriceTable, entries_data, parse_entries
+
 from .costing import PriceBook
-from .prices import Price, PriceError, PriceTable, entries_data, parse_entries
 
 log = logging.getLogger("agentreel")
 

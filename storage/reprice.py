@@ -23,9 +23,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from agentreel.core.prices import PriceTable, Usage, model_keys
+
 from . import stepdaily
 from .costing import FROM_SPAN, priced
-from .prices import PriceTable, Usage, model_keys
 
 #: Runs reconciled per query (their ids go into an IN list).
 RUNS_PER_QUERY = 5_000

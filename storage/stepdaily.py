@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from agentreel.collector.model import Span
+from agentreel.core.model import Span
 
 #: Columns of ``step_daily`` in insert order: the key, then the sums.
 KEY_COLUMNS = ("project", "day", "dim", "key", "agent", "service", "environment", "provider")

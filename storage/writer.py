@@ -12,19 +12,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from agentreel.collector.calls import (
+from agentreel.collector.normalize.evaluation import scores_of
+from agentreel.core.calls import (
     PROVIDER_SDK_SCOPES,
     CallSpan,
     ToolSpan,
     same_call,
     same_tool_call,
 )
-from agentreel.collector.model import MessageEvent, Span
-from agentreel.collector.normalize.evaluation import scores_of
+from agentreel.core.model import MessageEvent, Span
+from agentreel.core.prices import PriceTable
 
 from . import stepdaily
 from .costing import price_spans, shipped_prices
-from .prices import PriceTable
 from .scores import insert as insert_scores
 
 T = TypeVar("T")
@@ -209,7 +209,7 @@ class Writer:
 
     def _stored_calls(self, fresh: list[Span]) -> dict[tuple[str, str], list[CallSpan]]:
         """Stored LLM spans that a fresh LLM span could be the same call as (see
-        :mod:`agentreel.collector.calls`), by (project, trace). Every stored LLM span belongs
+        :mod:`agentreel.core.calls`), by (project, trace). Every stored LLM span belongs
         to a call that is already counted, so matching any of them means "not again"."""
         return self._related(
             [s for s in fresh if s.kind == "llm"],
@@ -280,7 +280,7 @@ class Writer:
 
 
 def _mark_nested_tools(fresh: list[Span], earlier: dict[tuple[str, str], list[ToolSpan]]) -> None:
-    """Spans of one tool call (see :func:`agentreel.collector.calls.same_tool_call`) count
+    """Spans of one tool call (see :func:`agentreel.core.calls.same_tool_call`) count
     once in run totals: the first stored, or the first in this batch."""
     for span in fresh:
         if span.kind != "tool":
@@ -292,7 +292,7 @@ def _mark_nested_tools(fresh: list[Span], earlier: dict[tuple[str, str], list[To
 
 
 def _mark_nested_calls(fresh: list[Span], earlier: dict[tuple[str, str], list[CallSpan]]) -> None:
-    """Spans of one LLM call (see :mod:`agentreel.collector.calls`) count once: a span
+    """Spans of one LLM call (see :mod:`agentreel.core.calls`) count once: a span
     counts unless it is the same call as an earlier one, stored or earlier in this batch."""
     for span in fresh:
         if span.kind != "llm":

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from liveserver import RunningServer, start_server
+from support.liveserver import RunningServer, start_server
 
 # Property and fuzz tests explore new inputs on every local run; in CI (CI=true) they replay
 # the same examples each time, so a landing is decided by the change, not by the draw. A
@@ -55,8 +55,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 def instrumented_runs(server: RunningServer) -> Callable[[str], dict[str, Any]]:
     """Each instrumentor configuration's scenario, run once per session against ``server``
     (gRPC and HTTP alternate by configuration), with what the fake provider received."""
-    from instrumented import run
-    from payloads.capture import CONFIGS
+    from support.instrumented import run
+    from support.payloads.capture import CONFIGS
 
     names = sorted(CONFIGS)
     done: dict[str, dict[str, Any]] = {}
@@ -92,7 +92,7 @@ def replay_api(store: Any) -> Iterator[tuple[Any, str]]:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from agentreel.replay_routes import router
+    from agentreel.server.routes.replay import router
 
     project = f"p-{uuid.uuid4().hex[:8]}"
     app = FastAPI()

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=build/typecheck
 rm -rf "$tree"
+mkdir -p "$tree"
 mkdir -p "$tree/agentreel"
-for f in agentreel/*.py; do ln -s "../../../$f" "$tree/agentreel/$(basename "$f")"; done
-for pkg in collector storage replay dashboard sdk signals; do ln -s "../../../$pkg" "$tree/agentreel/$pkg"; done
+for f in agentreel/*; do ln -s "../../../$f" "$tree/agentreel/$(basename "$f")"; done
+for pkg in core collector storage replay dashboard sdk signals; do ln -s "../../../$pkg" "$tree/agentreel/$pkg"; done
 exec "${MYPY:-.venv/bin/mypy}" "$tree/agentreel" "$@"

@@ -1,7 +1,7 @@
 """Normalize decoded OTLP into agentreel's one span model, whatever the convention.
 
 Pure functions: ``normalize_spans`` and ``normalize_logs`` take what :mod:`..decode` produced
-and return a :class:`~agentreel.collector.model.Batch` for the writer. The convention is
+and return a :class:`~agentreel.core.model.Batch` for the writer. The convention is
 detected per span (OpenInference, OpenLLMetry, OTel GenAI, or generic).
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import orjson
 
-from .. import content as content_store
-from ..content import ContentCache, MessageGroup
-from ..model import (
+from agentreel.core import content as content_store
+from agentreel.core.content import ContentCache, MessageGroup
+from agentreel.core.model import (
     CONTENT_FLAG,
     KINDS,
     Batch,
@@ -27,6 +27,7 @@ from ..model import (
     Rejection,
     Span,
 )
+
 from . import evaluation, events, genai, openinference, openllmetry
 from .common import MAX_COUNT, Attrs, RawJson, pop_str
 

@@ -9,8 +9,8 @@ import logging
 
 import orjson
 
-from agentreel.collector.model import Span
-from agentreel.signals.scores import EVALUATION_EVENT, Score, ScoreError, from_event
+from agentreel.core.model import Span
+from agentreel.core.scores import EVALUATION_EVENT, Score, ScoreError, from_event
 
 log = logging.getLogger("agentreel.collector")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import DecodedLog
+from agentreel.core.model import DecodedLog
 
 _ROLES = {
     "gen_ai.system.message": "system",

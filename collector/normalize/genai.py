@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Span
+from agentreel.core.model import Span
+
 from .common import Attrs, RawJson, pop_float, pop_int, pop_str
 
 OPERATION_KINDS = {

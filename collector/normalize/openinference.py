@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Span
+from agentreel.core.model import Span
+
 from .common import (
     Attrs,
     maybe_json,

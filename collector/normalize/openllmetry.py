@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Span
+from agentreel.core.model import Span
+
 from . import genai
 from .common import Attrs, maybe_json, pop_indexed, pop_str, split_indexed, tool_call_part
 

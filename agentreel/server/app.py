@@ -1,0 +1,249 @@
+"""Assemble the server: store, writer pipeline, OTLP receivers, REST API."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from agentreel import __version__
+from agentreel.collector import redact
+from agentreel.collector.grpc import GrpcReceiver
+from agentreel.collector.http import router as otlp_router
+from agentreel.collector.ingest import Ingest
+from agentreel.collector.limits import Limits
+from agentreel.collector.metrics import Metrics
+from agentreel.collector.pipeline import Pipeline
+from agentreel.collector.spool import Spool
+from agentreel.core import outbound
+from agentreel.server import auth, signals_setup
+from agentreel.server.routes.aggregates import router as aggregate_router
+from agentreel.server.routes.prices import router as price_router
+from agentreel.server.routes.replay import router as replay_router
+from agentreel.server.routes.resend import router as resend_router
+from agentreel.server.routes.runs import router as api_router
+from agentreel.server.routes.transfer import router as transfer_router
+from agentreel.settings import Settings
+from agentreel.storage.client import ClientPool, connect
+from agentreel.storage.costing import PriceBook
+from agentreel.storage.price_overrides import ProjectPrices
+from agentreel.storage.schema import migrate
+from agentreel.storage.writer import Writer
+
+log = logging.getLogger("agentreel")
+
+
+class Server:
+    """Everything but the HTTP listener, which uvicorn owns. ``stop()`` is safe any time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool = ClientPool(settings.clickhouse_url)
+        self._writer_client: Any = None
+        self.pipeline: Pipeline | None = None
+        self.grpc: GrpcReceiver | None = None
+        self.metrics: Metrics | None = None
+        self.signals: signals_setup.Signals | None = None
+        # The server's price file for every project, each project's overrides on top.
+        self.prices = ProjectPrices(PriceBook(settings.prices_file), self.pool.get)
+        self.spool: Spool | None = None
+
+    def start(self) -> None:
+        s = self.settings
+        # Refuses a non-loopback bind without auth before anything opens.
+        outbound.configure(outbound.Policy.from_setting(s.outbound_hosts, auth.auth_enabled(s)))
+        redactor = redact.from_settings(s)
+        self._writer_client = connect(s.clickhouse_url)
+        applied = migrate(self._writer_client)
+        if applied:
+            log.info("store schema migrated to version %d", applied[-1])
+        self.auth = auth.from_settings(s, self.pool)
+        writer = Writer(self._writer_client, self.prices.table)
+        spool = Spool(s.spool_dir, s.spool_max_bytes)
+        replay = spool.open()
+        self.spool = spool
+        pipeline = Pipeline(
+            lambda spans, messages: self._write(writer, spans, messages),
+            max_queued_spans=s.queue_spans,
+            batch_spans=s.batch_spans,
+            flush_interval=s.flush_interval,
+            store_answers=lambda: bool(self._writer_client.query("SELECT 1").result_rows),
+            more_coming=lambda: self.ingest.busy,
+            load=lambda ref: self.ingest.load(ref),
+            done=spool.done,
+        )
+        self.metrics = Metrics(lambda: pipeline.queued_spans)
+        self.metrics.spool_bytes.set_function(lambda: spool.pending_bytes)
+        self.metrics.waiting.set_function(lambda: pipeline.waiting_spans)
+        self.pipeline = pipeline
+        self.ingest = Ingest(
+            pipeline,
+            self.metrics,
+            s.project,
+            s.max_request_bytes,
+            spool,
+            Limits.from_settings(s),
+            s.spool_ack_wait,
+        )
+        if redactor is not None:
+            self.ingest.redactor = redactor.counted(self.metrics.registry)
+        self.auth.counted(self.metrics.registry)
+        # What was acknowledged before the last stop and is not stored yet goes first.
+        for ref in replay:
+            pipeline.submit(None, ref)
+        pipeline.start()
+        self.grpc = GrpcReceiver(
+            self.ingest, s.host, s.grpc_port, s.max_request_bytes, project=self.auth.grpc_project
+        )
+        self.grpc.start()
+        self.signals = signals_setup.start(s, self.pool)
+
+    def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
+        assert self.metrics is not None
+        _injected_fault()
+        with self.metrics.write_seconds.time():
+            result = writer.write(spans, messages)
+        self.metrics.accepted.inc(result.spans_written)
+        self.metrics.duplicates.inc(result.duplicates)
+        self.metrics.content_bytes.inc(result.content_bytes)
+        return result
+
+    def stop(self) -> None:
+        """Stop receiving, write everything accepted, close the store."""
+        if self.signals is not None:
+            self.signals.stop()
+            self.signals = None
+        if self.grpc is not None:
+            self.grpc.stop()
+        if getattr(self, "ingest", None) is not None:
+            self.ingest.shutdown()
+        if self.pipeline is not None:
+            self.pipeline.shutdown()
+        if self.spool is not None:
+            self.spool.close()
+        self.pool.close()
+        if self._writer_client is not None:
+            self._writer_client.close()
+            self._writer_client = None
+
+    def app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            yield
+            self.stop()
+
+        app = FastAPI(
+            title="agentreel",
+            version=__version__,
+            description="OTLP collector and REST API for AI-agent runs.",
+            lifespan=lifespan,
+            docs_url=None,
+            redoc_url=None,
+        )
+        _offline_docs(app)
+        assert self.metrics is not None
+        app.add_middleware(auth.AuthMiddleware, auth=self.auth)
+        auth.document(app, self.auth)
+        app.include_router(
+            otlp_router(self.ingest, self.settings.max_request_bytes, project=auth.request_project)
+        )
+        # Each request's project, set by the auth layer from its key (or the default).
+        project = auth.current_project
+        # Before the run routes, so /api/v1/runs/import is not read as a trace id.
+        app.include_router(transfer_router(self.pool, project, self.settings.max_request_bytes))
+        app.include_router(api_router(self.pool, self.metrics, project))
+        app.include_router(resend_router(self.pool, self.ingest, project))
+        app.include_router(replay_router(self.pool, project))
+        assert self.signals is not None
+        signals_setup.include(app, self.settings, self.signals, self.pool, project)
+        budgets = lambda: signals_setup.budgets(self.settings)  # noqa: E731
+        prices = lambda: self.prices.table(project())  # noqa: E731
+        app.include_router(aggregate_router(self.pool, project, budgets, prices))
+        app.include_router(price_router(self.pool, project, self.prices))
+        return app
+
+
+#: Names a file that, while it exists, makes writes to the store fail ("fail") or slow
+#: ("slow <seconds>"): the chaos tests' fault injection into a real server process.
+FAULTS_ENV = "AGENTREEL_TEST_FAULTS"
+
+
+def _injected_fault() -> None:
+    path = os.environ.get(FAULTS_ENV)
+    if not path:
+        return
+    try:
+        words = Path(path).read_text().split()
+    except OSError:
+        return
+    if words[:1] == ["fail"]:
+        raise ConnectionError(f"store write failed (fault injected by {FAULTS_ENV})")
+    if words[:1] == ["slow"] and len(words) > 1:
+        time.sleep(float(words[1]))
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from assets shipped in a package (fastapi-offline's copy of
+    Swagger UI 5): the page works with no internet; FastAPI's default loads them from a CDN."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = str(files("fastapi_offline") / "static")
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="agentreel API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+
+def serve(settings: Settings) -> None:
+    """Run the server until interrupted (SIGINT/SIGTERM), then flush and stop."""
+    import uvicorn
+
+    server = Server(settings)
+    server.start()
+    assert server.grpc is not None
+    log.info(
+        "agentreel %s: OTLP/gRPC %s:%d, OTLP/HTTP and REST %s (API docs %s/docs), store %s",
+        __version__,
+        settings.host,
+        server.grpc.port,
+        settings.api_url,
+        settings.api_url,
+        _safe_url(settings.clickhouse_url),
+    )
+    config = uvicorn.Config(
+        server.app(),
+        host=settings.host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="on",
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        server.stop()
+
+
+def _safe_url(url: str) -> str:
+    """The store URL without a password, for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,103 @@
+"""REST routes of the price table: ``GET /api/v1/prices``, ``GET|PUT /api/v1/prices/overrides``,
+``POST /api/v1/prices/reprice``. Overrides made here are the caller's project's (stored per
+project, :mod:`agentreel.storage.price_overrides`); the server's price file applies to all. (``GET /api/v1/prices/unknown`` is an aggregate: it lives
+with the others in :mod:`agentreel.server.routes.aggregates`.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, StrictFloat
+
+from agentreel.core.prices import Price, PriceError, parse_entries
+from agentreel.server.routes.replay import Pool
+from agentreel.server.routes.runs import ERRORS, _Json, _read
+from agentreel.storage.price_overrides import ProjectPrices
+from agentreel.storage.queries import BadQuery
+from agentreel.storage.reprice import reprice
+from agentreel.storage.scope import parse_time
+
+#: Longest range one reprice request covers; the CLI sends a day at a time.
+MAX_REPRICE_DAYS = 366
+
+
+class PriceEntry(BaseModel):
+    """One override, USD per 1M tokens; cache prices default to the input price, reasoning
+    to the output price, the effective date to always."""
+
+    model: str = Field(min_length=1)
+    provider: str = ""
+    # Strict: a JSON true/false is not a price (lax floats read it as 1/0).
+    input: StrictFloat = Field(ge=0)
+    output: StrictFloat = Field(ge=0)
+    cache_read: StrictFloat | None = Field(default=None, ge=0)
+    cache_write: StrictFloat | None = Field(default=None, ge=0)
+    reasoning: StrictFloat | None = Field(default=None, ge=0)
+    effective_from: str | None = Field(default=None, description="YYYY-MM-DD")
+    source: str | None = None
+
+
+def _listing(entries: list[Price]) -> dict[str, Any]:
+    return {"models": [p.as_dict() for p in entries]}
+
+
+def router(pool: Pool, project: Callable[[], str], prices: ProjectPrices) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/prices", tags=["prices"], responses=ERRORS)
+
+    @api.get(
+        "",
+        summary="The price table in force for your project: shipped prices, the server's "
+        "overrides and your project's, USD per 1M",
+    )
+    def listing() -> Response:
+        table = _read(lambda: prices.table(project(), fresh=True))
+        return _Json(_listing(table.entries()))
+
+    @api.get("/overrides", summary="Your project's price overrides (what PUT replaces)")
+    def project_overrides() -> Response:
+        table = _read(lambda: prices.table(project(), fresh=True))
+        return _Json(_listing(table.project_overrides))
+
+    @api.put(
+        "/overrides",
+        summary="Replace your project's price overrides (a list of entries like GET /prices "
+        "shows); other projects' prices are not changed",
+    )
+    def overrides(entries: Annotated[list[PriceEntry], Body()]) -> Response:
+        try:
+            data = [e.model_dump(exclude_none=True) for e in entries]
+            parsed = parse_entries(data, override=True, where="body")
+        except PriceError as exc:
+            raise HTTPException(400, str(exc)) from None
+        table = _read(lambda: prices.set_overrides(project(), parsed))
+        # New calls are priced with it at once; stored ones when `agentreel reprice` runs.
+        return _Json(_listing(table.entries()))
+
+    @api.post(
+        "/reprice", summary="Recompute your project's stored cost in a time range with its prices"
+    )
+    def reprice_range(
+        since: Annotated[str, Body(description="ISO 8601 or epoch seconds")],
+        until: Annotated[str, Body(description="ISO 8601 or epoch seconds")],
+        model: Annotated[str | None, Body()] = None,
+    ) -> Response:
+        try:
+            since_ns = parse_time("since", since)
+            until_ns = parse_time("until", until, end=True)
+        except BadQuery as exc:
+            raise HTTPException(400, str(exc)) from None
+        if since_ns is None or until_ns is None:
+            raise HTTPException(400, "since and until are required")
+        if until_ns <= since_ns:
+            raise HTTPException(400, "until must be after since")
+        if until_ns - since_ns > MAX_REPRICE_DAYS * 86_400 * 10**9:
+            raise HTTPException(400, f"a reprice request covers at most {MAX_REPRICE_DAYS} days")
+        name = project()
+        table = _read(lambda: prices.table(name, fresh=True))
+        done = _read(lambda: reprice(pool.get(), name, since_ns, until_ns, table, model))
+        return _Json(done.as_dict())
+
+    return api

@@ -1,0 +1,160 @@
+"""The ``agentreel`` command as a user runs it: reading commands, start-up failures, restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from support.liveserver import RunningServer, free_port, start_server
+from support.otlpbuild import new_span_id, new_trace_id, span, traces
+
+
+def agentreel(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    return subprocess.run(
+        [sys.executable, "-m", "agentreel", *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _send(server: RunningServer, agent: str) -> str:
+    trace_id = new_trace_id()
+    body = traces(
+        [span(trace_id, new_span_id(), f"invoke_agent {agent}", {"gen_ai.agent.name": agent})]
+    ).SerializeToString()
+    response = httpx.post(
+        server.url + "/v1/traces", content=body, headers={"content-type": "application/x-protobuf"}
+    )
+    assert response.status_code == 200
+    return trace_id.hex()
+
+
+def test_stats_and_runs(server: RunningServer) -> None:
+    trace_id = _send(server, "cli-agent")
+    stats = agentreel("stats", "--api-url", server.url)
+    assert stats.returncode == 0, stats.stderr
+    assert "spans" in stats.stdout and "storage bytes on disk" in stats.stdout
+    as_json = json.loads(agentreel("stats", "--json", "--api-url", server.url).stdout)
+    assert as_json["spans"] >= 1
+    runs = agentreel("runs", "--agent", "cli-agent", "--api-url", server.url)
+    assert runs.returncode == 0, runs.stderr
+    assert trace_id in runs.stdout and "(1 of 1 runs)" in runs.stdout
+    env = {"AGENTREEL_HTTP_PORT": str(server.http_port)}  # the API address from settings
+    listed = json.loads(agentreel("runs", "--json", "--agent", "cli-agent", env=env).stdout)
+    assert [r["trace_id"] for r in listed["runs"]] == [trace_id]
+    bad = agentreel("runs", "--sort", "nonsense", "--api-url", server.url)
+    assert bad.returncode == 1 and "sort must be one of" in bad.stderr
+
+
+def test_reading_commands_say_where_they_looked_when_the_server_is_down() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = agentreel("runs", "--api-url", url)
+    assert result.returncode == 1
+    assert url in result.stderr and "agentreel up" in result.stderr
+
+
+def test_an_invalid_setting_fails_at_start_naming_it(tmp_path: Path) -> None:
+    result = agentreel(
+        "serve", env={"AGENTREEL_HTTP_PORT": "http", "AGENTREEL_DATA_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 2
+    assert "AGENTREEL_HTTP_PORT" in result.stderr
+    unknown = agentreel("serve", env={"AGENTREEL_GRPC_PROT": "1"})
+    assert unknown.returncode == 2 and "unknown setting AGENTREEL_GRPC_PROT" in unknown.stderr
+
+
+def test_a_second_server_on_the_same_store_is_refused_clearly(server: RunningServer) -> None:
+    env = {
+        "AGENTREEL_DATA_DIR": str(server.data_dir),
+        "AGENTREEL_HTTP_PORT": str(free_port()),
+        "AGENTREEL_GRPC_PORT": str(free_port()),
+    }
+    result = agentreel("serve", env=env)
+    assert result.returncode == 1
+    assert "open in another process" in result.stderr
+    assert server.get("/healthz")["status"] == "ok"
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "AGENTREEL_DATA_DIR": str(tmp_path),
+            "AGENTREEL_HTTP_PORT": str(free_port()),
+            "AGENTREEL_GRPC_PORT": str(port),
+        }
+        result = agentreel("serve", env=env)
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port}" in result.stderr
+
+
+def test_data_survives_a_restart(tmp_path: Path) -> None:
+    first = start_server(tmp_path / "data")
+    try:
+        trace_id = _send(first, "durable")
+    finally:
+        first.stop()
+    second = start_server(tmp_path / "data")
+    try:
+        run = second.get(f"/api/v1/runs/{trace_id}")["run"]
+        assert run["agent"] == "durable"
+        assert second.get("/api/v1/stats")["spans"] == 1
+    finally:
+        second.stop()
+
+
+def test_replay_shows_each_call_with_its_window(
+    server: RunningServer, instrumented_runs: Callable[[str], dict[str, Any]]
+) -> None:
+    from support.payloads import scenario
+
+    trace_id = instrumented_runs("openinference_openai")["trace_id"]
+    view = agentreel("replay", trace_id, "--api-url", server.url)
+    assert view.returncode == 0, view.stderr
+    assert "LLM call 1/3" in view.stdout and "LLM call 3/3" in view.stdout
+    assert "timeline · 5 steps" in view.stdout and "since call 1:" in view.stdout
+    assert scenario.USER_PROMPT in view.stdout and scenario.ANSWER in view.stdout
+    assert "→ get_weather(" in view.stdout and "← [call_0001]" in view.stdout
+    body = agentreel(
+        "replay", trace_id, "--step", "2", "--format", "openai", "--api-url", server.url
+    )
+    assert body.returncode == 0, body.stderr
+    request = json.loads(body.stdout[body.stdout.index("{") :])
+    assert [m["role"] for m in request["messages"]] == ["system", "user", "assistant", "tool"]
+    as_json = json.loads(agentreel("replay", trace_id, "--json", "--api-url", server.url).stdout)
+    assert len(as_json["llm_calls"]) == 3
+    out_of_range = agentreel("replay", trace_id, "--step", "9", "--api-url", server.url)
+    assert out_of_range.returncode == 2 and "has 3 LLM calls" in out_of_range.stderr
+    # A reader that is gone before the first line (`| head` that already quit): no traceback.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    gone = subprocess.run(
+        [sys.executable, "-m", "agentreel", "replay", trace_id, "--api-url", server.url],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        env=base,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    os.close(write_end)
+    assert gone.returncode == 141 and "Traceback" not in gone.stderr, gone.stderr
+    unknown = agentreel("replay", "ab" * 16, "--api-url", server.url)
+    assert unknown.returncode == 1 and "no run with trace id" in unknown.stderr

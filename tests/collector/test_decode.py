@@ -1,0 +1,194 @@
+"""Pure decoding: protobuf and OTLP/JSON to the same spans; bad items rejected alone."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import orjson
+import pytest
+
+from agentreel.collector import decode
+from agentreel.collector.anyvalue import MAX_DEPTH
+
+from support.otlpbuild import kv, new_span_id, new_trace_id, span, to_json, traces
+
+
+def _sample() -> tuple[object, bytes, bytes]:
+    trace_id, root, child = new_trace_id(), new_span_id(), new_span_id()
+    request = traces(
+        [
+            span(trace_id, root, "invoke_agent planner", {"gen_ai.agent.name": "planner"}),
+            span(
+                trace_id,
+                child,
+                "chat gpt-4o",
+                {
+                    "gen_ai.usage.input_tokens": 12,
+                    "temperature": 0.5,
+                    "stream": False,
+                    "tags": ["a", "b"],
+                    "nested": {"k": {"deeper": [1, 2]}},
+                    "blob": b"\x00\x01",
+                },
+                parent=root,
+                status=2,
+                message="boom",
+                events=[("exception", {"exception.type": "TimeoutError"})],
+            ),
+        ]
+    )
+    return request, trace_id, root
+
+
+def test_protobuf_and_json_decode_to_the_same_spans() -> None:
+    request, trace_id, root = _sample()
+    from_proto = decode.decode_traces_proto(request.SerializeToString())  # type: ignore[attr-defined]
+    from_json = decode.decode_traces_json(to_json(request))
+    for decoded in (from_proto, from_json):
+        assert not decoded.rejected
+        assert [s.name for s in decoded.spans] == ["invoke_agent planner", "chat gpt-4o"]
+        first, second = decoded.spans
+        assert first.trace_id == trace_id and second.parent_span_id == root
+        assert first.resource.service == "test-service"
+        assert second.attributes == {
+            "gen_ai.usage.input_tokens": 12,
+            "temperature": 0.5,
+            "stream": False,
+            "tags": ["a", "b"],
+            "nested": {"k": {"deeper": [1, 2]}},
+            "blob": b"\x00\x01",
+        }
+        assert (second.status_code, second.status_message) == (2, "boom")
+        assert second.events[0].attributes == {"exception.type": "TimeoutError"}
+        assert second.end_ns - second.start_ns == 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("trace_id", "span_id", "reason"),
+    [
+        (bytes(16), new_span_id(), "trace id"),
+        (new_trace_id(), bytes(8), "span id"),
+        (b"", new_span_id(), "trace id"),
+        (new_trace_id(), b"\x01\x02", "span id"),
+    ],
+)
+def test_bad_ids_reject_only_that_span(trace_id: bytes, span_id: bytes, reason: str) -> None:
+    good = span(new_trace_id(), new_span_id(), "good")
+    bad = span(new_trace_id(), new_span_id(), "bad")
+    bad.trace_id, bad.span_id = trace_id, span_id
+    decoded = decode.decode_traces_proto(traces([good, bad, good]).SerializeToString())
+    assert [s.name for s in decoded.spans] == ["good", "good"]
+    assert len(decoded.rejected) == 1
+    assert decoded.rejected[0].index == 1 and reason in decoded.rejected[0].reason
+
+
+def test_json_bad_hex_and_bad_values_reject_only_that_span() -> None:
+    body = orjson.loads(to_json(traces([span(new_trace_id(), new_span_id(), "ok")])))
+    spans = body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    ok = spans[0]
+    spans.append({**ok, "traceId": "zz" * 16, "name": "bad hex"})
+    spans.append({**ok, "attributes": [{"key": "x", "value": {"intValue": "twelve"}}]})
+    spans.append({**ok, "attributes": [{"key": "x", "value": "not an AnyValue"}]})
+    spans.append({**ok, "kind": "SPAN_KIND_WHATEVER"})
+    decoded = decode.decode_traces_json(orjson.dumps(body))
+    assert [s.name for s in decoded.spans] == ["ok"]
+    reasons = [r.reason for r in decoded.rejected]
+    assert len(reasons) == 4
+    assert "not hex" in reasons[0] and "intValue" in reasons[1]
+    assert "must be an object" in reasons[2] and "kind" in reasons[3]
+
+
+def test_json_accepts_snake_case_and_numeric_ints() -> None:
+    trace_id, span_id = new_trace_id().hex(), new_span_id().hex()
+    body = {
+        "resource_spans": [
+            {
+                "scope_spans": [
+                    {
+                        "spans": [
+                            {
+                                "trace_id": trace_id,
+                                "span_id": span_id,
+                                "name": "s",
+                                "start_time_unix_nano": 5,
+                                "end_time_unix_nano": "7",
+                                "attributes": [{"key": "n", "value": {"intValue": 3}}],
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    decoded = decode.decode_traces_json(orjson.dumps(body))
+    assert decoded.spans[0].start_ns == 5 and decoded.spans[0].end_ns == 7
+    assert decoded.spans[0].attributes == {"n": 3}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"\x0a\xff\xff\xff", "not a valid ExportTraceServiceRequest"),
+        (b"{}{", None),
+    ],
+)
+def test_malformed_requests_raise(body: bytes, message: str | None) -> None:
+    if message:
+        with pytest.raises(decode.DecodeError, match=message):
+            decode.decode_traces_proto(body)
+    with pytest.raises(decode.DecodeError, match="JSON"):
+        decode.decode_traces_json(b"{}{")
+
+
+def test_json_structure_errors_say_where() -> None:
+    with pytest.raises(decode.DecodeError, match=r"resourceSpans\[0\].scopeSpans must be a list"):
+        decode.decode_traces_json(b'{"resourceSpans": [{"scopeSpans": 5}]}')
+    with pytest.raises(decode.DecodeError, match="must be a JSON object"):
+        decode.decode_traces_json(b"[1, 2]")
+
+
+def test_invalid_utf8_in_protobuf_is_a_clear_error() -> None:
+    request = traces([span(new_trace_id(), new_span_id(), "placeholder")])
+    raw = request.SerializeToString()
+    raw = raw.replace(b"placeholder", b"placeh\xffl\xfeer")
+    with pytest.raises(decode.DecodeError, match="protobuf"):
+        decode.decode_traces_proto(raw)
+
+
+def test_nesting_deeper_than_the_limit_rejects_the_span() -> None:
+    value: object = "leaf"
+    for _ in range(MAX_DEPTH + 2):
+        value = [value]
+    deep = span(new_trace_id(), new_span_id(), "deep")
+    deep.attributes.append(kv("deep", value))
+    decoded = decode.decode_traces_proto(
+        traces([deep, span(new_trace_id(), new_span_id(), "fine")]).SerializeToString()
+    )
+    assert [s.name for s in decoded.spans] == ["fine"]
+    assert "nested deeper" in decoded.rejected[0].reason
+
+
+def test_inflate() -> None:
+    body = b"x" * 1000
+    assert decode.inflate(gzip.compress(body), "gzip", 2000) == body
+    assert decode.inflate(zlib.compress(body), "deflate", 2000) == body
+    assert decode.inflate(body, "", 10) == body
+    with pytest.raises(decode.TooLarge):
+        decode.inflate(gzip.compress(b"\0" * 10_000_000), "gzip", 1_000_000)
+    with pytest.raises(decode.DecodeError, match="not valid gzip"):
+        decode.inflate(b"definitely not gzip", "gzip", 100)
+    with pytest.raises(decode.DecodeError, match="truncated"):
+        decode.inflate(gzip.compress(body)[:-12], "gzip", 2000)
+    with pytest.raises(decode.DecodeError, match="Content-Encoding"):
+        decode.inflate(body, "br", 2000)
+
+
+def test_log_records_with_ids_of_the_wrong_length_are_rejected_alone() -> None:
+    from support.otlpbuild import log_record, logs
+
+    good = log_record(new_trace_id(), new_span_id(), "gen_ai.user.message", {"content": "x"}, 1)
+    bad = log_record(b"\x01\x02", new_span_id(), "gen_ai.user.message", {"content": "y"}, 2)
+    decoded = decode.decode_logs_proto(logs([good, bad]).SerializeToString())
+    assert len(decoded.logs) == 1 and len(decoded.rejected) == 1
+    assert "trace id must be 16 bytes" in decoded.rejected[0].reason

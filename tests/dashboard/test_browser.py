@@ -1,0 +1,200 @@
+"""`agentreel up --demo` end to end: both processes start, a real headless Chromium opens
+every dashboard page without a Streamlit exception (a screenshot per page is saved under
+build/screenshots), and Ctrl-C stops both processes cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from support.liveserver import free_port
+from support.paths import ROOT
+
+CHROMIUM = os.environ.get("AGENTREEL_TEST_CHROMIUM") or shutil.which("chromium") or ""
+#: Flags that let Chromium run headless here (no sandbox, no GPU, no background traffic).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+PAGES = ("overview", "cost", "failures", "runs", "routing", "quality")
+START_SECONDS = 180.0
+
+
+@dataclass
+class Up:
+    process: subprocess.Popen[str]
+    api_url: str
+    dashboard_url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    data = tmp_path_factory.mktemp("up")
+    http, grpc, dash = free_port(), free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    env.update(
+        {
+            "AGENTREEL_DATA_DIR": str(data / "data"),
+            "AGENTREEL_HTTP_PORT": str(http),
+            "AGENTREEL_GRPC_PORT": str(grpc),
+            "AGENTREEL_DASHBOARD_PORT": str(dash),
+        }
+    )
+    log = data / "up.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agentreel", "up", "--demo"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+            start_new_session=True,  # its own process group, so teardown can reach the children
+        )
+    running = Up(process, f"http://127.0.0.1:{http}", f"http://127.0.0.1:{dash}", log)
+    deadline = time.monotonic() + START_SECONDS
+    while "Press Ctrl-C to stop." not in running.output():
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"agentreel up did not come up:\n{running.output()}")
+        time.sleep(0.2)
+    yield running
+    if process.poll() is None:
+        process.terminate()  # stops the server and the dashboard, as Ctrl-C does
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(60)
+    # Whatever is left of its group (a child of an up that did not stop) goes too.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
+
+
+def test_up_prints_both_urls_and_serves_both(up: Up, tmp_path: Path) -> None:
+    out = up.output()
+    assert up.dashboard_url in out and up.api_url in out
+    assert "agentreel demo: " in out and " runs (" in out
+    assert httpx.get(up.dashboard_url + "/_stcore/health", timeout=10).status_code == 200
+    stats = httpx.get(up.api_url + "/api/v1/stats", timeout=10).json()
+    assert stats["runs"] > 300
+    _dashboard_alone(up, tmp_path)
+
+
+def test_every_page_in_headless_chromium(up: Up) -> None:
+    _browse_every_page(up)
+
+
+def test_ctrl_c_stops_both(up: Up) -> None:
+    """Runs last in this module: it stops the shared `agentreel up`."""
+    up.process.send_signal(signal.SIGINT)
+    assert up.process.wait(60) == 0, up.output()
+    for url in (up.dashboard_url + "/_stcore/health", up.api_url + "/healthz"):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url, timeout=5)
+    assert "Application shutdown complete" in up.output()
+
+
+def _dashboard_alone(up: Up, tmp_path: Path) -> None:
+    """`agentreel dashboard` on its own port, reading the running server; Ctrl-C stops it."""
+    port = free_port()
+    log = tmp_path / "dashboard.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agentreel", "dashboard", "--api-url", up.api_url,
+             "--dashboard-port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, text=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while "Press Ctrl-C to stop." not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert f"http://127.0.0.1:{port} (reading {up.api_url})" in log.read_text()
+        health = httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=10)
+        assert health.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0, log.read_text()
+
+
+def _browse_every_page(up: Up) -> None:
+    """Open each page in headless Chromium: no Streamlit exception on any, one screenshot
+    each. Skipped (with the reason) on a machine without Chromium."""
+    if not CHROMIUM:
+        pytest.skip("chromium is not installed (CI installs Debian's chromium from .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    failing = httpx.get(
+        up.api_url + "/api/v1/runs", params={"status": "error", "limit": 2}, timeout=10
+    ).json()["runs"]
+    views = [(p, f"?page={p}") for p in PAGES]
+    views.append(("run", f"?page=runs&run={failing[0]['trace_id']}"))
+    views.append(
+        ("compare", f"?page=runs&run={failing[0]['trace_id']}&against={failing[1]['trace_id']}")
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    profile = SCREENSHOTS.parent / "chromium-profile"
+    shutil.rmtree(profile, ignore_errors=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1400, "height": 3000},
+        )
+        try:
+            page = browser.new_page()
+            for name, query in views:
+                page.goto(up.dashboard_url + "/" + query, wait_until="domcontentloaded")
+                _wait_rendered(page)
+                shot = SCREENSHOTS / f"{name}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                exceptions = page.locator('[data-testid="stException"]')
+                assert exceptions.count() == 0, f"{name}: {exceptions.first.inner_text()}"
+                assert page.locator("h1").first.inner_text(), f"{name}: no page title"
+                assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+def _wait_rendered(page: object) -> None:
+    """Wait until Streamlit has finished running the script for this page (the app root says
+    ``notRunning``, which it is only after a run) and the page has a title."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    done = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    page.wait_for_selector(done, timeout=90_000)
+    page.wait_for_load_state("networkidle", timeout=60_000)
+    page.wait_for_selector(done, timeout=90_000)  # a rerun the first run asked for
+    page.wait_for_selector("h1", timeout=10_000)
+    # Code blocks are highlighted by a lazily loaded script: wait until each holds its text.
+    # textContent, not innerText: a block inside a collapsed expander has no rendered text.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stCode\"]')]"
+        ".every(e => e.textContent.trim().length > 0)",
+        timeout=30_000,
+    )

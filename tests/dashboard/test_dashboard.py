@@ -1,0 +1,284 @@
+"""Every dashboard page rendered with Streamlit's AppTest against a real server holding the
+demo's week of runs; the numbers on the page must be the API's answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import agentreel.dashboard
+from agentreel.dashboard.filters import Filters
+from agentreel.dashboard.ui import count, millis, money, percent
+from agentreel.demo import DemoResult, send_demo
+
+from support.liveserver import RunningServer, start_server
+
+APP = str(Path(agentreel.dashboard.__file__).parent / "app.py")
+TODAY = datetime.now(UTC).date()
+#: Whole UTC days, so the page and the test ask the API the very same question.
+WEEK = {
+    "range": "custom",
+    "since": (TODAY - timedelta(days=8)).isoformat(),
+    "until": TODAY.isoformat(),
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, DemoResult]]:
+    # No online evaluation: the scores are the demo's, not whatever a background round adds
+    # between the page's request and the test's.
+    server = start_server(tmp_path_factory.mktemp("dashboard"), {"AGENTREEL_EVAL_SAMPLE_RATE": "0"})
+    try:
+        result = send_demo(server.url, seed=11)
+        assert result.export_failures == 0
+        server.wait_for(lambda s: s.get("/api/v1/stats")["runs"] == result.runs, what="demo runs")
+        yield server, result
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def api(demo: tuple[RunningServer, DemoResult]) -> RunningServer:
+    return demo[0]
+
+
+def _params(**extra: Any) -> dict[str, Any]:
+    since, until = date.fromisoformat(WEEK["since"]), date.fromisoformat(WEEK["until"])
+    params = Filters(range="custom", since=since, until=until).api_params(datetime.now(UTC))
+    return {k: v for k, v in {**params, **extra}.items() if v is not None}
+
+
+def render(url: str, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+    """The dashboard rendered once against ``url`` with ``query`` in its URL (no exception)."""
+    monkeypatch.setenv("AGENTREEL_API_URL", url)
+    monkeypatch.delenv("AGENTREEL_API_KEY", raising=False)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _charts(at: AppTest) -> list[Any]:
+    return list(at.get("plotly_chart"))
+
+
+def test_overview_shows_the_apis_numbers(
+    demo: tuple[RunningServer, DemoResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, result = demo
+    at = render(server.url, monkeypatch, **WEEK)
+    ov = server.get("/api/v1/overview", **_params())
+    assert ov["runs"] == result.runs and ov["failed_runs"] == result.failed_runs
+    shown = _metrics(at)
+    assert shown["Runs"] == count(result.runs)
+    assert shown["Failed runs"] == count(result.failed_runs)
+    assert shown["Error rate"] == percent(result.failed_runs / result.runs)
+    assert shown["Cost today (UTC)"] == money(ov["today"]["cost_usd"])
+    assert shown["Cost this month"] == money(ov["month"]["cost_usd"])
+    assert shown["Month-end projection"] == money(ov["month"]["projected_usd"])
+    assert shown["Cost in range"] == money(ov["cost_usd"]) and ov["cost_usd"] > 1
+    assert shown["p95 run latency"] == millis(ov["p95_latency_ms"])
+    assert shown["LLM calls"] == count(ov["llm_calls"])
+    assert shown["Tool calls"] == count(ov["tool_calls"])
+    assert len(_charts(at)) == 2
+    assert any("No budget set" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("by", ["model", "agent"])
+def test_cost_page_by_model_and_agent(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch, by: str
+) -> None:
+    at = render(api.url, monkeypatch, page="cost", by=by, **WEEK)
+    rows = pl.DataFrame(api.get("/api/v1/cost/daily", **_params(by=by))["rows"])
+    shown = _metrics(at)
+    assert shown["Cost in range"] == money(rows["cost_usd"].sum())
+    assert shown["LLM calls"] == count(rows["llm_calls"].sum())
+    assert shown["Cache savings"] == money(rows["cache_savings_usd"].sum())
+    totals = at.dataframe[0].value
+    expected = (
+        rows.group_by("key")
+        .agg(pl.col("cost_usd").sum())
+        .sort(["cost_usd", "key"], descending=[True, False])
+    )
+    assert list(totals[by]) == expected["key"].to_list()
+    assert [round(v, 9) for v in totals["cost_usd"]] == [
+        round(v, 9) for v in expected["cost_usd"].to_list()
+    ]
+    expensive = api.get("/api/v1/runs", sort="cost", order="desc", limit=10)["runs"]
+    assert list(at.dataframe[1].value["trace id"]) == [r["trace_id"] for r in expensive]
+    assert at.dataframe[1].value["cost (USD)"].iloc[0] == expensive[0]["cost_usd"]
+
+
+def test_failures_page(api: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = render(api.url, monkeypatch, page="failures", **WEEK)
+    daily = pl.DataFrame(api.get("/api/v1/failures/daily", **_params())["rows"])
+    shown = _metrics(at)
+    assert shown["Failed runs"] == count(daily["failed_runs"].sum())
+    assert shown["LLM call errors"] == count(daily["llm_errors"].sum())
+    assert shown["Tool call errors"] == count(daily["tool_errors"].sum())
+    failing = api.get("/api/v1/runs", status="error", limit=20)["runs"]
+    table = at.dataframe[0].value
+    assert list(table["trace id"]) == [r["trace_id"] for r in failing]
+    assert all(link.startswith("?") and "page=runs" in link for link in table["replay"])
+    escalations = api.get("/api/v1/escalations", **_params(limit=50))["rows"]
+    assert len(at.dataframe[1].value) == len(escalations) > 0
+    hist = api.get("/api/v1/steps/histogram", **_params())
+    assert hist["over_limit"] > 0
+    assert any(f"{hist['over_limit']} of" in c.value for c in at.caption)
+    assert len(_charts(at)) == 6  # rate, errors, by tool / type / agent, steps
+
+
+def test_runs_list_and_filters_in_the_url(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = render(api.url, monkeypatch, page="runs", status="error", agent="support-agent", **WEEK)
+    expected = api.get(
+        "/api/v1/runs", status="error", agent="support-agent", limit=50,
+        start_from=_params()["since"], start_to=_params()["until"],
+    )  # fmt: skip
+    table = at.dataframe[0].value
+    assert list(table["trace id"]) == [r["trace_id"] for r in expected["runs"]]
+    assert set(table["agent"]) == {"support-agent"} and set(table["status"]) == {"error"}
+    assert any(f"of {expected['total']:,} matching runs" in c.value for c in at.caption)
+    # A filter picked in the sidebar lands in the URL, so the view can be shared.
+    at.selectbox(key="f_environment").select("production").run()
+    assert (
+        at.query_params["environment"] == ["production"]
+        or at.query_params["environment"] == "production"
+    )
+    assert at.query_params["agent"] in ("support-agent", ["support-agent"])
+
+
+def test_run_view_replays_a_failing_run(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _failing_run_with_two_calls(api)
+    at = render(api.url, monkeypatch, page="runs", run=run)
+    timeline = api.get(f"/api/v1/runs/{run}/timeline")
+    shown = _metrics(at)
+    assert shown["Steps"] == count(timeline["step_count"])
+    assert shown["Cost"] == money(timeline["cost_usd"])
+    assert shown["Tokens"] == count(timeline["usage"]["total_tokens"])
+    assert shown["Status"] == "error"
+    failure = timeline["first_failure"]
+    assert any(f"First failure at step {failure['step']}" in e.value for e in at.error)
+    others = {"Cost and tokens per step", "Compare with another run", "Connection"}
+    step_titles = [e.label for e in at.expander if e.label not in others]
+    assert len(step_titles) == len(timeline["steps"])
+    # The second call's window: what changed since call 1 is marked, message by message.
+    diff = api.get(f"/api/v1/runs/{run}/llm-calls/2/diff")
+    appended = [c for c in diff["changes"] if c["op"] == "appended"]
+    marks = [m for m in at.markdown if "appended since call 1" in m.value]
+    assert appended and len(marks) == len(appended)
+    # Tool calls show their arguments and results as the API has them.
+    tool = next(s for s in timeline["steps"] if s["kind"] == "tool" and s["tool"]["result"])
+    code = [c.value for c in at.code]
+    assert json.dumps(json.loads(tool["tool"]["arguments"]), indent=2) in code
+    decision = next(s for s in timeline["steps"] if s["kind"] == "decision")["decision"]
+    assert any(f"**{decision['chosen']}** (chosen)" in m.value for m in at.markdown)
+    gantt = _charts(at)[0]
+    assert gantt.proto.spec  # the timeline figure
+
+
+def test_compare_marks_the_first_divergence(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = api.get("/api/v1/runs", agent="support-agent", status="error", limit=2)["runs"]
+    first, second = runs[0]["trace_id"], runs[1]["trace_id"]
+    at = render(api.url, monkeypatch, page="runs", run=first, against=second)
+    diff = api.get(f"/api/v1/runs/{first}/diff", against=second)
+    assert any(diff["first_divergence"]["summary"] in e.value for e in at.error)
+    table = at.dataframe[0].value
+    assert len(table) == len(diff["alignment"])
+    marked = [i for i, v in enumerate(table[""]) if v == "first"]
+    index = next(
+        i for i, p in enumerate(diff["alignment"])
+        if p["run_step"] == diff["first_divergence"]["run_step"]
+    )  # fmt: skip
+    assert marked == [index]
+
+
+def test_routing_page_shows_each_agents_choices(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = render(api.url, monkeypatch, page="routing", by="decision", **WEEK)
+    rows = pl.DataFrame(api.get("/api/v1/routing", **_params(by="decision"))["rows"])
+    agents = sorted(rows["agent"].unique().to_list())
+    # One chart and one table per agent, and the drift chart above them.
+    assert len(_charts(at)) == len(agents) + 1 and len(agents) == len(at.dataframe)
+    drift = api.get("/api/v1/drift", **_params(by="decision", window="day"))
+    assert drift["flags"], "the demo's routing shift is a drift flag"
+    warnings = [w.value for w in at.warning]
+    for flag in drift["flags"]:
+        assert any(flag["agent"] in w and f"PSI {flag['psi']:.2f}" in w for w in warnings)
+    for agent, frame in zip(agents, at.dataframe, strict=True):
+        table = frame.value
+        mine = rows.filter(pl.col("agent") == agent).group_by("choice").agg(pl.col("count").sum())
+        assert dict(zip(table["choice"], table["count"], strict=True)) == dict(mine.iter_rows())
+        assert abs(sum(table["share"]) - 1) < 1e-9
+
+
+def test_quality_page_shows_the_hallucination_rate_with_its_sample_size(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = render(api.url, monkeypatch, page="quality", **WEEK)
+    daily = api.get("/api/v1/quality/daily", **_params())["hallucination"]["daily"]
+    evaluated = sum(d["evaluated"] for d in daily)
+    flagged = sum(d["flagged"] for d in daily)
+    assert evaluated and flagged, "the demo's judge flags some research answers"
+    shown = _metrics(at)
+    assert shown["Runs evaluated"] == count(evaluated)
+    assert shown["Runs flagged"] == count(flagged)
+    assert shown["Hallucination rate"] == percent(flagged / evaluated)
+    links = [v for f in at.dataframe for v in f.value.get("replay", [])]
+    assert len([link for link in links if "run=" in link]) == min(flagged, 200)
+
+
+def _failing_run_with_two_calls(api: RunningServer) -> str:
+    """A failed run with two LLM calls, a tool call that returned, and a decision."""
+    for run in api.get("/api/v1/runs", status="error", limit=100)["runs"]:
+        if run["llm_calls"] >= 2 and run["tool_calls"] >= 2:
+            return str(run["trace_id"])
+    raise AssertionError("the demo has no failed run with two LLM calls")
+
+
+def test_search_and_model_filter_narrow_the_runs(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = api.get("/api/v1/runs", agent="research-agent", limit=1)["runs"][0]
+    at = render(api.url, monkeypatch, page="runs", q=target["session"], **WEEK)
+    assert list(at.dataframe[0].value["trace id"]) == [target["trace_id"]]
+    model = "claude-3-5-haiku-20241022"
+    at = render(api.url, monkeypatch, page="runs", model=model, **WEEK)
+    expected = api.get(
+        "/api/v1/runs", model=model, limit=50,
+        start_from=_params()["since"], start_to=_params()["until"],
+    )  # fmt: skip
+    table = at.dataframe[0].value
+    assert len(table) > 0 and list(table["trace id"]) == [r["trace_id"] for r in expected["runs"]]
+    assert all(model in models for models in table["models"])
+
+
+def test_auto_refresh_is_a_toggle_kept_in_the_url(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = render(api.url, monkeypatch, **WEEK)
+    assert "refresh" not in at.query_params
+    at.toggle(key="auto_refresh").set_value(True).run()
+    assert at.query_params["refresh"] in ("30", ["30"])
+    assert any("Auto-refresh every 30 s" in c.value for c in at.caption)
+    at.selectbox(key="refresh_every").select(60).run()
+    assert at.query_params["refresh"] in ("60", ["60"])
+    assert _metrics(at)["Runs"] == count(api.get("/api/v1/overview", **_params())["runs"])
