@@ -22,13 +22,7 @@ from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
 from agentreel.collector.spool import Spool
 from agentreel.core import outbound
-from agentreel.server import auth, signals_setup
-from agentreel.server.routes.aggregates import router as aggregate_router
-from agentreel.server.routes.prices import router as price_router
-from agentreel.server.routes.replay import router as replay_router
-from agentreel.server.routes.resend import router as resend_router
-from agentreel.server.routes.runs import router as api_router
-from agentreel.server.routes.transfer import router as transfer_router
+from agentreel.server import auth, routes, signals_setup
 from agentreel.settings import Settings
 from agentreel.storage.client import ClientPool, connect
 from agentreel.storage.costing import PriceBook
@@ -153,19 +147,21 @@ class Server:
         app.include_router(
             otlp_router(self.ingest, self.settings.max_request_bytes, project=auth.request_project)
         )
-        # Each request's project, set by the auth layer from its key (or the default).
-        project = auth.current_project
-        # Before the run routes, so /api/v1/runs/import is not read as a trace id.
-        app.include_router(transfer_router(self.pool, project, self.settings.max_request_bytes))
-        app.include_router(api_router(self.pool, self.metrics, project))
-        app.include_router(resend_router(self.pool, self.ingest, project))
-        app.include_router(replay_router(self.pool, project))
         assert self.signals is not None
-        signals_setup.include(app, self.settings, self.signals, self.pool, project)
-        budgets = lambda: signals_setup.budgets(self.settings)  # noqa: E731
-        prices = lambda: self.prices.table(project())  # noqa: E731
-        app.include_router(aggregate_router(self.pool, project, budgets, prices))
-        app.include_router(price_router(self.pool, project, self.prices))
+        signals = self.signals
+        deps = routes.Dependencies(
+            pool=self.pool,
+            metrics=self.metrics,
+            ingest=self.ingest,
+            project=auth.current_project,
+            prices=self.prices,
+            alerts=signals.alerts,
+            judge=lambda: signals.judge,
+            budgets=lambda: signals_setup.budgets(self.settings),
+            max_request_bytes=self.settings.max_request_bytes,
+        )
+        for router in routes.build(deps):
+            app.include_router(router)
         return app
 
 

@@ -1,14 +1,11 @@
-"""Assemble quality signals for the server: the judge, alert rules, the background loop and
-their REST routes, from settings."""
+"""Assemble quality signals for the server from settings: the judge, the alert rules and the
+background loop that evaluates runs and fires alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from fastapi import FastAPI
 
 from agentreel.settings import Settings
 from agentreel.signals.alerting import Alerts
@@ -51,15 +48,3 @@ def start(settings: Settings, pool: Any) -> Signals:
     loop = SignalsLoop(evaluator, alerts, interval)
     loop.start()
     return Signals(judge, alerts, loop)
-
-
-def include(
-    app: FastAPI, settings: Settings, signals: Signals, pool: Any, project: Callable[[], str]
-) -> None:
-    from agentreel.server.routes.alerts import router as alert_router
-    from agentreel.server.routes.quality import router as quality_router
-
-    app.include_router(
-        quality_router(pool, project, lambda: signals.judge, lambda: budgets(settings))
-    )
-    app.include_router(alert_router(signals.alerts, project))

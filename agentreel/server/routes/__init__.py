@@ -1,1 +1,72 @@
-"""REST routes, one module per resource."""
+"""REST routes, one module per resource, all built here from one :class:`Dependencies`.
+
+A new route goes into the module of its resource (or a new module, added to :func:`build`);
+helpers that several route modules need live in :mod:`.common`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+
+from agentreel.collector.ingest import Ingest
+from agentreel.collector.metrics import Metrics
+from agentreel.core.prices import PriceTable
+from agentreel.server.routes import (
+    aggregates,
+    alerts,
+    common,
+    ops,
+    prices,
+    quality,
+    replay,
+    resend,
+    runs,
+    transfer,
+)
+from agentreel.signals.alerting import Alerts
+from agentreel.signals.judge import Judge
+from agentreel.storage.client import ClientPool
+from agentreel.storage.price_overrides import ProjectPrices
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What the routes need from the running server."""
+
+    pool: ClientPool
+    metrics: Metrics
+    ingest: Ingest
+    #: The calling request's project (set by the auth layer from its key).
+    project: Callable[[], str]
+    prices: ProjectPrices
+    alerts: Alerts
+    judge: Callable[[], Judge | None]
+    #: Daily and monthly budgets, USD (0 = none).
+    budgets: Callable[[], tuple[float, float]]
+    max_request_bytes: int
+
+    def price_table(self) -> PriceTable:
+        """The price table in force for the calling request's project."""
+        return self.prices.table(self.project())
+
+
+def build(deps: Dependencies) -> list[APIRouter]:
+    """Every REST router, in the order they must be included."""
+    return [
+        ops.router(deps.pool, deps.metrics),
+        # Before the run routes, so /api/v1/runs/import is not read as a trace id.
+        transfer.router(deps.pool, deps.project, deps.max_request_bytes),
+        runs.router(deps.pool, deps.project),
+        resend.router(deps.pool, deps.ingest, deps.project),
+        replay.router(deps.pool, deps.project),
+        quality.router(deps.pool, deps.project, deps.judge, deps.budgets),
+        alerts.router(deps.alerts, deps.project),
+        aggregates.router(deps.pool, deps.project, deps.budgets, deps.price_table),
+        prices.router(deps.pool, deps.project, deps.prices),
+    ]
+
+
+__all__ = ["Dependencies", "build", "common"]

@@ -9,23 +9,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import Response
 
-from agentreel.server.routes.runs import ERRORS, _Json, _read
+from agentreel.server.routes import common
 from agentreel.signals.alerting import Alerts
 from agentreel.signals.rules import METRICS, RuleError, parse_rule
 from agentreel.storage import alerts as store
 
 
 def router(alerts: Alerts, project: Callable[[], str]) -> APIRouter:
-    api = APIRouter(responses=ERRORS)
+    api = APIRouter(responses=common.ERRORS)
     pool = alerts.pool
 
     @api.get("/api/v1/alerts", tags=["alerts"], summary="Alert rules and the alerts now open")
     def list_rules() -> Response:
-        rules = _read(lambda: alerts.rules(project()))
-        return _Json(
+        rules = common.read(lambda: alerts.rules(project()))
+        return common.Json(
             {
                 "rules": [r.as_dict() for r in rules],
-                "open": _read(lambda: store.open_alerts(pool.get(), project())),
+                "open": common.read(lambda: store.open_alerts(pool.get(), project())),
                 "metrics": {name: doc for name, (doc, _) in METRICS.items()},
             }
         )
@@ -44,8 +44,8 @@ def router(alerts: Alerts, project: Callable[[], str]) -> APIRouter:
         if any(r.name == rule.name for r in alerts.file_rules(project())):
             raise HTTPException(409, f"name: rule {rule.name!r} comes from the alerts file")
         stored = {k: v for k, v in body.items() if k != "project"}
-        _read(lambda: store.put_rule(pool.get(), project(), rule.name, stored))
-        return _Json({"rule": rule.as_dict()})
+        common.read(lambda: store.put_rule(pool.get(), project(), rule.name, stored))
+        return common.Json({"rule": rule.as_dict()})
 
     @api.delete(
         "/api/v1/alerts/{name}",
@@ -56,11 +56,11 @@ def router(alerts: Alerts, project: Callable[[], str]) -> APIRouter:
     def delete_rule(name: str) -> Response:
         if any(r.name == name for r in alerts.file_rules(project())):
             raise HTTPException(409, f"rule {name!r} comes from the alerts file; edit the file")
-        found = _read(lambda: [r for r in alerts.rules(project()) if r.name == name])
+        found = common.read(lambda: [r for r in alerts.rules(project()) if r.name == name])
         if not found:
             raise HTTPException(404, f"no alert rule {name!r}")
-        _read(lambda: store.put_rule(pool.get(), project(), name, None))
-        return _Json({"deleted": name})
+        common.read(lambda: store.put_rule(pool.get(), project(), name, None))
+        return common.Json({"deleted": name})
 
     @api.post(
         "/api/v1/alerts/check",
@@ -68,12 +68,14 @@ def router(alerts: Alerts, project: Callable[[], str]) -> APIRouter:
         summary="Check the rules now (the server also does every alert_interval seconds)",
     )
     def check() -> Response:
-        return _Json({"events": _read(lambda: alerts.check(project()))})
+        return common.Json({"events": common.read(lambda: alerts.check(project()))})
 
     @api.get("/api/v1/alerts/history", tags=["alerts"], summary="Alerts fired, delivered, resolved")
     def history(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100, rule: str | None = None
     ) -> Response:
-        return _Json({"events": _read(lambda: store.history(pool.get(), project(), limit, rule))})
+        return common.Json(
+            {"events": common.read(lambda: store.history(pool.get(), project(), limit, rule))}
+        )
 
     return api

@@ -13,8 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, StrictFloat
 
 from agentreel.core.prices import Price, PriceError, parse_entries
-from agentreel.server.routes.replay import Pool
-from agentreel.server.routes.runs import ERRORS, _Json, _read
+from agentreel.server.routes import common
 from agentreel.storage.price_overrides import ProjectPrices
 from agentreel.storage.queries import BadQuery
 from agentreel.storage.reprice import reprice
@@ -44,8 +43,8 @@ def _listing(entries: list[Price]) -> dict[str, Any]:
     return {"models": [p.as_dict() for p in entries]}
 
 
-def router(pool: Pool, project: Callable[[], str], prices: ProjectPrices) -> APIRouter:
-    api = APIRouter(prefix="/api/v1/prices", tags=["prices"], responses=ERRORS)
+def router(pool: common.Pool, project: Callable[[], str], prices: ProjectPrices) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/prices", tags=["prices"], responses=common.ERRORS)
 
     @api.get(
         "",
@@ -53,13 +52,13 @@ def router(pool: Pool, project: Callable[[], str], prices: ProjectPrices) -> API
         "overrides and your project's, USD per 1M",
     )
     def listing() -> Response:
-        table = _read(lambda: prices.table(project(), fresh=True))
-        return _Json(_listing(table.entries()))
+        table = common.read(lambda: prices.table(project(), fresh=True))
+        return common.Json(_listing(table.entries()))
 
     @api.get("/overrides", summary="Your project's price overrides (what PUT replaces)")
     def project_overrides() -> Response:
-        table = _read(lambda: prices.table(project(), fresh=True))
-        return _Json(_listing(table.project_overrides))
+        table = common.read(lambda: prices.table(project(), fresh=True))
+        return common.Json(_listing(table.project_overrides))
 
     @api.put(
         "/overrides",
@@ -72,9 +71,9 @@ def router(pool: Pool, project: Callable[[], str], prices: ProjectPrices) -> API
             parsed = parse_entries(data, override=True, where="body")
         except PriceError as exc:
             raise HTTPException(400, str(exc)) from None
-        table = _read(lambda: prices.set_overrides(project(), parsed))
+        table = common.read(lambda: prices.set_overrides(project(), parsed))
         # New calls are priced with it at once; stored ones when `agentreel reprice` runs.
-        return _Json(_listing(table.entries()))
+        return common.Json(_listing(table.entries()))
 
     @api.post(
         "/reprice", summary="Recompute your project's stored cost in a time range with its prices"
@@ -96,8 +95,8 @@ def router(pool: Pool, project: Callable[[], str], prices: ProjectPrices) -> API
         if until_ns - since_ns > MAX_REPRICE_DAYS * 86_400 * 10**9:
             raise HTTPException(400, f"a reprice request covers at most {MAX_REPRICE_DAYS} days")
         name = project()
-        table = _read(lambda: prices.table(name, fresh=True))
-        done = _read(lambda: reprice(pool.get(), name, since_ns, until_ns, table, model))
-        return _Json(done.as_dict())
+        table = common.read(lambda: prices.table(name, fresh=True))
+        done = common.read(lambda: reprice(pool.get(), name, since_ns, until_ns, table, model))
+        return common.Json(done.as_dict())
 
     return api

@@ -13,8 +13,7 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from agentreel.core.scores import ScoreError, parse_score
-from agentreel.server.routes.replay import Pool
-from agentreel.server.routes.runs import ERRORS, _Json, _read, _time_param, _trace_id
+from agentreel.server.routes import common
 from agentreel.signals import drift as drift_math
 from agentreel.signals import report
 from agentreel.signals.evaluators import (
@@ -30,27 +29,15 @@ from agentreel.storage import scores as score_store
 MAX_BATCH = 1000
 MAX_EVAL_RUNS = 200
 WINDOWS = {"hour": 3600, "day": 86400}
-DAY_NS = 86_400 * 10**9
-
-
-def time_range(since: str | None, until: str | None, default_days: int = 7) -> tuple[int, int]:
-    """``(since, until)`` in ns from the shared query parameters; 400 naming the bad one."""
-    until_ns = _time_param("until", until) or time.time_ns()
-    since_ns = _time_param("since", since)
-    if since_ns is None:
-        since_ns = until_ns - default_days * DAY_NS
-    if until_ns <= since_ns:
-        raise HTTPException(400, "until must be after since")
-    return since_ns, until_ns
 
 
 def router(
-    pool: Pool,
+    pool: common.Pool,
     project: Callable[[], str],
     judge: Callable[[], Judge | None],
     budgets: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0),
 ) -> APIRouter:
-    api = APIRouter(responses=ERRORS)
+    api = APIRouter(responses=common.ERRORS)
 
     @api.get(
         "/api/v1/report/daily",
@@ -72,9 +59,9 @@ def router(
             when = date.fromisoformat(day) if day else datetime.now(UTC).date()
         except ValueError:
             raise HTTPException(400, "day must be a date such as 2026-11-21") from None
-        found = _read(lambda: report.build(pool.get(), project(), when, budgets()))
+        found = common.read(lambda: report.build(pool.get(), project(), when, budgets()))
         if format == "json":
-            return _Json(found)
+            return common.Json(found)
         return PlainTextResponse(report.render(found, markdown=format == "markdown"))
 
     @api.post(
@@ -96,7 +83,7 @@ def router(
             except ScoreError as exc:
                 rejected.append({"index": index, "error": str(exc)})
         client = pool.get()
-        known, spans = _read(
+        known, spans = common.read(
             lambda: score_store.stored(
                 client, project(), [(s.trace_id, s.span_id) for _, s in parsed]
             )
@@ -111,17 +98,17 @@ def router(
             else:
                 accepted.append(score)
         rows = [s.row(project()) for s in accepted]
-        _read(lambda: score_store.insert(client, rows))
+        common.read(lambda: score_store.insert(client, rows))
         rejected.sort(key=lambda r: int(str(r["index"])))
-        return _Json(
+        return common.Json(
             {"accepted": len(accepted), "ids": [s.score_id for s in accepted], "rejected": rejected}
         )
 
     @api.get("/api/v1/runs/{trace_id}/scores", tags=["quality"], summary="A run's scores")
     def run_scores(trace_id: str) -> Response:
-        trace_id = _trace_id(trace_id)
-        return _Json(
-            {"scores": _read(lambda: score_store.run_scores(pool.get(), project(), trace_id))}
+        trace_id = common.trace_id(trace_id)
+        return common.Json(
+            {"scores": common.read(lambda: score_store.run_scores(pool.get(), project(), trace_id))}
         )
 
     @api.post(
@@ -139,21 +126,21 @@ def router(
             raise HTTPException(
                 400, f"evaluators: unknown {unknown[0]!r}; known: {', '.join(EVALUATORS)}"
             )
-        ids = [_trace_id(t) for t in trace_ids]
+        ids = [common.trace_id(t) for t in trace_ids]
         client, the_judge = pool.get(), judge()
         if "judge" in (evaluators or []) and the_judge is None:
             raise HTTPException(400, "evaluators: the judge is off (set AGENTREEL_JUDGE_URL)")
         results, errors = [], []
         now_ms = int(time.time() * 1000)
         for trace_id in ids:
-            found = _read(
+            found = common.read(
                 partial(evaluate_run, client, project(), trace_id, names, the_judge, now_ms)
             )
             if found is None:
                 errors.append(f"{trace_id}: no such run")
                 continue
             rows = [s.row(project()) for s in found.scores]
-            _read(partial(score_store.insert, client, rows))
+            common.read(partial(score_store.insert, client, rows))
             errors.extend(found.errors)
             results.append(
                 {
@@ -165,7 +152,7 @@ def router(
                     ],
                 }
             )  # fmt: skip
-        return _Json({"evaluated": len(results), "runs": results, "errors": errors})
+        return common.Json({"evaluated": len(results), "runs": results, "errors": errors})
 
     @api.get(
         "/api/v1/quality/daily",
@@ -178,13 +165,15 @@ def router(
         agent: str | None = None,
         model: str | None = None,
     ) -> Response:
-        since_ns, until_ns = time_range(since, until)
+        since_ns, until_ns = common.time_range(since, until)
         client = pool.get()
-        halluc = _read(lambda: hallucination(client, project(), since_ns, until_ns, agent, model))
-        trends = _read(
+        halluc = common.read(
+            lambda: hallucination(client, project(), since_ns, until_ns, agent, model)
+        )
+        trends = common.read(
             lambda: score_store.score_trends(client, project(), since_ns, until_ns, agent, model)
         )
-        return _Json(
+        return common.Json(
             {
                 "hallucination": {"scores": list(HALLUCINATION_SCORES), **halluc},
                 **trends,
@@ -211,7 +200,7 @@ def router(
         min_count: Annotated[int, Query(ge=1, le=1_000_000_000)] = drift_math.DEFAULT_MIN_COUNT,
         positions: bool = False,
     ) -> Response:  # fmt: skip
-        return _Json(
+        return common.Json(
             drift_report(
                 pool.get(),
                 project(),
@@ -244,17 +233,17 @@ def drift_report(
     positions: bool = False,
 ) -> dict[str, Any]:
     """``GET /api/v1/drift``: parse the parameters, then :func:`drift_math.report`."""
-    since_ns, until_ns = time_range(since, until)
+    since_ns, until_ns = common.time_range(since, until)
     pinned = None
     if baseline != "previous":
         low, sep, high = baseline.partition("/")
-        b_since, b_until = _time_param("baseline", low), _time_param("baseline", high)
+        b_since, b_until = common.time_param("baseline", low), common.time_param("baseline", high)
         if not sep or b_since is None or b_until is None or b_until <= b_since:
             raise HTTPException(
                 400, "baseline must be 'previous' or '<since>/<until>' with until after since"
             )
         pinned = (b_since, b_until)
-    found = _read(
+    found = common.read(
         lambda: drift_math.report(
             client, project, by, WINDOWS[window], since_ns, until_ns, agent=agent,
             pinned_ns=pinned, threshold=threshold, min_count=min_count, positions=positions,

@@ -4,7 +4,7 @@ consecutive LLM calls, and the diff of two runs (``/api/v1/runs/{trace_id}/...``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Protocol
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
@@ -13,20 +13,14 @@ from agentreel.replay.diff import context_diff
 from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import RunData, build_timeline, load_run
 from agentreel.replay.windows import llm_calls
-from agentreel.server.routes.runs import ERRORS, _Json, _read, _trace_id
+from agentreel.server.routes import common
 
 
-class Pool(Protocol):
-    """Where a request gets its store client (:class:`agentreel.storage.client.ClientPool`)."""
-
-    def get(self) -> Any: ...
-
-
-def router(pool: Pool, project: Callable[[], str]) -> APIRouter:
-    api = APIRouter(responses=ERRORS)
+def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
+    api = APIRouter(responses=common.ERRORS)
 
     def run_of(trace_id: str, which: str = "run") -> RunData:
-        run: RunData | None = _read(lambda: load_run(pool.get(), project(), trace_id))
+        run: RunData | None = common.read(lambda: load_run(pool.get(), project(), trace_id))
         if run is None:
             raise HTTPException(404, f"no {which} with trace id {trace_id}")
         return run
@@ -37,7 +31,7 @@ def router(pool: Pool, project: Callable[[], str]) -> APIRouter:
         summary="The run's steps in order: LLM calls, tool calls, decisions, escalations",
     )
     def timeline(trace_id: str) -> Response:
-        return _Json(build_timeline(run_of(_trace_id(trace_id))))
+        return common.Json(build_timeline(run_of(common.trace_id(trace_id))))
 
     @api.get(
         "/api/v1/runs/{trace_id}/llm-calls/{n}/diff",
@@ -45,15 +39,15 @@ def router(pool: Pool, project: Callable[[], str]) -> APIRouter:
         summary="How LLM call n's context window differs from call n-1's (n from 1)",
     )
     def call_diff(trace_id: str, n: int) -> Response:
-        trace_id = _trace_id(trace_id)
-        calls = _read(lambda: llm_calls(pool.get(), project(), trace_id))
+        trace_id = common.trace_id(trace_id)
+        calls = common.read(lambda: llm_calls(pool.get(), project(), trace_id))
         if calls is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
         if not 1 <= n <= len(calls):
             have = f"calls 1 to {len(calls)}" if calls else "no LLM calls"
             raise HTTPException(404, f"run {trace_id} has no LLM call {n} (it has {have})")
         previous = calls[n - 2] if n > 1 else None
-        return _Json({"trace_id": trace_id, **context_diff(previous, calls[n - 1], n)})
+        return common.Json({"trace_id": trace_id, **context_diff(previous, calls[n - 1], n)})
 
     @api.get(
         "/api/v1/runs/{trace_id}/diff",
@@ -64,8 +58,8 @@ def router(pool: Pool, project: Callable[[], str]) -> APIRouter:
         trace_id: str,
         against: Annotated[str, Query(description="trace id of the run to compare with")],
     ) -> Response:
-        run = run_of(_trace_id(trace_id))
-        other = run_of(_trace_id(against), "run to compare against")
-        return _Json(run_diff(build_timeline(run), build_timeline(other)))
+        run = run_of(common.trace_id(trace_id))
+        other = run_of(common.trace_id(against), "run to compare against")
+        return common.Json(run_diff(build_timeline(run), build_timeline(other)))
 
     return api

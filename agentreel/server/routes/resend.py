@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from agentreel.collector.ingest import Ingest
 from agentreel.replay.resend import DEFAULT_TIMEOUT, ResendError, Target, as_run, now_ns, resend
 from agentreel.replay.windows import llm_calls
-from agentreel.server.routes.runs import ERRORS, _Json, _read, _trace_id
+from agentreel.server.routes import common
 from agentreel.storage.client import ClientPool
 
 
@@ -33,15 +33,15 @@ class ResendRequest(BaseModel):
 
 
 def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIRouter:
-    api = APIRouter(tags=["replay"], responses=ERRORS)
+    api = APIRouter(tags=["replay"], responses=common.ERRORS)
 
     @api.post(
         "/api/v1/runs/{trace_id}/llm-calls/{n}/resend",
         summary="Re-send the exact context of call n to a model; store the answer as a new run",
     )
     def resend_call(trace_id: str, n: int, target: ResendRequest) -> Response:
-        trace_id = _trace_id(trace_id)
-        calls = _read(lambda: llm_calls(pool.get(), project(), trace_id))
+        trace_id = common.trace_id(trace_id)
+        calls = common.read(lambda: llm_calls(pool.get(), project(), trace_id))
         if calls is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
         if not 1 <= n <= len(calls):
@@ -66,7 +66,7 @@ def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIR
             taken.future.result(60)
         except Exception as exc:
             raise HTTPException(503, f"the answer could not be stored: {exc}") from None
-        return _Json(
+        return common.Json(
             {
                 "trace_id": new_trace,
                 "replay_of": {"trace_id": trace_id, "span_id": call["span_id"], "call": n},

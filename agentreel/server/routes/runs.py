@@ -1,64 +1,27 @@
-"""REST API (``/api/v1``), health and metrics, on the OTLP/HTTP port."""
+"""Runs: what is stored (``/stats``), the run list, one run's span tree and its LLM calls with
+their exact context windows."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import orjson
-from clickhouse_connect.driver.exceptions import ClickHouseError
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi.responses import Response
 
-from agentreel.collector.metrics import Metrics
 from agentreel.replay.render import FORMATS, render
 from agentreel.replay.windows import Resolved, llm_calls, resolve
+from agentreel.server.routes import common
 from agentreel.storage import queries
-from agentreel.storage.client import ClientPool
 from agentreel.storage.scope import check_values, make_scope
 
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 
-#: Error answers every REST route may give, for the OpenAPI document.
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Not a request this endpoint takes; `detail` says why"},
-    404: {"description": "No run with that trace id"},
-    503: {"description": "The store could not answer; retry"},
-}
-
-
-class _Json(JSONResponse):
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-
-
-def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> APIRouter:
-    api = APIRouter(responses=ERRORS)
-
-    @api.get("/healthz", tags=["ops"], summary="Liveness and store reachability")
-    def healthz() -> Response:
-        try:
-            pool.get().query("SELECT 1")
-        except Exception as exc:
-            return _Json({"status": "unavailable", "error": str(exc)}, status_code=503)
-        return _Json({"status": "ok"})
-
-    @api.get(
-        "/metrics",
-        tags=["ops"],
-        summary="Prometheus metrics",
-        responses={200: {"description": "Prometheus text", "content": {"text/plain": {}}}},
-        response_class=PlainTextResponse,
-    )
-    def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
+    api = APIRouter(responses=common.ERRORS)
 
     @api.get("/api/v1/stats", tags=["runs"], summary="What is stored and how much disk it takes")
     def stats() -> Response:
-        return _Json(_read(lambda: queries.stats(pool.get(), project())))
+        return common.Json(common.read(lambda: queries.stats(pool.get(), project())))
 
     @api.get("/api/v1/runs", tags=["runs"], summary="Runs (one trace = one run)")
     def runs(
@@ -86,8 +49,8 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
     ) -> Response:
         if sort not in queries.RUN_SORTS:
             raise HTTPException(400, f"sort must be one of {', '.join(queries.RUN_SORTS)}")
-        start_from_ns = _time_param("start_from", start_from)
-        start_to_ns = _time_param("start_to", start_to)
+        start_from_ns = common.time_param("start_from", start_from)
+        start_to_ns = common.time_param("start_to", start_to)
         if start_from_ns is not None and start_to_ns is not None and start_to_ns <= start_from_ns:
             raise HTTPException(400, "start_to must be after start_from")
         run_filter = queries.RunFilter(
@@ -110,20 +73,20 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
         )
         # Filters added with the dashboard: a value never stored is a 400, not an empty page.
         new = {"model": model, "provider": provider, "environment": environment}
-        _read(lambda: check_values(pool.get(), make_scope(project(), None, None, new)))
-        return _Json(_read(lambda: queries.list_runs(pool.get(), run_filter)))
+        common.read(lambda: check_values(pool.get(), make_scope(project(), None, None, new)))
+        return common.Json(common.read(lambda: queries.list_runs(pool.get(), run_filter)))
 
     @api.get("/api/v1/runs/{trace_id}", tags=["runs"], summary="One run: its span tree")
     def run(trace_id: str) -> Response:
-        trace_id = _trace_id(trace_id)
+        trace_id = common.trace_id(trace_id)
         client = pool.get()
-        summary = _read(lambda: queries.run_summary(client, project(), trace_id))
+        summary = common.read(lambda: queries.run_summary(client, project(), trace_id))
         if summary is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
-        spans = _read(lambda: queries.trace_spans(client, project(), trace_id))
+        spans = common.read(lambda: queries.trace_spans(client, project(), trace_id))
         refs = {r for s in spans for r in _span_refs(s)}
-        resolved = _read(lambda: resolve(client, project(), refs))
-        return _Json({"run": summary, "spans": _tree([_span(s, resolved) for s in spans])})
+        resolved = common.read(lambda: resolve(client, project(), refs))
+        return common.Json({"run": summary, "spans": _tree([_span(s, resolved) for s in spans])})
 
     @api.get(
         "/api/v1/runs/{trace_id}/llm-calls",
@@ -142,53 +105,15 @@ def router(pool: ClientPool, metrics: Metrics, project: Callable[[], str]) -> AP
     ) -> Response:
         if format not in FORMATS:
             raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}")
-        trace_id = _trace_id(trace_id)
-        result = _read(lambda: llm_calls(pool.get(), project(), trace_id))
+        trace_id = common.trace_id(trace_id)
+        result = common.read(lambda: llm_calls(pool.get(), project(), trace_id))
         if result is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
         if format != "otel":
             result = [render(call, format) for call in result]
-        return _Json({"trace_id": trace_id, "format": format, "llm_calls": result})
+        return common.Json({"trace_id": trace_id, "format": format, "llm_calls": result})
 
     return api
-
-
-def _read(fn: Callable[[], Any]) -> Any:
-    """Run a store read: a caller's bad filter is 400, an unreachable store 503 (retry);
-    anything else is a bug and surfaces as one (500), not as advice to retry."""
-    try:
-        return fn()
-    except queries.BadQuery as exc:
-        raise HTTPException(400, str(exc)) from None
-    except (ClickHouseError, OSError) as exc:
-        raise HTTPException(503, f"the store could not answer: {exc}") from None
-
-
-def _trace_id(raw: str) -> str:
-    value = raw.strip().lower()
-    if not _TRACE_ID.match(value):
-        raise HTTPException(400, "a trace id is 32 hexadecimal characters")
-    return value
-
-
-def _time_param(name: str, raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise HTTPException(
-                400, f"{name} must be ISO 8601 (2026-11-21T10:00:00Z) or epoch seconds"
-            ) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        seconds = moment.timestamp()
-    if not 0 <= seconds < 1e11:
-        raise HTTPException(400, f"{name} is out of range")
-    return int(seconds * 1e9)
 
 
 _ZERO = bytes(16)

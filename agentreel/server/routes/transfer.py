@@ -23,7 +23,7 @@ from agentreel.replay.export import (
     import_run,
     parse_document,
 )
-from agentreel.server.routes.runs import ERRORS, _Json, _read, _trace_id
+from agentreel.server.routes import common
 from agentreel.storage.client import ClientPool
 
 #: Largest import document accepted by default (413 above); the server passes its
@@ -44,7 +44,7 @@ def router(
     project: Callable[[], str],
     max_request_bytes: int = MAX_IMPORT_BYTES,
 ) -> APIRouter:
-    api = APIRouter(tags=["transfer"], responses=ERRORS)
+    api = APIRouter(tags=["transfer"], responses=common.ERRORS)
     # Imports check what is stored, then write: two at once could both find a span missing
     # and write it twice (and count its call twice), so this process runs one at a time.
     one_import = threading.Lock()
@@ -54,12 +54,12 @@ def router(
         summary="One run as a self-contained JSON document that another agentreel imports",
     )
     def export(trace_id: str) -> Response:
-        trace_id = _trace_id(trace_id)
-        document = _read(lambda: export_run(pool.get(), project(), trace_id))
+        trace_id = common.trace_id(trace_id)
+        document = common.read(lambda: export_run(pool.get(), project(), trace_id))
         if document is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
         filename = f"agentreel-run-{trace_id}.json"
-        return _Json(
+        return common.Json(
             document, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
         )
 
@@ -77,10 +77,10 @@ def router(
                 return import_run(pool.get(), project(), document)
 
         try:
-            result: ImportResult = await run_in_threadpool(_read, store)
+            result: ImportResult = await run_in_threadpool(common.read, store)
         except ExportError as exc:
             raise HTTPException(400, str(exc)) from None
-        return _Json(
+        return common.Json(
             {
                 "trace_id": result.trace_id,
                 "spans_written": result.spans_written,

@@ -1,0 +1,92 @@
+"""What REST routes share: the JSON response, the error table for the OpenAPI document, store
+reads translated to HTTP errors, and the checks of trace ids and times."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+from clickhouse_connect.driver.exceptions import ClickHouseError
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
+
+from agentreel.storage import queries
+
+_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+DAY_NS = 86_400 * 10**9
+
+#: Error answers every REST route may give, for the OpenAPI document.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Not a request this endpoint takes; `detail` says why"},
+    404: {"description": "No run with that trace id"},
+    503: {"description": "The store could not answer; retry"},
+}
+
+
+class Pool(Protocol):
+    """Where a request gets its store client (:class:`agentreel.storage.client.ClientPool`)."""
+
+    def get(self) -> Any: ...
+
+
+class Json(JSONResponse):
+    """JSON rendered by orjson (non-string keys allowed)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def read(fn: Callable[[], Any]) -> Any:
+    """Run a store read: a caller's bad filter is 400, an unreachable store 503 (retry);
+    anything else is a bug and surfaces as one (500), not as advice to retry."""
+    try:
+        return fn()
+    except queries.BadQuery as exc:
+        raise HTTPException(400, str(exc)) from None
+    except (ClickHouseError, OSError) as exc:
+        raise HTTPException(503, f"the store could not answer: {exc}") from None
+
+
+def trace_id(raw: str) -> str:
+    """``raw`` as a trace id (lower-case hex), or 400."""
+    value = raw.strip().lower()
+    if not _TRACE_ID.match(value):
+        raise HTTPException(400, "a trace id is 32 hexadecimal characters")
+    return value
+
+
+def time_param(name: str, raw: str | None) -> int | None:
+    """Query parameter ``name`` (ISO 8601 or epoch seconds) in ns, None when absent; 400 naming
+    it when unreadable."""
+    if raw is None or raw == "":
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise HTTPException(
+                400, f"{name} must be ISO 8601 (2026-11-21T10:00:00Z) or epoch seconds"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = moment.timestamp()
+    if not 0 <= seconds < 1e11:
+        raise HTTPException(400, f"{name} is out of range")
+    return int(seconds * 1e9)
+
+
+def time_range(since: str | None, until: str | None, default_days: int = 7) -> tuple[int, int]:
+    """``(since, until)`` in ns from the shared query parameters; 400 naming the bad one."""
+    until_ns = time_param("until", until) or time.time_ns()
+    since_ns = time_param("since", since)
+    if since_ns is None:
+        since_ns = until_ns - default_days * DAY_NS
+    if until_ns <= since_ns:
+        raise HTTPException(400, "until must be after since")
+    return since_ns, until_ns

@@ -1,0 +1,34 @@
+"""Operations: liveness with store reachability (``/healthz``) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from agentreel.collector.metrics import Metrics
+from agentreel.server.routes import common
+
+
+def router(pool: common.Pool, metrics: Metrics) -> APIRouter:
+    api = APIRouter(responses=common.ERRORS)
+
+    @api.get("/healthz", tags=["ops"], summary="Liveness and store reachability")
+    def healthz() -> Response:
+        try:
+            pool.get().query("SELECT 1")
+        except Exception as exc:
+            return common.Json({"status": "unavailable", "error": str(exc)}, status_code=503)
+        return common.Json({"status": "ok"})
+
+    @api.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics",
+        responses={200: {"description": "Prometheus text", "content": {"text/plain": {}}}},
+        response_class=PlainTextResponse,
+    )
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return api
