@@ -219,16 +219,6 @@ def _by_element(text: str, memo: _Memo, counts: Counts) -> str | None:
     return orjson.dumps(elements).decode() if changed else text
 
 
-def from_settings(settings: Any) -> IngestRedactor | None:
-    """The redactor of the server's ``redact`` setting; SettingsError naming it when bad."""
-    from agentreel.settings import SettingsError
-
-    try:
-        return from_setting(settings.redact)
-    except RedactionError as exc:
-        raise SettingsError(f"invalid AGENTREEL_REDACT: {exc}") from None
-
-
 def from_setting(spec: str) -> IngestRedactor | None:
     """The redactor the ``redact`` setting describes; None when it is empty.
     RedactionError names the bad rule (and the file) otherwise."""

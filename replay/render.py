@@ -12,34 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agentreel.core.anthropic_api import ANTHROPIC_PARAMS
+from agentreel.core.openai_api import OPENAI_PARAMS
+
 FORMATS = ("otel", "openai", "anthropic")
 
-#: Neutral parameter names (OTel ``gen_ai.request.*``) to each API's request field.
-_OPENAI_PARAMS = {
-    "max_tokens": "max_tokens",
-    "max_completion_tokens": "max_completion_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "frequency_penalty": "frequency_penalty",
-    "presence_penalty": "presence_penalty",
-    "stop_sequences": "stop",
-    "stop": "stop",
-    "seed": "seed",
-    "choice.count": "n",
-    "n": "n",
-    "stream": "stream",
-    "tool_choice": "tool_choice",
-    "response_format": "response_format",
-}
-_ANTHROPIC_PARAMS = {
-    "max_tokens": "max_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "stop_sequences": "stop_sequences",
-    "stream": "stream",
-    "tool_choice": "tool_choice",
-}
 
 
 def render(call: dict[str, Any], fmt: str) -> dict[str, Any]:
@@ -73,7 +50,7 @@ def openai_request(call: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     tools = call.get("tool_definitions")
     if tools:
         request["tools"] = [_openai_tool(_tool(t)) for t in tools]
-    request.update(_params(call, _OPENAI_PARAMS))
+    request.update(_params(call, OPENAI_PARAMS))
     return request, missing
 
 
@@ -162,7 +139,7 @@ def anthropic_request(call: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     tools = call.get("tool_definitions")
     if tools:
         request["tools"] = [_anthropic_tool(_tool(t)) for t in tools]
-    request.update(_params(call, _ANTHROPIC_PARAMS))
+    request.update(_params(call, ANTHROPIC_PARAMS))
     if "max_tokens" not in request:
         missing.append("max_tokens")
     return request, missing

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from agentreel.collector.normalize.openllmetry import anthropic_blocks
-from agentreel.core import outbound
+from agentreel.core import anthropic_api, openai_api, outbound
+from agentreel.core.exchange import Usage
 from agentreel.core.model import Decoded, DecodedSpan, Resource
 
 from .render import anthropic_request, openai_request
@@ -148,54 +148,25 @@ def as_run(
 
 def _answer(api: str, answer: dict[str, Any]) -> tuple[list[Any], dict[str, int], str, str]:
     """Output messages (canonical), usage (OTel names, input incl. cache), model, finish."""
-    model = str(answer.get("model") or "")
-    usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
-    assert isinstance(usage, dict)
     if api == "openai":
-        messages = []
-        finish = ""
-        for choice in answer.get("choices") or []:
-            message = choice.get("message") or {}
-            parts: list[dict[str, Any]] = []
-            if message.get("content"):
-                parts.append({"type": "text", "content": message["content"]})
-            for tool_call in message.get("tool_calls") or []:
-                function = tool_call.get("function") or {}
-                parts.append(
-                    {
-                        "type": "tool_call",
-                        "id": tool_call.get("id", ""),
-                        "name": function.get("name", ""),
-                        "arguments": function.get("arguments", ""),
-                    }
-                )
-            finish = finish or str(choice.get("finish_reason") or "")
-            messages.append(
-                {"role": "assistant", "parts": parts, "finish_reason": choice.get("finish_reason")}
-            )
-        details = usage.get("prompt_tokens_details") or {}
-        completion = usage.get("completion_tokens_details") or {}
-        counts = {
-            "input_tokens": int(usage.get("prompt_tokens") or 0),
-            "output_tokens": int(usage.get("completion_tokens") or 0),
-            "cache_read.input_tokens": int(details.get("cached_tokens") or 0),
-            "reasoning.output_tokens": int(completion.get("reasoning_tokens") or 0),
-        }
-        return messages, counts, model, finish
-    content = answer.get("content")
-    blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
-    finish = str(answer.get("stop_reason") or "")
-    message = {"role": "assistant", "parts": anthropic_blocks(blocks), "finish_reason": finish}
-    cache_read = int(usage.get("cache_read_input_tokens") or 0)
-    cache_write = int(usage.get("cache_creation_input_tokens") or 0)
+        response = openai_api.chat_response(answer)
+    else:
+        content = answer.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        response = anthropic_api.response({**answer, "content": blocks})
+    usage = response.usage or Usage()
     counts = {
         # agentreel counts input tokens the OTel way: cached ones included.
-        "input_tokens": int(usage.get("input_tokens") or 0) + cache_read + cache_write,
-        "output_tokens": int(usage.get("output_tokens") or 0),
-        "cache_read.input_tokens": cache_read,
-        "cache_creation.input_tokens": cache_write,
+        "input_tokens": usage.otel_input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read.input_tokens": usage.cache_read_tokens,
     }
-    return [message], counts, model, finish
+    if api == "openai":
+        counts["reasoning.output_tokens"] = usage.reasoning_tokens
+    else:
+        counts["cache_creation.input_tokens"] = usage.cache_write_tokens
+    finish = response.finish_reasons[0] if response.finish_reasons else ""
+    return response.messages, counts, response.model, finish
 
 
 def now_ns() -> int:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from agentreel.core.exchange import Request, Response, Usage
 
 from ._budget import CURRENT, PendingCall, before_step, charge, start_span
 from ._errors import guard
@@ -26,54 +27,6 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
-@dataclass
-class Usage:
-    """Token counts as the provider reported them (the price table's semantics), plus the
-    OTel input count (which includes cached tokens)."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
-    otel_input_tokens: int = 0
-
-    def prices_usage(self) -> Any:
-        from agentreel.core.prices import Usage as PriceUsage
-
-        return PriceUsage(
-            self.input_tokens,
-            self.output_tokens,
-            self.cache_read_tokens,
-            self.cache_write_tokens,
-            self.reasoning_tokens,
-        )
-
-
-@dataclass
-class Request:
-    """What an LLM call was asked, in GenAI form."""
-
-    provider: str
-    model: str
-    operation: str = "chat"
-    system: list[dict[str, Any]] | None = None
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    tools: list[dict[str, Any]] | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    server_address: str | None = None
-    server_port: int | None = None
-
-
-@dataclass
-class Response:
-    """What came back."""
-
-    model: str = ""
-    response_id: str = ""
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    finish_reasons: list[str] = field(default_factory=list)
-    usage: Usage | None = None
 
 
 def request_param_attributes(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,10 +21,11 @@ from typing import Any
 
 from opentelemetry import trace
 
-from . import _anthropic_convert as anthropic_convert
-from . import _openai_convert as openai_convert
+from agentreel.core import anthropic_api, openai_api
+from agentreel.core.exchange import Request, Response, get
+
 from ._errors import guard, on_error, warn_once
-from ._genai import LlmCall, Request, Response
+from ._genai import LlmCall
 from ._streams import AsyncStream, StreamManager, SyncStream
 
 MARK = "__agentreel_instrumented__"
@@ -167,9 +168,9 @@ def _stream_manager(cls: type, attr: str, original: Any) -> Any:
             traced = not _traced_elsewhere(original, self, slot)
 
         def start() -> LlmCall:
-            return LlmCall(anthropic_convert.request(kwargs, stream=True), traced)
+            return LlmCall(anthropic_api.request(kwargs, stream=True), traced)
 
-        return StreamManager(manager, start, anthropic_convert.response)
+        return StreamManager(manager, start, anthropic_api.response)
 
     slot = (cls, attr, wrapper)
     setattr(wrapper, MARK, True)
@@ -197,12 +198,12 @@ class _ResponsesAccumulator:
         self.final: Any = None
 
     def add(self, event: Any) -> None:
-        response = openai_convert.get(event, "response")
+        response = get(event, "response")
         if response is not None:
             self.final = response
 
     def response(self) -> Response | None:
-        return openai_convert.responses_response(self.final) if self.final is not None else None
+        return openai_api.responses_response(self.final) if self.final is not None else None
 
 
 def instrument_openai() -> bool:
@@ -215,13 +216,13 @@ def instrument_openai() -> bool:
     chat = "openai.resources.chat.completions.completions"
     responses = "openai.resources.responses.responses"
     chat_hooks = Hooks(
-        openai_convert.chat_request,
-        openai_convert.chat_response,
-        openai_convert.ChatStreamAccumulator,
+        openai_api.chat_request,
+        openai_api.chat_response,
+        openai_api.ChatStreamAccumulator,
     )
     responses_hooks = Hooks(
-        openai_convert.responses_request,
-        openai_convert.responses_response,
+        openai_api.responses_request,
+        openai_api.responses_response,
         _ResponsesAccumulator,
     )
     done = [
@@ -248,9 +249,9 @@ def instrument_anthropic() -> bool:
         return False
     module = "anthropic.resources.messages.messages"
     hooks = Hooks(
-        anthropic_convert.request,
-        anthropic_convert.response,
-        anthropic_convert.StreamAccumulator,
+        anthropic_api.request,
+        anthropic_api.response,
+        anthropic_api.StreamAccumulator,
     )
     done = [
         _patch(module, "Messages", "create", _sync, hooks),

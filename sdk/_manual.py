@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from agentreel.core.exchange import Request, Response, Usage, text_part
+from agentreel.core.openai_api import chat_message, chat_tool
+
 from ._errors import guard
-from ._genai import LlmCall, Request, Response, Usage
-from ._openai_convert import chat_message, chat_tool, text_part
+from ._genai import LlmCall
 
 #: Providers whose APIs report input tokens without the cached ones (Anthropic's way).
 _CACHE_APART = frozenset({"anthropic", "aws.bedrock", "gcp.vertex_ai"})

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentreel.core.exchange import Response
+
 from ._errors import guard, on_error
-from ._genai import LlmCall, Response
+from ._genai import LlmCall
 
 
 class _Finisher:

@@ -23,7 +23,7 @@ from agentreel.collector.pipeline import Pipeline
 from agentreel.collector.spool import Spool
 from agentreel.core import outbound
 from agentreel.server import auth, routes, signals_setup
-from agentreel.settings import Settings
+from agentreel.settings import Settings, SettingsError
 from agentreel.storage.client import ClientPool, connect
 from agentreel.storage.costing import PriceBook
 from agentreel.storage.price_overrides import ProjectPrices
@@ -52,7 +52,10 @@ class Server:
         s = self.settings
         # Refuses a non-loopback bind without auth before anything opens.
         outbound.configure(outbound.Policy.from_setting(s.outbound_hosts, auth.auth_enabled(s)))
-        redactor = redact.from_settings(s)
+        try:
+            redactor = redact.from_setting(s.redact)
+        except redact.RedactionError as exc:
+            raise SettingsError(f"invalid AGENTREEL_REDACT: {exc}") from None
         self._writer_client = connect(s.clickhouse_url)
         applied = migrate(self._writer_client)
         if applied:

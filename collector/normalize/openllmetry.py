@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentreel.core.anthropic_api import blocks_to_parts
 from agentreel.core.model import Span
 
 from . import genai
@@ -70,7 +71,7 @@ def _message(fields: Attrs) -> dict[str, Any]:
         raw = fields.pop("content")
         blocks = maybe_json(raw)
         if isinstance(blocks, list) and all(isinstance(b, dict) and "type" in b for b in blocks):
-            parts.extend(anthropic_blocks(blocks))
+            parts.extend(blocks_to_parts(blocks))
         elif call_id:
             parts.append({"type": "tool_call_response", "id": call_id, "response": raw})
             call_id = ""
@@ -88,37 +89,6 @@ def _message(fields: Attrs) -> dict[str, Any]:
         message["attributes"] = fields
     return message
 
-
-def anthropic_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Anthropic content blocks to canonical parts (unknown blocks kept as they are)."""
-    parts: list[dict[str, Any]] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "text":
-            parts.append({"type": "text", "content": block.get("text", "")})
-        elif kind == "tool_use":
-            parts.append(
-                {
-                    "type": "tool_call",
-                    "id": block.get("id", ""),
-                    "name": block.get("name", ""),
-                    "arguments": block.get("input"),
-                }
-            )
-        elif kind == "tool_result":
-            part: dict[str, Any] = {
-                "type": "tool_call_response",
-                "id": block.get("tool_use_id", ""),
-                "response": block.get("content"),
-            }
-            if block.get("is_error"):
-                part["is_error"] = True
-            parts.append(part)
-        elif kind == "thinking":
-            parts.append({"type": "reasoning", "content": block.get("thinking", "")})
-        else:
-            parts.append(block)
-    return parts
 
 
 def _function(fields: Attrs) -> dict[str, Any]:

@@ -6,13 +6,21 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agentreel.replay.render import _ANTHROPIC_PARAMS
+from agentreel.core.exchange import Request, Response, Usage, get, params_of, recorded, text_part
 
-from ._genai import Request, Response, Usage
-from ._openai_convert import _recorded, get, params_of, text_part
+#: Neutral parameter names (OTel ``gen_ai.request.*``) to Messages API request fields.
+ANTHROPIC_PARAMS = {
+    "max_tokens": "max_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "stop_sequences": "stop_sequences",
+    "stream": "stream",
+    "tool_choice": "tool_choice",
+}
 
 #: Messages request fields recorded as ``gen_ai.request.<name>``.
-PARAMS = _recorded(_ANTHROPIC_PARAMS, thinking="thinking")
+PARAMS = recorded(ANTHROPIC_PARAMS, thinking="thinking")
 
 
 def _dump(block: Any) -> dict[str, Any]:
@@ -21,7 +29,7 @@ def _dump(block: Any) -> dict[str, Any]:
     return dict(block)
 
 
-def _parts(content: Any) -> list[dict[str, Any]]:
+def blocks_to_parts(content: Any) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [text_part(content)]
     parts: list[dict[str, Any]] = []
@@ -55,7 +63,7 @@ def _parts(content: Any) -> list[dict[str, Any]]:
 
 
 def message(msg: Mapping[str, Any]) -> dict[str, Any]:
-    parts = _parts(get(msg, "content"))
+    parts = blocks_to_parts(get(msg, "content"))
     role = str(get(msg, "role", "user"))
     if role == "user" and parts and all(p["type"] == "tool_call_response" for p in parts):
         role = "tool"  # GenAI: tool results are the tool role's
@@ -113,7 +121,7 @@ def usage(value: Any) -> Usage | None:
 
 def response(msg: Any) -> Response:
     reason = get(msg, "stop_reason")
-    output: dict[str, Any] = {"role": "assistant", "parts": _parts(get(msg, "content"))}
+    output: dict[str, Any] = {"role": "assistant", "parts": blocks_to_parts(get(msg, "content"))}
     if reason:
         output["finish_reason"] = reason
     return Response(

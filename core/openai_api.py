@@ -5,22 +5,38 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agentreel.replay.render import _OPENAI_PARAMS
+from agentreel.core.exchange import (
+    Request,
+    Response,
+    Usage,
+    get,
+    given,
+    params_of,
+    recorded,
+    text_part,
+)
 
-from ._genai import Request, Response, Usage
-
-
-def _recorded(rendered: Mapping[str, str], **extra: str) -> dict[str, str]:
-    """Request field -> ``gen_ai.request.<name>``: the inverse of the table replay renders
-    requests with (so what is recorded renders back as it was sent), plus ``extra``."""
-    out: dict[str, str] = {}
-    for neutral, field in rendered.items():
-        out.setdefault(field, neutral)  # the first name is the OTel one (stop_sequences)
-    return {**out, **extra}
-
+#: Neutral parameter names (OTel ``gen_ai.request.*``) to Chat Completions request fields:
+#: what replay renders with, inverted for what the SDK records.
+OPENAI_PARAMS = {
+    "max_tokens": "max_tokens",
+    "max_completion_tokens": "max_completion_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "stop_sequences": "stop",
+    "stop": "stop",
+    "seed": "seed",
+    "choice.count": "n",
+    "n": "n",
+    "stream": "stream",
+    "tool_choice": "tool_choice",
+    "response_format": "response_format",
+}
 
 #: Chat Completions request fields recorded as ``gen_ai.request.<name>``.
-CHAT_PARAMS = _recorded(_OPENAI_PARAMS, reasoning_effort="reasoning_effort")
+CHAT_PARAMS = recorded(OPENAI_PARAMS, reasoning_effort="reasoning_effort")
 RESPONSES_PARAMS = {
     "max_output_tokens": "max_tokens",
     "temperature": "temperature",
@@ -31,28 +47,16 @@ RESPONSES_PARAMS = {
 }
 
 
-def get(obj: Any, key: str, default: Any = None) -> Any:
-    """A field of a request dict or a response model alike."""
-    if type(obj) is dict or isinstance(obj, Mapping):  # the exact check first: it is cheap
-        return obj.get(key, default)
-    return getattr(obj, key, default)
 
 
-def _given(value: Any) -> bool:
-    # openai's NOT_GIVEN / omit sentinels are falsy objects of their own classes.
-    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
 
 
-def params_of(kwargs: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
-    return {names[k]: v for k, v in kwargs.items() if k in names and _given(v)}
 
 
-def text_part(text: Any) -> dict[str, Any]:
-    return {"type": "text", "content": text}
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
-    if content is None or not _given(content):
+    if content is None or not given(content):
         return []
     if isinstance(content, str):
         return [text_part(content)]
@@ -114,7 +118,7 @@ def chat_request(kwargs: Mapping[str, Any], provider: str = "openai") -> Request
         provider=provider,
         model=str(kwargs.get("model", "")),
         messages=[chat_message(m) for m in kwargs.get("messages") or ()],
-        tools=[chat_tool(t) for t in tools] if _given(tools) and tools else None,
+        tools=[chat_tool(t) for t in tools] if given(tools) and tools else None,
         params=params_of(kwargs, CHAT_PARAMS),
     )
 
@@ -256,9 +260,9 @@ def responses_request(kwargs: Mapping[str, Any], provider: str = "openai") -> Re
     return Request(
         provider=provider,
         model=str(kwargs.get("model", "")),
-        system=[text_part(instructions)] if _given(instructions) and instructions else None,
+        system=[text_part(instructions)] if given(instructions) and instructions else None,
         messages=_responses_items(kwargs.get("input")),
-        tools=[dict(t) for t in tools] if _given(tools) and tools else None,
+        tools=[dict(t) for t in tools] if given(tools) and tools else None,
         params=params_of(kwargs, RESPONSES_PARAMS),
     )
 
