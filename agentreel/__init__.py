@@ -1,3 +1,5 @@
 """agentreel: observability and replay backend for AI-agent runs."""
 
-__version__ = "0.1.0"
+from agentreel.core.version import __version__
+
+__all__ = ["__version__"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentreel.core.scores import Score
 
 #: Span kinds of the normalized model.
 KINDS = (
@@ -164,6 +167,8 @@ class Span:
     tool_result_ref: bytes = b""
     attribute_refs: dict[str, bytes] = field(default_factory=dict)
     contents: list[ContentItem] = field(default_factory=list)
+    #: Scores its evaluation events carry, read once when the span is normalized.
+    scores: list[Score] = field(default_factory=list)
     #: Input messages' items, when they came through the prefix cache (``MessageGroup``).
     input_group: Any = None
 

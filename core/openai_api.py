@@ -47,14 +47,6 @@ RESPONSES_PARAMS = {
 }
 
 
-
-
-
-
-
-
-
-
 def _content_parts(content: Any) -> list[dict[str, Any]]:
     if content is None or not given(content):
         return []

@@ -17,8 +17,6 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-import httpx
-
 SETTING = "outbound_hosts (AGENTREEL_OUTBOUND_HOSTS)"
 #: What a server with auth on may reach when ``outbound_hosts`` is not set.
 AUTH_DEFAULT = "api.openai.com,api.anthropic.com,hooks.slack.com"
@@ -132,6 +130,10 @@ class Policy:
 
     def check(self, url: str) -> None:
         """Return when the server may send to ``url``; raise :class:`OutboundError` if not."""
+        # The URL is read by the client that will send to it, so the host checked is the host
+        # it connects to. Only server code sends; importing httpx here keeps core light.
+        import httpx
+
         try:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:

@@ -17,7 +17,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from agentreel.core.model import Span
 
 SOURCES = ("human", "user_feedback", "llm_judge", "heuristic")
 KINDS = ("score", "correction")
@@ -25,6 +30,8 @@ DATA_TYPES = ("numeric", "boolean", "categorical")
 
 #: The OTel GenAI evaluation event and its attributes (plus agentreel's own).
 EVALUATION_EVENT = "gen_ai.evaluation.result"
+#: Name of the short span the SDK sends to score a span that has already ended.
+SCORE_SPAN = "agentreel.score"
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_TEXT = 64 * 1024
@@ -255,3 +262,28 @@ _EVENT_FIELDS = {
     "agentreel.score.comment": "comment",
     "agentreel.score.correction": "correction",
 }
+
+
+def of_span(span: Span) -> tuple[list[Score], list[str]]:
+    """The valid scores among the span's evaluation events, and a warning per malformed one.
+
+    An event sits on the span it scores; an ``agentreel.score`` span (kind ``evaluator``)
+    carries the event for its parent, a span that had already ended. An event on a root span
+    scores the run."""
+    if EVALUATION_EVENT not in span.events:
+        return [], []
+    if span.name == SCORE_SPAN and span.kind == "evaluator" and span.parent_span_id:
+        scored = span.parent_span_id
+    else:
+        scored = "" if not span.parent_span_id else span.span_id
+    scores, warnings = [], []
+    for event in orjson.loads(span.events):
+        if event.get("name") != EVALUATION_EVENT:
+            continue
+        try:
+            scores.append(
+                from_event(event.get("attributes") or {}, span.trace_id, scored, event["time_ns"])
+            )
+        except ScoreError as exc:
+            warnings.append(f"score not stored: {exc}")
+    return scores, warnings

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agentreel import __version__
+from agentreel.core import scores
 from agentreel.core.calls import CallSpan, same_call
 from agentreel.core.model import ContentItem, MessageEvent, Span
+from agentreel.core.version import __version__
 from agentreel.storage import queries
 from agentreel.storage.writer import Writer
 
@@ -213,7 +214,9 @@ def _span(
         _SPAN_ATTRS.get(name, name): _in(kind, row[name]) for name, kind in SPAN_FIELDS.items()
     }
     refs = [ref for name, kind in SPAN_FIELDS.items() for ref in refs_of(kind, row[name])]
-    return Span(project=project, trace_id=trace_id, contents=contents(refs), **values)
+    span = Span(project=project, trace_id=trace_id, contents=contents(refs), **values)
+    span.scores = scores.of_span(span)[0]  # malformed ones were reported when first received
+    return span
 
 
 def _event(

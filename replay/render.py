@@ -18,7 +18,6 @@ from agentreel.core.openai_api import OPENAI_PARAMS
 FORMATS = ("otel", "openai", "anthropic")
 
 
-
 def render(call: dict[str, Any], fmt: str) -> dict[str, Any]:
     """``call`` (one entry of ``llm_calls``) with ``request`` rendered in ``fmt``."""
     if fmt == "openai":

@@ -37,9 +37,9 @@ from typing import Any
 
 import orjson
 
-from agentreel import __version__
 from agentreel.core import content as addressing
 from agentreel.core.model import ContentItem
+from agentreel.core.version import __version__
 from agentreel.storage import queries
 
 __all__ = [

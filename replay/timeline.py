@@ -41,8 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from agentreel.core.text import maybe_json
 from agentreel.replay.diff import fingerprint, neutral_window
 from agentreel.replay.windows import calls_from
 from agentreel.storage import queries
@@ -277,16 +276,7 @@ def _prefixed(span: dict[str, Any], prefix: str, content: Callable[[bytes], Any]
     for key, ref in span["attribute_refs"].items():
         if key.startswith(prefix):
             values[key] = content(ref)
-    return {key[len(prefix) :]: _maybe_json(value) for key, value in values.items()}
-
-
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("[", "{"):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
+    return {key[len(prefix) :]: maybe_json(value) for key, value in values.items()}
 
 
 def _number(value: Any) -> Any:

@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from agentreel.collector.normalize.common import text_of
 from agentreel.core.scores import Score, stable_id
+from agentreel.core.text import text_of
 from agentreel.replay.steps import parts
 from agentreel.replay.timeline import build_timeline, load_run
 from agentreel.storage import scores as score_store
@@ -58,7 +58,7 @@ class Evaluation:
     errors: list[str] = field(default_factory=list)
 
 
-def runtext_of(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
+def run_text(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
     """The final answer, the question and the evidence of a run, from its timeline."""
     answer = None
     for step in reversed(timeline["steps"]):
@@ -96,7 +96,7 @@ def runtext_of(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText
     )
 
 
-def evaluatetext_of(
+def evaluate_text(
     trace_id: str,
     text: RunText,
     names: Iterable[str] = EVALUATORS,
@@ -183,8 +183,8 @@ def evaluate_run(
     run = load_run(client, project, trace_id)
     if run is None:
         return None
-    text = runtext_of(build_timeline(run), run.calls)
-    return evaluatetext_of(trace_id, text, names, judge, now_ms=now_ms)
+    text = run_text(build_timeline(run), run.calls)
+    return evaluate_text(trace_id, text, names, judge, now_ms=now_ms)
 
 
 #: Evaluated and flagged runs (see :data:`HALLUCINATION_SCORES`) per day, and per day, agent

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from agentreel.collector.normalize.evaluation import scores_of
 from agentreel.core.calls import (
     PROVIDER_SDK_SCOPES,
     CallSpan,
@@ -168,7 +167,7 @@ class Writer:
             ]
             self._client.insert("message_events", rows, column_names=_MESSAGE_COLUMNS)
         stepdaily.insert(self._client, steps)
-        scores = [score.row(s.project) for s in fresh for score in scores_of(s)[0]]
+        scores = [score.row(s.project) for s in fresh for score in s.scores]
         if scores:  # after the spans: a score's run is stored before the score
             insert_scores(self._client, scores)
         for span in groups:

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from agentreel import __version__
 from agentreel.cli import evaluate, launch, projects, replay, report, reprice, transfer
 from agentreel.cli.client import get_json
+from agentreel.core.version import __version__
 from agentreel.settings import SETTINGS, Settings, SettingsError
 
 #: Settings only the server needs; reading commands take just the API address.

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from agentreel import __version__
 from agentreel.collector import redact
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
@@ -22,6 +21,7 @@ from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
 from agentreel.collector.spool import Spool
 from agentreel.core import outbound
+from agentreel.core.version import __version__
 from agentreel.server import auth, routes, signals_setup
 from agentreel.settings import Settings, SettingsError
 from agentreel.storage.client import ClientPool, connect

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from agentreel.core import content as content_store
+from agentreel.core import scores
 from agentreel.core.content import ContentCache, MessageGroup
 from agentreel.core.model import (
     CONTENT_FLAG,
@@ -28,7 +29,7 @@ from agentreel.core.model import (
     Span,
 )
 
-from . import evaluation, events, genai, openinference, openllmetry
+from . import events, genai, openinference, openllmetry
 from .common import MAX_COUNT, Attrs, RawJson, pop_str
 
 __all__ = ["ATTRIBUTE_INLINE_LIMIT", "normalize_logs", "normalize_spans"]
@@ -106,7 +107,8 @@ def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
                 for e in raw.events
             ]
         ).decode()
-        evaluation.check_scores(span)
+        span.scores, warnings = scores.of_span(span)
+        span.warnings.extend(warnings)
     if raw.links:
         span.attributes["agentreel.links"] = orjson.dumps(_jsonable(raw.links)).decode()
     return span

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 Attrs = dict[str, Any]
 
 
@@ -96,16 +94,6 @@ def pop_float(attrs: Attrs, *keys: str) -> float | None:
     return found
 
 
-def maybe_json(value: Any) -> Any:
-    """Parse a string that holds JSON; anything else, or text that is not JSON, as it is."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class RawJson:
     """Content that arrived as JSON text, parsed later (and memoized) by the content step."""
@@ -133,14 +121,6 @@ def pop_indexed(attrs: Attrs, prefix: str) -> dict[int, Attrs]:
 def split_indexed(fields: Attrs, prefix: str) -> dict[int, Attrs]:
     """Like :func:`pop_indexed` on an already grouped dict (nested lists such as tool calls)."""
     return pop_indexed(fields, prefix)
-
-
-def text_of(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
 
 
 def tool_call_part(fields: Attrs, id_key: str, name_key: str, arguments_key: str) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from agentreel.core.model import Span
+from agentreel.core.text import maybe_json
 
 from .common import (
     Attrs,
-    maybe_json,
     pop_float,
     pop_indexed,
     pop_int,

@@ -7,9 +7,10 @@ from typing import Any
 
 from agentreel.core.anthropic_api import blocks_to_parts
 from agentreel.core.model import Span
+from agentreel.core.text import maybe_json
 
 from . import genai
-from .common import Attrs, maybe_json, pop_indexed, pop_str, split_indexed, tool_call_part
+from .common import Attrs, pop_indexed, pop_str, split_indexed, tool_call_part
 
 TRACELOOP_KINDS = {"workflow": "chain", "task": "chain", "agent": "agent", "tool": "tool"}
 REQUEST_TYPES = {
@@ -88,7 +89,6 @@ def _message(fields: Attrs) -> dict[str, Any]:
     if fields:
         message["attributes"] = fields
     return message
-
 
 
 def _function(fields: Attrs) -> dict[str, Any]:
