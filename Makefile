@@ -20,6 +20,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	LINT_IMPORTS=$(BIN)/lint-imports tools/lint_imports.sh
 
 typecheck: install
 	MYPY=$(BIN)/mypy tools/typecheck.sh
