@@ -18,10 +18,9 @@ from google.rpc.error_details_pb2 import RetryInfo
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from . import decode
+from . import errors
 from .ingest import Ingest, Signal
-from .pipeline import RETRY_AFTER_SECONDS, Busy, PermanentWriteError, Stopped
-from .spool import SpoolError, SpoolFull
+from .pipeline import RETRY_AFTER_SECONDS
 
 log = logging.getLogger("agentreel.collector")
 
@@ -32,6 +31,8 @@ GRPC_WORKERS = 32
 #: the key from the invocation metadata; it may ``context.abort`` to refuse the call).
 ProjectOf = Callable[[Any], str]
 
+#: gRPC status by ``google.rpc.Code`` number.
+_STATUS = {code.value[0]: code for code in grpc.StatusCode}
 _RETRY_INFO = RetryInfo(retry_delay=Duration(seconds=RETRY_AFTER_SECONDS)).SerializeToString()
 
 
@@ -64,48 +65,29 @@ class _Receiver:
             taken = self.ingest.submit(signal, "proto", body, project=owner).result()
             if taken.durable is not None:
                 taken.durable.result()
-        except decode.TooLarge as exc:
-            self._abort(context, signal, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc), False)
-        except decode.DecodeError as exc:
-            self._abort(context, signal, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except Busy as exc:
-            self._abort(
-                context, signal, grpc.StatusCode.RESOURCE_EXHAUSTED, f"agentreel is busy: {exc}"
-            )
-        except (Stopped, SpoolFull, SpoolError) as exc:
-            self._abort(context, signal, grpc.StatusCode.UNAVAILABLE, str(exc))
-        try:
-            taken.future.result(taken.write_wait(self.ingest.pipeline, self.write_timeout))
-        except TimeoutError:
-            if taken.durable is not None:  # safe in the spool; stored when the store can
-                self.ingest.metrics.requests.labels("grpc", signal, "ok").inc()
-                return taken.rejected, taken.message
-            self._abort(
-                context,
-                signal,
-                grpc.StatusCode.UNAVAILABLE,
-                f"the store did not confirm the write within {self.write_timeout:g} s; retry",
-            )
-        except PermanentWriteError as exc:
-            self._abort(context, signal, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except Exception as exc:
-            self._abort(
-                context,
-                signal,
-                grpc.StatusCode.UNAVAILABLE,
-                f"the store did not take the data: {exc}",
-            )
+            try:
+                taken.future.result(taken.write_wait(self.ingest.pipeline, self.write_timeout))
+            except TimeoutError:
+                if taken.durable is None:
+                    raise errors.StoreTimeout(self.write_timeout) from None
+                # Safe in the spool: the writer stores it when the store can.
+            except errors.KNOWN:
+                raise
+            except Exception as exc:
+                raise errors.StoreFailed(exc) from None
+        except errors.KNOWN as exc:
+            refused = errors.refusal(exc)
+            self._abort(context, signal, refused)
         self.ingest.metrics.requests.labels("grpc", signal, "ok").inc()
         return taken.rejected, taken.message
 
-    def _abort(
-        self, context: Any, signal: Signal, code: Any, message: str, retry: bool = True
-    ) -> None:
+    def _abort(self, context: Any, signal: Signal, refused: errors.Refusal) -> None:
+        code = _STATUS[refused.rpc_code]
         self.ingest.metrics.requests.labels("grpc", signal, code.name.lower()).inc()
         # RESOURCE_EXHAUSTED without RetryInfo is permanent for exporters (a too-large request).
-        if retry and code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE):
+        if refused.retry:
             context.set_trailing_metadata((("google.rpc.retryinfo-bin", _RETRY_INFO),))
-        context.abort(code, message)
+        context.abort(code, refused.message)
 
 
 def _handlers(receiver: _Receiver) -> list[Any]:

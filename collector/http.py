@@ -13,14 +13,13 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from google.rpc import code_pb2, status_pb2
+from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from . import decode
+from . import decode, errors
 from .ingest import Format, Ingest, Signal
-from .pipeline import RETRY_AFTER_SECONDS, Busy, PermanentWriteError, Stopped
-from .spool import SpoolError, SpoolFull
+from .pipeline import RETRY_AFTER_SECONDS
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -59,12 +58,6 @@ _BODY = {
 }
 
 
-class _Refuse(Exception):
-    def __init__(self, status: int, code: int, message: str, retry: bool = False) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.retry = status, code, message, retry
-
-
 def router(
     ingest: Ingest,
     max_request_bytes: int,
@@ -78,47 +71,28 @@ def router(
 
     async def export(request: Request, signal: Signal) -> Response:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        outcome = "ok"
         owner = project_of(request)
         try:
             if media not in _FORMATS:
-                raise _Refuse(
-                    415,
-                    code_pb2.INVALID_ARGUMENT,
-                    f"unsupported content type {media or '(none)'!r}; send {PROTOBUF} or {JSON}",
+                raise errors.UnsupportedMediaType(
+                    f"unsupported content type {media or '(none)'!r}; send {PROTOBUF} or {JSON}"
                 )
+            # Counted as waiting before it is read, so memory stays bounded however many
+            # requests arrive at once.
+            held = ingest.admit(_declared(request, max_request_bytes))
             try:
-                # Counted as waiting before it is read, so memory stays bounded however
-                # many requests arrive at once.
-                held = ingest.admit(_declared(request, max_request_bytes))
-                try:
-                    body = await _read(request, max_request_bytes)
-                except BaseException:
-                    ingest.release(held)
-                    raise
-                encoding = request.headers.get("content-encoding", "")
-                taken = await asyncio.wrap_future(
-                    ingest.submit(
-                        signal,
-                        _FORMATS[media],
-                        body,
-                        project=owner,
-                        encoding=encoding,
-                        admitted=held,
-                    )
+                body = await _read(request, max_request_bytes)
+            except BaseException:
+                ingest.release(held)
+                raise
+            encoding = request.headers.get("content-encoding", "")
+            taken = await asyncio.wrap_future(
+                ingest.submit(
+                    signal, _FORMATS[media], body, project=owner, encoding=encoding, admitted=held
                 )
-                if taken.durable is not None:
-                    await asyncio.wrap_future(taken.durable)
-            except decode.TooLarge as exc:
-                raise _Refuse(413, code_pb2.RESOURCE_EXHAUSTED, str(exc)) from None
-            except decode.DecodeError as exc:
-                raise _Refuse(400, code_pb2.INVALID_ARGUMENT, str(exc)) from None
-            except Busy as exc:
-                raise _Refuse(
-                    429, code_pb2.RESOURCE_EXHAUSTED, f"agentreel is busy: {exc}", True
-                ) from None
-            except (Stopped, SpoolFull, SpoolError) as exc:
-                raise _Refuse(503, code_pb2.UNAVAILABLE, str(exc), True) from None
+            )
+            if taken.durable is not None:
+                await asyncio.wrap_future(taken.durable)
             wait = taken.write_wait(ingest.pipeline, write_timeout)
             try:
                 # Shielded: giving up on the wait must not cancel the write itself.
@@ -126,24 +100,16 @@ def router(
             except TimeoutError:
                 # Spooled: safe on disk, the writer stores it when the store can.
                 if taken.durable is None:
-                    raise _Refuse(
-                        503,
-                        code_pb2.UNAVAILABLE,
-                        f"the store did not confirm the write within {write_timeout:g} s; "
-                        "retry (a span already stored is not stored twice)",
-                        True,
-                    ) from None
-            except PermanentWriteError as exc:
-                raise _Refuse(400, code_pb2.INVALID_ARGUMENT, str(exc)) from None
+                    raise errors.StoreTimeout(write_timeout) from None
+            except errors.KNOWN:
+                raise
             except Exception as exc:
-                raise _Refuse(
-                    503, code_pb2.UNAVAILABLE, f"the store did not take the data: {exc}", True
-                ) from None
-        except _Refuse as refuse:
-            outcome = str(refuse.status)
-            ingest.metrics.requests.labels("http", signal, outcome).inc()
-            return _status_response(refuse, media)
-        ingest.metrics.requests.labels("http", signal, outcome).inc()
+                raise errors.StoreFailed(exc) from None
+        except errors.KNOWN as exc:
+            refused = errors.refusal(exc)
+            ingest.metrics.requests.labels("http", signal, str(refused.http_status)).inc()
+            return _status_response(refused, media)
+        ingest.metrics.requests.labels("http", signal, "ok").inc()
         return _success(signal, media, taken.rejected, taken.message)
 
     @api.post("/v1/traces", summary="OTLP/HTTP trace export", openapi_extra=_BODY)
@@ -168,12 +134,12 @@ def _declared(request: Request, limit: int) -> int:
 async def _read(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _Refuse(413, code_pb2.RESOURCE_EXHAUSTED, f"request is over {limit} bytes")
+        raise decode.TooLarge(f"request is over {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _Refuse(413, code_pb2.RESOURCE_EXHAUSTED, f"request is over {limit} bytes")
+            raise decode.TooLarge(f"request is over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -199,12 +165,12 @@ def _success(signal: Signal, media: str, rejected: int, message: str) -> Respons
     return Response(response.SerializeToString(), media_type=PROTOBUF)
 
 
-def _status_response(refuse: _Refuse, media: str) -> Response:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if refuse.retry else None
+def _status_response(refused: errors.Refusal, media: str) -> Response:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if refused.retry else None
     if media == PROTOBUF:
-        status = status_pb2.Status(code=refuse.code, message=refuse.message)
+        status = status_pb2.Status(code=refused.rpc_code, message=refused.message)
         return Response(
-            status.SerializeToString(), refuse.status, headers=headers, media_type=PROTOBUF
+            status.SerializeToString(), refused.http_status, headers=headers, media_type=PROTOBUF
         )
-    body = orjson.dumps({"code": refuse.code, "message": refuse.message})
-    return Response(body, refuse.status, headers=headers, media_type=JSON)
+    body = orjson.dumps({"code": refused.rpc_code, "message": refused.message})
+    return Response(body, refused.http_status, headers=headers, media_type=JSON)

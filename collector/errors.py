@@ -1,0 +1,87 @@
+"""Why an OTLP request was refused, and how each receiver says so: one table, read by the
+HTTP and the gRPC receiver alike.
+
+Each ingest exception maps to an HTTP status, a ``google.rpc`` code (gRPC's status code has
+the same number), whether the exporter should retry (then HTTP answers ``Retry-After`` and
+gRPC attaches ``RetryInfo``), and the message. Permanent refusals (400, 413, 415) tell the
+exporter to drop the data; retryable ones (429, 503) to send it again later, which is safe:
+a span already stored is not stored twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.rpc import code_pb2
+
+from .decode import DecodeError, TooLarge
+from .pipeline import Busy, PermanentWriteError, Stopped
+from .spool import SpoolError, SpoolFull
+
+
+class UnsupportedMediaType(ValueError):
+    """An OTLP/HTTP body that is neither protobuf nor JSON."""
+
+
+class StoreFailed(RuntimeError):
+    """The store raised while writing the request's data."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(f"the store did not take the data: {error}")
+
+
+class StoreTimeout(RuntimeError):
+    """The store did not confirm the write in time, and the request was not spooled."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the store did not confirm the write within {seconds:g} s; "
+            "retry (a span already stored is not stored twice)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """How a receiver answers a request it could not take."""
+
+    http_status: int
+    #: A ``google.rpc.Code``; ``grpc.StatusCode`` members carry the same number.
+    rpc_code: int
+    retry: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    http_status: int
+    rpc_code: int
+    retry: bool
+    prefix: str = ""
+
+
+#: First match wins (a subclass above its base).
+_RULES: tuple[tuple[type[Exception], _Rule], ...] = (
+    # Over a size limit: permanent (RESOURCE_EXHAUSTED without RetryInfo means "don't retry").
+    (TooLarge, _Rule(413, code_pb2.RESOURCE_EXHAUSTED, retry=False)),
+    (UnsupportedMediaType, _Rule(415, code_pb2.INVALID_ARGUMENT, retry=False)),
+    (DecodeError, _Rule(400, code_pb2.INVALID_ARGUMENT, retry=False)),
+    (PermanentWriteError, _Rule(400, code_pb2.INVALID_ARGUMENT, retry=False)),
+    (Busy, _Rule(429, code_pb2.RESOURCE_EXHAUSTED, retry=True, prefix="agentreel is busy: ")),
+    (Stopped, _Rule(503, code_pb2.UNAVAILABLE, retry=True)),
+    (SpoolFull, _Rule(503, code_pb2.UNAVAILABLE, retry=True)),
+    (SpoolError, _Rule(503, code_pb2.UNAVAILABLE, retry=True)),
+    (StoreTimeout, _Rule(503, code_pb2.UNAVAILABLE, retry=True)),
+    (StoreFailed, _Rule(503, code_pb2.UNAVAILABLE, retry=True)),
+)
+
+#: The exceptions the table answers. Receivers catch these and only these: anything else is
+#: a bug and surfaces as one.
+KNOWN: tuple[type[Exception], ...] = tuple(kind for kind, _ in _RULES)
+
+
+def refusal(exc: Exception) -> Refusal:
+    """How to answer a request that raised ``exc``, one of :data:`KNOWN`, while being taken."""
+    for kind, rule in _RULES:
+        if isinstance(exc, kind):
+            return Refusal(rule.http_status, rule.rpc_code, rule.retry, f"{rule.prefix}{exc}")
+    raise TypeError(f"no refusal for {type(exc).__name__}") from exc
