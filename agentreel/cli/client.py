@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -55,3 +56,8 @@ def get_json(settings: Settings, path: str, params: dict[str, Any] | None = None
     """GET ``path`` and decode it; None once the problem is printed."""
     response = request(settings, "GET", path, params=params)
     return None if response is None else response.json()
+
+
+def print_json(data: Any) -> None:
+    """Print a command's answer as indented JSON (``--json``)."""
+    print(json.dumps(data, indent=2))

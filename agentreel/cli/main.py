@@ -1,4 +1,4 @@
-"""The ``agentreel`` command: ``up``, ``serve``, ``stats``, ``runs``.
+"""The ``agentreel`` command: its parser and the table of commands (one module each).
 
 Server commands take every setting as a flag (``--http-port``) or an ``AGENTREEL_*``
 variable; reading commands reach the server through its REST API (``--api-url``), never the
@@ -13,9 +13,19 @@ import os
 import sys
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
-from agentreel.cli import evaluate, launch, projects, replay, report, reprice, transfer
+from agentreel.cli import (
+    evaluate,
+    launch,
+    projects,
+    replay,
+    report,
+    reprice,
+    runs,
+    serve,
+    stats,
+    transfer,
+)
 from agentreel.cli.client import get_json
 from agentreel.core.version import __version__
 from agentreel.settings import SETTINGS, Settings, SettingsError
@@ -87,16 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         return cmd
 
     client_command("stats", "Show what the server has stored.")
-    runs = client_command("runs", "List recent runs.")
-    runs.add_argument("--limit", type=int, default=20)
-    runs.add_argument("--offset", type=int, default=0)
-    runs.add_argument("--agent")
-    runs.add_argument("--service")
-    runs.add_argument("--session")
-    runs.add_argument("--user")
-    runs.add_argument("--status", choices=("ok", "error"))
-    runs.add_argument("--since", help="ISO 8601 time or epoch seconds")
-    runs.add_argument("--sort", default="start_time")
+    runs.add_arguments(client_command("runs", "List recent runs."))
     launch.add_arguments(
         up, dashboard, client_command("demo", "Send a week of sample agent runs to the server.")
     )
@@ -116,84 +117,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from agentreel.server import serve
-    from agentreel.signals.rules import RuleError
-    from agentreel.storage.client import StoreUnavailable
-
-    try:
-        serve(settings)
-    except (StoreUnavailable, SettingsError) as exc:
-        print(f"agentreel: {exc}", file=sys.stderr)
-        return 1
-    except RuleError as exc:  # a bad alerts file
-        print(f"agentreel: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"agentreel: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _stats(settings: Settings, args: argparse.Namespace) -> int:
-    data = get_json(settings, "/api/v1/stats")
-    if data is None:
-        return 1
-    if args.json:
-        _print_json(data)
-        return 0
-    rows = [
-        ("spans", data["spans"]),
-        ("runs", data["runs"]),
-        ("LLM calls", data["llm_calls"]),
-        ("distinct content items", data["content_items"]),
-        ("content bytes (raw)", data["content_bytes"]),
-        ("storage bytes on disk", data["storage_bytes"]),
-    ]
-    width = max(len(r[0]) for r in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value:>14,}")
-    return 0
-
-
-def _runs(settings: Settings, args: argparse.Namespace) -> int:
-    params: dict[str, Any] = {"limit": args.limit, "offset": args.offset, "sort": args.sort}
-    for name in ("agent", "service", "session", "user", "status"):
-        if getattr(args, name):
-            params[name] = getattr(args, name)
-    if args.since:
-        params["start_from"] = args.since
-    data = get_json(settings, "/api/v1/runs", params)
-    if data is None:
-        return 1
-    if args.json:
-        _print_json(data)
-        return 0
-    if not data["runs"]:
-        print("no runs yet: point an OTLP exporter at this server (see README)")
-        return 0
-    header = f"{'trace id':<32}  {'started (UTC)':<19}  {'status':<6} {'spans':>5} "
-    header += f"{'llm':>4} {'tokens':>8} {'ms':>9}  agent / name"
-    print(header)
-    for run in data["runs"]:
-        started = run["start_time"][:19].replace("T", " ")
-        label = run["agent"] or run["name"] or run["service"]
-        print(
-            f"{run['trace_id']:<32}  {started:<19}  {run['status']:<6} {run['spans']:>5} "
-            f"{run['llm_calls']:>4} {run['usage']['total_tokens']:>8} "
-            f"{run['duration_ms']:>9.1f}  {label}"
-        )
-    shown = data["offset"] + len(data["runs"])
-    print(f"({shown} of {data['total']} runs)")
-    return 0
-
-
-def _print_json(data: Any) -> None:
-    import json
-
-    print(json.dumps(data, indent=2))
-
-
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
     return replay.replay_command(partial(get_json, settings), args)
 
@@ -202,9 +125,9 @@ _COMMANDS = {
     "up": launch.up_command,
     "dashboard": launch.dashboard_command,
     "demo": launch.demo_command,
-    "serve": _serve,
-    "stats": _stats,
-    "runs": _runs,
+    "serve": serve.serve_command,
+    "stats": stats.stats_command,
+    "runs": runs.runs_command,
     "replay": _replay,
     "export": transfer.export_command,
     "import": transfer.import_command,

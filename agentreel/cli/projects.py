@@ -11,12 +11,12 @@ a second and stops taking a revoked one within 5 s.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from agentreel.cli.client import print_json
 from agentreel.settings import Settings
 
 #: What ``--help`` says: where these commands work, and why.
@@ -94,7 +94,7 @@ def keys_command(settings: Settings, args: argparse.Namespace) -> int:
         if args.action == "create":
             made, key = projects.create_key(client, args.project, args.label)
             if args.json:
-                _print_json({**asdict(made), "key": key})
+                print_json({**asdict(made), "key": key})
                 return
             print(key)
             print(
@@ -154,7 +154,7 @@ def _with_store(settings: Settings, run: Callable[[Any], Any]) -> int:
 
 def _say(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print(text)
 
@@ -166,7 +166,7 @@ def _table(
     rows: Sequence[tuple[str, ...]],
 ) -> None:
     if args.json:
-        _print_json(data)
+        print_json(data)
         return
     if not rows:
         print("none yet")
@@ -174,10 +174,6 @@ def _table(
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2))
 
 
 COMMANDS = {"projects": projects_command, "keys": keys_command}
