@@ -3,11 +3,13 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY agentreel agentreel
+COPY core core
+COPY sdk sdk
 COPY collector collector
 COPY storage storage
 COPY replay replay
+COPY signals signals
 COPY dashboard dashboard
-COPY sdk sdk
 RUN pip install --no-cache-dir '.[server]'
 EXPOSE 4317 4318
 CMD ["agentreel", "serve"]
