@@ -44,3 +44,12 @@ def test_every_mapped_part_is_in_the_readme_layout_and_the_contracts() -> None:
         folder = mapped[name]
         assert f"| `{folder}/` | `{name}` |" in layout, name
         assert name in layered or name == "agentreel.dashboard", name
+
+
+def test_the_server_image_copies_every_part() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    folders = {
+        path.split("/")[0] for path in PYPROJECT["tool"]["setuptools"]["package-dir"].values()
+    }
+    for folder in folders:
+        assert f"COPY {folder} {folder}" in dockerfile, folder
