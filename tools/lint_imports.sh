@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+tool=${LINT_IMPORTS:-.venv/bin/lint-imports}
+case "$tool" in /*) ;; *) tool="$root/$tool" ;; esac
 tree=$(tools/package_tree.sh)
 cd "$tree"
-exec "${LINT_IMPORTS:-$root/.venv/bin/lint-imports}" "$root/pyproject.toml" --no-cache "$@"
+exec "$tool" "$root/pyproject.toml" --no-cache "$@"
