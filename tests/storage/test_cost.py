@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from test_cli import agentreel
-from test_instrumentors import GAPS, OUTPUT_SURPLUS
 
+from support.cli import agentreel
+from support.instrumented import GAPS, OUTPUT_SURPLUS
 from support.liveserver import RunningServer
 from support.otlpbuild import kv, new_span_id, new_trace_id, span, traces
 from support.payloads.capture import CONFIGS
