@@ -13,6 +13,7 @@ import pytest
 from hypothesis import settings
 
 from support.liveserver import RunningServer, start_server
+from support.store import StorePool
 
 # Property and fuzz tests explore new inputs on every local run; in CI (CI=true) they replay
 # the same examples each time, so a landing is decided by the change, not by the draw. A
@@ -71,16 +72,6 @@ def instrumented_runs(server: RunningServer) -> Callable[[str], dict[str, Any]]:
         return done[name]
 
     return get
-
-
-class StorePool:
-    """Hands routes the session's store: chDB allows one store per process."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def get(self) -> Any:
-        return self.client
 
 
 @pytest.fixture
