@@ -10,10 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
 
-from support.liveserver import RunningServer, start_server
-from support.store import StorePool
+# The shared harness asserts too: pytest rewrites its asserts as it does the tests', so a
+# failure in a helper shows the values compared. This has to come before support is imported.
+pytest.register_assert_rewrite("support")
+
+from hypothesis import settings  # noqa: E402
+
+from support.liveserver import RunningServer, start_server  # noqa: E402
+from support.store import StorePool  # noqa: E402
 
 # Property and fuzz tests explore new inputs on every local run; in CI (CI=true) they replay
 # the same examples each time, so a landing is decided by the change, not by the draw. A
