@@ -19,7 +19,7 @@ import pytest
 
 from agentreel import sdk
 
-from support.agents import _anthropic_blocks, _openai_stream
+from support.agents import anthropic_blocks, openai_stream
 from support.exactness import same_anthropic, same_openai_messages, same_parameters, same_tools
 from support.fakeprovider import Answer, FakeProvider, ToolCall
 from support.liveserver import RunningServer
@@ -130,7 +130,7 @@ def openai_turn(messages: list[dict[str, Any]], message: dict[str, Any]) -> bool
 
 
 def anthropic_turn(messages: list[dict[str, Any]], response: Any) -> bool:
-    blocks = _anthropic_blocks(response)
+    blocks = anthropic_blocks(response)
     messages.append({"role": "assistant", "content": blocks})
     uses = [b for b in blocks if b["type"] == "tool_use"]
     if uses:
@@ -161,7 +161,7 @@ def openai_agent(base_url: str, stream: bool) -> None:
         done = False
         while not done:
             if stream:
-                message = _openai_stream(client, request)
+                message = openai_stream(client, request)
             else:
                 reply = client.chat.completions.create(**request).choices[0].message
                 message = reply.model_dump(include={"role", "content", "tool_calls"})
