@@ -1,6 +1,6 @@
 """Record the OTLP payloads each instrumentor sends for one agent run; saved as test fixtures.
 
-Run ``python tests/payloads/capture.py [NAME ...]``. Each
+Run ``python tests/support/payloads/capture.py [NAME ...]``. Each
 configuration runs in a fresh subprocess (instrumentors patch the clients globally) and writes
 next to this file:
 
