@@ -30,13 +30,18 @@ import itertools
 import json
 import random
 import string
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' harness
+
+from support.otlpbuild import kv
 
 AttrValue = str | int | float | bool | list[str]
 """Attribute values the generator emits."""
@@ -787,21 +792,6 @@ def _worker(fleet: _Fleet, worker: int) -> Iterator[tuple[int, int, SpanSpec]]:
 # --------------------------------------------------------------------------- encoding
 
 
-def _any_value(v: AttrValue, out: AnyValue) -> None:
-    """Store ``v`` into the OTLP ``AnyValue`` ``out``."""
-    if isinstance(v, bool):
-        out.bool_value = v
-    elif isinstance(v, int):
-        out.int_value = v
-    elif isinstance(v, float):
-        out.double_value = v
-    elif isinstance(v, str):
-        out.string_value = v
-    else:
-        for item in v:
-            out.array_value.values.add().string_value = item
-
-
 def _fill_span(dst: Span, s: SpanSpec) -> None:
     """Copy ``s`` into the protobuf span ``dst``."""
     dst.trace_id = s.trace_id
@@ -813,10 +803,7 @@ def _fill_span(dst: Span, s: SpanSpec) -> None:
     dst.start_time_unix_nano = s.start
     dst.end_time_unix_nano = s.end
     dst.flags = 0x100  # W3C flags known, parent not remote
-    for key, value in s.attrs:
-        kv: KeyValue = dst.attributes.add()
-        kv.key = key
-        _any_value(value, kv.value)
+    dst.attributes.extend(kv(key, value) for key, value in s.attrs)
     if s.error:
         dst.status.code = Status.STATUS_CODE_ERROR
         dst.status.message = s.error
@@ -832,10 +819,7 @@ def build_request(
         rs = by_agent.get(s.agent)
         if rs is None:
             rs = req.resource_spans.add()
-            for k, v in agents[s.agent].resource:
-                kv = rs.resource.attributes.add()
-                kv.key = k
-                kv.value.string_value = v
+            rs.resource.attributes.extend(kv(k, v) for k, v in agents[s.agent].resource)
             scope = rs.scope_spans.add()
             scope.scope.name = _SCOPE_NAME
             scope.scope.version = _SCOPE_VERSION

@@ -1,8 +1,9 @@
 """Ingest benchmark: how fast agentreel accepts and persists realistic agent traces.
 
 The benchmark pre-generates agent runs as OTLP export requests (see ``_otlpgen.py``),
-starts ``agentreel serve`` on a temporary data directory and free ports, and sends the
-requests with several client threads over OTLP/HTTP and OTLP/gRPC. It reports:
+starts ``agentreel serve`` with the tests' harness (``tests/support/liveserver.py``: a
+temporary data directory and free ports), and sends the requests with several client
+threads over OTLP/HTTP and OTLP/gRPC. It reports:
 
 * accepted spans/s: spans acknowledged by the server / wall time of sending;
 * persisted spans/s: spans sent / time from the first send until ``GET /api/v1/stats``
@@ -28,7 +29,6 @@ import lzma
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +44,10 @@ import grpc
 import httpx
 from _otlpgen import GenConfig, Payload, Workload, generate, gzip_ratio
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' harness
+
+from support.liveserver import RunningServer, free_port, start_server
 
 TARGET_PERSISTED_SPANS_S = 20_000.0
 TARGET_RSS_BYTES = 1 << 30
@@ -61,13 +65,6 @@ def log(msg: str) -> None:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -161,7 +158,8 @@ class RssSampler:
 
 @dataclass
 class Server:
-    """A server under test: where to send, how to count, and its process if ours."""
+    """A server under test: where to send, how to count, and its process if ``spawn`` started
+    it (Phoenix; agentreel is started and stopped by the tests' harness)."""
 
     name: str
     http_url: str
@@ -170,6 +168,18 @@ class Server:
     pid: int | None = None
     data_dir: Path | None = None
     log_path: Path | None = None
+
+    @classmethod
+    def of(cls, running: RunningServer) -> Server:
+        """The agentreel server that ``start_server`` runs."""
+        return cls(
+            "agentreel",
+            running.url,
+            running.grpc_endpoint,
+            pid=running.process.pid,
+            data_dir=running.data_dir,
+            log_path=running.log_path,
+        )
 
     def stop(self, grace: float = 20.0) -> int | None:
         """Stop our own server process (SIGTERM, then SIGKILL); return its exit code."""
@@ -792,47 +802,30 @@ def measure(
     )
 
 
-def default_agentreel_cmd() -> str:
-    """Return the ``agentreel`` script next to this interpreter, else the one on PATH."""
-    local = Path(sys.executable).parent / "agentreel"
-    if local.exists():
-        return str(local)
-    found = shutil.which("agentreel")
-    if not found:
-        raise SystemExit("agentreel command not found: pass --server-cmd or --url")
-    return found
+#: Settings the harness gives the server itself; the caller's other ``AGENTREEL_*`` are passed on.
+_HARNESS_SETTINGS = {
+    "AGENTREEL_DATA_DIR",
+    "AGENTREEL_HTTP_PORT",
+    "AGENTREEL_GRPC_PORT",
+    "AGENTREEL_HOST",
+}
 
 
-def launch_agentreel(server_cmd: str | None, work: Path) -> Server:
-    """Start ``agentreel serve`` on ``work``/data and two free ports (not yet ready)."""
-    data = work / "data"
-    http_port, grpc_port = free_port(), free_port()
-    cmd = [
-        server_cmd or default_agentreel_cmd(),
-        "serve",
-        "--data-dir",
-        str(data),
-        "--http-port",
-        str(http_port),
-        "--grpc-port",
-        str(grpc_port),
-    ]
-    env = {
-        "AGENTREEL_DATA_DIR": str(data),
-        "AGENTREEL_HTTP_PORT": str(http_port),
-        "AGENTREEL_GRPC_PORT": str(grpc_port),
-        "AGENTREEL_HOST": "127.0.0.1",
+def launch_agentreel(server_cmd: str | None, work: Path, timeout: float) -> RunningServer:
+    """``agentreel serve`` on ``work``/data and two free ports, healthy, its log in ``work``.
+
+    Started by the tests' harness (``server_cmd``, else this interpreter's ``-m agentreel``),
+    with this process's ``AGENTREEL_*`` settings (storage tuning, redaction, ...).
+    """
+    settings = {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith("AGENTREEL_") and k not in _HARNESS_SETTINGS
     }
-    log_path = work / "server.log"
-    proc = spawn("agentreel", cmd, env, work, log_path)
-    return Server(
-        "agentreel",
-        f"http://127.0.0.1:{http_port}",
-        f"127.0.0.1:{grpc_port}",
-        proc=proc,
-        pid=proc.pid,
-        data_dir=data,
-        log_path=log_path,
+    command = server_cmd.split() if server_cmd else (sys.executable, "-m", "agentreel")
+    log(f"[agentreel] starting: {' '.join(command)} serve")
+    return start_server(
+        work / "data", settings, command=command, log_path=work / "server.log", timeout=timeout
     )
 
 
@@ -845,18 +838,20 @@ def bench_agentreel(wl: Workload, args: argparse.Namespace) -> Result:
         wait_ready(server, "/healthz", args.start_timeout)
         return _bench_agentreel(server, wl, args)
     work = Path(tempfile.mkdtemp(prefix="agentreel-bench-"))
-    server = launch_agentreel(args.server_cmd, work)
     data = work / "data"
+    running: RunningServer | None = None
     try:
-        wait_ready(server, "/healthz", args.start_timeout)
+        running = launch_agentreel(args.server_cmd, work, args.start_timeout)
+        server = Server.of(running)
         result = _bench_agentreel(server, wl, args)
-        code = server.stop()
+        code = running.stop()
         result.data_dir_bytes = dir_bytes(data) - result.data_dir_baseline
-        if code not in (0, None, -signal.SIGTERM):
+        if code not in (0, -signal.SIGTERM):
             log(f"[agentreel] exited with {code}:\n{server.log_tail()}")
         return result
     finally:
-        server.stop()
+        if running is not None:
+            running.stop()
         if args.keep_data:
             log(f"[agentreel] data and log kept in {work}")
         else:
@@ -1083,9 +1078,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     s.add_argument("--gzip", action="store_true", help="gzip request bodies")
     s.add_argument("--max-retries", type=int, default=100, help="per request")
     t = ap.add_argument_group("agentreel server")
-    t.add_argument(
-        "--server-cmd", help="agentreel executable; None: the one next to this python, else PATH"
-    )
+    t.add_argument("--server-cmd", help="agentreel command; None: this python's -m agentreel")
     t.add_argument("--url", help="benchmark an already-running server at this HTTP URL")
     t.add_argument("--grpc-target", help="host:port of its gRPC receiver (with --url)")
     t.add_argument("--pid", type=int, help="its process id, to report RSS (with --url)")

@@ -11,12 +11,9 @@ Run: ``.venv/bin/python bench/redact.py [--spans 20000]``.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _otlpgen import GenConfig, generate
 

@@ -1,6 +1,7 @@
 """Replay latency and content storage: a 50-step run among 10,000 ordinary runs.
 
-Starts ``agentreel serve`` on a fresh data directory, sends one long run (50 LLM calls whose
+Starts ``agentreel serve`` on a fresh data directory (the tests' harness, as
+``bench/ingest.py`` does), sends one long run (50 LLM calls whose
 context grows to about 100k tokens) and 10,000 ordinary runs (5-11 steps) over OTLP/HTTP,
 then times the replay endpoints on the long run and on ordinary ones, and compares the
 content bytes stored (each message once, by hash) with the bytes of the same context windows
@@ -18,17 +19,13 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _otlpgen import GenConfig, generate, iter_batches
-from ingest import Server, free_port, spawn, wait_ready
+from _otlpgen import GenConfig, Payload, generate, iter_batches
+from ingest import Server, launch_agentreel, run_senders
 
 CONTENT_KEYS = (
     "gen_ai.input.messages",
@@ -61,32 +58,23 @@ def distinct_bytes(calls: list[dict[str, Any]]) -> int:
     return sum(len(text) for text in seen)
 
 
-def send(url: str, bodies: list[bytes], threads: int = 4) -> None:
-    queue = list(bodies)
-    lock = threading.Lock()
-
-    def worker() -> None:
-        with httpx.Client(timeout=120) as client:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    body = queue.pop()
-                while True:
-                    response = client.post(
-                        url + "/v1/traces",
-                        content=body,
-                        headers={"content-type": "application/x-protobuf"},
-                    )
-                    if response.status_code == 200:
-                        break
-                    time.sleep(float(response.headers.get("retry-after", "0.5")))
-
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
-    for w in workers:
-        w.start()
+def send(server: Server, payloads: list[Payload], threads: int = 4) -> None:
+    """Send every request over OTLP/HTTP with the ingest benchmark's senders (they retry
+    while the server asks them to back off)."""
+    stats, workers, close = run_senders(
+        server,
+        payloads,
+        protocol="http",
+        grpc_share=0.0,
+        threads=threads,
+        use_gzip=False,
+        max_retries=1000,
+    )
     for w in workers:
         w.join()
+    close()
+    if stats.spans_failed or stats.spans_rejected:
+        raise SystemExit(f"requests failed: {stats.errors[:5]}")
 
 
 def timed(client: httpx.Client, url: str, repeat: int) -> tuple[float, float, int]:
@@ -119,16 +107,11 @@ def main() -> None:
     many_verbatim, _ = verbatim_bytes(many_cfg)
 
     work = Path(tempfile.mkdtemp(prefix="agentreel-replay-bench-"))
-    http_port, grpc_port = free_port(), free_port()
-    agentreel = str(Path(sys.executable).with_name("agentreel"))
-    cmd = [agentreel, "serve", "--data-dir", str(work / "data")]
-    cmd += ["--http-port", str(http_port), "--grpc-port", str(grpc_port)]
-    proc = spawn("agentreel", cmd, {}, work, work / "server.log")
-    server = Server("agentreel", f"http://127.0.0.1:{http_port}", None, proc, proc.pid, work)
+    running = launch_agentreel(None, work, 120)
+    server = Server.of(running)
     try:
-        wait_ready(server, "/healthz", 120)
         print(f"sending {many.spans + long_run.spans:,} spans ...", file=sys.stderr)
-        send(server.http_url, [p.body for p in long_run.payloads + many.payloads])
+        send(server, long_run.payloads + many.payloads)
         with httpx.Client(timeout=60) as client:
             api = server.http_url + "/api/v1"
             longest = client.get(api + "/runs", params={"sort": "llm_calls", "limit": 1}).json()
@@ -149,7 +132,7 @@ def main() -> None:
                     p50, p99, size = timed(client, url, args.repeat)
                     rows.append((f"{label} /{endpoint}", p50, p99, size))
     finally:
-        server.stop()
+        running.stop()
     print(
         f"\nworkload: 1 run of 50 LLM calls (largest window {largest:,} chars, about "
         f"{largest // 4:,} tokens) + {many.runs:,} runs; {stats['spans']:,} spans stored"

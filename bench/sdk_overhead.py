@@ -2,7 +2,7 @@
 OpenTelemetry SDK and Langfuse's ``@observe``.
 
 The agent is a tool loop of 10 LLM calls and 10 tool calls with the real ``openai``
-client. The fake provider (tests/fakeprovider) and an OTLP sink that answers 200 to every
+client. The fake provider (tests/support/fakeprovider) and an OTLP sink that answers 200 to every
 export run in their own processes, so the agent's process holds only the agent and the
 instrumentation (with its export thread), as in production.
 
@@ -38,18 +38,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+#: The tests' folder: the fake provider's process runs there, so it imports their harness.
+TESTS = Path(__file__).resolve().parents[1] / "tests"
 MODEL = "gpt-4o-mini"
 LLM_CALLS, TOOL_CALLS = 10, 10
 SPANS_PER_RUN = 1 + LLM_CALLS + TOOL_CALLS
 
 PROVIDER = """
 import sys
-sys.path.insert(0, sys.argv[1])
 from support.fakeprovider import Answer, FakeProvider, Parallel, ToolCall
 one_run = [Parallel([ToolCall("add", {"a": 1, "b": 2}), ToolCall("mul", {"a": 3, "b": 4})])]
 one_run += [ToolCall("add", {"a": i, "b": i}) for i in range(8)] + [Answer("done: 42")]
-fake = FakeProvider(one_run * int(sys.argv[2])).start()
+fake = FakeProvider(one_run * int(sys.argv[1])).start()
 print(fake.openai_base_url, flush=True)
 sys.stdin.read()
 """
@@ -302,9 +302,10 @@ SCOPES = {"agentreel": (_agentreel_scope, _agentreel_flush)}
 MODEL_SECONDS = 0.0
 
 
-def start(code: str, *args: str) -> tuple[subprocess.Popen[str], str]:
+def start(code: str, *args: str, cwd: Path | None = None) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-c", code, *args],
+        cwd=cwd,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -330,9 +331,8 @@ def main() -> int:
     except ImportError:
         modes.remove("langfuse")
         print("langfuse is not installed (pip install langfuse): skipped")
-    sys.path.insert(0, str(ROOT / "tests"))
     total_runs = (args.runs + 3) * len(modes) * args.rounds + 10
-    provider, base_url = start(PROVIDER, str(ROOT / "tests"), str(total_runs))
+    provider, base_url = start(PROVIDER, str(total_runs), cwd=TESTS)
     sink, sink_url = start(SINK)
     results: dict[str, dict[str, list[float]]] = {
         m: {"walls": [], "cpus": [], "tool_s": []} for m in modes

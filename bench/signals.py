@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))  # the tests' run builder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' harness
 
 from agentreel.signals import drift
 from agentreel.signals.alerting import Alerts
@@ -26,18 +26,11 @@ from agentreel.storage.client import connect
 from agentreel.storage.schema import migrate
 
 from support.qualityruns import Run, write
+from support.store import StorePool
 
 DAY = 86_400
 TOOLS = ("search", "lookup", "calc", "web")
 ORDER = '{"order_id": "ORD-%d", "total": %d.50, "shipped": "2026-03-%02d"}'
-
-
-class Pool:
-    def __init__(self, client: object) -> None:
-        self.client = client
-
-    def get(self) -> object:
-        return self.client
 
 
 def main() -> None:
@@ -88,7 +81,7 @@ def main() -> None:
             parse_rule({"name": m, "metric": m, "threshold": 0.5 if "rate" in m else 100})
             for m in METRICS
         ]
-        alerts = Alerts(Pool(client), "bench", rules)
+        alerts = Alerts(StorePool(client), "bench", rules)
         alerts.check("bench")
         t = time.perf_counter()
         alerts.check("bench")

@@ -1,9 +1,10 @@
 """Soak benchmark: sustained ingestion at a fixed rate, memory sampled, every span counted.
 
-Starts ``agentreel serve`` on a temporary data directory (as ``bench/ingest.py`` does),
-then sends the ingest benchmark's realistic agent traces at ``--rate`` spans/s (default:
-half of ``--max-rate``, the maximum measured by ``bench/ingest.py``) for ``--minutes``,
-over OTLP/HTTP and OTLP/gRPC from several threads, retrying on 429/503 as exporters do.
+Starts ``agentreel serve`` on a temporary data directory with the tests' harness (as
+``bench/ingest.py`` does), then sends the ingest benchmark's realistic agent traces at
+``--rate`` spans/s (default: half of ``--max-rate``, the maximum measured by
+``bench/ingest.py``) for ``--minutes``, over OTLP/HTTP and OTLP/gRPC from several threads,
+retrying on 429/503 as exporters do.
 A pool of requests is generated once and re-sent with fresh trace and span ids each round
 (ids XOR-ed with a per-round key, so parent links still hold).
 
@@ -43,7 +44,6 @@ from ingest import (
     launch_agentreel,
     log,
     send_one,
-    wait_ready,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -137,7 +137,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rss-tolerance", type=float, default=0.10)
-    ap.add_argument("--server-cmd", help="agentreel executable (default: next to python)")
+    ap.add_argument("--server-cmd", help="agentreel command (default: this python's -m agentreel)")
     ap.add_argument("--keep-data", action="store_true")
     return ap.parse_args(argv)
 
@@ -149,13 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     log(f"generating a pool of {args.pool_spans:,} spans ...")
     pool = generate(GenConfig(seed=args.seed, spans=args.pool_spans)).payloads
     work = Path(tempfile.mkdtemp(prefix="agentreel-soak-"))
-    server = launch_agentreel(args.server_cmd, work)
     try:
-        wait_ready(server, "/healthz", 120)
-        return soak(server, pool, rate, seconds, args)
+        running = launch_agentreel(args.server_cmd, work, 120)
+        try:
+            return soak(Server.of(running), pool, rate, seconds, args)
+        finally:
+            log(f"[agentreel] exited with {running.stop()}")
     finally:
-        code = server.stop()
-        log(f"[agentreel] exited with {code}")
         if args.keep_data:
             log(f"data and log kept in {work}")
         else:

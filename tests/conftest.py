@@ -10,9 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
 
-from support.liveserver import RunningServer, start_server
+# The shared harness asserts too: pytest rewrites its asserts as it does the tests', so a
+# failure in a helper shows the values compared. This has to come before support is imported.
+pytest.register_assert_rewrite("support")
+
+from hypothesis import settings  # noqa: E402
+
+from support.liveserver import RunningServer, start_server  # noqa: E402
+from support.store import StorePool  # noqa: E402
 
 # Property and fuzz tests explore new inputs on every local run; in CI (CI=true) they replay
 # the same examples each time, so a landing is decided by the change, not by the draw. A
@@ -71,16 +77,6 @@ def instrumented_runs(server: RunningServer) -> Callable[[str], dict[str, Any]]:
         return done[name]
 
     return get
-
-
-class StorePool:
-    """Hands routes the session's store: chDB allows one store per process."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def get(self) -> Any:
-        return self.client
 
 
 @pytest.fixture

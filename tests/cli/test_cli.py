@@ -13,22 +13,9 @@ from typing import Any
 
 import httpx
 
+from support.cli import agentreel
 from support.liveserver import RunningServer, free_port, start_server
 from support.otlpbuild import new_span_id, new_trace_id, span, traces
-
-
-def agentreel(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
-    return subprocess.run(
-        [sys.executable, "-m", "agentreel", *args],
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def _send(server: RunningServer, agent: str) -> str:

@@ -14,22 +14,10 @@ from typing import Any
 
 import pytest
 
+from support.instrumented import GAPS, OUTPUT_SURPLUS
 from support.liveserver import RunningServer
 from support.payloads import scenario
 from support.payloads.capture import CONFIGS
-
-#: What each configuration is known not to capture, or gets wrong upstream.
-GAPS: dict[str, set[str]] = {
-    # opentelemetry-instrumentation-openai-v2 records neither cached nor reasoning tokens.
-    "otel_genai_openai_latest": {"cache", "reasoning"},
-    "otel_genai_openai_events": {"cache", "reasoning"},
-    # OpenLLMetry reads reasoning tokens from non-streamed responses only.
-    "openllmetry_openai_stream": {"reasoning"},
-}
-#: OpenLLMetry's Anthropic streaming adds message_start's output tokens once per call. The
-#: Anthropic SDK's own span for the same call has the right figure; whichever of the two is
-#: stored first is the one counted, so either total is right as long as it counts once.
-OUTPUT_SURPLUS = {"openllmetry_anthropic_stream": 1}
 
 
 def _expected_usage(api: str, usage: dict[str, Any]) -> dict[str, int]:

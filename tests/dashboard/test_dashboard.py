@@ -6,21 +6,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import agentreel.dashboard
 from agentreel.dashboard.filters import Filters
 from agentreel.dashboard.ui import count, millis, money, percent
 from agentreel.demo import DemoResult, send_demo
 
+from support.dashboard import render
 from support.liveserver import RunningServer, start_server
 
-APP = str(Path(agentreel.dashboard.__file__).parent / "app.py")
 TODAY = datetime.now(UTC).date()
 #: Whole UTC days, so the page and the test ask the API the very same question.
 WEEK = {
@@ -53,17 +51,6 @@ def _params(**extra: Any) -> dict[str, Any]:
     since, until = date.fromisoformat(WEEK["since"]), date.fromisoformat(WEEK["until"])
     params = Filters(range="custom", since=since, until=until).api_params(datetime.now(UTC))
     return {k: v for k, v in {**params, **extra}.items() if v is not None}
-
-
-def render(url: str, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
-    """The dashboard rendered once against ``url`` with ``query`` in its URL (no exception)."""
-    monkeypatch.setenv("AGENTREEL_API_URL", url)
-    monkeypatch.delenv("AGENTREEL_API_KEY", raising=False)
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _metrics(at: AppTest) -> dict[str, str]:

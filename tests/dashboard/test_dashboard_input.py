@@ -9,12 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_dashboard import APP
-from test_dashboard import render as _render
 
 from agentreel.dashboard.client import ApiClient, Refused
 from agentreel.dashboard.filters import parse_filters, search_problem
 
+from support.dashboard import APP
+from support.dashboard import render as _render
 from support.liveserver import RunningServer, free_port
 
 

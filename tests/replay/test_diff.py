@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from test_timeline import (
+from agentreel.replay.diff import context_diff
+from agentreel.replay.rundiff import run_diff
+from agentreel.replay.timeline import load_timeline
+from agentreel.replay.windows import llm_calls
+
+from support.runbuild import (
     SYSTEM,
     Run,
     answer,
@@ -16,11 +21,6 @@ from test_timeline import (
     response,
     user,
 )
-
-from agentreel.replay.diff import context_diff
-from agentreel.replay.rundiff import run_diff
-from agentreel.replay.timeline import load_timeline
-from agentreel.replay.windows import llm_calls
 
 WEATHER_TOOL = {"type": "function", "name": "get_weather", "description": "Weather of a city."}
 

@@ -10,66 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import openai
 import pytest
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from test_replay_exactness import (
-    _same_anthropic,
-    _same_openai_messages,
-    _same_parameters,
-    _same_tools,
-)
 
 from agentreel import sdk
 
-from support.agents import _anthropic_blocks, _openai_stream
+from support.agents import anthropic_blocks, openai_stream
+from support.exactness import same_anthropic, same_openai_messages, same_parameters, same_tools
 from support.fakeprovider import Answer, FakeProvider, ToolCall
 from support.liveserver import RunningServer
-from support.paths import ROOT
 from support.payloads import scenario
-
-sys.path.insert(0, str(ROOT / "examples"))
-import support_agent  # examples/ is put on the path above
-
-
-def openai_client(fake: FakeProvider) -> openai.OpenAI:
-    """A client of the fake provider (a context manager: closing it closes its sockets)."""
-    return openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0)
-
-
-def connect(endpoint: str, **options: Any) -> TracerProvider:
-    """The SDK set up to export to ``endpoint`` with a provider of the test's own."""
-    provider = TracerProvider(resource=Resource.create({"service.name": "sdk-e2e"}))
-    sdk.init(endpoint=endpoint, tracer_provider=provider, **options)
-    return provider
-
-
-@pytest.fixture
-def to_server(server: RunningServer) -> Iterator[RunningServer]:
-    provider = connect(server.url)
-    yield server
-    sdk.shutdown()
-    provider.shutdown()
-
-
-def flatten(node: dict[str, Any]) -> list[dict[str, Any]]:
-    out = [node]
-    for child in node.get("children", []):
-        out.extend(flatten(child))
-    return out
-
-
-def stored_spans(server: RunningServer, trace_id: str) -> list[dict[str, Any]]:
-    assert sdk.force_flush(30), sdk.stats()  # acknowledged by agentreel = stored
-    roots = server.get(f"/api/v1/runs/{trace_id}")["spans"]
-    return [span for root in roots for span in flatten(root)]
+from support.sdkrun import openai_client, stored_spans, support_agent
 
 
 def test_example_run_arrives_with_structure_people_decisions_escalations_and_scores(
@@ -148,11 +103,11 @@ def assert_replay_equals(api: str, calls: list[dict[str, Any]], sent: list[Any])
         assert set(missing) <= absent, (where, missing)
         assert rendered["model"] == body["model"], where
         if api == "openai":
-            _same_openai_messages(rendered, body, where)
+            same_openai_messages(rendered, body, where)
         else:
-            _same_anthropic(rendered, body, missing, where)
-        _same_tools(api, rendered, body, missing, where)
-        _same_parameters(rendered, body, missing, where)
+            same_anthropic(rendered, body, missing, where)
+        same_tools(api, rendered, body, missing, where)
+        same_parameters(rendered, body, missing, where)
 
 
 # --- every client flavour: sync, async, streaming ---------------------------------------------
@@ -175,7 +130,7 @@ def openai_turn(messages: list[dict[str, Any]], message: dict[str, Any]) -> bool
 
 
 def anthropic_turn(messages: list[dict[str, Any]], response: Any) -> bool:
-    blocks = _anthropic_blocks(response)
+    blocks = anthropic_blocks(response)
     messages.append({"role": "assistant", "content": blocks})
     uses = [b for b in blocks if b["type"] == "tool_use"]
     if uses:
@@ -206,7 +161,7 @@ def openai_agent(base_url: str, stream: bool) -> None:
         done = False
         while not done:
             if stream:
-                message = _openai_stream(client, request)
+                message = openai_stream(client, request)
             else:
                 reply = client.chat.completions.create(**request).choices[0].message
                 message = reply.model_dump(include={"role", "content", "tool_calls"})

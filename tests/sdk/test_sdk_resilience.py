@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from test_sdk_e2e import connect, openai_client, stored_spans, support_agent, to_server  # noqa: F401 - a fixture
 
 from agentreel import sdk
 
 from support.fakeprovider import FakeProvider
 from support.liveserver import RunningServer, free_port
+from support.sdkrun import connect, openai_client, stored_spans, support_agent
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ def test_secrets_are_redacted_before_export_and_counted(server: RunningServer) -
     assert "bob@example.com" not in json.dumps(spans) + json.dumps(calls)
 
 
-def test_content_capture_can_be_turned_off_per_call(to_server: RunningServer) -> None:  # noqa: F811
+def test_content_capture_can_be_turned_off_per_call(to_server: RunningServer) -> None:
     with (
         FakeProvider(support_agent.SCRIPT) as fake,
         openai_client(fake) as client,

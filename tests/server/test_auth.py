@@ -12,11 +12,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from google.rpc import code_pb2, status_pb2
-from test_cli import agentreel
 
 from agentreel.server import auth
 from agentreel.settings import Settings, SettingsError
 from agentreel.storage import projects
+
+from support.cli import agentreel
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,6 @@ import re
 import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -21,12 +19,13 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from test_cli import agentreel
 
 from support.apiroutes import Operation, example, operations, send
+from support.cli import agentreel, agentreel_on
 from support.fakeprovider import Answer, FakeProvider
-from support.liveserver import RunningServer, start_server
-from support.taggedrun import TaggedRun, send_run
+from support.liveserver import start_server
+from support.taggedrun import send_run
+from support.tenants import Tenants
 
 #: Routes whose answer holds the run's messages or tool results.
 _RUN_DATA = {
@@ -39,29 +38,13 @@ _RUN_DATA = {
 OPEN = {"/healthz", "/openapi.json", "/docs"}
 
 
-@dataclass
-class Tenants:
-    server: RunningServer
-    keys: dict[str, str]
-    runs: dict[str, TaggedRun]
-
-    def headers(self, project: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[project]}"}
-
-
-def _cli(data_dir: Path, *args: str) -> str:
-    done = agentreel(*args, env={"AGENTREEL_DATA_DIR": str(data_dir)}, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
     data = tmp_path_factory.mktemp("isolation")
     keys = {}
     for project in ("alpha", "beta"):
-        _cli(data, "projects", "create", project)
-        made = json.loads(_cli(data, "keys", "create", "--project", project, "--json"))
+        agentreel_on(data, "projects", "create", project)
+        made = json.loads(agentreel_on(data, "keys", "create", "--project", project, "--json"))
         keys[project] = made["key"]
     # The fake provider re-sent calls go to listens on 127.0.0.1 (any port).
     server = start_server(data, {"AGENTREEL_AUTH": "on", "AGENTREEL_OUTBOUND_HOSTS": "127.0.0.1"})

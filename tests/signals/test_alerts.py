@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import StorePool
 
 from agentreel.core import outbound
 from agentreel.signals.alerting import Alerts
@@ -21,6 +20,7 @@ from agentreel.signals.rules import RuleError, Webhook, load_file, parse_rule
 from agentreel.storage import alerts as alert_store
 
 from support.qualityruns import Receiver, Run, write
+from support.store import StorePool
 
 
 @pytest.fixture

@@ -126,10 +126,10 @@ def test_chance_moves_in_small_windows_are_not_flags() -> None:
 
 
 def test_drift_alert_fires_once_for_the_shifted_day(store: Any, shifted: tuple[str, int]) -> None:
-    from conftest import StorePool
-
     from agentreel.signals.alerting import Alerts
     from agentreel.signals.rules import parse_rule
+
+    from support.store import StorePool
 
     project, day0 = shifted
     rule = parse_rule({"name": "tools", "metric": "drift_psi", "threshold": 0.2, "window": "3d"})

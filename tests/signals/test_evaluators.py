@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import StorePool
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -20,6 +19,7 @@ from agentreel.signals.judge import Judge
 
 from support.fakeprovider import Answer, FakeProvider
 from support.qualityruns import Run, write
+from support.store import StorePool
 
 ORDER = {
     "order_id": "ORD-88213",

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import StorePool
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -25,6 +24,7 @@ from agentreel.storage.scope import make_scope
 from agentreel.storage.writer import Writer
 
 from support.otlpbuild import kv, new_span_id, new_trace_id, span, traces
+from support.store import StorePool
 
 DAY1, DAY2 = "2026-03-02", "2026-03-03"
 RANGE = {"since": DAY1, "until": DAY2}

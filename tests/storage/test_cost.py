@@ -8,14 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from test_cli import agentreel
-from test_instrumentors import GAPS, OUTPUT_SURPLUS
 
+from support.cli import agentreel
+from support.instrumented import GAPS, OUTPUT_SURPLUS
 from support.liveserver import RunningServer
 from support.otlpbuild import kv, new_span_id, new_trace_id, span, traces
 from support.payloads.capture import CONFIGS
 
-# Published prices, USD per 1M tokens (the models tests/payloads/scenario.py calls):
+# Published prices, USD per 1M tokens (the models tests/support/payloads/scenario.py calls):
 # gpt-4o-mini 0.15 input, 0.075 cached input, 0.60 output (reasoning billed as output);
 # claude-haiku-4-5 1.00 input, 0.10 cache read, 1.25 cache write (5 min), 5.00 output.
 MINI = {"input": 0.15, "cached": 0.075, "output": 0.60}

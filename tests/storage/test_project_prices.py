@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from test_isolation import Tenants, _cli
 
+from support.cli import agentreel_on
 from support.liveserver import start_server
 from support.otlpbuild import new_span_id, new_trace_id, span, traces
+from support.tenants import Tenants
 
 MILLION = 1_000_000
 #: Each run makes one call of each: 1M input and 1M output tokens.
@@ -31,10 +32,10 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
     data = tmp_path_factory.mktemp("prices")
     keys = {}
     for project in ("alpha", "beta"):
-        _cli(data, "projects", "create", project)
-        keys[project] = json.loads(_cli(data, "keys", "create", "--project", project, "--json"))[
-            "key"
-        ]
+        agentreel_on(data, "projects", "create", project)
+        keys[project] = json.loads(
+            agentreel_on(data, "keys", "create", "--project", project, "--json")
+        )["key"]
     # The operator's server-wide overrides.
     house = {"model": "house-model", "provider": "openai", "input": 7, "output": 7}
     (data / "prices.json").write_text(json.dumps({"models": [house]}))

@@ -125,7 +125,7 @@ def execute_tool(
     return ToolRun(call_id, name, arguments, result, is_error)
 
 
-def _openai_stream(client: openai.OpenAI, request: dict[str, Any]) -> dict[str, Any]:
+def openai_stream(client: openai.OpenAI, request: dict[str, Any]) -> dict[str, Any]:
     """Call with ``stream=True`` and fold the chunks into an assistant message."""
     content: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
@@ -180,7 +180,7 @@ def run_openai_agent(
             if offered:
                 request["tools"] = offered
             if stream:
-                message = _openai_stream(client, request)
+                message = openai_stream(client, request)
             else:
                 completion = client.chat.completions.create(**request)
                 message = completion.choices[0].message.model_dump(
@@ -203,7 +203,7 @@ def run_openai_agent(
         raise RuntimeError(f"agent did not finish in {max_steps} steps")
 
 
-def _anthropic_blocks(message: anthropic.types.Message) -> list[dict[str, Any]]:
+def anthropic_blocks(message: anthropic.types.Message) -> list[dict[str, Any]]:
     """The response's content as request blocks (text and tool_use)."""
     blocks: list[dict[str, Any]] = []
     for block in message.content:
@@ -251,7 +251,7 @@ def run_anthropic_agent(
             else:
                 response = client.messages.create(**request)
             run.llm_calls += 1
-            blocks = _anthropic_blocks(response)
+            blocks = anthropic_blocks(response)
             messages.append({"role": "assistant", "content": blocks})
             uses = [block for block in blocks if block["type"] == "tool_use"]
             if not uses:

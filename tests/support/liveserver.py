@@ -1,4 +1,5 @@
-"""Run a real ``agentreel serve`` process for tests, on free ports and a fresh data dir."""
+"""Run a real ``agentreel serve`` process for tests and benchmarks, on free ports and a fresh
+data dir."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +73,19 @@ class RunningServer:
         return int(self.process.returncode)
 
 
-def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> RunningServer:
+def start_server(
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    command: Sequence[str] = (sys.executable, "-m", "agentreel"),
+    log_path: Path | None = None,
+    timeout: float = START_TIMEOUT,
+) -> RunningServer:
+    """``<command> serve`` on ``data_dir`` and two free ports, once it answers /healthz.
+
+    ``extra_env`` adds settings (``AGENTREEL_*`` of the caller's environment are not passed
+    on); the log goes to ``log_path``, by default ``server.log`` in ``data_dir``.
+    """
     http_port, grpc_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
     env.update(
@@ -84,16 +98,16 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Run
     )
     env.update(extra_env or {})
     data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = data_dir / "server.log"
+    log_path = log_path or data_dir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "agentreel", "serve"],
+            [*command, "serve"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
         )
     server = RunningServer(data_dir, http_port, grpc_port, process, log_path, env)
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"agentreel serve exited with {process.returncode}:\n{server.log()}")

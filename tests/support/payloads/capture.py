@@ -1,6 +1,6 @@
 """Record the OTLP payloads each instrumentor sends for one agent run; saved as test fixtures.
 
-Run ``python tests/payloads/capture.py [NAME ...]``. Each
+Run ``python tests/support/payloads/capture.py [NAME ...]``. Each
 configuration runs in a fresh subprocess (instrumentors patch the clients globally) and writes
 next to this file:
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-#: ``tests/``: on ``sys.path`` in the workers, as pytest's rootdir conftest puts it.
+#: ``tests/``: on ``sys.path`` in the workers, as pytest's ``pythonpath`` puts it in tests.
 TESTS = HERE.parents[1]
 #: Variables that would change what instrumentors emit; cleared before each run.
 _OWN_PREFIXES = ("OTEL_", "TRACELOOP_", "ANTHROPIC_", "OPENAI_")

@@ -1,7 +1,8 @@
 """Print what a captured payload holds: spans (tree, scope, kind, attributes) and log records.
 
-``python tests/payloads/describe.py tests/payloads/openinference_openai.traces.pb [--full]``
-takes ``.traces.pb`` and ``.logs.pb`` files; values are cut to 100 characters unless ``--full``.
+``python tests/support/payloads/describe.py FILE... [--full]`` takes ``.traces.pb`` and
+``.logs.pb`` files (``tests/support/payloads/openinference_openai.traces.pb``, say); values are
+cut to 100 characters unless ``--full``.
 """
 
 from __future__ import annotations
