@@ -234,11 +234,15 @@ def test_quality_page_shows_the_hallucination_rate_with_its_sample_size(
 
 
 def _failing_run_with_two_calls(api: RunningServer) -> str:
-    """A failed run with two LLM calls, a tool call that returned, and a decision."""
+    """A failed run with two LLM calls, a tool call that returned, and a decision, whose first
+    failure is one of its steps (the demo also fails some runs outside the steps, at the
+    agent span; which runs the demo fails depends on the day it is generated)."""
     for run in api.get("/api/v1/runs", status="error", limit=100)["runs"]:
         if run["llm_calls"] >= 2 and run["tool_calls"] >= 2:
-            return str(run["trace_id"])
-    raise AssertionError("the demo has no failed run with two LLM calls")
+            failure = api.get(f"/api/v1/runs/{run['trace_id']}/timeline")["first_failure"]
+            if failure and failure.get("step"):
+                return str(run["trace_id"])
+    raise AssertionError("the demo has no failed run with two LLM calls failing at a step")
 
 
 def test_search_and_model_filter_narrow_the_runs(
