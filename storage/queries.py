@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from . import columns
 from .schema import TABLES
 
 #: Sort keys users may ask for, and the expression each maps to.
@@ -31,14 +32,7 @@ MAX_OFFSET = 1_000_000
 SEARCH_TEXT = re.compile(r"^[\w .:@/+#=,-]{1,200}$")
 
 #: Token counts of a span or run, in the order the API shows them.
-USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
+USAGE_FIELDS = columns.USAGE
 
 
 def usage(row: dict[str, Any]) -> dict[str, Any]:
@@ -252,20 +246,9 @@ def run_summary(client: Any, project: str, trace_id: str) -> dict[str, Any] | No
     return _run(dict(zip(result.column_names, result.result_rows[0], strict=True)))
 
 
-_SPAN_FIELDS = (
-    "span_id, parent_span_id, toString(name), toString(kind), toString(otel_kind), "
-    "toUnixTimestamp64Nano(start_time), toUnixTimestamp64Nano(end_time), toString(status), "
-    "toString(error_type), error_message, toString(service), toString(scope), "
-    "toString(convention), toString(operation), toString(model), toString(request_model), "
-    "toString(provider), toString(agent), session, user, input_tokens, output_tokens, "
-    "cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, "
-    "toString(cost_source), counted, response_id, toString(tool_name), tool_call_id, "
-    "finish_reasons, "
-    "content_flags, system_ref, input_refs, output_refs, output_finish_reasons, tools_ref, "
-    "tool_arguments_ref, "
-    "tool_result_ref, attribute_refs, attributes, resource, events, warnings"
-)
-SPAN_FIELD_NAMES = tuple(n.strip().split("(")[-1].rstrip(")") for n in _SPAN_FIELDS.split(", "))
+#: The columns of a span as a trace read returns them (see :mod:`.columns`).
+SPAN_FIELD_NAMES = tuple(c.name for c in columns.READ)
+_SPAN_FIELDS = ", ".join(c.read for c in columns.READ)
 
 
 def trace_spans(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]:

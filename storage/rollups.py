@@ -19,7 +19,7 @@ to ``step_daily``. A reprice corrects ``cost_usd`` with rows carrying the differ
 
 from __future__ import annotations
 
-from . import stepdaily
+from . import columns, stepdaily
 
 #: The rollup tables (their bytes count in ``/api/v1/stats``).
 TABLES = ("run_rollup", "facet_values", "escalation_rows", "step_daily", "user_daily")
@@ -27,15 +27,7 @@ TABLES = ("run_rollup", "facet_values", "escalation_rows", "step_daily", "user_d
 #: Separates the parts of a ``sumMap`` key (provider and model; a tag and a name).
 SEP = "\x1f"
 
-ENVIRONMENT_DEFAULT = (
-    "if(resource['deployment.environment.name'] != '', "
-    "resource['deployment.environment.name'], resource['deployment.environment'])"
-)
-
-ADD_ENVIRONMENT = f"""
-ALTER TABLE spans ADD COLUMN IF NOT EXISTS environment LowCardinality(String)
-DEFAULT {ENVIRONMENT_DEFAULT} AFTER user
-"""
+ADD_ENVIRONMENT = columns.add_column("environment")
 
 RUN_ROLLUP = """
 CREATE TABLE IF NOT EXISTS run_rollup (
