@@ -113,18 +113,19 @@ _RUN_COLUMNS = """
     total_tokens AS total,
     cost_usd,
     models AS models_,
-    has_root AS complete
+    has_root AS complete,
+    providers AS providers_,
+    environment AS environment_
 """
 
 
-#: Exact-match run filters on ``runs``, and on ``run_rollup`` (what ``runs`` does not hold).
-_RUN_CONDITIONS = {name: f"{name}_ = {{{name}:String}}" for name in ("service", "agent")}
-_RUN_CONDITIONS |= {name: f"{name}_ = {{{name}:String}}" for name in ("session", "user")}
-_RUN_CONDITIONS["model"] = "has(models_, {model:String})"
-_ROLLUP_CONDITIONS = {
-    "provider": "has(providers, {provider:String})",
-    "environment": "environment = {environment:String}",
+#: Exact-match run filters.
+_RUN_CONDITIONS = {
+    name: f"{name}_ = {{{name}:String}}"
+    for name in ("service", "agent", "session", "user", "environment")
 }
+_RUN_CONDITIONS["model"] = "has(models_, {model:String})"
+_RUN_CONDITIONS["provider"] = "has(providers_, {provider:String})"
 
 
 def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
@@ -159,16 +160,6 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
             "OR positionCaseInsensitiveUTF8(user_, {q:String}) > 0)"
         )
         params["q"] = f.q
-    rollup = [c for name, c in _ROLLUP_CONDITIONS.items() if getattr(f, name) is not None]
-    params |= {
-        name: getattr(f, name) for name in _ROLLUP_CONDITIONS if getattr(f, name) is not None
-    }
-    if rollup:
-        # Provider and environment live in the run rollup (migration 2), not in ``runs``.
-        having.append(
-            "trace_id IN (SELECT trace_id FROM run_rollup FINAL WHERE project = {project:String} "
-            f"AND {' AND '.join(rollup)})"
-        )
     if f.status == "error":
         having.append("errors > 0")
     elif f.status == "ok":

@@ -11,7 +11,8 @@ Layout, and why:
   time, so ReplacingMergeTree still folds duplicates; the writer already refuses a span it
   has stored.
 * ``runs`` — one row per trace, kept up to date by a materialized view over ``spans``, so
-  listing runs never scans spans.
+  listing runs and the dashboard's run-level figures never scan spans (:mod:`.runtable`;
+  migration 4 merged the dashboard's ``run_rollup`` into it).
 * ``content`` — each distinct message, tool list, argument or result once per project,
   addressed by a 16-byte BLAKE2b hash. Read by point lookups of large values, so granules
   are small (512 rows: 3x faster lookups than 8192 for 5% more bytes, measured); the spans
@@ -22,10 +23,11 @@ Layout, and why:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import columns, rollups
+from . import columns, rollups, runtable
 from .rollups import TABLES as ROLLUP_TABLES
 
 #: Tables whose bytes on disk ``/api/v1/stats`` reports.
@@ -37,6 +39,8 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    #: A step that reads the store to decide what to do, run after the statements.
+    apply: Callable[[Any], None] | None = None
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -143,6 +147,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         rollups.STATEMENTS,
     ),
     Migration(3, "daily step rollup; run rollup without per-model maps", rollups.STATEMENTS_3),
+    Migration(4, "one per-run table: run_rollup merged into runs", (), runtable.merge),
     Migration(
         10,
         "projects and API keys (storage/projects.py)",
@@ -277,6 +282,8 @@ def migrate(client: Any) -> list[int]:
             continue
         for statement in migration.statements:
             client.command(statement)
+        if migration.apply is not None:
+            migration.apply(client)
         client.insert(
             "agentreel_migrations",
             [[migration.version, migration.name]],
