@@ -18,7 +18,7 @@ from agentreel.core import scores
 from agentreel.core.calls import CallSpan, same_call
 from agentreel.core.model import ContentItem, MessageEvent, Span
 from agentreel.core.version import __version__
-from agentreel.storage import queries
+from agentreel.storage import columns, queries
 from agentreel.storage.writer import Writer
 
 from .rundoc import (
@@ -39,8 +39,8 @@ from .rundoc import (
 __all__ = ["ExportError", "ImportResult", "export_run", "import_run", "parse_document"]
 
 _ZERO = bytes(16)
-#: Span model fields named differently from the stored columns.
-_SPAN_ATTRS = {"start_time": "start_ns", "end_time": "end_ns"}
+#: The model (:class:`Span`) field each document field is imported into.
+_MODEL_FIELDS = {c.name: c.field for c in columns.READ}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +210,7 @@ def _span(
     row: dict[str, Any],
     contents: Callable[[Iterable[str]], list[ContentItem]],
 ) -> Span:
-    values = {
-        _SPAN_ATTRS.get(name, name): _in(kind, row[name]) for name, kind in SPAN_FIELDS.items()
-    }
+    values = {_MODEL_FIELDS[name]: _in(kind, row[name]) for name, kind in SPAN_FIELDS.items()}
     refs = [ref for name, kind in SPAN_FIELDS.items() for ref in refs_of(kind, row[name])]
     span = Span(project=project, trace_id=trace_id, contents=contents(refs), **values)
     span.scores = scores.of_span(span)[0]  # malformed ones were reported when first received

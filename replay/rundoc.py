@@ -17,12 +17,14 @@ The document (see :mod:`agentreel.replay.export`, which builds and imports it)::
       "checksum": "sha256:<hex digest of the canonical JSON of all the other fields>"
     }
 
-A span carries every stored column (:data:`SPAN_FIELDS`) but the project, which is the
-importer's, and the ingest time: times are integer nanoseconds, content references hex (""
-for none). ``content`` holds every item a span or message event refers to, and the leaves
-their messages refer to (see :mod:`agentreel.core.content`); a body that is not UTF-8
-is given as ``"base64"`` instead of ``"text"``. ``missing_content`` names items the
-exporting store did not have, so the imported run shows them missing just as the source did.
+A span carries every stored column (:data:`SPAN_FIELDS`, from the column table in
+:mod:`agentreel.storage.columns`) but the project, which is the importer's, and what the
+store derives (duration, environment, ingest time): times are integer nanoseconds, content
+references hex ("" for none). ``content`` holds every item a span or message event refers
+to, and the leaves their messages refer to (see :mod:`agentreel.core.content`); a body that
+is not UTF-8 is given as ``"base64"`` instead of ``"text"``. ``missing_content`` names
+items the exporting store did not have, so the imported run shows them missing just as the
+source did.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import orjson
 from agentreel.core import content as addressing
 from agentreel.core.model import ContentItem
 from agentreel.core.version import __version__
-from agentreel.storage import queries
+from agentreel.storage import columns
 
 __all__ = [
     "EVENT_FIELDS",
@@ -64,50 +66,9 @@ VERSION = 1
 #: A content hash or trace id as the document writes it.
 HASH = re.compile(r"^[0-9a-f]{32}$")
 
-#: How each stored span column is written in the document (types: see ``_TYPES``).
-SPAN_FIELDS: dict[str, str] = {
-    "span_id": "str",
-    "parent_span_id": "str",
-    "name": "str",
-    "kind": "str",
-    "otel_kind": "str",
-    "start_time": "time",
-    "end_time": "time",
-    "status": "str",
-    "error_type": "str",
-    "error_message": "str",
-    "service": "str",
-    "scope": "str",
-    "convention": "str",
-    "operation": "str",
-    "model": "str",
-    "request_model": "str",
-    "provider": "str",
-    "agent": "str",
-    "session": "str",
-    "user": "str",
-    **{field: "uint" for field in queries.USAGE_FIELDS},
-    "cost_usd": "float",
-    "cost_source": "str",
-    "counted": "bool",
-    "response_id": "str",
-    "tool_name": "str",
-    "tool_call_id": "str",
-    "finish_reasons": "strs",
-    "content_flags": "uint8",
-    "system_ref": "ref",
-    "input_refs": "refs",
-    "output_refs": "refs",
-    "output_finish_reasons": "strs",
-    "tools_ref": "ref",
-    "tool_arguments_ref": "ref",
-    "tool_result_ref": "ref",
-    "attribute_refs": "refmap",
-    "attributes": "strmap",
-    "resource": "strmap",
-    "events": "str",
-    "warnings": "strs",
-}
+#: How each stored span column is written in the document (types: see ``_TYPES``), from the
+#: column table: the columns a trace read returns, in table order.
+SPAN_FIELDS: dict[str, str] = {c.name: c.doc for c in columns.READ}
 #: How each stored message event is written in the document.
 EVENT_FIELDS = {
     "span_id": "str",

@@ -3,8 +3,9 @@
 Two sources, each where it is fast:
 
 * run-level figures (runs, failed runs, latency, calls per run, steps, failures by agent) come
-  from ``run_rollup`` grouped by trace: a run counts when it *started* in ``[since, until)``
-  and matches the filters (a ``model``/``provider`` filter keeps the runs that used it);
+  from the per-run table ``runs`` (:mod:`.runtable`): a run counts when it *started* in
+  ``[since, until)`` and matches the filters (a ``model``/``provider`` filter keeps the runs
+  whose counted calls used it);
 * cost, tokens, cache savings, routing and unknown models come from ``step_daily``: per UTC day
   of the call, so their time range is whole days (the days ``since`` and ``until`` fall in),
   and a ``model``/``provider`` filter keeps that model's calls. Routing by tool or decision
@@ -30,16 +31,16 @@ OTHER_USERS = "(other users)"
 #: The step count the dashboard draws a line at (runs above it are "over the limit").
 STEP_LIMIT = 10
 
-#: Per-run expressions over ``run_rollup FINAL`` (its rows merged per run at read: 2-4x
+#: Per-run expressions over ``runs FINAL`` (its rows merged per run at read: 2-4x
 #: faster than grouping by trace, measured), by the name queries refer to them.
 _COLUMNS = {
     "end_": "end_time",
     "duration_ms": "greatest(0, toUnixTimestamp64Milli(end_time) - toUnixTimestamp64Milli(start_time))",
     "service_": "service",
-    "agent_": "if(root_agent != '', root_agent, any_agent)",
+    "agent_": "if(root_agent != '', root_agent, agent)",
     "user_": "user",
     "environment_": "environment",
-    "models_": "models",
+    "models_": "counted_models",
     "providers_": "providers",
     "llm_": "llm_calls",
     "tools_": "tool_calls",
@@ -51,15 +52,15 @@ _COLUMNS = {
 }
 _FILTER_COLUMNS = {
     "service": "service = {service:String}",
-    "agent": "if(root_agent != '', root_agent, any_agent) = {agent:String}",
+    "agent": "if(root_agent != '', root_agent, agent) = {agent:String}",
     "environment": "environment = {environment:String}",
-    "model": "has(models, {model:String})",
+    "model": "has(counted_models, {model:String})",
     "provider": "has(providers, {provider:String})",
 }
 
 
 def _runs(scope: Scope, columns: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
-    """``WITH runs AS (...)``: one row per matching run with ``trace_id``, ``start`` and
+    """``WITH run_rows AS (...)``: one row per matching run with ``trace_id``, ``start`` and
     ``columns``. With ``FINAL`` the conditions apply to whole runs (after the merge)."""
     where = [
         "project = {project:String}",
@@ -76,7 +77,7 @@ def _runs(scope: Scope, columns: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
         params[name] = value
     select = ", ".join(f"{_COLUMNS[c]} AS {c}" for c in dict.fromkeys(columns))
     sql = (
-        f"WITH runs AS (SELECT trace_id, start_time AS start, {select} FROM run_rollup FINAL "
+        f"WITH run_rows AS (SELECT trace_id, start_time AS start, {select} FROM runs FINAL "
         f"WHERE {' AND '.join(where)}) "
     )
     return sql, params
@@ -154,7 +155,8 @@ def overview(
     cte, params = _runs(scope, ("duration_ms", "llm_", "tools_", "errors_"))
     sql = (
         f"{cte} SELECT count() AS runs, countIf(errors_ > 0) AS failed, "
-        "quantileExact(0.95)(duration_ms) AS p95, sum(llm_) AS llm, sum(tools_) AS tools FROM runs"
+        "quantileExact(0.95)(duration_ms) AS p95, sum(llm_) AS llm, sum(tools_) AS tools "
+        "FROM run_rows"
     )
     row = _rows(client, sql, params)[0]
     month_start = int(datetime.combine(month, time(), UTC).timestamp() * 1e9)
@@ -268,7 +270,7 @@ def failures_daily(client: Any, scope: Scope) -> dict[str, Any]:
     sql = (
         f"{cte} SELECT toString(toDate(start)) AS day, count() AS runs, "
         "countIf(errors_ > 0) AS failed_runs, sum(llm_errors_) AS llm_errors, "
-        "sum(tool_errors_) AS tool_errors FROM runs GROUP BY day ORDER BY day"
+        "sum(tool_errors_) AS tool_errors FROM run_rows GROUP BY day ORDER BY day"
     )
     rows = _rows(client, sql, params)
     for r in rows:
@@ -283,7 +285,7 @@ def failures_by(client: Any, scope: Scope, by: str) -> dict[str, Any]:
     if by == "agent":
         cte, params = _runs(scope, ("agent_", "errors_"))
         sql = (
-            f"{cte} SELECT agent_ AS key, sum(errors_) AS errors, count() AS runs FROM runs "
+            f"{cte} SELECT agent_ AS key, sum(errors_) AS errors, count() AS runs FROM run_rows "
             "WHERE errors_ > 0 GROUP BY key ORDER BY errors DESC, key"
         )
     else:
@@ -291,7 +293,7 @@ def failures_by(client: Any, scope: Scope, by: str) -> dict[str, Any]:
         cte, params = _runs(scope, ("errors_", "error_counts_"))
         sql = (
             f"{cte} SELECT substring(k, {len(tag) + 2}) AS key, sum(n) AS errors, "
-            "count() AS runs FROM runs ARRAY JOIN error_counts_.1 AS k, error_counts_.2 AS n "
+            "count() AS runs FROM run_rows ARRAY JOIN error_counts_.1 AS k, error_counts_.2 AS n "
             f"WHERE errors_ > 0 AND startsWith(k, '{tag}\\x1f') GROUP BY key "
             "ORDER BY errors DESC, key"
         )
@@ -302,7 +304,7 @@ def steps_histogram(client: Any, scope: Scope) -> dict[str, Any]:
     """Runs per step count (counted LLM calls + tool calls + decisions)."""
     cte, params = _runs(scope, ("llm_", "tools_", "decisions_"))
     sql = (
-        f"{cte} SELECT llm_ + tools_ + decisions_ AS steps, count() AS runs FROM runs "
+        f"{cte} SELECT llm_ + tools_ + decisions_ AS steps, count() AS runs FROM run_rows "
         "GROUP BY steps ORDER BY steps"
     )
     buckets = _rows(client, sql, params)
@@ -334,7 +336,7 @@ def escalations(client: Any, scope: Scope, limit: int) -> dict[str, Any]:
         "if(e.agent != '', toString(e.agent), r.agent_) AS agent, e.reason AS reason, "
         "e.target AS target, toString(e.severity) AS severity FROM "
         f"(SELECT DISTINCT * FROM escalation_rows WHERE {in_range}) AS e "
-        "INNER JOIN runs AS r ON r.trace_id = e.trace_id "
+        "INNER JOIN run_rows AS r ON r.trace_id = e.trace_id "
         f"{'WHERE agent = {agent:String} ' if agent is not None else ''}"
         "ORDER BY time DESC, trace_id LIMIT {limit:UInt32}"
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from . import columns
 from .schema import TABLES
 
 #: Sort keys users may ask for, and the expression each maps to.
@@ -31,14 +32,7 @@ MAX_OFFSET = 1_000_000
 SEARCH_TEXT = re.compile(r"^[\w .:@/+#=,-]{1,200}$")
 
 #: Token counts of a span or run, in the order the API shows them.
-USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
+USAGE_FIELDS = columns.USAGE
 
 
 def usage(row: dict[str, Any]) -> dict[str, Any]:
@@ -119,18 +113,19 @@ _RUN_COLUMNS = """
     total_tokens AS total,
     cost_usd,
     models AS models_,
-    has_root AS complete
+    has_root AS complete,
+    providers AS providers_,
+    environment AS environment_
 """
 
 
-#: Exact-match run filters on ``runs``, and on ``run_rollup`` (what ``runs`` does not hold).
-_RUN_CONDITIONS = {name: f"{name}_ = {{{name}:String}}" for name in ("service", "agent")}
-_RUN_CONDITIONS |= {name: f"{name}_ = {{{name}:String}}" for name in ("session", "user")}
-_RUN_CONDITIONS["model"] = "has(models_, {model:String})"
-_ROLLUP_CONDITIONS = {
-    "provider": "has(providers, {provider:String})",
-    "environment": "environment = {environment:String}",
+#: Exact-match run filters.
+_RUN_CONDITIONS = {
+    name: f"{name}_ = {{{name}:String}}"
+    for name in ("service", "agent", "session", "user", "environment")
 }
+_RUN_CONDITIONS["model"] = "has(models_, {model:String})"
+_RUN_CONDITIONS["provider"] = "has(providers_, {provider:String})"
 
 
 def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
@@ -165,16 +160,6 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
             "OR positionCaseInsensitiveUTF8(user_, {q:String}) > 0)"
         )
         params["q"] = f.q
-    rollup = [c for name, c in _ROLLUP_CONDITIONS.items() if getattr(f, name) is not None]
-    params |= {
-        name: getattr(f, name) for name in _ROLLUP_CONDITIONS if getattr(f, name) is not None
-    }
-    if rollup:
-        # Provider and environment live in the run rollup (migration 2), not in ``runs``.
-        having.append(
-            "trace_id IN (SELECT trace_id FROM run_rollup FINAL WHERE project = {project:String} "
-            f"AND {' AND '.join(rollup)})"
-        )
     if f.status == "error":
         having.append("errors > 0")
     elif f.status == "ok":
@@ -252,20 +237,9 @@ def run_summary(client: Any, project: str, trace_id: str) -> dict[str, Any] | No
     return _run(dict(zip(result.column_names, result.result_rows[0], strict=True)))
 
 
-_SPAN_FIELDS = (
-    "span_id, parent_span_id, toString(name), toString(kind), toString(otel_kind), "
-    "toUnixTimestamp64Nano(start_time), toUnixTimestamp64Nano(end_time), toString(status), "
-    "toString(error_type), error_message, toString(service), toString(scope), "
-    "toString(convention), toString(operation), toString(model), toString(request_model), "
-    "toString(provider), toString(agent), session, user, input_tokens, output_tokens, "
-    "cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, "
-    "toString(cost_source), counted, response_id, toString(tool_name), tool_call_id, "
-    "finish_reasons, "
-    "content_flags, system_ref, input_refs, output_refs, output_finish_reasons, tools_ref, "
-    "tool_arguments_ref, "
-    "tool_result_ref, attribute_refs, attributes, resource, events, warnings"
-)
-SPAN_FIELD_NAMES = tuple(n.strip().split("(")[-1].rstrip(")") for n in _SPAN_FIELDS.split(", "))
+#: The columns of a span as a trace read returns them (see :mod:`.columns`).
+SPAN_FIELD_NAMES = tuple(c.name for c in columns.READ)
+_SPAN_FIELDS = ", ".join(c.read for c in columns.READ)
 
 
 def trace_spans(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]:

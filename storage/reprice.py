@@ -8,13 +8,13 @@ with the prices in force (exactly as at ingestion, :func:`.costing.priced`). The
    instead would fire the materialized views and count the runs twice);
 2. the daily rollups (``step_daily``, ``user_daily``) get, for each changed call, a row taking
    back its old cost (read before step 1) and one adding the new;
-3. the per-run rollups (``run_rollup``, ``runs``) of those runs are reconciled: what they hold
-   is compared with what the spans now say, and a row carrying the difference is inserted.
+3. the per-run table (``runs``) is reconciled for those runs: what it holds is compared with
+   what the spans now say, and a row carrying the difference is inserted.
    Computed from the spans, not from the change, so a run already right gets nothing.
 
 Running it again after it completed changes nothing. If the process dies between steps 1
 and 2, the daily rollups keep the old cost for that range (a known gap: step 2 is derived
-from the change); the run rollups are reconciled on any later run.
+from the change); the per-run table is reconciled on any later run.
 """
 
 from __future__ import annotations
@@ -154,8 +154,8 @@ def _step_moves(
 
 
 def reconcile(client: Any, project: str, traces: list[str]) -> int:
-    """Make the run rollups (``run_rollup``, ``runs``) of these runs agree with their spans'
-    cost; returns the number of runs that needed a correction."""
+    """Make the per-run table's cost of these runs agree with their spans' cost; returns the
+    number of runs that needed a correction."""
     params = {"project": project, "traces": traces}
     truth = dict(
         client.query(
@@ -166,29 +166,18 @@ def reconcile(client: Any, project: str, traces: list[str]) -> int:
         ).result_rows
     )
     held = client.query(
-        "SELECT trace_id, min(start_time), sum(cost_usd) FROM run_rollup "
+        "SELECT trace_id, min(start_time), sum(cost_usd) FROM runs "
         "WHERE project = {project:String} AND trace_id IN {traces:Array(String)} "
         "GROUP BY trace_id",
         parameters=params,
     ).result_rows
-    listed = dict(
-        client.query(
-            "SELECT trace_id, sum(cost_usd) FROM runs WHERE project = {project:String} "
-            "AND trace_id IN {traces:Array(String)} GROUP BY trace_id",
-            parameters=params,
-        ).result_rows
-    )
-    rollup_rows, runs_rows = [], []
+    rows = []
     for trace_id, start, cost in held:
-        now = truth.get(trace_id, 0.0)
-        rollup_delta, runs_delta = now - cost, now - listed.get(trace_id, 0.0)
-        if abs(rollup_delta) <= EPSILON_USD and abs(runs_delta) <= EPSILON_USD:
-            continue
-        # Start and end are the run's own start: neutral for its min and max.
-        rollup_rows.append([project, trace_id, start, start, rollup_delta])
-        runs_rows.append([project, trace_id, start, start, runs_delta])
-    if rollup_rows:
+        delta = truth.get(trace_id, 0.0) - cost
+        if abs(delta) > EPSILON_USD:
+            # Start and end are the run's own start: neutral for its min and max.
+            rows.append([project, trace_id, start, start, delta])
+    if rows:
         columns = ("project", "trace_id", "start_time", "end_time", "cost_usd")
-        client.insert("run_rollup", rollup_rows, column_names=columns)
-        client.insert("runs", runs_rows, column_names=columns)
-    return len(rollup_rows)
+        client.insert("runs", rows, column_names=columns)
+    return len(rows)

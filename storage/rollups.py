@@ -1,16 +1,15 @@
 """Rollups the dashboard reads instead of spans: DDL of the tables and the views that fill them.
 
-* ``run_rollup`` — one row per run (AggregatingMergeTree on ``(project, trace_id)``, filled by
-  a materialized view over ``spans``): times, the run's service/agent/user/environment, counted
-  LLM and tool calls, decisions, errors (per tool and error type as a small ``sumMap``), cost,
-  models and providers. Run-level figures (runs, failures, latency, steps) group it by trace
-  (10-20x fewer rows than spans), so a run that arrived in pieces is whole.
 * ``step_daily`` (:mod:`.stepdaily`) — calls per day, model/tool/decision, agent and user:
   cost, tokens and routing, without grouping runs.
 * ``facet_values`` — every distinct service, agent, model, provider and environment with when
   it was first and last seen: the filter choices, and what a filter value is checked against
   before any query runs with it.
 * ``escalation_rows`` — spans that escalated to a human (``agentreel.escalation.*``).
+
+Run-level figures (runs, failures, latency, steps) read the per-run table (:mod:`.runtable`).
+Migrations 2 and 3 kept them in a ``run_rollup`` table of their own, defined here as those
+migrations made it; migration 4 merged it into ``runs``.
 
 Per-model usage was first kept per run as ``sumMap`` tuples (migration 2); merging those maps
 per trace at query time took seconds at 1M spans (bench/dashboard.py), so migration 3 moved it
@@ -19,24 +18,17 @@ to ``step_daily``. A reprice corrects ``cost_usd`` with rows carrying the differ
 
 from __future__ import annotations
 
-from . import stepdaily
+from . import columns, stepdaily
 
 #: The rollup tables (their bytes count in ``/api/v1/stats``).
-TABLES = ("run_rollup", "facet_values", "escalation_rows", "step_daily", "user_daily")
+TABLES = ("facet_values", "escalation_rows", "step_daily", "user_daily")
 
 #: Separates the parts of a ``sumMap`` key (provider and model; a tag and a name).
 SEP = "\x1f"
 
-ENVIRONMENT_DEFAULT = (
-    "if(resource['deployment.environment.name'] != '', "
-    "resource['deployment.environment.name'], resource['deployment.environment'])"
-)
+ADD_ENVIRONMENT = columns.add_column("environment")
 
-ADD_ENVIRONMENT = f"""
-ALTER TABLE spans ADD COLUMN IF NOT EXISTS environment LowCardinality(String)
-DEFAULT {ENVIRONMENT_DEFAULT} AFTER user
-"""
-
+# The run rollup as migrations 2 and 3 made it; migration 4 merged it into ``runs``.
 RUN_ROLLUP = """
 CREATE TABLE IF NOT EXISTS run_rollup (
     project LowCardinality(String),

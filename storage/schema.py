@@ -2,7 +2,8 @@
 
 Layout, and why:
 
-* ``spans`` — one row per span, typed columns for what dashboards filter and sum. Sorted by
+* ``spans`` — one row per span, typed columns for what dashboards filter and sum, declared
+  column by column in :mod:`.columns` (the writer, reads, export and API follow it). Sorted by
   ``(project, trace_id, start_time, span_id)``: replay reads one trace, and the spans of a
   trace sit together in time order, so the content hash lists of consecutive calls (each
   call's list is the previous call's plus a few) and their timestamps compress against each
@@ -10,7 +11,8 @@ Layout, and why:
   time, so ReplacingMergeTree still folds duplicates; the writer already refuses a span it
   has stored.
 * ``runs`` — one row per trace, kept up to date by a materialized view over ``spans``, so
-  listing runs never scans spans.
+  listing runs and the dashboard's run-level figures never scan spans (:mod:`.runtable`;
+  migration 4 merged the dashboard's ``run_rollup`` into it).
 * ``content`` — each distinct message, tool list, argument or result once per project,
   addressed by a 16-byte BLAKE2b hash. Read by point lookups of large values, so granules
   are small (512 rows: 3x faster lookups than 8192 for 5% more bytes, measured); the spans
@@ -21,10 +23,11 @@ Layout, and why:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import rollups
+from . import columns, rollups, runtable
 from .rollups import TABLES as ROLLUP_TABLES
 
 #: Tables whose bytes on disk ``/api/v1/stats`` reports.
@@ -36,6 +39,8 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    #: A step that reads the store to decide what to do, run after the statements.
+    apply: Callable[[Any], None] | None = None
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -43,58 +48,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         1,
         "spans, runs, content, message events",
         (
-            """
+            f"""
             CREATE TABLE IF NOT EXISTS spans (
-                project LowCardinality(String),
-                trace_id String,
-                span_id String,
-                parent_span_id String,
-                name LowCardinality(String),
-                kind LowCardinality(String),
-                otel_kind LowCardinality(String),
-                start_time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
-                end_time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
-                duration_ns UInt64 CODEC(T64, ZSTD(1)),
-                status LowCardinality(String),
-                error_type LowCardinality(String),
-                error_message String CODEC(ZSTD(3)),
-                service LowCardinality(String),
-                scope LowCardinality(String),
-                convention LowCardinality(String),
-                operation LowCardinality(String),
-                model LowCardinality(String),
-                request_model LowCardinality(String),
-                provider LowCardinality(String),
-                agent LowCardinality(String),
-                session String CODEC(ZSTD(3)),
-                user String CODEC(ZSTD(3)),
-                input_tokens UInt64 CODEC(T64, ZSTD(1)),
-                output_tokens UInt64 CODEC(T64, ZSTD(1)),
-                cache_read_tokens UInt64 CODEC(T64, ZSTD(1)),
-                cache_write_tokens UInt64 CODEC(T64, ZSTD(1)),
-                reasoning_tokens UInt64 CODEC(T64, ZSTD(1)),
-                total_tokens UInt64 CODEC(T64, ZSTD(1)),
-                cost_usd Float64 CODEC(ZSTD(1)),
-                cost_source LowCardinality(String),
-                counted UInt8,
-                response_id String CODEC(ZSTD(3)),
-                tool_name LowCardinality(String),
-                tool_call_id String CODEC(ZSTD(3)),
-                finish_reasons Array(LowCardinality(String)),
-                content_flags UInt8,
-                system_ref FixedString(16),
-                input_refs Array(FixedString(16)) CODEC(ZSTD(3)),
-                output_refs Array(FixedString(16)) CODEC(ZSTD(3)),
-                output_finish_reasons Array(LowCardinality(String)),
-                tools_ref FixedString(16),
-                tool_arguments_ref FixedString(16),
-                tool_result_ref FixedString(16),
-                attribute_refs Map(LowCardinality(String), FixedString(16)),
-                attributes Map(LowCardinality(String), String) CODEC(ZSTD(3)),
-                resource Map(LowCardinality(String), String) CODEC(ZSTD(3)),
-                events String CODEC(ZSTD(3)),
-                warnings Array(String) CODEC(ZSTD(3)),
-                ingested_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1))
+                {columns.DEFINITIONS}
             )
             ENGINE = ReplacingMergeTree(ingested_at)
             PARTITION BY toYYYYMM(start_time)
@@ -191,6 +147,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         rollups.STATEMENTS,
     ),
     Migration(3, "daily step rollup; run rollup without per-model maps", rollups.STATEMENTS_3),
+    Migration(4, "one per-run table: run_rollup merged into runs", (), runtable.merge),
     Migration(
         10,
         "projects and API keys (storage/projects.py)",
@@ -325,6 +282,8 @@ def migrate(client: Any) -> list[int]:
             continue
         for statement in migration.statements:
             client.command(statement)
+        if migration.apply is not None:
+            migration.apply(client)
         client.insert(
             "agentreel_migrations",
             [[migration.version, migration.name]],

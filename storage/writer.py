@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from agentreel.core.calls import (
@@ -22,7 +23,7 @@ from agentreel.core.calls import (
 from agentreel.core.model import MessageEvent, Span
 from agentreel.core.prices import PriceTable
 
-from . import stepdaily
+from . import columns, stepdaily
 from .costing import price_spans, shipped_prices
 from .scores import insert as insert_scores
 
@@ -32,58 +33,8 @@ T = TypeVar("T")
 #: insert. Forgetting one only costs a second insert, which the table folds.
 CONTENT_CACHE_SIZE = 100_000
 
-SPAN_COLUMNS = (
-    "project",
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "name",
-    "kind",
-    "otel_kind",
-    "start_time",
-    "end_time",
-    "duration_ns",
-    "status",
-    "error_type",
-    "error_message",
-    "service",
-    "scope",
-    "convention",
-    "operation",
-    "model",
-    "request_model",
-    "provider",
-    "agent",
-    "session",
-    "user",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-    "cost_usd",
-    "cost_source",
-    "counted",
-    "response_id",
-    "tool_name",
-    "tool_call_id",
-    "finish_reasons",
-    "content_flags",
-    "system_ref",
-    "input_refs",
-    "output_refs",
-    "output_finish_reasons",
-    "tools_ref",
-    "tool_arguments_ref",
-    "tool_result_ref",
-    "attribute_refs",
-    "attributes",
-    "resource",
-    "events",
-    "warnings",
-    "ingested_at",
-)
+#: The columns of a span insert (see :mod:`.columns`).
+SPAN_COLUMNS = tuple(c.name for c in columns.INSERTED)
 
 _MESSAGE_COLUMNS = (
     "project",
@@ -311,57 +262,21 @@ def _mark_nested_calls(fresh: list[Span], earlier: dict[tuple[str, str], list[Ca
         others.append(call)
 
 
+def _values(column: columns.Column) -> Callable[[list[Span], int], list[Any]]:
+    """How the writer gets ``column``'s values for a batch of spans written at ``now_ms``."""
+    source = column.source
+    if isinstance(source, str):
+        get = attrgetter(source)
+        return lambda spans, _: list(map(get, spans))
+    if source is not None:
+        return lambda spans, _: list(map(source, spans))
+    if column.name != columns.INGESTED_AT:
+        raise ValueError(f"spans.{column.name} has no source and no default")
+    return lambda spans, now_ms: [now_ms] * len(spans)
+
+
+_VALUES = tuple(_values(c) for c in columns.INSERTED)
+
+
 def _span_columns(spans: list[Span], now_ms: int) -> list[list[Any]]:
-    s = spans
-    return [
-        [x.project for x in s],
-        [x.trace_id for x in s],
-        [x.span_id for x in s],
-        [x.parent_span_id for x in s],
-        [x.name for x in s],
-        [x.kind for x in s],
-        [x.otel_kind for x in s],
-        [x.start_ns for x in s],
-        [x.end_ns for x in s],
-        [max(0, x.end_ns - x.start_ns) for x in s],
-        [x.status for x in s],
-        [x.error_type for x in s],
-        [x.error_message for x in s],
-        [x.service for x in s],
-        [x.scope for x in s],
-        [x.convention for x in s],
-        [x.operation for x in s],
-        [x.model for x in s],
-        [x.request_model for x in s],
-        [x.provider for x in s],
-        [x.agent for x in s],
-        [x.session for x in s],
-        [x.user for x in s],
-        [x.input_tokens for x in s],
-        [x.output_tokens for x in s],
-        [x.cache_read_tokens for x in s],
-        [x.cache_write_tokens for x in s],
-        [x.reasoning_tokens for x in s],
-        [x.total_tokens for x in s],
-        [x.cost_usd for x in s],
-        [x.cost_source for x in s],
-        [int(x.counted) for x in s],
-        [x.response_id for x in s],
-        [x.tool_name for x in s],
-        [x.tool_call_id for x in s],
-        [x.finish_reasons for x in s],
-        [x.content_flags for x in s],
-        [x.system_ref for x in s],
-        [x.input_refs for x in s],
-        [x.output_refs for x in s],
-        [x.output_finish_reasons for x in s],
-        [x.tools_ref for x in s],
-        [x.tool_arguments_ref for x in s],
-        [x.tool_result_ref for x in s],
-        [x.attribute_refs for x in s],
-        [x.attributes for x in s],
-        [x.resource for x in s],
-        [x.events for x in s],
-        [x.warnings for x in s],
-        [now_ms for _ in s],
-    ]
+    return [values(spans, now_ms) for values in _VALUES]

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from agentreel.replay.render import FORMATS, render
 from agentreel.replay.windows import Resolved, llm_calls, resolve
 from agentreel.server.routes import common
-from agentreel.storage import queries
+from agentreel.storage import columns, queries
 from agentreel.storage.scope import check_values, make_scope
 
 
@@ -124,54 +124,67 @@ def _span_refs(span: dict[str, Any]) -> list[bytes]:
     return [r for r in refs if r and r != _ZERO]
 
 
-def _span(s: dict[str, Any], body: Resolved) -> dict[str, Any]:
+def _attributes(s: dict[str, Any], body: Resolved) -> dict[str, Any]:
+    """The span's attributes, large values (stored as content) filled in."""
     attributes = dict(s["attributes"])
     for key, ref in s["attribute_refs"].items():
         attributes[key] = body(ref)
-    out: dict[str, Any] = {
-        "span_id": s["span_id"],
-        "parent_span_id": s["parent_span_id"],
-        "name": s["name"],
-        "kind": s["kind"],
-        "otel_kind": s["otel_kind"],
-        "start_time": queries.iso_ns(s["start_time"]),
-        "end_time": queries.iso_ns(s["end_time"]),
-        "duration_ms": max(0, s["end_time"] - s["start_time"]) / 1e6,
-        "status": s["status"],
-        "error_type": s["error_type"],
-        "error_message": s["error_message"],
-        "service": s["service"],
-        "scope": s["scope"],
-        "convention": s["convention"],
-        "operation": s["operation"],
-        "model": s["model"],
-        "request_model": s["request_model"],
-        "provider": s["provider"],
-        "agent": s["agent"],
-        "session": s["session"],
-        "user": s["user"],
-        "usage": queries.usage(s),
-        "cost_usd": s["cost_usd"],
-        "cost_source": s["cost_source"],
-        "counted": bool(s["counted"]),
-        "finish_reasons": s["finish_reasons"],
-        "content": {
-            "input_messages": len(s["input_refs"]),
-            "output_messages": len(s["output_refs"]),
-            "system_instructions": s["system_ref"] != _ZERO,
-            "tool_definitions": s["tools_ref"] != _ZERO,
-        },
-        "attributes": attributes,
-        "resource": s["resource"],
-        "events": queries.parse_json(s["events"]),
-        "warnings": s["warnings"],
+    return attributes
+
+
+def _content(s: dict[str, Any], _: Resolved) -> dict[str, Any]:
+    return {
+        "input_messages": len(s["input_refs"]),
+        "output_messages": len(s["output_refs"]),
+        "system_instructions": s["system_ref"] != _ZERO,
+        "tool_definitions": s["tools_ref"] != _ZERO,
     }
-    if s["tool_name"] or s["kind"] == "tool":
-        out["tool"] = {"name": s["tool_name"], "call_id": s["tool_call_id"]}
-        if s["tool_arguments_ref"] != _ZERO:
-            out["tool"]["arguments"] = body(s["tool_arguments_ref"])
-        if s["tool_result_ref"] != _ZERO:
-            out["tool"]["result"] = body(s["tool_result_ref"])
+
+
+def _tool(s: dict[str, Any], body: Resolved) -> dict[str, Any] | None:
+    """The tool call of a tool span (or of any span naming a tool); None for the others."""
+    if not (s["tool_name"] or s["kind"] == "tool"):
+        return None
+    tool = {"name": s["tool_name"], "call_id": s["tool_call_id"]}
+    if s["tool_arguments_ref"] != _ZERO:
+        tool["arguments"] = body(s["tool_arguments_ref"])
+    if s["tool_result_ref"] != _ZERO:
+        tool["result"] = body(s["tool_result_ref"])
+    return tool
+
+
+Render = Callable[[dict[str, Any], Resolved], Any]
+
+#: API span fields that are not a stored value as it is, and how each is made.
+_RENDERED: dict[str, Render] = {
+    "start_time": lambda s, _: queries.iso_ns(s["start_time"]),
+    "end_time": lambda s, _: queries.iso_ns(s["end_time"]),
+    "duration_ms": lambda s, _: max(0, s["end_time"] - s["start_time"]) / 1e6,
+    "usage": lambda s, _: queries.usage(s),
+    "counted": lambda s, _: bool(s["counted"]),
+    "content": _content,
+    "attributes": _attributes,
+    "events": lambda s, _: queries.parse_json(s["events"]),
+    "tool": _tool,
+}
+
+
+def _stored(name: str) -> Render:
+    return lambda s, _: s[name]
+
+
+#: The API's span fields in the order the column table first names them (the tool object,
+#: which only tool spans have, last), each with how it is made.
+_FIELDS: dict[str, Render] = {
+    name: _RENDERED.get(name) or _stored(name)
+    for name in sorted(dict.fromkeys(c.api for c in columns.COLUMNS if c.api), key="tool".__eq__)
+}
+
+
+def _span(s: dict[str, Any], body: Resolved) -> dict[str, Any]:
+    out = {name: render(s, body) for name, render in _FIELDS.items()}
+    if out["tool"] is None:
+        del out["tool"]
     return out
 
 

@@ -1,0 +1,170 @@
+"""The one per-run table, ``runs``: one row per trace (AggregatingMergeTree on
+``(project, trace_id)``), kept up to date by one materialized view over ``spans``.
+
+The run list and run summaries, the dashboard's run-level figures (runs, failures, latency,
+steps, failures by agent, tool and error type), the daily report, alert rules, drift and
+score queries all read it, merged per run at read (``FINAL`` or ``GROUP BY trace_id``), so
+a run that arrived in pieces is whole. A reprice corrects ``cost_usd`` with rows carrying
+the difference (:func:`agentreel.storage.reprice.reconcile`).
+
+Until migration 4 there were two such tables, each with its view: ``runs`` (migration 1,
+the run list) and ``run_rollup`` (migration 2, what the dashboard filters and counts runs
+by), with the same times, names, counts and cost computed twice at every insert, and a
+reprice correcting both. Migration 4 (:func:`merge`) moves them into one table in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Columns up to ``has_root`` are the first ``runs`` table's, in its order; those after it
+#: came from ``run_rollup``. ``agent`` is any span's agent, ``root_agent`` the root span's;
+#: ``models`` are the models of any LLM span (the run list shows and filters by them),
+#: ``counted_models`` and ``providers`` those of counted calls (the dashboard filters by them).
+RUNS = """
+CREATE TABLE IF NOT EXISTS {name} (
+    project LowCardinality(String),
+    trace_id String,
+    start_time SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+    end_time SimpleAggregateFunction(max, DateTime64(9, 'UTC')),
+    root_name SimpleAggregateFunction(max, String),
+    service SimpleAggregateFunction(max, String),
+    agent SimpleAggregateFunction(max, String),
+    session SimpleAggregateFunction(max, String),
+    user SimpleAggregateFunction(max, String),
+    spans SimpleAggregateFunction(sum, UInt64),
+    llm_calls SimpleAggregateFunction(sum, UInt64),
+    tool_calls SimpleAggregateFunction(sum, UInt64),
+    errors SimpleAggregateFunction(sum, UInt64),
+    input_tokens SimpleAggregateFunction(sum, UInt64),
+    output_tokens SimpleAggregateFunction(sum, UInt64),
+    cache_read_tokens SimpleAggregateFunction(sum, UInt64),
+    cache_write_tokens SimpleAggregateFunction(sum, UInt64),
+    reasoning_tokens SimpleAggregateFunction(sum, UInt64),
+    total_tokens SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Float64),
+    models SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+    has_root SimpleAggregateFunction(max, UInt8),
+    root_agent SimpleAggregateFunction(max, String),
+    environment SimpleAggregateFunction(max, String),
+    decisions SimpleAggregateFunction(sum, UInt64),
+    llm_errors SimpleAggregateFunction(sum, UInt64),
+    tool_errors SimpleAggregateFunction(sum, UInt64),
+    counted_models SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+    providers SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+    -- error spans per 'tool<SEP>name' (counted tool calls) and 'type<SEP>error type'
+    error_counts SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64)))
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (project, trace_id)
+"""
+
+_LLM = "kind = 'llm' AND counted"
+_TOOL = "kind = 'tool' AND counted"
+
+RUNS_MV = f"""
+CREATE MATERIALIZED VIEW IF NOT EXISTS runs_mv TO runs AS
+SELECT
+    project,
+    trace_id,
+    min(start_time) AS start_time,
+    max(end_time) AS end_time,
+    max(if(parent_span_id = '', toString(name), '')) AS root_name,
+    max(toString(service)) AS service,
+    max(toString(agent)) AS agent,
+    max(session) AS session,
+    max(user) AS user,
+    toUInt64(count()) AS spans,
+    toUInt64(countIf({_LLM})) AS llm_calls,
+    toUInt64(countIf({_TOOL})) AS tool_calls,
+    toUInt64(countIf(status = 'error')) AS errors,
+    sum(if(counted, input_tokens, 0)) AS input_tokens,
+    sum(if(counted, output_tokens, 0)) AS output_tokens,
+    sum(if(counted, cache_read_tokens, 0)) AS cache_read_tokens,
+    sum(if(counted, cache_write_tokens, 0)) AS cache_write_tokens,
+    sum(if(counted, reasoning_tokens, 0)) AS reasoning_tokens,
+    sum(if(counted, total_tokens, 0)) AS total_tokens,
+    sum(if(counted, cost_usd, 0)) AS cost_usd,
+    groupUniqArrayIf(toString(model), kind = 'llm' AND model != '') AS models,
+    max(parent_span_id = '') AS has_root,
+    -- spans.agent: the column (plain ``agent`` is the alias above)
+    max(if(parent_span_id = '', toString(spans.agent), '')) AS root_agent,
+    max(toString(environment)) AS environment,
+    toUInt64(countIf(kind = 'decision')) AS decisions,
+    toUInt64(countIf({_LLM} AND status = 'error')) AS llm_errors,
+    toUInt64(countIf({_TOOL} AND status = 'error')) AS tool_errors,
+    groupUniqArrayIf(toString(model), {_LLM} AND model != '') AS counted_models,
+    groupUniqArrayIf(toString(provider), {_LLM} AND provider != '') AS providers,
+    sumMap(
+        arrayConcat(
+            if(status = 'error' AND {_TOOL}, [concat('tool\\x1f', toString(tool_name))], []),
+            if(status = 'error',
+               [concat('type\\x1f', if(error_type = '', 'unknown', toString(error_type)))], [])
+        ) AS error_keys,
+        arrayMap(k -> toUInt64(1), error_keys)
+    ) AS error_counts
+FROM spans
+GROUP BY project, trace_id
+"""
+
+#: What each table of a store made before migration 4 gives the merged table. Each run's
+#: figures are taken once: from ``runs`` all it held, from ``run_rollup`` only what ``runs``
+#: lacked (its times too, which are the same: neutral for min and max). The rows are copied
+#: as they are (reprice corrections included) and merge as before.
+_FROM_RUNS = (
+    "project, trace_id, start_time, end_time, root_name, service, agent, session, user, spans, "
+    "llm_calls, tool_calls, errors, input_tokens, output_tokens, cache_read_tokens, "
+    "cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, models, has_root"
+)
+_FROM_ROLLUP = {
+    "project": "project",
+    "trace_id": "trace_id",
+    "start_time": "start_time",
+    "end_time": "end_time",
+    "root_agent": "root_agent",
+    "environment": "environment",
+    "decisions": "decisions",
+    "llm_errors": "llm_errors",
+    "tool_errors": "tool_errors",
+    "counted_models": "models",
+    "providers": "providers",
+    "error_counts": "error_counts",
+}
+
+#: The merged table is built under this name, then swapped with ``runs``.
+_BUILDING = "runs_merged"
+
+
+def merge(client: Any) -> None:
+    """Migration 4: ``runs`` and ``run_rollup`` become one ``runs`` table fed by one view.
+
+    The merged table is built aside from both tables' rows and swapped in with one
+    ``EXCHANGE TABLES``; a store whose ``runs`` already has the merged columns has passed
+    that point. So a migration interrupted anywhere simply runs again: before the swap it
+    starts the copy over, after it only the clean-up is left. Migrations run before the
+    store takes writes, so no span arrives between dropping the old views and creating the
+    new one.
+    """
+    if not _merged(client):
+        client.command("DROP VIEW IF EXISTS runs_mv")
+        client.command("DROP VIEW IF EXISTS run_rollup_mv")
+        client.command(f"DROP TABLE IF EXISTS {_BUILDING} SYNC")
+        client.command(RUNS.format(name=_BUILDING))
+        client.command(f"INSERT INTO {_BUILDING} ({_FROM_RUNS}) SELECT {_FROM_RUNS} FROM runs")
+        client.command(
+            f"INSERT INTO {_BUILDING} ({', '.join(_FROM_ROLLUP)}) "
+            f"SELECT {', '.join(_FROM_ROLLUP.values())} FROM run_rollup"
+        )
+        client.command(f"EXCHANGE TABLES runs AND {_BUILDING}")
+    client.command(f"DROP TABLE IF EXISTS {_BUILDING} SYNC")
+    client.command("DROP TABLE IF EXISTS run_rollup SYNC")
+    client.command(RUNS_MV)
+
+
+def _merged(client: Any) -> bool:
+    """Whether ``runs`` is the merged table already."""
+    rows = client.query(
+        "SELECT count() FROM system.columns WHERE database = currentDatabase() "
+        "AND table = 'runs' AND name = 'error_counts'"
+    ).result_rows
+    return bool(rows[0][0])
