@@ -18,7 +18,6 @@ from typing import Any
 
 import clickhouse_connect
 import pytest
-from conftest import StorePool
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -31,6 +30,7 @@ from agentreel.storage.costing import shipped_prices
 from agentreel.storage.writer import Writer
 
 from support.otlpbuild import kv, new_span_id, new_trace_id, span, traces
+from support.store import StorePool
 
 #: The migrations of the release before the one per-run table.
 PREVIOUS = (1, 2, 3, 10, 20, 21, 40)
