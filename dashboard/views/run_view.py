@@ -114,8 +114,9 @@ def _cost_per_step(steps: list[dict[str, Any]]) -> None:
             "kind": s["kind"],
             "name": s["name"],
             "cost (USD)": s["cost_usd"],
-            "tokens": s["usage"]["total_tokens"],
-            "duration (s)": s["duration_ms"] / 1000,
+            # A tool call the model asked for that never ran has no usage, cost or times.
+            "tokens": (s["usage"] or {}).get("total_tokens"),
+            "duration (s)": None if s["duration_ms"] is None else s["duration_ms"] / 1000,
             "status": s["status"],
         }
         for s in steps

@@ -4,10 +4,12 @@ demo's week of runs; the numbers on the page must be the API's answers."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,6 +20,7 @@ from agentreel.demo import DemoResult, send_demo
 
 from support.dashboard import render
 from support.liveserver import RunningServer, start_server
+from support.runbuild import Run, calls, user
 
 TODAY = datetime.now(UTC).date()
 #: Whole UTC days, so the page and the test ask the API the very same question.
@@ -273,3 +276,27 @@ def test_auto_refresh_is_a_toggle_kept_in_the_url(
     at.selectbox(key="refresh_every").select(60).run()
     assert at.query_params["refresh"] in ("60", ["60"])
     assert _metrics(at)["Runs"] == count(api.get("/api/v1/overview", **_params())["runs"])
+
+
+def test_run_view_of_a_run_stopped_before_its_tool_ran(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped between a tool request and its execution (a budget stop, say): the
+    requested call has no span, so no usage, cost or times. The page shows it, no traceback."""
+    run = Run()
+    run.llm([user("Refund order 42")], calls(("call_1", "refund", '{"order": 42}')))
+    sent = httpx.post(
+        f"{api.url}/v1/traces",
+        content=run.request(),
+        headers={"content-type": "application/x-protobuf"},
+        timeout=30,
+    )
+    assert sent.status_code == 200, sent.text
+    timeline = api.get(f"/api/v1/runs/{run.id}/timeline")
+    never_ran = [s for s in timeline["steps"] if s["kind"] == "tool"]
+    assert [s["usage"] for s in never_ran] == [None]  # what used to crash the page
+    at = render(api.url, monkeypatch, page="runs", run=run.id)
+    (table,) = [d.value for d in at.dataframe if "duration (s)" in d.value.columns]
+    (row,) = table[table["kind"] == "tool"].to_dict("records")
+    assert row["name"] == "refund"
+    assert math.isnan(row["tokens"]) and math.isnan(row["duration (s)"])  # empty cells

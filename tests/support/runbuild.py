@@ -111,7 +111,17 @@ class Run:
     def other(self, name: str, attrs: dict[str, Any], **kw: Any) -> Any:
         return self._add(name, attrs, **kw)
 
+    def request(self) -> bytes:
+        """The run as one OTLP/HTTP protobuf export body."""
+        return bytes(traces(self.all_spans()).SerializeToString())
+
     def write(self, store: Any, project: str) -> str:
+        decoded = decode_traces_proto(traces(self.all_spans()).SerializeToString())
+        Writer(store).write(normalize_spans(decoded, project).spans, [])
+        return self.id
+
+    def all_spans(self) -> list[Any]:
+        """The spans added so far, after the run's root span when it has one."""
         spans = list(self.spans)
         if self.with_root:
             attrs = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "travel"}
@@ -124,9 +134,7 @@ class Run:
                 duration_ns=self.clock - BASE + 10 * MS,
             )
             spans.insert(0, root)
-        decoded = decode_traces_proto(traces(spans).SerializeToString())
-        Writer(store).write(normalize_spans(decoded, project).spans, [])
-        return self.id
+        return spans
 
 
 def load_payload(name: str, store: Any) -> tuple[str, str]:
