@@ -26,7 +26,7 @@ typecheck: install
 	MYPY=$(BIN)/mypy tools/typecheck.sh
 
 unit: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 test: lint typecheck unit
 

@@ -338,6 +338,12 @@ class Settings:
     redact: str
     outbound_hosts: str
 
+    @property
+    def dashboard_url(self) -> str:
+        """Where the dashboard answers, for links (a wildcard bind is reached on loopback)."""
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        return f"http://{host}:{self.dashboard_port}"
+
     @classmethod
     def load(
         cls,

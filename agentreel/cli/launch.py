@@ -58,7 +58,7 @@ def dashboard_command(settings: Settings, args: argparse.Namespace) -> int:
     child = _start_dashboard(settings)
     if not _wait_dashboard(settings, child):
         return _stop_all({"dashboard": child}, 1)
-    print(f"agentreel dashboard: {_dashboard_url(settings)} (reading {settings.api_url})")
+    print(f"agentreel dashboard: {settings.dashboard_url} (reading {settings.api_url})")
     print("Press Ctrl-C to stop.", flush=True)
     return _supervise({"dashboard": child})
 
@@ -234,7 +234,7 @@ def _wait_healthy(settings: Settings, server: subprocess.Popen[bytes]) -> bool:
 
 def _wait_dashboard(settings: Settings, child: subprocess.Popen[bytes]) -> bool:
     """Wait until the dashboard answers, so the URLs are printed once they work."""
-    url = _dashboard_url(settings) + "/_stcore/health"
+    url = settings.dashboard_url + "/_stcore/health"
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if child.poll() is not None:
@@ -273,7 +273,7 @@ def _announce(settings: Settings, dashboard: bool) -> None:
     host = urlparse(settings.api_url).hostname or settings.host
     lines = ["", "agentreel is up:"]
     if dashboard:
-        lines.append(f"  dashboard        {_dashboard_url(settings)}")
+        lines.append(f"  dashboard        {settings.dashboard_url}")
     lines += [
         f"  OTLP/HTTP + REST {settings.api_url}  (API docs {settings.api_url}/docs)",
         f"  OTLP/gRPC        {host}:{settings.grpc_port}",
@@ -281,11 +281,6 @@ def _announce(settings: Settings, dashboard: bool) -> None:
         "",
     ]
     print("\n".join(lines), flush=True)
-
-
-def _dashboard_url(settings: Settings) -> str:
-    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    return f"http://{host}:{settings.dashboard_port}"
 
 
 def _raise_stop(signum: int, frame: Any) -> None:

@@ -162,6 +162,7 @@ class Server:
             judge=lambda: signals.judge,
             budgets=lambda: signals_setup.budgets(self.settings),
             max_request_bytes=self.settings.max_request_bytes,
+            dashboard_url=self.settings.dashboard_url,
         )
         for router in routes.build(deps):
             app.include_router(router)

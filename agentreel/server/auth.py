@@ -37,8 +37,9 @@ from agentreel.storage.projects import hash_key, looks_like_key
 
 log = logging.getLogger("agentreel.server.auth")
 
-#: Paths anyone may reach: liveness and the API's own documentation carry no project data.
-OPEN_PATHS = ("/healthz", "/docs", "/openapi.json")
+#: Paths anyone may reach: the pointer at "/", liveness and the API's own documentation carry no
+#: project data.
+OPEN_PATHS = ("/", "/healthz", "/docs", "/openapi.json")
 OPEN_PREFIXES = ("/docs-assets/",)
 #: Headers a key may come in besides ``Authorization: Bearer`` (lowercase, as gRPC wants).
 KEY_HEADERS = ("x-agentreel-api-key", "x-api-key")

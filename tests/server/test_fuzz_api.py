@@ -411,6 +411,7 @@ CHECKS = [
 
 #: Every operation of the document, and whether it has input to make invalid.
 OPERATIONS: tuple[tuple[str, str, bool], ...] = (
+    ("GET", "/", False),
     ("GET", "/healthz", False),
     ("GET", "/metrics", False),
     ("GET", "/api/v1/stats", False),

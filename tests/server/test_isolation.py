@@ -35,7 +35,7 @@ _RUN_DATA = {
     "/api/v1/runs/{trace_id}/timeline",
 }
 #: Paths anyone may read (no project data behind them).
-OPEN = {"/healthz", "/openapi.json", "/docs"}
+OPEN = {"/", "/healthz", "/openapi.json", "/docs"}
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,8 @@ class Dependencies:
     #: Daily and monthly budgets, USD (0 = none).
     budgets: Callable[[], tuple[float, float]]
     max_request_bytes: int
+    #: Where the dashboard answers, for the pointer at ``/``.
+    dashboard_url: str
 
     def price_table(self) -> PriceTable:
         """The price table in force for the calling request's project."""
@@ -56,7 +58,7 @@ class Dependencies:
 def build(deps: Dependencies) -> list[APIRouter]:
     """Every REST router, in the order they must be included."""
     return [
-        ops.router(deps.pool, deps.metrics),
+        ops.router(deps.pool, deps.metrics, deps.dashboard_url),
         # Before the run routes, so /api/v1/runs/import is not read as a trace id.
         transfer.router(deps.pool, deps.project, deps.max_request_bytes),
         runs.router(deps.pool, deps.project),
