@@ -12,6 +12,7 @@ import pytest
 from agentreel.collector.decode import decode_traces_proto
 from agentreel.collector.normalize import normalize_spans
 from agentreel.replay.timeline import load_timeline
+from agentreel.server.routes.replay_json import timeline_json
 from agentreel.storage.writer import Writer
 
 from support.otlpbuild import new_span_id, new_trace_id, span, traces
@@ -135,7 +136,7 @@ class Run:
 def _timeline(store: Any, project: str, trace_id: str) -> dict[str, Any]:
     result = load_timeline(store, project, trace_id)
     assert result is not None
-    return result
+    return timeline_json(result)
 
 
 def _booking_run() -> Run:
