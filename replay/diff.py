@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from .model import LLMCall, Window
+
 __all__ = [
     "canonical_json",
     "context_diff",
@@ -130,25 +132,24 @@ def _neutral_tool(tool: Any) -> dict[str, Any]:
 # --- step to step --------------------------------------------------------------------------
 
 
-def context_diff(
-    previous: dict[str, Any] | None, current: dict[str, Any], call: int
-) -> dict[str, Any]:
+def context_diff(previous: LLMCall | None, current: LLMCall, call: int) -> dict[str, Any]:
     """How call ``call`` (1-based) differs from ``previous`` (None: from an empty window).
 
     Both are LLM calls as :func:`agentreel.replay.windows.llm_calls` returns them.
     """
-    prev = previous if previous is not None else {"input_messages": []}
-    before, after = prev.get("input_messages"), current.get("input_messages")
+    prev = previous.window if previous is not None else Window(input_messages=[])
+    now = current.window
+    before, after = prev.input_messages, now.input_messages
     comparable = isinstance(before, list) and isinstance(after, list)
     changes: list[dict[str, Any]] = []
     kept, labels = 0, list[str]()
     if isinstance(before, list) and isinstance(after, list):
-        outputs = {fingerprint(_no_reason(m)) for m in prev.get("output_messages") or []}
+        outputs = {fingerprint(_no_reason(m)) for m in prev.output_messages or []}
         changes, kept, labels = _align(before, after, outputs)
     counts: dict[str, Any] = {"before": _len(before), "after": _len(after), "kept": kept}
     counts |= {op: sum(c["op"] == op for c in changes) for op in _OPS}
-    system = _system(prev.get("system_instructions"), current, changes, comparable)
-    tools = _tools(prev.get("tool_definitions"), current.get("tool_definitions"), previous is None)
+    system = _system(prev.system_instructions, now.system_instructions, changes, comparable)
+    tools = _tools(prev.tool_definitions, now.tool_definitions, previous is None)
     model: dict[str, Any] = {"before": _model(previous), "after": _model(current)}
     model["changed"] = previous is not None and model["before"] != model["after"]
     for label, hit in (
@@ -163,8 +164,8 @@ def context_diff(
     return {
         "call": call,
         "previous_call": call - 1 if previous is not None else None,
-        "span_id": current.get("span_id"),
-        "previous_span_id": None if previous is None else previous.get("span_id"),
+        "span_id": current.span_id,
+        "previous_span_id": None if previous is None else previous.span_id,
         "model": model,
         "messages": {**counts, "comparable": comparable},
         "changes": changes,
@@ -183,8 +184,8 @@ def context_diff(
 _OPS = ("appended", "inserted", "removed", "changed")
 
 
-def _model(call: dict[str, Any] | None) -> str | None:
-    return None if call is None else str(call.get("model") or call.get("request_model") or "")
+def _model(call: LLMCall | None) -> str | None:
+    return None if call is None else str(call.model or call.request_model or "")
 
 
 def _align(
@@ -245,9 +246,8 @@ def _changed(i: int, old: Any, j: int, new: Any) -> dict[str, Any]:
 
 
 def _system(
-    old: Any, current: dict[str, Any], changes: list[dict[str, Any]], messages_comparable: bool
+    old: Any, new: Any, changes: list[dict[str, Any]], messages_comparable: bool
 ) -> dict[str, Any]:
-    new = current.get("system_instructions")
     # With both windows captured, an absent slot means no system instructions were sent.
     comparable = messages_comparable or (old is not None and new is not None)
     out: dict[str, Any] = {"changed": False, "comparable": comparable, "where": None}

@@ -15,38 +15,38 @@ from typing import Any
 from agentreel.core.anthropic_api import ANTHROPIC_PARAMS
 from agentreel.core.openai_api import OPENAI_PARAMS
 
+from .model import LLMCall, RenderedCall
+
 FORMATS = ("otel", "openai", "anthropic")
 
 
-def render(call: dict[str, Any], fmt: str) -> dict[str, Any]:
-    """``call`` (one entry of ``llm_calls``) with ``request`` rendered in ``fmt``."""
+def render(call: LLMCall, fmt: str) -> RenderedCall:
+    """``call`` (one entry of ``llm_calls``) with its request rendered in ``fmt``."""
     if fmt == "openai":
         request, missing = openai_request(call)
     elif fmt == "anthropic":
         request, missing = anthropic_request(call)
     else:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    out = {k: v for k, v in call.items() if k not in ("input_messages", "system_instructions")}
-    out["request"] = request
-    out["not_captured"] = missing
-    return out
+    return RenderedCall(call, request, missing)
 
 
 # --- OpenAI Chat Completions -----------------------------------------------------------------
 
 
-def openai_request(call: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def openai_request(call: LLMCall) -> tuple[dict[str, Any], list[str]]:
+    """A Chat Completions request body, and what the spans did not capture of it."""
     missing = _missing(call)
     messages: list[dict[str, Any]] = []
-    system = _system_text(call.get("system_instructions"))
-    inputs = call.get("input_messages") or []
+    system = _system_text(call.window.system_instructions)
+    inputs = call.window.input_messages or []
     if system is not None and not any(m.get("role") == "system" for m in inputs):
         messages.append({"role": "system", "content": system})
     for message in inputs:
         messages.extend(_openai_messages(message))
-    request: dict[str, Any] = {"model": call.get("request_model") or call.get("model") or ""}
+    request: dict[str, Any] = {"model": call.request_model or call.model or ""}
     request["messages"] = messages
-    tools = call.get("tool_definitions")
+    tools = call.window.tool_definitions
     if tools:
         request["tools"] = [_openai_tool(_tool(t)) for t in tools]
     request.update(_params(call, OPENAI_PARAMS))
@@ -107,10 +107,11 @@ def _openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
 # --- Anthropic Messages ----------------------------------------------------------------------
 
 
-def anthropic_request(call: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def anthropic_request(call: LLMCall) -> tuple[dict[str, Any], list[str]]:
+    """A Messages API request body, and what the spans did not capture of it."""
     missing = _missing(call)
-    inputs = call.get("input_messages") or []
-    system = _system_text(call.get("system_instructions"))
+    inputs = call.window.input_messages or []
+    system = _system_text(call.window.system_instructions)
     if system is None:
         system_messages = [m for m in inputs if m.get("role") == "system"]
         if system_messages:
@@ -131,11 +132,11 @@ def anthropic_request(call: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             messages[-1]["content"] = [*messages[-1]["content"], *rendered["content"]]
             continue
         messages.append(rendered)
-    request: dict[str, Any] = {"model": call.get("request_model") or call.get("model") or ""}
+    request: dict[str, Any] = {"model": call.request_model or call.model or ""}
     if system is not None:
         request["system"] = system
     request["messages"] = messages
-    tools = call.get("tool_definitions")
+    tools = call.window.tool_definitions
     if tools:
         request["tools"] = [_anthropic_tool(_tool(t)) for t in tools]
     request.update(_params(call, ANTHROPIC_PARAMS))
@@ -226,26 +227,27 @@ def _system_text(parts: Any) -> str | None:
     return "\n".join(texts) if texts else None
 
 
-def _params(call: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+def _params(call: LLMCall, names: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in (call.get("parameters") or {}).items():
+    for key, value in (call.parameters or {}).items():
         target = names.get(key)
         if target is not None and target not in out:
             out[target] = value
     return out
 
 
-def _missing(call: dict[str, Any]) -> list[str]:
-    captured = call.get("captured", {})
+def _missing(call: LLMCall) -> list[str]:
+    captured = call.window.captured
     missing = []
-    if not captured.get("input"):
+    if not captured.input:
         missing.append("messages")
-    if not captured.get("tools"):
+    if not captured.tools:
         missing.append("tools")
-    has_system_message = any(m.get("role") == "system" for m in call.get("input_messages") or [])
-    if not captured.get("system") and not has_system_message:
+    inputs = call.window.input_messages or []
+    has_system_message = any(m.get("role") == "system" for m in inputs)
+    if not captured.system and not has_system_message:
         missing.append("system")
-    if not call.get("parameters"):
+    if not call.parameters:
         missing.append("parameters")
     return missing
 

@@ -22,6 +22,7 @@ from agentreel.core import anthropic_api, openai_api, outbound
 from agentreel.core.exchange import Usage
 from agentreel.core.model import Decoded, DecodedSpan, Resource
 
+from .model import LLMCall
 from .render import anthropic_request, openai_request
 
 #: Seconds a re-send may take before it is reported as failed.
@@ -42,7 +43,7 @@ class Target:
     timeout: float = DEFAULT_TIMEOUT
 
 
-def resend(call: dict[str, Any], target: Target) -> tuple[dict[str, Any], dict[str, Any]]:
+def resend(call: LLMCall, target: Target) -> tuple[dict[str, Any], dict[str, Any]]:
     """Send ``call``'s context to ``target``; return ``(request body, response body)``."""
     if target.api == "openai":
         body, _ = openai_request(call)
@@ -55,7 +56,7 @@ def resend(call: dict[str, Any], target: Target) -> tuple[dict[str, Any], dict[s
         headers = {"x-api-key": target.api_key or "none", "anthropic-version": ANTHROPIC_VERSION}
     else:
         raise ValueError("api must be openai or anthropic")
-    if not call.get("input_messages"):
+    if not call.window.input_messages:
         raise ValueError("this call's input messages were not captured; there is nothing to send")
     body.pop("stream", None)  # one answer, not a stream
     body.pop("stream_options", None)
@@ -85,7 +86,7 @@ def resend(call: dict[str, Any], target: Target) -> tuple[dict[str, Any], dict[s
 
 
 def as_run(
-    call: dict[str, Any],
+    call: LLMCall,
     of_trace: str,
     target: Target,
     request: dict[str, Any],
@@ -97,7 +98,7 @@ def as_run(
     trace_id, root_id, llm_id = os.urandom(16), os.urandom(8), os.urandom(8)
     link = {
         "agentreel.replay.of.trace_id": of_trace,
-        "agentreel.replay.of.span_id": call["span_id"],
+        "agentreel.replay.of.span_id": call.span_id,
     }
     output, usage, model, finish = _answer(target.api, answer)
     attributes: dict[str, Any] = {
@@ -106,16 +107,17 @@ def as_run(
         "gen_ai.provider.name": target.api,
         "gen_ai.request.model": request.get("model", ""),
         "gen_ai.response.model": model,
-        "gen_ai.input.messages": json.dumps(call["input_messages"]),
+        "gen_ai.input.messages": json.dumps(call.window.input_messages),
         "gen_ai.output.messages": json.dumps(output),
         **{f"gen_ai.usage.{k}": v for k, v in usage.items()},
     }
     if finish:
         attributes["gen_ai.response.finish_reasons"] = [finish]
-    if call.get("system_instructions"):
-        attributes["gen_ai.system_instructions"] = json.dumps(call["system_instructions"])
-    if call.get("tool_definitions"):
-        attributes["gen_ai.tool.definitions"] = json.dumps(call["tool_definitions"])
+    window = call.window
+    if window.system_instructions:
+        attributes["gen_ai.system_instructions"] = json.dumps(window.system_instructions)
+    if window.tool_definitions:
+        attributes["gen_ai.tool.definitions"] = json.dumps(window.tool_definitions)
     if isinstance(answer.get("id"), str):
         attributes["gen_ai.response.id"] = answer["id"]
     resource = Resource({"service.name": "agentreel-replay"})
@@ -140,7 +142,7 @@ def as_run(
 
     root_attrs = {**link, "agentreel.span.kind": "chain"}
     spans = [
-        span(root_id, b"", f"replay of {call['name']}", root_attrs),
+        span(root_id, b"", f"replay of {call.name}", root_attrs),
         span(llm_id, root_id, f"chat {model or request.get('model', '')}", attributes),
     ]
     return Decoded(spans=spans), trace_id.hex()

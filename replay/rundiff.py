@@ -27,13 +27,14 @@ from typing import Any
 import orjson
 
 from .diff import SUMMARY_VALUE_CHARS, canonical_json, json_or_text
+from .model import Fingerprint, LLMStep, Step, Timeline, ToolStep
 
 __all__ = ["run_diff"]
 
 
-def run_diff(run: dict[str, Any], against: dict[str, Any]) -> dict[str, Any]:
+def run_diff(run: Timeline, against: Timeline) -> dict[str, Any]:
     """Align the steps of two timelines and name the first place they diverge."""
-    mine, theirs = run["steps"], against["steps"]
+    mine, theirs = run.steps, against.steps
     matcher = difflib.SequenceMatcher(
         None, [_signature(s) for s in mine], [_signature(s) for s in theirs], autojunk=False
     )
@@ -67,38 +68,45 @@ def run_diff(run: dict[str, Any], against: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _side(timeline: dict[str, Any]) -> dict[str, Any]:
-    keys = ("trace_id", "name", "status", "step_count", "start_time", "duration_ms", "cost_usd")
-    return {k: timeline.get(k) for k in keys} | {"steps": len(timeline["steps"])}
-
-
-def _subject(step: dict[str, Any]) -> str:
-    if step["kind"] == "llm":
-        return str(step["llm"]["request_model"] or step["llm"]["model"])
-    if step["kind"] == "decision":
-        return str(step["decision"]["name"])
-    return str(step["name"])
-
-
-def _signature(step: dict[str, Any]) -> tuple[str, str]:
-    return step["kind"], _subject(step)
-
-
-def _row(
-    a: dict[str, Any] | None, b: dict[str, Any] | None, found: dict[str, Any] | None
-) -> dict[str, Any]:
-    one = a or b or {}
+def _side(timeline: Timeline) -> dict[str, Any]:
     return {
-        "run_step": a["index"] if a else None,
-        "against_step": b["index"] if b else None,
-        "kind": one.get("kind"),
+        "trace_id": timeline.trace_id,
+        "name": timeline.name,
+        "status": timeline.status,
+        "step_count": timeline.step_count,
+        "start_time": timeline.start_time,
+        "duration_ms": timeline.duration_ms,
+        "cost_usd": timeline.cost_usd,
+        "steps": len(timeline.steps),
+    }
+
+
+def _subject(step: Step) -> str:
+    if step.llm is not None:
+        return str(step.llm.request_model or step.llm.model)
+    if step.decision is not None:
+        return str(step.decision.name)
+    return str(step.name)
+
+
+def _signature(step: Step) -> tuple[str, str]:
+    return step.kind, _subject(step)
+
+
+def _row(a: Step | None, b: Step | None, found: dict[str, Any] | None) -> dict[str, Any]:
+    one = a if a is not None else b
+    assert one is not None  # a row has a step on one side at least
+    return {
+        "run_step": a.index if a else None,
+        "against_step": b.index if b else None,
+        "kind": one.kind,
         "name": _subject(one),
         "match": _match(a, b, found),
         "divergence": found,
     }
 
 
-def _match(a: dict[str, Any] | None, b: dict[str, Any] | None, found: Any) -> str:
+def _match(a: Step | None, b: Step | None, found: Any) -> str:
     if a is None:
         return "missing"
     if b is None:
@@ -107,9 +115,10 @@ def _match(a: dict[str, Any] | None, b: dict[str, Any] | None, found: Any) -> st
 
 
 def _divergence(
-    kind: str, a: dict[str, Any] | None, b: dict[str, Any] | None, what: str, mine: Any, theirs: Any
+    kind: str, a: Step | None, b: Step | None, what: str, mine: Any, theirs: Any
 ) -> dict[str, Any]:
-    run_step, against_step = (a or {}).get("index"), (b or {}).get("index")
+    run_step = a.index if a is not None else None
+    against_step = b.index if b is not None else None
     if run_step is None:
         where = f"against step {against_step}"
     elif against_step is None:
@@ -126,79 +135,80 @@ def _divergence(
     }
 
 
-def _alone(step: dict[str, Any], kind: str) -> dict[str, Any]:
-    label = f"{step['kind']} {_subject(step)}"
+def _alone(step: Step, kind: str) -> dict[str, Any]:
+    label = f"{step.kind} {_subject(step)}"
     if kind == "extra_step":
         return _divergence(kind, step, None, f"{label} only in this run", label, None)
     return _divergence(kind, None, step, f"{label} missing from this run", None, label)
 
 
-def _replaced(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def _replaced(a: Step, b: Step) -> dict[str, Any]:
     mine, theirs = _subject(a), _subject(b)
-    if a["kind"] != b["kind"]:
+    if a.kind != b.kind:
         return _divergence(
             "different_step",
             a,
             b,
-            f"{a['kind']} {mine} where against has {b['kind']} {theirs}",
-            a["kind"],
-            b["kind"],
+            f"{a.kind} {mine} where against has {b.kind} {theirs}",
+            a.kind,
+            b.kind,
         )
     kind = {
         "llm": "different_model",
         "tool": "different_tool",
         "decision": "different_decision",
-    }.get(a["kind"], "different_step")
-    noun = {"llm": "model", "tool": "tool"}.get(a["kind"], a["kind"])
+    }.get(a.kind, "different_step")
+    noun = {"llm": "model", "tool": "tool"}.get(a.kind, a.kind)
     return _divergence(kind, a, b, f"{noun} {_short(mine)} vs {_short(theirs)}", mine, theirs)
 
 
-def _compare(a: dict[str, Any], b: dict[str, Any], skipped: list[str]) -> dict[str, Any] | None:
-    """The first difference between two steps of one signature, in the order things
-    happened: what went in, then what came out, then how it ended."""
-    label = f"{a['kind']} {_subject(a)}"
-    if a["kind"] == "llm":
-        fa, fb = a["llm"]["fingerprint"], b["llm"]["fingerprint"]
+def _compare(a: Step, b: Step, skipped: list[str]) -> dict[str, Any] | None:
+    """The first difference between two steps of one signature (so of one kind), in the order
+    things happened: what went in, then what came out, then how it ended."""
+    label = f"{a.kind} {_subject(a)}"
+    checks: list[tuple[str, str, Any, Any]]
+    if a.llm is not None and b.llm is not None:
+        fa, fb = _slots(a.llm.fingerprint), _slots(b.llm.fingerprint)
         if not (fa["input"] and fb["input"]):
-            skipped.append(
-                f"step {a['index']} ({label}): input {_absent(fa['input'], fb['input'])}"
-            )
+            skipped.append(f"step {a.index} ({label}): input {_absent(fa['input'], fb['input'])}")
         changed = [p for p in ("system", "tools", "input") if fa[p] and fb[p] and fa[p] != fb[p]]
         if changed:
             what = "different input: " + ", ".join(_PARTS[p] for p in changed)
             mine, theirs = {p: fa[p] for p in changed}, {p: fb[p] for p in changed}
             return _divergence("different_input", a, b, f"{label}: {what}", mine, theirs)
-        out_a, out_b = _output(a), _output(b)
+        out_a, out_b = _output(a.llm), _output(b.llm)
         kind = _output_kind(out_a, out_b)
         if kind == "different_output":
             checks = [(kind, "output", out_a, out_b)]
         else:  # name what differs: the tool calls the model asked for
             checks = [(kind, "tool calls", out_a["tool_calls"], out_b["tool_calls"])]
-    elif a["kind"] == "tool":
-        args = json_or_text(a["tool"]["arguments"]), json_or_text(b["tool"]["arguments"])
+    elif a.tool is not None and b.tool is not None:
+        args = json_or_text(a.tool.arguments), json_or_text(b.tool.arguments)
         checks = [
             ("different_arguments", "arguments", *args),
-            ("different_tool_result", "result", _result(a), _result(b)),
+            ("different_tool_result", "result", _result(a.tool), _result(b.tool)),
         ]
-    elif a["kind"] == "decision":
-        checks = [
-            ("different_decision", "choice", a["decision"]["chosen"], b["decision"]["chosen"])
-        ]
+    elif a.decision is not None and b.decision is not None:
+        checks = [("different_decision", "choice", a.decision.chosen, b.decision.chosen)]
     else:
         checks = []
-    failed = "error" in (a["status"], b["status"])
+    failed = "error" in (a.status, b.status)
     for kind, what, mine, theirs in checks:
         if mine is None or theirs is None:
             if not failed:  # a failed step has no output: the status check below says it
-                skipped.append(f"step {a['index']} ({label}): {what} {_absent(mine, theirs)}")
+                skipped.append(f"step {a.index} ({label}): {what} {_absent(mine, theirs)}")
         elif canonical_json(mine) != canonical_json(theirs):
             detail = f"different {what}: {_short(mine)} vs {_short(theirs)}"
             return _divergence(kind, a, b, f"{label}: {detail}", mine, theirs)
-    if failed and a["status"] != b["status"]:
-        kind = "different_tool_result" if a["kind"] == "tool" else "different_output"
-        what = f"status {a['status']} ({a['error'] or '-'}) vs {b['status']} ({b['error'] or '-'})"
-        return _divergence(kind, a, b, f"{label}: {what}", a["status"], b["status"])
+    if failed and a.status != b.status:
+        kind = "different_tool_result" if a.kind == "tool" else "different_output"
+        what = f"status {a.status} ({a.error or '-'}) vs {b.status} ({b.error or '-'})"
+        return _divergence(kind, a, b, f"{label}: {what}", a.status, b.status)
     return None
+
+
+def _slots(found: Fingerprint) -> dict[str, str | None]:
+    return {"system": found.system, "tools": found.tools, "input": found.input}
 
 
 def _absent(mine: Any, theirs: Any) -> str:
@@ -218,20 +228,15 @@ def _output_kind(a: Any, b: Any) -> str:
     return "different_tool" if names[0] != names[1] else "different_arguments"
 
 
-def _output(step: dict[str, Any]) -> Any:
-    llm = step["llm"]
-    if llm["output_text"] is None:
+def _output(llm: LLMStep) -> Any:
+    if llm.output_text is None:
         return None
-    calls = [
-        {"name": c["name"], "arguments": json_or_text(c["arguments"])} for c in llm["tool_calls"]
-    ]
-    return {"text": llm["output_text"], "tool_calls": calls}
+    calls = [{"name": c.name, "arguments": json_or_text(c.arguments)} for c in llm.tool_calls]
+    return {"text": llm.output_text, "tool_calls": calls}
 
 
-def _result(step: dict[str, Any]) -> Any:
-    return (
-        None if step["tool"]["sources"]["result"] is None else json_or_text(step["tool"]["result"])
-    )
+def _result(tool: ToolStep) -> Any:
+    return None if tool.sources.result is None else json_or_text(tool.result)
 
 
 def _short(value: Any) -> str:

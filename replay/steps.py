@@ -6,27 +6,27 @@ from typing import Any
 
 from agentreel.storage import queries
 
+from .model import Step
+
 ZERO = bytes(16)
 
 
-def common(span: dict[str, Any], origin: int, kind: str, name: str) -> dict[str, Any]:
+def common(span: dict[str, Any], origin: int, kind: str, name: str) -> Step:
     """A step's shared fields from its span; ``origin`` is the run's start (ns)."""
-    return {
-        "index": 0,
-        "kind": kind,
-        "name": name,
-        "span_id": span["span_id"],
-        "span_ids": [span["span_id"]],
-        "parent_span_id": span["parent_span_id"],
-        "start_time": queries.iso_ns(span["start_time"]),
-        "offset_ms": (span["start_time"] - origin) / 1e6,
-        "duration_ms": max(0, span["end_time"] - span["start_time"]) / 1e6,
-        "usage": queries.usage(span),
-        "cost_usd": span["cost_usd"],
-        "status": span["status"],
-        "error": span["error_message"] or span["error_type"],
-        "missing": [],
-    }
+    return Step(
+        kind=kind,
+        name=name,
+        span_id=span["span_id"],
+        span_ids=[span["span_id"]],
+        parent_span_id=span["parent_span_id"],
+        start_time=queries.iso_ns(span["start_time"]),
+        offset_ms=(span["start_time"] - origin) / 1e6,
+        duration_ms=max(0, span["end_time"] - span["start_time"]) / 1e6,
+        usage=queries.usage(span),
+        cost_usd=span["cost_usd"],
+        status=span["status"],
+        error=span["error_message"] or span["error_type"],
+    )
 
 
 def parts(messages: Any) -> list[dict[str, Any]]:

@@ -46,6 +46,18 @@ from agentreel.replay.diff import fingerprint, neutral_window
 from agentreel.replay.windows import calls_from
 from agentreel.storage import queries
 
+from .model import (
+    Decision,
+    Escalation,
+    Fingerprint,
+    FirstFailure,
+    LLMCall,
+    LLMStep,
+    Step,
+    StepCounts,
+    Timeline,
+    ToolRequest,
+)
 from .steps import common, parts
 from .toolsteps import ToolSpans, requested_tool, tool_groups, tool_responses, tool_step
 
@@ -64,7 +76,7 @@ class RunData:
 
     trace_id: str
     spans: list[dict[str, Any]]
-    calls: list[dict[str, Any]]
+    calls: list[LLMCall]
     content: Callable[[bytes], Any]
 
 
@@ -84,30 +96,30 @@ def load_run(client: Any, project: str, trace_id: str) -> RunData | None:
     return RunData(trace_id, spans, calls, resolved)
 
 
-def load_timeline(client: Any, project: str, trace_id: str) -> dict[str, Any] | None:
+def load_timeline(client: Any, project: str, trace_id: str) -> Timeline | None:
     """The timeline of one stored run; None when no span of it is stored."""
     run = load_run(client, project, trace_id)
     return None if run is None else build_timeline(run)
 
 
-def build_timeline(run: RunData) -> dict[str, Any]:
+def build_timeline(run: RunData) -> Timeline:
     """The run's steps in order, with totals, the first failure and what is missing."""
     spans = run.spans
     by_id = {s["span_id"]: s for s in spans}
     origin = min(s["start_time"] for s in spans)
     # (order in ns, sequence, step): requested-only tool calls sort after their call.
-    entries: list[tuple[int, int, dict[str, Any]]] = []
-    llm_steps = []
+    entries: list[tuple[int, int, Step]] = []
+    llm_steps: list[tuple[Step, list[dict[str, Any]], list[ToolRequest]]] = []
     for number, call in enumerate(run.calls, 1):
-        own = [by_id[i] for i in call.get("span_ids", []) if i in by_id]
-        step = _llm_step(call, number, own, origin)
+        own = [by_id[i] for i in call.span_ids if i in by_id]
+        step, requests = _llm_step(call, number, own, origin)
         _escalation_field(step, own, run.content)
-        llm_steps.append((step, own))
+        llm_steps.append((step, own, requests))
         entries.append((_start(own, origin), len(entries), step))
     unmatched = ToolSpans(tool_groups([s for s in spans if s["kind"] == "tool"]))
     responses = tool_responses(run.calls)
-    for step, own in llm_steps:
-        for request in step["llm"]["tool_calls"]:
+    for step, own, requests in llm_steps:
+        for request in requests:
             group = unmatched.take(request, _start(own, origin))
             if group is None:
                 tool = requested_tool(request, step, responses)
@@ -116,7 +128,7 @@ def build_timeline(run: RunData) -> dict[str, Any]:
                 tool = tool_step(group, run.content, origin, request, step, responses)
                 _escalation_field(tool, group, run.content)
                 entries.append((group[0]["start_time"], len(entries), tool))
-            request["_step"] = tool
+            request.step = tool
     for group in unmatched.left.values():
         tool = tool_step(group, run.content, origin, None, None, responses)
         _escalation_field(tool, group, run.content)
@@ -126,96 +138,94 @@ def build_timeline(run: RunData) -> dict[str, Any]:
             entries.append((span["start_time"], len(entries), _marked_step(span, run, origin)))
     entries.sort(key=lambda e: (e[0], e[1]))
     steps = [step for _, _, step in entries]
+    # Steps link to steps by object (a tool call to the step that ran it, a tool step to the
+    # call that asked for it); the JSON gives the numbers set here.
     for index, step in enumerate(steps, 1):
-        step["index"] = index
-    for step in steps:  # links by object until numbered
-        for request in step.get("llm", {}).get("tool_calls", []):
-            request["step"] = request.pop("_step")["index"]
-        link = step.get("tool", {}).get("requested_by")
-        if link is not None:
-            step["tool"]["requested_by"] = link["index"]
+        step.index = index
     return _run_view(run, steps, origin)
 
 
-def _run_view(run: RunData, steps: list[dict[str, Any]], origin: int) -> dict[str, Any]:
+def _run_view(run: RunData, steps: list[Step], origin: int) -> Timeline:
     spans = run.spans
     end = max(s["end_time"] for s in spans)
     root = next((s for s in spans if not s["parent_span_id"]), None)
-    usage = {f: sum((s["usage"] or {}).get(f, 0) for s in steps) for f in queries.USAGE_FIELDS}
-    counts = {
-        "llm_calls": sum(s["kind"] == "llm" for s in steps),
-        "tool_calls": sum(s["kind"] == "tool" for s in steps),
-        "decisions": sum(s["kind"] == "decision" for s in steps),
-        "escalations": sum("escalation" in s for s in steps),
-    }
-    return {
-        "trace_id": run.trace_id,
-        "name": root["name"] if root else "",
-        "start_time": queries.iso_ns(origin),
-        "end_time": queries.iso_ns(end),
-        "duration_ms": max(0, end - origin) / 1e6,
-        "status": "error" if any(s["status"] == "error" for s in spans) else "ok",
-        "complete": root is not None,
-        "step_count": sum(s["kind"] in COUNTED_KINDS for s in steps),
-        "counts": counts,
-        "usage": usage,
-        "cost_usd": sum(s["cost_usd"] or 0.0 for s in steps),
-        "first_failure": _first_failure(steps, spans),
-        "escalations": [s["index"] for s in steps if "escalation" in s],
-        "steps": steps,
-        "missing": _missing_notes(steps, spans, root is not None),
-    }
+    usage = {f: sum((s.usage or {}).get(f, 0) for s in steps) for f in queries.USAGE_FIELDS}
+    counts = StepCounts(
+        llm_calls=sum(s.kind == "llm" for s in steps),
+        tool_calls=sum(s.kind == "tool" for s in steps),
+        decisions=sum(s.kind == "decision" for s in steps),
+        escalations=sum(s.escalation is not None for s in steps),
+    )
+    return Timeline(
+        trace_id=run.trace_id,
+        name=root["name"] if root else "",
+        start_time=queries.iso_ns(origin),
+        end_time=queries.iso_ns(end),
+        duration_ms=max(0, end - origin) / 1e6,
+        status="error" if any(s["status"] == "error" for s in spans) else "ok",
+        complete=root is not None,
+        step_count=sum(s.kind in COUNTED_KINDS for s in steps),
+        counts=counts,
+        usage=usage,
+        cost_usd=sum(s.cost_usd or 0.0 for s in steps),
+        first_failure=_first_failure(steps, spans),
+        escalations=[s.index for s in steps if s.escalation is not None],
+        steps=steps,
+        missing=_missing_notes(steps, spans, root is not None),
+    )
 
 
 def _llm_step(
-    call: dict[str, Any], number: int, own: list[dict[str, Any]], origin: int
-) -> dict[str, Any]:
+    call: LLMCall, number: int, own: list[dict[str, Any]], origin: int
+) -> tuple[Step, list[ToolRequest]]:
+    """The step of one call, and the tool calls its output asked for."""
     start = _start(own, origin)
-    inputs, outputs = call.get("input_messages"), call.get("output_messages")
-    system, tools = call.get("system_instructions"), call.get("tool_definitions")
+    window = call.window
+    inputs, outputs = window.input_messages, window.output_messages
     requests = [
-        {"id": p.get("id", ""), "name": p.get("name", ""), "arguments": p.get("arguments")}
+        ToolRequest(p.get("id", ""), p.get("name", ""), p.get("arguments"))
         for p in parts(outputs)
         if p.get("type") == "tool_call"
     ]
     texts = [p.get("content") for p in parts(outputs) if p.get("type") == "text"]
-    return {
-        "index": 0,
-        "kind": "llm",
-        "name": call.get("name", ""),
-        "span_id": call.get("span_id", ""),
-        "span_ids": call.get("span_ids", []),
-        "parent_span_id": own[0]["parent_span_id"] if own else "",
-        "start_time": call.get("start_time") or queries.iso_ns(start),
-        "offset_ms": (start - origin) / 1e6,
-        "duration_ms": call.get("duration_ms"),
-        "usage": call.get("usage"),
-        "cost_usd": call.get("cost_usd"),
-        "status": call.get("status", "unset"),
-        "error": call.get("error", ""),
-        "missing": [
+    # For comparing runs: the window in a form no instrumentor shapes (see
+    # diff.neutral_window), so runs recorded differently still compare equal.
+    neutral = neutral_window(window.system_instructions, window.tool_definitions, inputs)
+    hashes = {
+        slot: None if value is None else fingerprint(value) for slot, value in neutral.items()
+    }
+    step = Step(
+        kind="llm",
+        name=call.name,
+        span_id=call.span_id,
+        span_ids=call.span_ids,
+        parent_span_id=own[0]["parent_span_id"] if own else "",
+        start_time=call.start_time or queries.iso_ns(start),
+        offset_ms=(start - origin) / 1e6,
+        duration_ms=call.duration_ms,
+        usage=call.usage,
+        cost_usd=call.cost_usd,
+        status=call.status,
+        error=call.error,
+        missing=[
             slot
             for slot, value in (("input_messages", inputs), ("output_messages", outputs))
             if value is None
         ],
-        "llm": {
-            "call": number,
-            "model": call.get("model", ""),
-            "request_model": call.get("request_model", ""),
-            "provider": call.get("provider", ""),
-            "finish_reasons": call.get("finish_reasons", []),
-            "output_text": None if outputs is None else "".join(str(t) for t in texts if t),
-            "tool_calls": requests,
-            "captured": call.get("captured", {}),
-            "missing_content": call.get("missing_content", []),
-            # For comparing runs: the window in a form no instrumentor shapes (see
-            # diff.neutral_window), so runs recorded differently still compare equal.
-            "fingerprint": {
-                slot: None if value is None else fingerprint(value)
-                for slot, value in neutral_window(system, tools, inputs).items()
-            },
-        },
-    }
+        llm=LLMStep(
+            call=number,
+            model=call.model,
+            request_model=call.request_model,
+            provider=call.provider,
+            finish_reasons=call.finish_reasons,
+            output_text=None if outputs is None else "".join(str(t) for t in texts if t),
+            tool_calls=requests,
+            captured=window.captured,
+            missing_content=call.missing_content,
+            fingerprint=Fingerprint(hashes["system"], hashes["tools"], hashes["input"]),
+        ),
+    )
+    return step, requests
 
 
 def _marked(span: dict[str, Any]) -> bool:
@@ -226,44 +236,44 @@ def _marked(span: dict[str, Any]) -> bool:
     return any(k.startswith((DECISION_PREFIX, ESCALATION_PREFIX)) for k in keys)
 
 
-def _marked_step(span: dict[str, Any], run: RunData, origin: int) -> dict[str, Any]:
+def _marked_step(span: dict[str, Any], run: RunData, origin: int) -> Step:
     decision = _prefixed(span, DECISION_PREFIX, run.content)
     escalation = _prefixed(span, ESCALATION_PREFIX, run.content)
     kind = "decision" if span["kind"] == "decision" or decision else "escalation"
     subject = decision if kind == "decision" else escalation
     step = common(span, origin, kind, str(subject.get("name") or span["name"]))
     if kind == "decision":
-        step["decision"] = {
-            "name": decision.get("name", span["name"]),
-            "options": decision.get("options"),
-            "chosen": decision.get("chosen"),
-            "reason": decision.get("reason"),
-            "confidence": _number(decision.get("confidence")),
-            **{k: v for k, v in decision.items() if k not in _DECISION_KEYS},
-        }
+        step.decision = Decision(
+            name=decision.get("name", span["name"]),
+            options=decision.get("options"),
+            chosen=decision.get("chosen"),
+            reason=decision.get("reason"),
+            confidence=_number(decision.get("confidence")),
+            extra={k: v for k, v in decision.items() if k not in _DECISION_KEYS},
+        )
     if kind == "escalation" or escalation:
-        step["escalation"] = _escalation(escalation)
+        step.escalation = _escalation(escalation)
     return step
 
 
 def _escalation_field(
-    step: dict[str, Any], own: list[dict[str, Any]], content: Callable[[bytes], Any]
+    step: Step, own: list[dict[str, Any]], content: Callable[[bytes], Any]
 ) -> None:
     """An LLM or tool call that is also an escalation (an ``ask_human`` tool) says so."""
     for span in own:
         escalation = _prefixed(span, ESCALATION_PREFIX, content)
         if escalation:
-            step["escalation"] = _escalation(escalation)
+            step.escalation = _escalation(escalation)
             return
 
 
-def _escalation(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "reason": values.get("reason"),
-        "target": values.get("target"),
-        "severity": values.get("severity"),
-        **{k: v for k, v in values.items() if k not in _ESCALATION_KEYS},
-    }
+def _escalation(values: dict[str, Any]) -> Escalation:
+    return Escalation(
+        reason=values.get("reason"),
+        target=values.get("target"),
+        severity=values.get("severity"),
+        extra={k: v for k, v in values.items() if k not in _ESCALATION_KEYS},
+    )
 
 
 _DECISION_KEYS = frozenset({"name", "options", "chosen", "reason", "confidence"})
@@ -296,23 +306,19 @@ def _end(own: list[dict[str, Any]], default: int) -> int:
     return max((s["end_time"] for s in own), default=default)
 
 
-def _first_failure(
-    steps: list[dict[str, Any]], spans: list[dict[str, Any]]
-) -> dict[str, Any] | None:
-    step = next((s for s in steps if s["status"] == "error"), None)
+def _first_failure(steps: list[Step], spans: list[dict[str, Any]]) -> FirstFailure | None:
+    step = next((s for s in steps if s.status == "error"), None)
     if step is not None:
-        return {"step": step["index"], **{k: step[k] for k in ("kind", "name", "span_id", "error")}}
+        return FirstFailure(step.index, step.kind, step.name, step.span_id, step.error)
     span = next((s for s in spans if s["status"] == "error"), None)
     if span is None:
         return None
     # No step failed but the run did (the agent span, a retriever): say where.
     error = span["error_message"] or span["error_type"]
-    return {"step": None, **{k: span[k] for k in ("kind", "name", "span_id")}, "error": error}
+    return FirstFailure(None, span["kind"], span["name"], span["span_id"], error)
 
 
-def _missing_notes(
-    steps: list[dict[str, Any]], spans: list[dict[str, Any]], rooted: bool
-) -> list[str]:
+def _missing_notes(steps: list[Step], spans: list[dict[str, Any]], rooted: bool) -> list[str]:
     notes = []
     if not rooted:
         notes.append("the root span has not arrived: the run is still going or part of it was lost")
@@ -321,13 +327,13 @@ def _missing_notes(
     if orphans:
         notes.append(f"{orphans} span(s) whose parent span never arrived")
     for step in steps:
-        where = f"step {step['index']} ({step['kind']} {step['name']})"
-        if "span" in step["missing"]:
+        where = f"step {step.index} ({step.kind} {step.name})"
+        if "span" in step.missing:
             notes.append(f"{where}: requested by the model but no tool span recorded it")
-        slots = [m for m in step["missing"] if m != "span"]
+        slots = [m for m in step.missing if m != "span"]
         if slots:
             notes.append(f"{where}: not captured: {', '.join(slots)}")
-        lost = step.get("llm", {}).get("missing_content", [])
+        lost = step.llm.missing_content if step.llm is not None else []
         if lost:
             notes.append(f"{where}: {len(lost)} content item(s) referenced but not in the store")
     return notes

@@ -8,14 +8,15 @@ from typing import Any
 
 from agentreel.core.model import CONTENT_FLAG
 
+from .model import LLMCall, Step, ToolRequest, ToolSources, ToolStep
 from .steps import ZERO, common, parts
 
 
-def tool_responses(calls: list[dict[str, Any]]) -> dict[str, list[tuple[int, Any]]]:
+def tool_responses(calls: list[LLMCall]) -> dict[str, list[tuple[int, Any]]]:
     """Tool results the agent sent back to the model, by call id: (call number, response)."""
     out: dict[str, list[tuple[int, Any]]] = {}
     for number, call in enumerate(calls, 1):
-        for part in parts(call.get("input_messages")):
+        for part in parts(call.window.input_messages):
             if part.get("type") == "tool_call_response" and part.get("id"):
                 response = part.get("response", part.get("result"))
                 out.setdefault(str(part["id"]), []).append((number, response))
@@ -64,15 +65,15 @@ class ToolSpans:
             for call_id in {s["tool_call_id"] for s in group} - {""}:
                 self._by_call_id.setdefault(call_id, []).append(group[0]["span_id"])
 
-    def take(self, request: dict[str, Any], after_ns: int) -> list[dict[str, Any]] | None:
+    def take(self, request: ToolRequest, after_ns: int) -> list[dict[str, Any]] | None:
         """Remove and return the group that ran ``request``, if any."""
-        if request["id"]:
-            key = next((k for k in self._by_call_id.get(request["id"], []) if k in self.left), None)
+        if request.id:
+            key = next((k for k in self._by_call_id.get(request.id, []) if k in self.left), None)
             return None if key is None else self.left.pop(key)
         for key, group in self.left.items():
             if (
                 not any(s["tool_call_id"] for s in group)
-                and any(s["tool_name"] == request["name"] for s in group)
+                and any(s["tool_name"] == request.name for s in group)
                 and group[0]["start_time"] >= after_ns
             ):
                 return self.left.pop(key)
@@ -83,39 +84,42 @@ def tool_step(
     group: list[dict[str, Any]],
     content: Callable[[bytes], Any],
     origin: int,
-    request: dict[str, Any] | None,
-    llm_step: dict[str, Any] | None,
+    request: ToolRequest | None,
+    llm_step: Step | None,
     responses: dict[str, list[tuple[int, Any]]],
-) -> dict[str, Any]:
+) -> Step:
     head = group[0]
     name = next((s["tool_name"] for s in group if s["tool_name"]), "") or head["name"]
     step = common(head, origin, "tool", name)
-    step["span_ids"] = [s["span_id"] for s in group]
+    step.span_ids = [s["span_id"] for s in group]
     failed = next((s for s in group if s["status"] == "error"), None)
     if failed is not None:
-        step["status"], step["error"] = "error", failed["error_message"] or failed["error_type"]
+        step.status, step.error = "error", failed["error_message"] or failed["error_type"]
     call_id = next((s["tool_call_id"] for s in group if s["tool_call_id"]), "")
     arguments, arguments_from = _slot(group, "tool_arguments", content)
-    if arguments_from is None and request is not None and request.get("arguments") is not None:
-        arguments, arguments_from = request["arguments"], "llm_output"
+    if arguments_from is None and request is not None and request.arguments is not None:
+        arguments, arguments_from = request.arguments, "llm_output"
     result, result_from = _slot(group, "tool_result", content)
     if result_from is None:
-        after = llm_step["llm"]["call"] if llm_step is not None else 0
-        found, result = _sent_back(responses, call_id, after)
+        found, result = _sent_back(responses, call_id, _call_number(llm_step))
         result_from = "llm_input" if found else None
-    step["tool"] = {
-        "name": name,
-        "call_id": call_id,
-        "arguments": arguments,
-        "result": result,
-        "recorded": True,
-        "requested_by": llm_step,
-        "sources": {"arguments": arguments_from, "result": result_from},
-    }
-    step["missing"] = [
+    step.tool = ToolStep(
+        name=name,
+        call_id=call_id,
+        arguments=arguments,
+        result=result,
+        recorded=True,
+        requested_by=llm_step,
+        sources=ToolSources(arguments=arguments_from, result=result_from),
+    )
+    step.missing = [
         slot for slot, src in (("arguments", arguments_from), ("result", result_from)) if not src
     ]
     return step
+
+
+def _call_number(llm_step: Step | None) -> int:
+    return llm_step.llm.call if llm_step is not None and llm_step.llm is not None else 0
 
 
 def _slot(
@@ -128,34 +132,33 @@ def _slot(
 
 
 def requested_tool(
-    request: dict[str, Any],
-    llm_step: dict[str, Any],
+    request: ToolRequest,
+    llm_step: Step,
     responses: dict[str, list[tuple[int, Any]]],
-) -> dict[str, Any]:
+) -> Step:
     """A tool call the model asked for that no span recorded."""
-    found, result = _sent_back(responses, request["id"], llm_step["llm"]["call"])
-    return {
-        "index": 0,
-        "kind": "tool",
-        "name": request["name"],
-        "span_id": None,
-        "span_ids": [],
-        "parent_span_id": None,
-        "start_time": None,
-        "offset_ms": None,
-        "duration_ms": None,
-        "usage": None,
-        "cost_usd": None,
-        "status": "unset",
-        "error": "",
-        "missing": ["span"] + ([] if found else ["result"]),
-        "tool": {
-            "name": request["name"],
-            "call_id": request["id"],
-            "arguments": request["arguments"],
-            "result": result,
-            "recorded": False,
-            "requested_by": llm_step,
-            "sources": {"arguments": "llm_output", "result": "llm_input" if found else None},
-        },
-    }
+    found, result = _sent_back(responses, request.id, _call_number(llm_step))
+    return Step(
+        kind="tool",
+        name=request.name,
+        span_id=None,
+        span_ids=[],
+        parent_span_id=None,
+        start_time=None,
+        offset_ms=None,
+        duration_ms=None,
+        usage=None,
+        cost_usd=None,
+        status="unset",
+        error="",
+        missing=["span"] + ([] if found else ["result"]),
+        tool=ToolStep(
+            name=request.name,
+            call_id=request.id,
+            arguments=request.arguments,
+            result=result,
+            recorded=False,
+            requested_by=llm_step,
+            sources=ToolSources(arguments="llm_output", result="llm_input" if found else None),
+        ),
+    )

@@ -17,10 +17,12 @@ from agentreel.core.calls import CallSpan, group_calls
 from agentreel.core.model import CONTENT_FLAG
 from agentreel.storage import queries
 
+from .model import LLMCall, Window
+
 ZERO_REF = bytes(16)
 
 
-def llm_calls(client: Any, project: str, trace_id: str) -> list[dict[str, Any]] | None:
+def llm_calls(client: Any, project: str, trace_id: str) -> list[LLMCall] | None:
     """The run's LLM calls in start order, canonical (OTel GenAI) form; None if no such run."""
     spans = queries.trace_spans(client, project, trace_id)
     if not spans:
@@ -34,7 +36,7 @@ def calls_from(
     trace_id: str,
     spans: list[dict[str, Any]],
     extra_refs: set[bytes] | frozenset[bytes] = frozenset(),
-) -> tuple[list[dict[str, Any]], Resolved]:
+) -> tuple[list[LLMCall], Resolved]:
     """The LLM calls of ``spans`` (one trace, already read), and the content they and
     ``extra_refs`` point to, fetched together."""
     events = queries.trace_messages(client, project, trace_id)
@@ -116,7 +118,7 @@ def _call(
     group: list[dict[str, Any]],
     events: dict[str, dict[str, list[bytes]]],
     resolved: Resolved,
-) -> dict[str, Any]:
+) -> LLMCall:
     # The span that counts carries the usage; the richest span carries the content.
     counted = next((s for s in group if s["counted"]), group[0])
     parameters = _parameters(group)
@@ -140,30 +142,31 @@ def _call(
             if slots[slot] is None and joined:
                 slots[slot] = [load(r) for r in joined]
                 sources[slot] = span["span_id"] + " (log events)"
-    return {
-        "span_id": counted["span_id"],
-        "span_ids": [s["span_id"] for s in group],
-        "name": group[0]["name"],
-        "start_time": queries.iso_ns(group[0]["start_time"]),
-        "duration_ms": max(0, group[0]["end_time"] - group[0]["start_time"]) / 1e6,
-        "provider": _first(group, "provider"),
+    return LLMCall(
+        span_id=counted["span_id"],
+        span_ids=[s["span_id"] for s in group],
+        name=group[0]["name"],
+        start_time=queries.iso_ns(group[0]["start_time"]),
+        duration_ms=max(0, group[0]["end_time"] - group[0]["start_time"]) / 1e6,
+        provider=_first(group, "provider"),
         # OpenInference keeps the requested model only among the invocation parameters.
-        "request_model": _first(group, "request_model") or str(parameters.get("model", "")),
-        "model": _first(group, "model"),
-        "convention": group[0]["convention"],
-        "status": "error" if any(s["status"] == "error" for s in group) else counted["status"],
-        "error": _first(group, "error_message") or _first(group, "error_type"),
-        "finish_reasons": next((s["finish_reasons"] for s in group if s["finish_reasons"]), []),
-        "usage": queries.usage(counted),
-        "cost_usd": counted["cost_usd"],
-        "parameters": parameters,
-        "system_instructions": slots["system"],
-        "input_messages": slots["input"],
-        "output_messages": slots["output"],
-        "tool_definitions": slots["tools"],
-        "captured": {slot: value is not None for slot, value in slots.items()},
-        "missing_content": resolved.missing[before:],
-    }
+        request_model=_first(group, "request_model") or str(parameters.get("model", "")),
+        model=_first(group, "model"),
+        convention=group[0]["convention"],
+        status="error" if any(s["status"] == "error" for s in group) else counted["status"],
+        error=_first(group, "error_message") or _first(group, "error_type"),
+        finish_reasons=next((s["finish_reasons"] for s in group if s["finish_reasons"]), []),
+        usage=queries.usage(counted),
+        cost_usd=counted["cost_usd"],
+        parameters=parameters,
+        window=Window(
+            system_instructions=slots["system"],
+            input_messages=slots["input"],
+            output_messages=slots["output"],
+            tool_definitions=slots["tools"],
+        ),
+        missing_content=resolved.missing[before:],
+    )
 
 
 def _first(group: list[dict[str, Any]], field: str) -> Any:

@@ -18,6 +18,7 @@ import orjson
 
 from agentreel.core.scores import Score, stable_id
 from agentreel.core.text import text_of
+from agentreel.replay.model import Escalation, LLMCall, Timeline
 from agentreel.replay.steps import parts
 from agentreel.replay.timeline import build_timeline, load_run
 from agentreel.storage import scores as score_store
@@ -47,7 +48,7 @@ class RunText:
     answer: str | None
     evidence: list[str]
     step_count: int
-    escalations: list[dict[str, Any]]
+    escalations: list[Escalation]
     status: str
 
 
@@ -58,24 +59,24 @@ class Evaluation:
     errors: list[str] = field(default_factory=list)
 
 
-def run_text(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
+def run_text(timeline: Timeline, calls: list[LLMCall]) -> RunText:
     """The final answer, the question and the evidence of a run, from its timeline."""
     answer = None
-    for step in reversed(timeline["steps"]):
-        if step["kind"] == "llm":
-            text = step["llm"].get("output_text")
+    for step in reversed(timeline.steps):
+        if step.llm is not None:
+            text = step.llm.output_text
             if text:
                 answer = text
                 break
-            if step["llm"].get("tool_calls"):
+            if step.llm.tool_calls:
                 break  # the run's last word was a tool request: it ended without an answer
-    evidence = [text_of(s["tool"]["result"]) for s in timeline["steps"] if s["kind"] == "tool"]
+    evidence = [text_of(s.tool.result) for s in timeline.steps if s.tool is not None]
     question = ""
     for call in calls:
-        system = call.get("system_instructions")
+        system = call.window.system_instructions
         if system:
             evidence.append(text_of(system))
-        for message in call.get("input_messages") or []:
+        for message in call.window.input_messages or []:
             if not isinstance(message, dict) or message.get("role") == "assistant":
                 continue
             for part in parts([message]):
@@ -85,14 +86,14 @@ def run_text(timeline: dict[str, Any], calls: list[dict[str, Any]]) -> RunText:
                         question = str(part.get("content", ""))
                 elif part.get("type") == "tool_call_response":
                     evidence.append(text_of(part.get("response")))
-    escalations = [s["escalation"] for s in timeline["steps"] if "escalation" in s]
+    escalations = [s.escalation for s in timeline.steps if s.escalation is not None]
     return RunText(
         question,
         answer,
         [e for e in evidence if e],
-        timeline["step_count"],
+        timeline.step_count,
         escalations,
-        timeline["status"],
+        timeline.status,
     )
 
 
@@ -160,7 +161,7 @@ def evaluate_text(
         why = "the run ended with an answer" if answered else "the run ended without an answer"
         score("rule.answered", float(answered), "answered" if answered else "no_answer", why)
     if "rule.escalation" in wanted:
-        reasons = [str(e.get("reason") or "") for e in text.escalations]
+        reasons = [str(e.reason or "") for e in text.escalations]
         why = f"escalated: {'; '.join(r for r in reasons if r) or 'no reason given'}"
         score(
             "rule.escalation",

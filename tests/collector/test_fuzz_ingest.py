@@ -1111,7 +1111,7 @@ def test_writer_stores_each_span_once_and_reads_back(store: Any, body: Body) -> 
         _all_refs_resolve(store, project, found)
         calls = llm_calls(store, project, trace_id)
         assert calls is not None
-        assert len({c["span_id"] for c in calls}) == len(calls)
+        assert len({c.span_id for c in calls}) == len(calls)
     assert read == len(keys)
     # The same batch again, through the same writer and through a new one (a restart).
     for again_writer in (writer, Writer(store)):

@@ -17,6 +17,7 @@ import pytest
 from agentreel.collector.decode import decode_logs_proto, decode_traces_proto
 from agentreel.collector.normalize import normalize_logs, normalize_spans
 from agentreel.replay.windows import llm_calls
+from agentreel.server.routes.replay_json import call_json
 from agentreel.storage import queries
 from agentreel.storage.writer import Writer
 
@@ -53,6 +54,12 @@ def _load(name: str, store: Any) -> tuple[str, str, list[dict[str, Any]]]:
     return project, trace_id, requests
 
 
+def _llm_calls(store: Any, project: str, trace_id: str) -> list[dict[str, Any]] | None:
+    """The run's LLM calls as the REST API answers them."""
+    found = llm_calls(store, project, trace_id)
+    return None if found is None else [call_json(call) for call in found]
+
+
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_payload_reads_back_as_three_calls(store: Any, name: str) -> None:
     project, trace_id, requests = _load(name, store)
@@ -61,7 +68,7 @@ def test_payload_reads_back_as_three_calls(store: Any, name: str) -> None:
     assert (run["llm_calls"], run["tool_calls"], run["errors"]) == (3, 2, 0)
     assert run["agent"] == scenario.AGENT_NAME and run["user"] == scenario.USER_ID
 
-    calls = llm_calls(store, project, trace_id)
+    calls = _llm_calls(store, project, trace_id)
     assert calls is not None and len(calls) == 3
     api = CONFIGS[name].api
     for call, request in zip(calls, requests, strict=True):
@@ -79,7 +86,7 @@ def test_payload_reads_back_as_three_calls(store: Any, name: str) -> None:
 
 def test_openinference_tool_calls_and_results_are_canonical(store: Any) -> None:
     project, trace_id, requests = _load("openinference_openai", store)
-    calls = llm_calls(store, project, trace_id)
+    calls = _llm_calls(store, project, trace_id)
     assert calls is not None
     third = calls[2]["input_messages"]
     assert [m["role"] for m in third] == [
@@ -105,7 +112,7 @@ def test_openinference_tool_calls_and_results_are_canonical(store: Any) -> None:
 
 def test_events_mode_joins_messages_from_logs(store: Any) -> None:
     project, trace_id, requests = _load("otel_genai_openai_events", store)
-    calls = llm_calls(store, project, trace_id)
+    calls = _llm_calls(store, project, trace_id)
     assert calls is not None
     for call, request in zip(calls, requests, strict=True):
         assert len(call["input_messages"]) == len(request["messages"])
@@ -118,7 +125,7 @@ def test_events_mode_joins_messages_from_logs(store: Any) -> None:
 
 def test_a_tool_call_recorded_twice_is_one_part(store: Any) -> None:
     project, trace_id, _ = _load("openinference_anthropic", store)
-    calls = llm_calls(store, project, trace_id)
+    calls = _llm_calls(store, project, trace_id)
     assert calls is not None
     assistant = calls[2]["input_messages"][2]
     assert assistant == {
@@ -141,7 +148,7 @@ def test_anthropic_sdk_span_is_folded_into_the_instrumentor_call(store: Any) -> 
         "openinference_anthropic_stream",
     ):
         project, trace_id, _ = _load(name, store)
-        calls = llm_calls(store, project, trace_id)
+        calls = _llm_calls(store, project, trace_id)
         assert calls is not None
         assert [len(c["span_ids"]) for c in calls] == [2, 2, 2], name
         assert all(c["captured"]["input"] for c in calls), name

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from agentreel.replay.diff import context_diff
+from agentreel.replay.model import LLMCall, Window
 from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import load_timeline
 from agentreel.replay.windows import llm_calls
@@ -25,7 +26,7 @@ from support.runbuild import (
 WEATHER_TOOL = {"type": "function", "name": "get_weather", "description": "Weather of a city."}
 
 
-def _calls(store: Any, project: str, run: Run) -> list[dict[str, Any]]:
+def _calls(store: Any, project: str, run: Run) -> list[LLMCall]:
     result = llm_calls(store, project, run.write(store, project))
     assert result is not None
     return result
@@ -330,18 +331,18 @@ def test_odd_values_in_a_window_still_diff() -> None:
         {"parts": "x"},
         {"missing_content": "ab"},
     ]
-    previous = {
-        "input_messages": odd,
-        "output_messages": ["x"],
-        "system_instructions": "be brief",
-        "tool_definitions": {"not": "a list"},
-    }
-    current = {
-        "input_messages": [*odd[1:], {"role": "user", "parts": [None, {"type": "text"}]}],
-        "system_instructions": None,
-        "tool_definitions": [1, "two"],
-    }
-    diff = context_diff(previous, current, 2)
+    previous = Window(
+        input_messages=odd,
+        output_messages=["x"],
+        system_instructions="be brief",
+        tool_definitions={"not": "a list"},
+    )
+    current = Window(
+        input_messages=[*odd[1:], {"role": "user", "parts": [None, {"type": "text"}]}],
+        system_instructions=None,
+        tool_definitions=[1, "two"],
+    )
+    diff = context_diff(_bare_call(previous), _bare_call(current), 2)
     assert diff["labels"] == [
         "appended",
         "truncated",
@@ -350,6 +351,29 @@ def test_odd_values_in_a_window_still_diff() -> None:
     ]
     assert diff["tool_definitions"]["added"] == ["#0", "#1"]
     assert diff["system_instructions"]["text_diff"] == ["@@ -1 +0,0 @@", "-be brief"]
+
+
+def _bare_call(window: Window) -> LLMCall:
+    """A call that is only its window (what a context diff compares)."""
+    return LLMCall(
+        span_id="",
+        span_ids=[],
+        name="",
+        start_time="",
+        duration_ms=0.0,
+        provider="",
+        request_model="",
+        model="",
+        convention="",
+        status="unset",
+        error="",
+        finish_reasons=[],
+        usage={},
+        cost_usd=0.0,
+        parameters={},
+        window=window,
+        missing_content=[],
+    )
 
 
 def test_a_call_that_failed_in_one_run_only(store: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agentreel.replay.timeline import load_timeline
+from agentreel.server.routes.replay_json import timeline_json
 
 from support.otlpbuild import new_span_id, span
 from support.runbuild import MS, Run, answer, calls, load_payload, new_project, response, user
@@ -17,7 +18,7 @@ from support.runbuild import MS, Run, answer, calls, load_payload, new_project, 
 def _timeline(store: Any, project: str, trace_id: str) -> dict[str, Any]:
     result = load_timeline(store, project, trace_id)
     assert result is not None
-    return result
+    return timeline_json(result)
 
 
 def _booking_run() -> Run:

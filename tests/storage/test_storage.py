@@ -12,6 +12,7 @@ from agentreel.collector.decode import decode_logs_proto, decode_traces_proto
 from agentreel.collector.normalize import normalize_logs, normalize_spans
 from agentreel.core.content import ContentCache
 from agentreel.replay.windows import llm_calls, resolve
+from agentreel.server.routes.replay_json import call_json
 from agentreel.storage import queries
 from agentreel.storage.schema import MIGRATIONS, current_version, migrate
 from agentreel.storage.writer import Writer
@@ -48,6 +49,12 @@ def _chat(trace_id: bytes, messages: list[dict[str, Any]], parent: bytes, **extr
 
 def _user(text: str) -> dict[str, Any]:
     return {"role": "user", "parts": [{"type": "text", "content": text}]}
+
+
+def _llm_calls(store: Any, project: str, trace_id: str) -> list[dict[str, Any]] | None:
+    """The run's LLM calls as the REST API answers them."""
+    found = llm_calls(store, project, trace_id)
+    return None if found is None else [call_json(call) for call in found]
 
 
 def test_migrations_are_idempotent(store: Any) -> None:
@@ -124,7 +131,7 @@ def test_one_call_seen_by_two_spans_counts_once(store: Any) -> None:
         run = queries.run_summary(store, project, trace_id.hex())
         assert run is not None
         assert run["llm_calls"] == 1 and run["usage"]["input_tokens"] == 100
-        calls = llm_calls(store, project, trace_id.hex())
+        calls = _llm_calls(store, project, trace_id.hex())
         assert calls is not None and len(calls) == 1
         assert len(calls[0]["span_ids"]) == 2
         assert calls[0]["input_messages"] == [_user("x")]
@@ -176,7 +183,7 @@ def test_windows_from_log_events_joined_to_their_span(store: Any) -> None:
     writer = Writer(store)
     writer.write([], log_batch.messages)  # events may arrive before their span
     writer.write(_normalized(traces([chat]), project), [])
-    calls = llm_calls(store, project, trace_id.hex())
+    calls = _llm_calls(store, project, trace_id.hex())
     assert calls is not None
     (call,) = calls
     assert call["convention"] == "otel_genai_legacy"
@@ -281,7 +288,7 @@ def test_parallel_identical_calls_each_with_an_sdk_span_count_twice(store: Any) 
     run = queries.run_summary(store, project, trace_id.hex())
     assert run is not None
     assert run["llm_calls"] == 2 and run["usage"]["input_tokens"] == 100
-    calls = llm_calls(store, project, trace_id.hex())
+    calls = _llm_calls(store, project, trace_id.hex())
     assert calls is not None and [len(c["span_ids"]) for c in calls] == [2, 2]
 
 
@@ -322,7 +329,7 @@ def test_a_call_whose_previous_call_failed_to_write_keeps_all_its_content(store:
     with pytest.raises(ConnectionError):
         writer.write(first_spans, [])  # the exporter would retry it; here it is lost
     writer.write(second_spans, [])
-    calls = llm_calls(store, project, trace_id.hex())
+    calls = _llm_calls(store, project, trace_id.hex())
     assert calls is not None and len(calls) == 1
     assert not calls[0]["missing_content"]
     assert calls[0]["input_messages"] == history
@@ -342,7 +349,7 @@ def test_content_that_never_arrived_is_marked_not_invented(store: Any) -> None:
     Writer(store).write([chat], [])
     rows = [[project, item.hash, item.kind, item.body] for item in group.messages[0]]
     store.insert("content", rows, column_names=("project", "hash", "kind", "body"))
-    (call,) = llm_calls(store, project, trace_id.hex()) or []
+    (call,) = _llm_calls(store, project, trace_id.hex()) or []
     assert call["input_messages"][0] == _user("kept")
     assert call["input_messages"][1] == {"missing_content": lost[0].hash.hex()}
     assert call["missing_content"] == [lost[0].hash.hex()]

@@ -14,6 +14,7 @@ from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import RunData, build_timeline, load_run
 from agentreel.replay.windows import llm_calls
 from agentreel.server.routes import common
+from agentreel.server.routes.replay_json import timeline_json
 
 
 def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
@@ -31,7 +32,7 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         summary="The run's steps in order: LLM calls, tool calls, decisions, escalations",
     )
     def timeline(trace_id: str) -> Response:
-        return common.Json(build_timeline(run_of(common.trace_id(trace_id))))
+        return common.Json(timeline_json(build_timeline(run_of(common.trace_id(trace_id)))))
 
     @api.get(
         "/api/v1/runs/{trace_id}/llm-calls/{n}/diff",

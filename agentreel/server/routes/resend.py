@@ -47,7 +47,7 @@ def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIR
         if not 1 <= n <= len(calls):
             raise HTTPException(404, f"run {trace_id} has {len(calls)} LLM calls; n is 1-based")
         call = calls[n - 1]
-        chosen = target.api or call["provider"]
+        chosen = target.api or call.provider
         if chosen not in ("openai", "anthropic"):
             raise HTTPException(
                 400, f"the call's provider is {chosen or 'unknown'}; say api: openai or anthropic"
@@ -69,7 +69,7 @@ def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIR
         return common.Json(
             {
                 "trace_id": new_trace,
-                "replay_of": {"trace_id": trace_id, "span_id": call["span_id"], "call": n},
+                "replay_of": {"trace_id": trace_id, "span_id": call.span_id, "call": n},
                 "request": request,
                 "response": answer,
             }

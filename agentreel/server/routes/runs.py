@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from agentreel.replay.render import FORMATS, render
 from agentreel.replay.windows import Resolved, llm_calls, resolve
 from agentreel.server.routes import common
+from agentreel.server.routes.replay_json import call_json, rendered_json
 from agentreel.storage import columns, queries
 from agentreel.storage.scope import check_values, make_scope
 
@@ -109,9 +110,11 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         result = common.read(lambda: llm_calls(pool.get(), project(), trace_id))
         if result is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
-        if format != "otel":
-            result = [render(call, format) for call in result]
-        return common.Json({"trace_id": trace_id, "format": format, "llm_calls": result})
+        if format == "otel":
+            answer = [call_json(call) for call in result]
+        else:
+            answer = [rendered_json(render(call, format)) for call in result]
+        return common.Json({"trace_id": trace_id, "format": format, "llm_calls": answer})
 
     return api
 
