@@ -355,6 +355,3 @@ def _text_diff(old: str, new: str) -> list[str]:
         old.splitlines(), new.splitlines(), "before", "after", n=1, lineterm=""
     )
     return list(lines)[2:]  # without the ---/+++ header
-
-
-# --- run against run ---------------------------------------------------------------------
