@@ -8,6 +8,8 @@ against the MCP code's own helpers.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -401,3 +403,17 @@ def test_sends_the_api_key_it_is_given(tmp_path_factory: pytest.TempPathFactory)
         run(main)
     finally:
         server.stop()
+
+
+def test_without_the_mcp_extra_it_says_what_to_install() -> None:
+    # The SDK install has no `mcp`: hide it from a fresh interpreter (the fault injected).
+    code = (
+        "import sys; sys.modules['mcp'] = None\n"
+        "from agentreel.cli import main\n"
+        "raise SystemExit(main(['mcp', '--api-url', 'http://127.0.0.1:9']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "pip install 'agentreel[mcp]'" in done.stderr and "Traceback" not in done.stderr
