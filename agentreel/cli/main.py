@@ -17,6 +17,7 @@ from functools import partial
 from agentreel.cli import (
     evaluate,
     launch,
+    mcpserve,
     projects,
     replay,
     report,
@@ -88,12 +89,13 @@ def _parser() -> argparse.ArgumentParser:
         "dashboard", "Start the dashboard; it reads the server at --api-url."
     )
 
-    def client_command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def client_command(name: str, help_text: str, prints: bool = True) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         for setting in SETTINGS:
             if setting.name in _CLIENT_SETTINGS:
                 cmd.add_argument(setting.flag, dest=setting.name, default=None, help=setting.doc)
-        cmd.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+        if prints:
+            cmd.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
         return cmd
 
     client_command("stats", "Show what the server has stored.")
@@ -112,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_arguments(client_command("report", "Print (or send) the daily report."))
     reprice.add_arguments(
         client_command("reprice", "Recompute stored cost with the prices in force now.")
+    )
+    mcpserve.add_arguments(
+        client_command(
+            "mcp",
+            "Serve runs, replays and diffs to coding agents over MCP (stdio, or HTTP with --http).",
+            prints=False,
+        )
     )
     projects.add_commands(sub)
     return parser
@@ -134,5 +143,6 @@ _COMMANDS = {
     "eval": evaluate.eval_command,
     "report": report.report_command,
     "reprice": reprice.reprice_command,
+    "mcp": mcpserve.mcp_command,
     **projects.COMMANDS,
 }
