@@ -19,6 +19,7 @@ from typing import Any
 
 from agentreel.core.prices import PriceTable
 
+from . import runtable
 from .queries import BadQuery, iso
 from .scope import Scope
 
@@ -36,8 +37,8 @@ STEP_LIMIT = 10
 _COLUMNS = {
     "end_": "end_time",
     "duration_ms": "greatest(0, toUnixTimestamp64Milli(end_time) - toUnixTimestamp64Milli(start_time))",
-    "service_": "service",
-    "agent_": "if(root_agent != '', root_agent, agent)",
+    "service_": runtable.SERVICE,
+    "agent_": runtable.AGENT,
     "user_": "user",
     "environment_": "environment",
     "models_": "counted_models",
@@ -51,8 +52,8 @@ _COLUMNS = {
     "error_counts_": "error_counts",
 }
 _FILTER_COLUMNS = {
-    "service": "service = {service:String}",
-    "agent": "if(root_agent != '', root_agent, agent) = {agent:String}",
+    "service": f"{runtable.SERVICE} = {{service:String}}",
+    "agent": f"{runtable.AGENT} = {{agent:String}}",
     "environment": "environment = {environment:String}",
     "model": "has(counted_models, {model:String})",
     "provider": "has(providers, {provider:String})",

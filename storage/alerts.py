@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from .queries import iso
+from .runtable import AGENT_GROUPED
 
 HISTORY_COLUMNS = (
     "project",
@@ -116,7 +117,9 @@ def _runs(agent: str | None) -> tuple[str, dict[str, Any]]:
         having += " AND agent_ = {agent:String}"
         params["agent"] = agent
     sql = (
-        "SELECT trace_id, min(start_time) AS start, max(agent) AS agent_, sum(cost_usd) AS cost, "
+        "SELECT trace_id, min(start_time) AS start, "
+        f"{AGENT_GROUPED} AS agent_, "
+        "sum(cost_usd) AS cost, "
         "sum(errors) AS errors_ FROM runs WHERE project = {p:String} "
         f"GROUP BY trace_id HAVING {having}"
     )

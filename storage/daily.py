@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .runtable import AGENT_GROUPED
+
 
 def _params(project: str, since_ns: int, until_ns: int) -> dict[str, Any]:
     return {"p": project, "since": since_ns, "until": until_ns}
@@ -20,7 +22,8 @@ def by_agent(client: Any, project: str, since_ns: int, until_ns: int) -> list[di
     """Per agent: runs, failed runs, USD; most expensive first."""
     rows = client.query(
         "SELECT agent_, count(), countIf(errors_ > 0), sum(cost) FROM ("
-        "SELECT trace_id, min(start_time) AS start, max(agent) AS agent_, "
+        "SELECT trace_id, min(start_time) AS start, "
+        f"{AGENT_GROUPED} AS agent_, "
         "sum(errors) AS errors_, sum(cost_usd) AS cost FROM runs WHERE project = {p:String} "
         "GROUP BY trace_id HAVING start >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
         "AND start < fromUnixTimestamp64Nano({until:Int64}, 'UTC')) "

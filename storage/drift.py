@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .runtable import AGENT_GROUPED
+
 #: Dimension → (span filter, choice expression).
 DIMENSIONS = {
     "tool": (
@@ -54,7 +56,7 @@ def choice_counts(
         SELECT toUnixTimestamp(toStartOfInterval(start, INTERVAL {{w:UInt32}} SECOND)) AS bucket,
                agent, least(position, {{cap:UInt32}}) AS pos, choice, count()
         FROM (
-            SELECT s.start AS start, r.agent AS agent, s.choice AS choice,
+            SELECT s.start AS start, r.agent_ AS agent, s.choice AS choice,
                    row_number() OVER (PARTITION BY s.trace_id ORDER BY s.start, s.span_id)
                        AS position
             FROM (
@@ -66,7 +68,7 @@ def choice_counts(
                 GROUP BY trace_id, span_id
             ) AS s
             LEFT JOIN (
-                SELECT trace_id, max(agent) AS agent FROM runs
+                SELECT trace_id, {AGENT_GROUPED} AS agent_ FROM runs
                 WHERE project = {{p:String}} GROUP BY trace_id
             ) AS r USING trace_id
         )

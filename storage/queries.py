@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from . import columns
+from .runtable import AGENT, SERVICE
 from .schema import TABLES
 
 #: Sort keys users may ask for, and the expression each maps to.
@@ -98,14 +99,14 @@ def stats(client: Any, project: str | None = None) -> dict[str, Any]:
 
 
 #: A run's columns from ``runs FINAL`` (one merged row per run).
-_RUN_COLUMNS = """
+_RUN_COLUMNS = f"""
     trace_id,
     start_time AS start,
     end_time AS end,
     toUInt64(greatest(0, toUnixTimestamp64Nano(end) - toUnixTimestamp64Nano(start))) AS duration_ns,
     root_name AS name,
-    service AS service_,
-    agent AS agent_,
+    {SERVICE} AS service_,
+    {AGENT} AS agent_,
     session AS session_,
     user AS user_,
     spans, llm_calls, tool_calls, errors, input_tokens, output_tokens, cache_read_tokens,

@@ -18,9 +18,27 @@ from __future__ import annotations
 from typing import Any
 
 #: Columns up to ``has_root`` are the first ``runs`` table's, in its order; those after it
-#: came from ``run_rollup``. ``agent`` is any span's agent, ``root_agent`` the root span's;
+#: came from ``run_rollup``, but for ``lead_service`` and ``lead_agent`` (migration 41). ``agent`` is any span's agent, ``root_agent`` the root span's;
 #: ``models`` are the models of any LLM span (the run list shows and filters by them),
 #: ``counted_models`` and ``providers`` those of counted calls (the dashboard filters by them).
+#: ``lead_service`` and ``lead_agent`` hold the run's service and agent as the least of
+#: (rank, start time, value): rank 0 for the root span, 1 for another span, 2 for a span with
+#: no value. So a run's service is its root span's, and until the root arrives its earliest
+#: span's; its agent the root span's, else the earliest span's that names one. (The plain
+#: ``service`` and ``agent`` columns are the alphabetically last, which for a run crossing
+#: two processes, an MCP client and its server, picked the server.)
+LEAD = "SimpleAggregateFunction(min, Tuple(UInt8, DateTime64(9, 'UTC'), String))"
+
+#: A run's service and agent over ``runs FINAL`` rows, and over ``GROUP BY trace_id``. Rows
+#: written before migration 41 have an empty lead: those runs fall back to the old columns.
+SERVICE = "if(lead_service.3 != '', lead_service.3, service)"
+AGENT = "if(lead_agent.3 != '', lead_agent.3, if(root_agent != '', root_agent, agent))"
+SERVICE_GROUPED = "if(min(lead_service).3 != '', min(lead_service).3, max(service))"
+AGENT_GROUPED = (
+    "if(min(lead_agent).3 != '', min(lead_agent).3, "
+    "if(max(root_agent) != '', max(root_agent), max(agent)))"
+)
+
 RUNS = """
 CREATE TABLE IF NOT EXISTS {name} (
     project LowCardinality(String),
@@ -53,11 +71,13 @@ CREATE TABLE IF NOT EXISTS {name} (
     counted_models SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
     providers SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
     -- error spans per 'tool<SEP>name' (counted tool calls) and 'type<SEP>error type'
-    error_counts SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64)))
+    error_counts SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
+    lead_service {LEAD},
+    lead_agent {LEAD}
 )
 ENGINE = AggregatingMergeTree
 ORDER BY (project, trace_id)
-"""
+""".replace("{LEAD}", LEAD)
 
 _LLM = "kind = 'llm' AND counted"
 _TOOL = "kind = 'tool' AND counted"
@@ -102,7 +122,11 @@ SELECT
                [concat('type\\x1f', if(error_type = '', 'unknown', toString(error_type)))], [])
         ) AS error_keys,
         arrayMap(k -> toUInt64(1), error_keys)
-    ) AS error_counts
+    ) AS error_counts,
+    min(tuple(toUInt8(if(spans.service = '', 2, parent_span_id != '')), spans.start_time,
+              toString(spans.service))) AS lead_service,
+    min(tuple(toUInt8(if(spans.agent = '', 2, parent_span_id != '')), spans.start_time,
+              toString(spans.agent))) AS lead_agent
 FROM spans
 GROUP BY project, trace_id
 """
@@ -158,6 +182,15 @@ def merge(client: Any) -> None:
         client.command(f"EXCHANGE TABLES runs AND {_BUILDING}")
     client.command(f"DROP TABLE IF EXISTS {_BUILDING} SYNC")
     client.command("DROP TABLE IF EXISTS run_rollup SYNC")
+    client.command(RUNS_MV)
+
+
+def add_leads(client: Any) -> None:
+    """Migration 41: the ``lead_service`` and ``lead_agent`` columns, and the view that fills
+    them. Runs stored before keep their old service and agent (see :data:`SERVICE`)."""
+    for column in ("lead_service", "lead_agent"):
+        client.command(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column} {LEAD}")
+    client.command("DROP VIEW IF EXISTS runs_mv")
     client.command(RUNS_MV)
 
 

@@ -258,6 +258,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(41, "a run's service and agent: its root span's", (), runtable.add_leads),
 )
 
 _LEDGER = """

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .queries import iso
+from .runtable import AGENT_GROUPED
 
 #: Columns of the ``scores`` table that writers fill (``ingested_at`` is the store's).
 COLUMNS = (
@@ -79,7 +80,8 @@ def run_scores(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]
 def _runs_in(where: str) -> str:
     """Runs started in the range, with their agent and models (``where`` filters on them)."""
     return (
-        "SELECT trace_id, min(start_time) AS start, max(agent) AS agent_, "
+        "SELECT trace_id, min(start_time) AS start, "
+        f"{AGENT_GROUPED} AS agent_, "
         "groupUniqArrayArray(models) AS models_ FROM runs WHERE project = {p:String} "
         "GROUP BY trace_id HAVING start >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
         f"AND start < fromUnixTimestamp64Nano({{until:Int64}}, 'UTC') {where}"

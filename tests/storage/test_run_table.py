@@ -311,7 +311,7 @@ def test_the_two_run_tables_become_one_and_every_answer_stays(
     held = _figures(old, "runs", _RUNS_FIGURES)
     rolled = _figures(old, "run_rollup", _ROLLUP_FIGURES.format(agent="any_agent", models="models"))
 
-    assert schema.migrate(old) == [4]
+    assert schema.migrate(old) == [4, 41]
 
     assert not {"run_rollup", "run_rollup_mv", "runs_merged"} & _tables(old)
     assert _figures(old, "runs", _RUNS_FIGURES) == held
@@ -345,3 +345,37 @@ def test_the_merged_table_follows_new_spans(stores: tuple[Any, Any]) -> None:
     assert (run["complete"], run["agent"], run["spans"], run["user"]) == (True, "triage", 2, "u3")
     by_agent = answers["/failures/by {'by': 'agent'} {}"]["rows"]
     assert {"key": "triage", "errors": 1, "runs": 1} in by_agent
+
+
+def test_a_run_across_two_processes_has_its_root_spans_service_and_agent(
+    stores: tuple[Any, Any],
+) -> None:
+    """An MCP client and the server it calls export one run. The run's service and agent are
+    the root span's (the client's), not the alphabetically last; before the root arrives,
+    the earliest span's (for the agent, the earliest that names one)."""
+    _, client = stores
+    project, trace, root = f"p-{uuid.uuid4().hex[:8]}", new_trace_id(), new_span_id()
+    start = _ns(DAY1, 10)
+    call = _llm(trace, root, start + SECOND, "gpt-4o", "openai")
+    server_tool = _tool(trace, call.span_id, start + 2 * SECOND, "lookup")
+    server_tool.attributes.append(kv("gen_ai.agent.name", "zz-tool-server"))
+    late_tool = _tool(trace, root, start + 3 * SECOND, "lookup")
+    late_tool.attributes.append(kv("gen_ai.agent.name", "aa-late"))
+
+    def run(service: str | None = None, agent: str | None = None) -> list[tuple[str, str]]:
+        found = queries.list_runs(client, queries.RunFilter(project, service=service, agent=agent))
+        return [(r["service"], r["agent"]) for r in found["runs"]]
+
+    _write(client, [("zz-mcp-server", "prod", project, [server_tool, late_tool])])
+    _write(client, [("agent-client", "prod", project, [call])])
+    assert run() == [("agent-client", "zz-tool-server")]
+    _write(
+        client,
+        [("agent-client", "prod", project, [_root(trace, root, start, "concierge", "u1", 9)])],
+    )
+    assert run() == [("agent-client", "concierge")]
+    assert run(service="agent-client") == [("agent-client", "concierge")]
+    assert run(service="zz-mcp-server") == []
+    assert run(agent="concierge") == [("agent-client", "concierge")]
+    since, until = _ns(DAY1, 0), _ns(DAY2, 0)
+    assert [row["agent"] for row in daily.by_agent(client, project, since, until)] == ["concierge"]
