@@ -7,9 +7,11 @@ Steps are numbered from 1 in start order. A step is one of:
   calls the call's output requested, each with the number of the step that ran it.
 * ``tool`` — one tool call. A tool span is matched to the LLM call that requested it by
   tool-call id: the ``tool_call`` parts of the call's output messages against the span's
-  ``tool_call_id`` (``gen_ai.tool.call.id``). When neither side carries an id, the first
-  unmatched span of that tool name that started after the call did is taken. A tool span
-  nested in a tool span of the same call (two instrumentors) is part of the same step.
+  ``tool_call_id`` (``gen_ai.tool.call.id``). When the spans carry no id (many frameworks'
+  tool spans do not), the unmatched span of that tool name that started after the call did
+  and has the request's arguments is taken, else the first such span of that name. A tool
+  span nested in a tool span of the same call (two instrumentors, perhaps only one knowing
+  the id) is part of the same step (:func:`agentreel.core.calls.same_tool_call`).
   Both leftovers are shown: a requested call that no span recorded is a step with
   ``recorded: false`` and no times (its result is read from a later call's input when the
   agent sent one back); a tool span that no call requested has ``requested_by: null``.
@@ -116,7 +118,7 @@ def build_timeline(run: RunData) -> Timeline:
         _escalation_field(step, own, run.content)
         llm_steps.append((step, own, requests))
         entries.append((_start(own, origin), len(entries), step))
-    unmatched = ToolSpans(tool_groups([s for s in spans if s["kind"] == "tool"]))
+    unmatched = ToolSpans(tool_groups([s for s in spans if s["kind"] == "tool"]), run.content)
     responses = tool_responses(run.calls)
     for step, own, requests in llm_steps:
         for request in requests:

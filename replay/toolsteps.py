@@ -1,12 +1,15 @@
 """Tool steps of a timeline: tool spans grouped per call and matched to the LLM call that
-asked for them, by tool-call id (by name, in start order, where no side has an id)."""
+asked for them, as :mod:`agentreel.core.calls` defines one tool call (by tool-call id; by
+nesting, tool name, arguments and order where a side has none)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from agentreel.core.calls import ToolSpan, ran_request, same_tool_call
 from agentreel.core.model import CONTENT_FLAG
+from agentreel.core.text import maybe_json
 
 from .model import LLMCall, Step, ToolRequest, ToolSources, ToolStep
 from .steps import ZERO, common, parts
@@ -50,34 +53,53 @@ def tool_groups(tools: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def _same_tool(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a["tool_call_id"] or b["tool_call_id"]:
-        return bool(a["tool_call_id"] == b["tool_call_id"])
-    return bool(a["tool_name"] == b["tool_name"])
+    return same_tool_call(_tool_span(a), _tool_span(b))
+
+
+def _tool_span(row: dict[str, Any]) -> ToolSpan:
+    return ToolSpan(row["span_id"], row["parent_span_id"], row["tool_name"], row["tool_call_id"])
 
 
 class ToolSpans:
-    """Tool-span groups not matched yet, found by call id (or by name where ids are absent)."""
+    """Tool-span groups not matched to a request yet (start order)."""
 
-    def __init__(self, groups: list[list[dict[str, Any]]]) -> None:
-        self.left = {g[0]["span_id"]: g for g in groups}  # start order
-        self._by_call_id: dict[str, list[str]] = {}
-        for group in groups:
-            for call_id in {s["tool_call_id"] for s in group} - {""}:
-                self._by_call_id.setdefault(call_id, []).append(group[0]["span_id"])
+    def __init__(self, groups: list[list[dict[str, Any]]], content: Callable[[bytes], Any]) -> None:
+        self.left = {g[0]["span_id"]: g for g in groups}
+        self._content = content
 
     def take(self, request: ToolRequest, after_ns: int) -> list[dict[str, Any]] | None:
-        """Remove and return the group that ran ``request``, if any."""
-        if request.id:
-            key = next((k for k in self._by_call_id.get(request.id, []) if k in self.left), None)
-            return None if key is None else self.left.pop(key)
-        for key, group in self.left.items():
-            if (
-                not any(s["tool_call_id"] for s in group)
-                and any(s["tool_name"] == request.name for s in group)
-                and group[0]["start_time"] >= after_ns
-            ):
-                return self.left.pop(key)
-        return None
+        """Remove and return the group that ran ``request``, if any: the one carrying its id;
+        else, of the groups :func:`ran_request` allows that started after the call, the first
+        whose arguments are the request's, or the first."""
+        request_id, name = str(request.id or ""), str(request.name or "")
+        if request_id:
+            for key, group in self.left.items():
+                if request_id in _ids(group):
+                    return self.left.pop(key)
+        candidates = [
+            key
+            for key, group in self.left.items()
+            if ran_request(request_id, name, _ids(group), {s["tool_name"] for s in group})
+            and group[0]["start_time"] >= after_ns
+        ]
+        if not candidates:
+            return None
+        wanted = _comparable(request.arguments)
+        same = (k for k in candidates if _comparable(self._arguments(self.left[k])) == wanted)
+        return self.left.pop(next(same, candidates[0]))
+
+    def _arguments(self, group: list[dict[str, Any]]) -> Any:
+        value, found = _slot(group, "tool_arguments", self._content)
+        return value if found else None
+
+
+def _ids(group: list[dict[str, Any]]) -> set[str]:
+    return {s["tool_call_id"] for s in group} - {""}
+
+
+def _comparable(arguments: Any) -> Any:
+    """Arguments as a value, whether recorded as JSON text or as an object."""
+    return maybe_json(arguments) if isinstance(arguments, str) else arguments
 
 
 def tool_step(
@@ -97,8 +119,9 @@ def tool_step(
         step.status, step.error = "error", failed["error_message"] or failed["error_type"]
     call_id = next((s["tool_call_id"] for s in group if s["tool_call_id"]), "")
     arguments, arguments_from = _slot(group, "tool_arguments", content)
-    if arguments_from is None and request is not None and request.arguments is not None:
-        arguments, arguments_from = request.arguments, "llm_output"
+    asked = None if request is None else request.arguments
+    if asked is not None and (arguments_from is None or _flattened(arguments, asked)):
+        arguments, arguments_from = asked, "llm_output"
     result, result_from = _slot(group, "tool_result", content)
     if result_from is None:
         found, result = _sent_back(responses, call_id, _call_number(llm_step))
@@ -116,6 +139,17 @@ def tool_step(
         slot for slot, src in (("arguments", arguments_from), ("result", result_from)) if not src
     ]
     return step
+
+
+def _flattened(recorded: Any, requested: Any) -> bool:
+    """The span recorded the arguments as bare text where the model asked with an object:
+    LangChain's tool span holds ``Paris`` for ``{"city": "Paris"}``. The request is then
+    the better record of what the tool was called with."""
+    return (
+        isinstance(recorded, str)
+        and not isinstance(_comparable(recorded), dict | list)
+        and isinstance(_comparable(requested), dict)
+    )
 
 
 def _call_number(llm_step: Step | None) -> int:

@@ -10,12 +10,14 @@ handler is called (once per limit) or :class:`BudgetExceeded` is raised.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from ._errors import SdkError
@@ -110,11 +112,48 @@ def current() -> RunState | None:
 
 
 def start_span(name: str, attributes: dict[str, Any], **options: Any) -> Span:
-    """A span of the SDK's own, with the current run's attributes from its start."""
+    """A span of the SDK's own, with the current run's attributes from its start. Inside a
+    LangChain run traced by OpenInference it goes under that run's span (see
+    :func:`framework_parent`)."""
     state = CURRENT.get()
     if state is not None:
         attributes = {**state.stamp, **attributes}
+    if "context" not in options:
+        parent = framework_parent()
+        if parent is not None:
+            options["context"] = trace.set_span_in_context(parent)
     return STATE.get_tracer().start_span(name, attributes=attributes, **options)
+
+
+def framework_parent() -> Span | None:
+    """The span of the LangChain run this code runs in, when OpenInference's LangChain
+    instrumentor traces it and no span of ours or another instrumentor is current below it.
+
+    That instrumentor works through LangChain's callbacks and never makes its spans current,
+    so without this an ``@sdk.tool`` body or an LLM call under LangGraph would start a span
+    beside the framework's (or a trace of its own) instead of inside it, and one tool or LLM
+    call would show as two.
+    """
+    module = sys.modules.get("openinference.instrumentation.langchain")
+    get = getattr(module, "get_current_span", None)
+    if get is None:
+        return None
+    try:
+        span = get()
+    except Exception:  # a framework's internals must never break the agent
+        return None
+    if span is None or not span.is_recording():
+        return None
+    current = trace.get_current_span()
+    if current.is_recording() and _started(current) > _started(span):
+        # A span opened inside the framework's run (ours or another instrumentor's) is the
+        # deeper one; a span opened before it (the run span around the graph) is not.
+        return None
+    return span
+
+
+def _started(span: Span) -> int:
+    return int(getattr(span, "start_time", 0) or 0)
 
 
 def before_step(kind: str) -> None:

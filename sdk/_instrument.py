@@ -100,13 +100,26 @@ def _after(call: LlmCall, kwargs: dict[str, Any], result: Any, proxy: Any, hooks
     """The call returned: a stream is handed back wrapped (the span ends with it), a
     response ends the span now."""
     call.detach()
-    if kwargs.get("stream") is True:
+    raw = _is_raw(result)
+    if kwargs.get("stream") is True and not raw:
         return proxy(result, call, hooks.accumulator())
     response = None
     with guard("LLM call response"):
-        response = hooks.to_response(result)
+        if not raw:
+            response = hooks.to_response(result)
+        elif kwargs.get("stream") is not True and type(result).__name__ == "LegacyAPIResponse":
+            # ``with_raw_response`` (langchain-openai calls it): the body is read already
+            # and parse() caches what it builds, so the caller's own parse() gets the same.
+            response = hooks.to_response(result.parse())
+    # A raw stream, or a ``with_streaming_response`` body not read yet, is the caller's to
+    # read: the span ends without the answer rather than take it from under them.
     call.finish(response)
     return result
+
+
+def _is_raw(result: Any) -> bool:
+    """A ``with_raw_response`` result (the HTTP response, parsed on demand) of either client."""
+    return hasattr(result, "http_response") and callable(getattr(result, "parse", None))
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ def _runs(scope: Scope, columns: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     ``columns``. With ``FINAL`` the conditions apply to whole runs (after the merge)."""
     where = [
         "project = {project:String}",
+        runtable.IS_RUN,
         "start_time >= fromUnixTimestamp64Nano({since:Int64}, 'UTC')",
         "start_time < fromUnixTimestamp64Nano({until:Int64}, 'UTC')",
     ]

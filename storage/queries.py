@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from . import columns
-from .runtable import AGENT, SERVICE
+from .runtable import AGENT, IS_RUN, SERVICE
 from .schema import TABLES
 
 #: Sort keys users may ask for, and the expression each maps to.
@@ -116,7 +116,8 @@ _RUN_COLUMNS = f"""
     models AS models_,
     has_root AS complete,
     providers AS providers_,
-    environment AS environment_
+    environment AS environment_,
+    setup_spans
 """
 
 
@@ -139,7 +140,7 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
         raise BadQuery(f"limit must be between 1 and {MAX_PAGE}")
     if f.offset < 0:
         raise BadQuery("offset must be 0 or more")
-    having, params = ["1"], {"project": f.project, "limit": f.limit, "offset": f.offset}
+    having, params = [IS_RUN], {"project": f.project, "limit": f.limit, "offset": f.offset}
     if f.start_from_ns is not None:
         having.append("start >= fromUnixTimestamp64Nano({start_from:Int64}, 'UTC')")
         params["start_from"] = f.start_from_ns

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 #: Columns up to ``has_root`` are the first ``runs`` table's, in its order; those after it
-#: came from ``run_rollup``, but for ``lead_service`` and ``lead_agent`` (migration 41). ``agent`` is any span's agent, ``root_agent`` the root span's;
+#: came from ``run_rollup``, but for ``lead_service``, ``lead_agent`` and ``setup_spans``
+#: (migration 41). ``agent`` is any span's agent, ``root_agent`` the root span's;
 #: ``models`` are the models of any LLM span (the run list shows and filters by them),
 #: ``counted_models`` and ``providers`` those of counted calls (the dashboard filters by them).
 #: ``lead_service`` and ``lead_agent`` hold the run's service and agent as the least of
@@ -34,6 +35,9 @@ LEAD = "SimpleAggregateFunction(min, Tuple(UInt8, DateTime64(9, 'UTC'), String))
 SERVICE = "if(lead_service.3 != '', lead_service.3, service)"
 AGENT = "if(lead_agent.3 != '', lead_agent.3, if(root_agent != '', root_agent, agent))"
 SERVICE_GROUPED = "if(min(lead_service).3 != '', min(lead_service).3, max(service))"
+#: A trace of nothing but agent set-up (AutoGen's ``create_agent`` span, exported as a trace
+#: of its own when the agent is built) is not a run: the run list and the dashboard skip it.
+IS_RUN = "spans > setup_spans"
 AGENT_GROUPED = (
     "if(min(lead_agent).3 != '', min(lead_agent).3, "
     "if(max(root_agent) != '', max(root_agent), max(agent)))"
@@ -73,7 +77,8 @@ CREATE TABLE IF NOT EXISTS {name} (
     -- error spans per 'tool<SEP>name' (counted tool calls) and 'type<SEP>error type'
     error_counts SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
     lead_service {LEAD},
-    lead_agent {LEAD}
+    lead_agent {LEAD},
+    setup_spans SimpleAggregateFunction(sum, UInt64)
 )
 ENGINE = AggregatingMergeTree
 ORDER BY (project, trace_id)
@@ -126,7 +131,8 @@ SELECT
     min(tuple(toUInt8(if(spans.service = '', 2, parent_span_id != '')), spans.start_time,
               toString(spans.service))) AS lead_service,
     min(tuple(toUInt8(if(spans.agent = '', 2, parent_span_id != '')), spans.start_time,
-              toString(spans.agent))) AS lead_agent
+              toString(spans.agent))) AS lead_agent,
+    toUInt64(countIf(operation = 'create_agent')) AS setup_spans
 FROM spans
 GROUP BY project, trace_id
 """
@@ -186,10 +192,13 @@ def merge(client: Any) -> None:
 
 
 def add_leads(client: Any) -> None:
-    """Migration 41: the ``lead_service`` and ``lead_agent`` columns, and the view that fills
-    them. Runs stored before keep their old service and agent (see :data:`SERVICE`)."""
+    """Migration 41: the ``lead_service``, ``lead_agent`` and ``setup_spans`` columns, and the
+    view that fills them. Runs stored before keep their old service and agent (see :data:`SERVICE`)."""
     for column in ("lead_service", "lead_agent"):
         client.command(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column} {LEAD}")
+    client.command(
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS setup_spans SimpleAggregateFunction(sum, UInt64)"
+    )
     client.command("DROP VIEW IF EXISTS runs_mv")
     client.command(RUNS_MV)
 

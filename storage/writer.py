@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from agentreel.core.calls import (
-    PROVIDER_SDK_SCOPES,
+    CLIENT_SCOPES,
     CallSpan,
     ToolSpan,
     same_call,
@@ -170,9 +170,9 @@ class Writer:
             "OR toString(scope) IN {sdk:Array(String)} OR input_tokens IN {tokens:Array(UInt64)}",
             lambda mine: {
                 "responses": sorted({s.response_id for s in mine if s.response_id}),
-                "sdk": sorted(PROVIDER_SDK_SCOPES),
+                "sdk": sorted(CLIENT_SCOPES),
                 # Rule 3 needs equal tokens where one side is a provider-SDK span.
-                "tokens": sorted({s.input_tokens for s in mine if s.scope in PROVIDER_SDK_SCOPES}),
+                "tokens": sorted({s.input_tokens for s in mine if s.scope in CLIENT_SCOPES}),
             },
             CallSpan,
         )

@@ -45,7 +45,7 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
     span.provider = pop_str(attrs, "llm.provider", "llm.system").lower()
     span.request_model = pop_str(attrs, "llm.request.model_name")
     span.model = pop_str(attrs, "llm.response.model_name", "llm.model_name") or span.request_model
-    span.agent = span.agent or pop_str(attrs, "agent.name")
+    span.agent = span.agent or pop_str(attrs, "agent.name") or _agent_name(span, attrs)
     span.session = span.session or pop_str(attrs, "session.id")
     span.user = span.user or pop_str(attrs, "user.id")
     span.input_tokens = pop_int(attrs, "llm.token_count.prompt")
@@ -73,8 +73,56 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
             content["tool_arguments"] = attrs.pop("input.value")
             attrs.pop("input.mime_type", None)
         if "output.value" in attrs:
-            content["tool_result"] = attrs.pop("output.value")
+            content["tool_result"] = _tool_result(span, attrs.pop("output.value"))
             attrs.pop("output.mime_type", None)
+
+
+#: Scopes of OpenInference's framework instrumentors, whose AGENT spans are not always
+#: named after an agent (the Agents SDK's "Agent workflow", a LangGraph node "agent").
+_FRAMEWORK_SCOPE = "openinference.instrumentation."
+
+
+def _agent_name(span: Span, attrs: Attrs) -> str:
+    """The agent a span names where OpenInference has no ``agent.name``:
+
+    * an AGENT span's ``graph.node.id`` (a CrewAI agent's role, an Agents SDK agent);
+    * a LangGraph graph's span (the LangChain instrumentor's span of the compiled graph, whose
+      name is the graph's): its ``metadata`` says ``ls_integration: langgraph`` and, unlike
+      the spans of the graph's nodes, names no ``langgraph_node``;
+    * an AGENT span of the agent's own code (``@tracer.agent(name=...)``): its name.
+    """
+    if span.kind == "agent" and isinstance(attrs.get("graph.node.id"), str):
+        return str(attrs["graph.node.id"])
+    if span.scope == "openinference.instrumentation.langchain":
+        metadata = maybe_json(attrs.get("metadata"))
+        if (
+            isinstance(metadata, dict)
+            and metadata.get("ls_integration") == "langgraph"
+            and "langgraph_node" not in metadata
+        ):
+            return span.name
+    if span.kind == "agent" and not span.scope.startswith(_FRAMEWORK_SCOPE):
+        return span.name
+    return ""
+
+
+def _tool_result(span: Span, value: Any) -> Any:
+    """A tool span's result. LangChain's instrumentor records the whole ``ToolMessage`` the
+    tool returned (serialized, with the call id inside): the call id goes to the span, the
+    message's content is the result."""
+    message = maybe_json(value)
+    if not isinstance(message, dict):
+        return value
+    if message.get("type") == "tool" and isinstance(message.get("data"), dict):
+        data = message["data"]
+    elif message.get("lc") == 1 and str((message.get("id") or [""])[-1]) == "ToolMessage":
+        data = message.get("kwargs")
+    else:
+        return value
+    if not isinstance(data, dict) or "content" not in data:
+        return value
+    span.tool_call_id = span.tool_call_id or str(data.get("tool_call_id") or "")
+    return data["content"]
 
 
 def _message(fields: Attrs) -> dict[str, Any]:
@@ -96,6 +144,11 @@ def _message(fields: Attrs) -> dict[str, Any]:
         others = [p for p in parts if p.get("type") != "text"]
         response: Any = texts[0] if len(texts) == 1 else "".join(str(t) for t in texts)
         parts = [{"type": "tool_call_response", "id": call_id, "response": response}, *others]
+    results = _function_results(fields)
+    if results:
+        parts.extend(results)
+        if message["role"] == "function":
+            message["role"] = "tool"
     # Some instrumentors record a tool call twice: as a content block (in the message's own
     # block order) and in message.tool_calls. One part per call id.
     seen = {p.get("id") for p in parts if p.get("type") == "tool_call" and p.get("id")}
@@ -109,6 +162,28 @@ def _message(fields: Attrs) -> dict[str, Any]:
         # Keys no rule knows are kept with the message rather than dropped.
         message["attributes"] = fields
     return message
+
+
+def _function_results(fields: Attrs) -> list[dict[str, Any]]:
+    """Tool results recorded as ``function.{i}`` JSON objects with ``call_id``, ``name`` and
+    ``content`` (AutoGen AgentChat's instrumentor: one per result of a
+    ``FunctionExecutionResultMessage``), consumed; other ``function.*`` keys stay."""
+    keys = sorted(
+        (k for k in fields if k.startswith("function.") and k[len("function.") :].isdigit()),
+        key=lambda k: int(k[len("function.") :]),
+    )
+    parts = []
+    for key in keys:
+        value = maybe_json(fields[key])
+        if not isinstance(value, dict) or not value.get("call_id"):
+            continue
+        del fields[key]
+        part = {"type": "tool_call_response", "id": str(value["call_id"])}
+        part["response"] = value.get("content")
+        if value.get("is_error"):
+            part["is_error"] = True
+        parts.append(part)
+    return parts
 
 
 def _tool_call(call: Attrs) -> dict[str, Any]:
