@@ -84,8 +84,10 @@ class FrameworkRun:
 
     @property
     def trace_id(self) -> str:
-        assert len(self.trace_ids) == 1, self.trace_ids
-        return self.trace_ids[0]
+        """The invocation's trace: the only one, or else the one with the most spans (the
+        framework's, when something beside it starts traces of its own)."""
+        per_trace = self.report["spans_per_trace"]
+        return max(self.trace_ids, key=lambda t: per_trace[t])
 
     def runs(self) -> list[dict[str, Any]]:
         """The runs agentreel lists for this invocation's service."""

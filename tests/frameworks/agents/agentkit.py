@@ -6,7 +6,7 @@
 - the tools of the weather agent, :func:`get_weather` and :func:`c_to_f`, which append one JSON
   line (name, arguments, result) to ``FRAMEWORK_TOOL_LOG`` each time they actually run.
 - :func:`report`: flush and shut down the provider, then print one JSON line for the harness
-  (trace ids seen, spans ended, whether the flush succeeded, the agent's answer).
+  (trace ids seen, spans ended in each, whether the flush succeeded, the agent's answer).
 
 The agents ask the provider at ``OPENAI_BASE_URL`` with ``OPENAI_API_KEY``: the clients read
 both from the environment, as a user's agent would.
@@ -38,7 +38,8 @@ class _Seen(SpanProcessor):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.spans = 0
-        self.trace_ids: dict[str, None] = {}
+        #: Spans ended per trace, traces in the order their first span ended.
+        self.trace_ids: dict[str, int] = {}
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         pass
@@ -49,7 +50,8 @@ class _Seen(SpanProcessor):
             return
         with self._lock:
             self.spans += 1
-            self.trace_ids[f"{context.trace_id:032x}"] = None
+            trace_id = f"{context.trace_id:032x}"
+            self.trace_ids[trace_id] = self.trace_ids.get(trace_id, 0) + 1
 
 
 _seen = _Seen()
@@ -67,10 +69,20 @@ def _exporter() -> SpanExporter:
     return OTLPSpanExporter()
 
 
-def tracing() -> TracerProvider:
-    """A provider exporting to agentreel; the service name comes from ``OTEL_SERVICE_NAME``."""
-    provider = TracerProvider(resource=Resource.create())
-    provider.add_span_processor(BatchSpanProcessor(_exporter()))
+def tracing(with_sdk: bool = False) -> TracerProvider:
+    """A provider exporting to agentreel; the service name comes from ``OTEL_SERVICE_NAME``.
+
+    ``with_sdk``: the provider is the one ``agentreel.sdk.init()`` sets up (from the same
+    environment), which also traces the ``openai`` client itself, as a user who adds
+    agentreel's SDK beside a framework's instrumentor has it.
+    """
+    if with_sdk:
+        from agentreel import sdk
+
+        provider = sdk.init()
+    else:
+        provider = TracerProvider(resource=Resource.create())
+        provider.add_span_processor(BatchSpanProcessor(_exporter()))
     provider.add_span_processor(_seen)
     return provider
 
@@ -97,8 +109,11 @@ def report(provider: TracerProvider, answer: str, **extra: Any) -> None:
     """Flush and shut down ``provider``, then print what the harness reads (last stdout line)."""
     flushed = provider.force_flush(FLUSH_TIMEOUT_MS)
     provider.shutdown()
+    if "agentreel.sdk" in sys.modules:
+        sys.modules["agentreel.sdk"].shutdown()
     result = {
         "trace_ids": list(_seen.trace_ids),
+        "spans_per_trace": _seen.trace_ids,
         "spans": _seen.spans,
         "flushed": flushed,
         "answer": answer,

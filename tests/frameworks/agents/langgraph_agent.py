@@ -51,9 +51,10 @@ def build(stream: bool) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stream", action="store_true")
+    parser.add_argument("--with-sdk", action="store_true", help="agentreel.sdk.init() too")
     args = parser.parse_args()
 
-    tracer_provider = agentkit.tracing()
+    tracer_provider = agentkit.tracing(with_sdk=args.with_sdk)
     LangChainInstrumentor().instrument(tracer_provider=tracer_provider)
 
     graph = build(args.stream)
