@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The framework tests' agents run in their own venv: agentreel's SDK install plus the framework
+# packages (tests/frameworks/requirements.txt), which the SDK and server installs never pull.
+FW_VENV ?= .venv-frameworks
+FW_REQUIREMENTS := tests/frameworks/requirements.txt
+FW_STAMP := $(FW_VENV)/.installed
 
-.PHONY: run test install lint typecheck unit bench clean
+.PHONY: run test install frameworks lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +18,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(FW_STAMP): pyproject.toml $(FW_REQUIREMENTS)
+	$(PYTHON) -m venv $(FW_VENV)
+	$(FW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FW_VENV)/bin/python -m pip install --quiet -e . -r $(FW_REQUIREMENTS)
+	touch $(FW_STAMP)
+
+frameworks: $(FW_STAMP)
 
 run: install
 	$(BIN)/agentreel up --demo
@@ -25,7 +38,7 @@ lint: install
 typecheck: install
 	MYPY=$(BIN)/mypy tools/typecheck.sh
 
-unit: install
+unit: install frameworks
 	$(BIN)/python -m pytest -q -rs
 
 test: lint typecheck unit
@@ -34,4 +47,4 @@ bench: install
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) .agentreel .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FW_VENV) .agentreel .pytest_cache .mypy_cache .ruff_cache

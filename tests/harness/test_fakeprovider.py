@@ -220,3 +220,142 @@ def test_failing_tool_becomes_error_result() -> None:
         "content": "error: no data for Paris",
         "is_error": True,
     }
+
+
+_RESPONSES_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    "strict": False,
+}
+
+
+def _responses_loop(client: openai.OpenAI, stream: bool) -> list[Any]:
+    """A Responses API tool loop: one tool call (answered by hand), then the answer."""
+    items: list[Any] = [{"role": "user", "content": "Weather in Paris?"}]
+    finals = []
+    for _ in range(2):
+        if stream:
+            with client.responses.stream(
+                model="gpt-4.1", instructions="Be brief.", input=items, tools=[_RESPONSES_TOOL]
+            ) as events:
+                kinds = [event.type for event in events]
+                final = events.get_final_response()
+            assert kinds[:2] == ["response.created", "response.in_progress"]
+            assert kinds[-1] == "response.completed"
+        else:
+            final = client.responses.create(
+                model="gpt-4.1", instructions="Be brief.", input=items, tools=[_RESPONSES_TOOL]
+            )
+        finals.append(final)
+        calls = [item for item in final.output if item.type == "function_call"]
+        for call in calls:
+            items.append(
+                {
+                    "type": "function_call",
+                    "call_id": call.call_id,
+                    "name": call.name,
+                    "arguments": call.arguments,
+                }
+            )
+            items.append({"type": "function_call_output", "call_id": call.call_id, "output": "21C"})
+    return finals
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_responses_api_tool_loop(stream: bool) -> None:
+    script: list[Turn] = [
+        ToolCall("get_weather", {"city": "Paris"}, text="Checking."),
+        Answer("21C"),
+    ]
+    with (
+        FakeProvider(script) as fake,
+        openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0) as client,
+    ):
+        first, second = _responses_loop(client, stream)
+        exchanges = fake.exchanges
+    assert [(e.path, e.api, e.streamed, e.turn) for e in exchanges] == [
+        ("/v1/responses", "responses", stream, 0),
+        ("/v1/responses", "responses", stream, 1),
+    ]
+    assert first.model == "gpt-4.1-2025-04-14"
+    assert [item.type for item in first.output] == ["message", "function_call"]
+    call = first.output[1]
+    assert (call.call_id, call.name, json.loads(call.arguments)) == (
+        "call_0001",
+        "get_weather",
+        {"city": "Paris"},
+    )
+    assert second.output_text == "21C"
+    assert exchanges[1].body["input"][1]["call_id"] == "call_0001"
+    assert exchanges[1].body["instructions"] == "Be brief."
+    for exchange, final, output in zip(
+        exchanges, (first, second), ['Checking.get_weather{"city":"Paris"}', "21C"], strict=True
+    ):
+        expected = _openai_expected(exchange.raw, output)
+        assert exchange.usage == final.usage.model_dump(exclude_none=True)
+        assert exchange.usage == {
+            "input_tokens": expected["prompt_tokens"],
+            "input_tokens_details": {"cached_tokens": expected["cached"], "cache_write_tokens": 0},
+            "output_tokens": expected["completion_tokens"],
+            "output_tokens_details": {"reasoning_tokens": expected["reasoning"]},
+            "total_tokens": expected["total_tokens"],
+        }
+
+
+def test_responses_stream_event_sequence() -> None:
+    script: list[Turn] = [Parallel([ToolCall("a", {"x": 1}), ToolCall("b", {})], text="Hi")]
+    with (
+        FakeProvider(script) as fake,
+        openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0) as client,
+    ):
+        events = list(client.responses.create(model="gpt-4.1", input="go", stream=True))
+    kinds = [event.type for event in events]
+    assert kinds == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    assert events[0].response.status == "in_progress" and events[0].response.usage is None
+    completed = events[-1].response
+    assert completed.status == "completed" and completed.usage is not None
+    assert [getattr(item, "call_id", None) for item in completed.output] == [
+        None,
+        "call_0001",
+        "call_0002",
+    ]
+    raw = fake.exchanges[0].response_raw.decode()
+    assert raw.startswith("event: response.created\ndata: ")
+
+
+def test_models_list_takes_no_turn() -> None:
+    with (
+        FakeProvider([Answer("ok")]) as fake,
+        openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=0) as client,
+    ):
+        models = [model.id for model in client.models.list()]
+        assert fake.remaining_turns == 1
+        exchange = fake.exchanges[0]
+    assert "gpt-4o-mini" in models and "gpt-4.1" in models
+    assert (exchange.method, exchange.path, exchange.status, exchange.turn) == (
+        "GET",
+        "/v1/models",
+        200,
+        None,
+    )

@@ -1,4 +1,5 @@
-"""A scripted fake of the OpenAI Chat Completions and Anthropic Messages APIs, for tests.
+"""A scripted fake of the OpenAI Chat Completions, OpenAI Responses and Anthropic Messages
+APIs (plus OpenAI's model list), for tests.
 
 A real HTTP server on ``127.0.0.1`` that the real ``openai`` and ``anthropic`` clients (and the
 instrumentors wrapping them) talk to. It answers from a script of turns, reports

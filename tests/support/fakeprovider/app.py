@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import anthropic_api, openai_api
+from . import anthropic_api, openai_api, responses_api
 from .records import Exchange, parse_json, parse_sse
 from .script import Reply, Turn, plan
 from .wire import Response, json_response
@@ -32,8 +32,11 @@ class _Api:
 # Suffix matching lets clients use either the root or ``/v1`` as their base URL.
 _APIS = (
     _Api("openai", "/chat/completions", openai_api.respond, openai_api.error_body),
+    _Api("responses", "/responses", responses_api.respond, openai_api.error_body),
     _Api("anthropic", "/messages", anthropic_api.respond, anthropic_api.error_body),
 )
+#: ``GET /v1/models``: answered without consuming a script turn (``turn`` stays ``None``).
+_MODELS = _Api("openai", "/models", openai_api.respond, openai_api.error_body)
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,16 @@ class ProviderApp:
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Response:
         """Decide the response to one request and record the exchange."""
         body = parse_json(raw)
-        api = next((a for a in _APIS if path.split("?")[0].endswith(a.suffix)), None)
+        route = path.split("?")[0]
+        api = next((a for a in _APIS if route.endswith(a.suffix)), None)
         with self._lock:
             seq = len(self._exchanges) + 1
             turn: int | None = None
             usage: dict[str, Any] | None = None
-            if api is None or method != "POST":
+            if method == "GET" and route.endswith(_MODELS.suffix):
+                api = _MODELS
+                response = json_response(200, openai_api.models(), _request_id(seq))
+            elif api is None or method != "POST":
                 response = json_response(404, {"error": {"message": f"no route {method} {path}"}})
             elif self._faults:
                 response = _fault_response(self._faults.pop(0), api, seq)
@@ -128,8 +135,12 @@ class ProviderApp:
         return response
 
 
+def _request_id(seq: int) -> dict[str, str]:
+    return {"x-request-id": f"req_{seq:04d}", "request-id": f"req_{seq:04d}"}
+
+
 def _fault_response(fault: _Fault, api: _Api, seq: int) -> Response:
-    headers = {"x-request-id": f"req_{seq:04d}", "request-id": f"req_{seq:04d}"}
+    headers = _request_id(seq)
     if fault.retry_after is not None:
         headers["retry-after"] = str(math.ceil(fault.retry_after))
         headers["retry-after-ms"] = str(int(fault.retry_after * 1000))

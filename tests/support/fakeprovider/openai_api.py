@@ -1,4 +1,5 @@
-"""OpenAI Chat Completions responses (``POST /v1/chat/completions``), plain and streamed."""
+"""OpenAI Chat Completions responses (``POST /v1/chat/completions``), plain and streamed, and
+the model list (``GET /v1/models``)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,15 @@ def response_model(requested: str) -> str:
     if _DATED.search(requested):
         return requested
     return f"{requested}-{SNAPSHOTS.get(requested, DEFAULT_SNAPSHOT)}"
+
+
+def models() -> dict[str, Any]:
+    """The ``GET /v1/models`` list: the models the fake knows by their undated names."""
+    data = [
+        {"id": name, "object": "model", "created": CREATED, "owned_by": "system"}
+        for name in ("gpt-4o-mini", *SNAPSHOTS)
+    ]
+    return {"object": "list", "data": data}
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:

@@ -28,7 +28,8 @@ class Exchange:
     #: Index of the script turn this answered; ``None`` for injected faults and errors.
     turn: int | None
     streamed: bool
-    #: ``"openai"``, ``"anthropic"``, or ``""`` for an unknown route.
+    #: ``"openai"`` (Chat Completions, models), ``"responses"`` (OpenAI Responses API),
+    #: ``"anthropic"``, or ``""`` for an unknown route.
     api: str
 
 

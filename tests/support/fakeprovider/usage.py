@@ -49,6 +49,16 @@ class Usage:
             },
         }
 
+    def responses(self) -> dict[str, Any]:
+        """The Responses API ``usage`` object (same figures as :meth:`openai`)."""
+        return {
+            "input_tokens": self.prompt,
+            "input_tokens_details": {"cached_tokens": self.cache_read, "cache_write_tokens": 0},
+            "output_tokens": self.output,
+            "output_tokens_details": {"reasoning_tokens": self.reasoning},
+            "total_tokens": self.prompt + self.output,
+        }
+
     def anthropic(self) -> dict[str, Any]:
         """The Messages API ``usage`` object."""
         return {
@@ -65,7 +75,7 @@ class Usage:
 
 
 def openai_usage(raw: bytes, output_text: str) -> Usage:
-    """Usage for a Chat Completions call (no cache writes, some reasoning)."""
+    """Usage for a Chat Completions or Responses call (no cache writes, some reasoning)."""
     prompt = len(raw) // BYTES_PER_TOKEN
     output = OUTPUT_BASE_TOKENS + len(output_text) // BYTES_PER_TOKEN
     return Usage(prompt, prompt // 4, 0, output, output // 4)
