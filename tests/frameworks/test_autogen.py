@@ -40,7 +40,7 @@ def run(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Fram
 
 
 def test_one_run_per_invocation(run: FrameworkRun) -> None:
-    groundtruth.check_one_run(run)
+    groundtruth.check_one_listed_run(run)
 
 
 def test_llm_calls_in_totals(run: FrameworkRun) -> None:

@@ -48,7 +48,7 @@ def _services(tree: list[dict[str, object]]) -> set[object]:
 
 
 def test_one_run_per_invocation(run: FrameworkRun) -> None:
-    groundtruth.check_one_run(run)
+    groundtruth.check_one_listed_run(run, [run.service + "-tools"])
 
 
 def test_the_run_spans_both_processes(run: FrameworkRun) -> None:

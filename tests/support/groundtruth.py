@@ -101,6 +101,19 @@ def check_one_run(run: FrameworkRun) -> None:
     assert listed == run.trace_ids
 
 
+def check_one_listed_run(run: FrameworkRun, services: Collection[str] = ()) -> None:
+    """One invocation is one run in agentreel's list, for its service and ``services`` (the
+    other processes it started), even when the framework also ends spans in traces of their
+    own (autogen-core's one-span ``create_agent``, an MCP server's ``notifications/initialized``):
+    those are no runs of their own."""
+    listed = {
+        row["trace_id"]
+        for service in (run.service, *services)
+        for row in run.server.get("/api/v1/runs", service=service)["runs"]
+    }
+    assert listed == {run.trace_id}, (listed, run.report["spans_per_trace"])
+
+
 def _run_row(run: FrameworkRun) -> dict[str, Any]:
     rows = [r for r in run.runs() if r["trace_id"] == run.trace_id]
     assert len(rows) == 1, f"run {run.trace_id} not listed for service {run.service}"
@@ -162,6 +175,7 @@ def check_tokens(run: FrameworkRun, gaps: Collection[str] = ()) -> None:
     figures the instrumentor does not record (``cache``, ``reasoning``)."""
     want = expected_usage(run)
     rows = run.runs()
+    assert rows, f"no run listed for service {run.service}"
     service_usage = {key: sum(r["usage"][key] for r in rows) for key in rows[0]["usage"]}
     for usage in (service_usage, run.timeline()["usage"]):
         got = {
