@@ -236,6 +236,9 @@ def _dump(run: FrameworkRun) -> None:
             "timeline": run.server.get(base + "/timeline"),
             "llm_calls": run.server.get(base + "/llm-calls")["llm_calls"],
             "llm_calls_openai": run.server.get(base + "/llm-calls", format="openai")["llm_calls"],
+            "llm_calls_anthropic": run.server.get(base + "/llm-calls", format="anthropic")[
+                "llm_calls"
+            ],
         }
     path = Path(folder) / f"{run.label}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
