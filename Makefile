@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 FW_VENV ?= .venv-frameworks
 FW_REQUIREMENTS := tests/frameworks/requirements.txt
 FW_STAMP := $(FW_VENV)/.installed
+# CrewAI's pins clash with the others' (openai<3, mcp<2): it gets a venv of its own.
+FW_CREWAI_VENV ?= .venv-frameworks-crewai
+FW_CREWAI_REQUIREMENTS := tests/frameworks/requirements-crewai.txt
+FW_CREWAI_STAMP := $(FW_CREWAI_VENV)/.installed
 
 .PHONY: run test install frameworks lint typecheck unit bench clean
 
@@ -25,7 +29,13 @@ $(FW_STAMP): pyproject.toml $(FW_REQUIREMENTS)
 	$(FW_VENV)/bin/python -m pip install --quiet -e . -r $(FW_REQUIREMENTS)
 	touch $(FW_STAMP)
 
-frameworks: $(FW_STAMP)
+$(FW_CREWAI_STAMP): pyproject.toml $(FW_CREWAI_REQUIREMENTS)
+	$(PYTHON) -m venv $(FW_CREWAI_VENV)
+	$(FW_CREWAI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FW_CREWAI_VENV)/bin/python -m pip install --quiet -e . -r $(FW_CREWAI_REQUIREMENTS)
+	touch $(FW_CREWAI_STAMP)
+
+frameworks: $(FW_STAMP) $(FW_CREWAI_STAMP)
 
 run: install
 	$(BIN)/agentreel up --demo
@@ -47,4 +57,4 @@ bench: install
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) $(FW_VENV) .agentreel .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FW_VENV) $(FW_CREWAI_VENV) .agentreel .pytest_cache .mypy_cache .ruff_cache

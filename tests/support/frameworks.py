@@ -36,6 +36,8 @@ from support.paths import ROOT, TESTS
 
 #: The framework packages' venv (``make frameworks``).
 FRAMEWORKS_VENV = ROOT / ".venv-frameworks"
+#: CrewAI's venv: its pins clash with the others' (``tests/frameworks/requirements-crewai.txt``).
+CREWAI_VENV = ROOT / ".venv-frameworks-crewai"
 AGENTS = TESTS / "frameworks" / "agents"
 #: Seconds an agent script may run; they take a few.
 AGENT_TIMEOUT = 120.0
@@ -45,11 +47,11 @@ STORED_TIMEOUT = 30.0
 _OWN_PREFIXES = ("OTEL_", "OPENAI_", "ANTHROPIC_", "AGENTREEL_", "LANGCHAIN_", "LANGSMITH_")
 
 
-def frameworks_python() -> Path:
+def frameworks_python(venv: Path = FRAMEWORKS_VENV) -> Path:
     """The venv's interpreter; the test is skipped without it, or fails in CI (``CI=true``)."""
-    python = FRAMEWORKS_VENV / "bin" / "python"
+    python = venv / "bin" / "python"
     if not python.exists():
-        reason = f"{FRAMEWORKS_VENV.name} is missing: `make frameworks` builds it"
+        reason = f"{venv.name} is missing: `make frameworks` builds it"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
@@ -160,12 +162,15 @@ def run_agent(
     label: str,
     protocol: str = "http",
     args: Sequence[str] = (),
+    venv: Path = FRAMEWORKS_VENV,
 ) -> FrameworkRun:
-    """Run ``agents/<script>.py`` once against a fresh fake provider scripted with ``turns``.
+    """Run ``agents/<script>.py`` once, with ``venv``'s Python, against a fresh fake provider
+    scripted with ``turns``.
 
-    Returns once every span the script ended is readable through the REST API.
+    Returns once every span the script ended is readable through the REST API (a script that
+    starts processes of its own counts their spans in its report).
     """
-    python = frameworks_python()
+    python = frameworks_python(venv)
     service = f"fw-{label}-{uuid.uuid4().hex[:8]}"
     tool_log = tmp_path / f"{label}.tools.jsonl"
     with FakeProvider(turns) as fake:
@@ -231,6 +236,9 @@ def _dump(run: FrameworkRun) -> None:
             "timeline": run.server.get(base + "/timeline"),
             "llm_calls": run.server.get(base + "/llm-calls")["llm_calls"],
             "llm_calls_openai": run.server.get(base + "/llm-calls", format="openai")["llm_calls"],
+            "llm_calls_anthropic": run.server.get(base + "/llm-calls", format="anthropic")[
+                "llm_calls"
+            ],
         }
     path = Path(folder) / f"{run.label}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from support.exactness import same_openai_messages, same_parameters, same_tools
+from support.exactness import same_anthropic, same_openai_messages, same_parameters, same_tools
 from support.frameworks import FrameworkRun
 
 #: Usage figures a check can leave out when the instrumentor does not record them.
@@ -35,6 +35,16 @@ def expected_usage(run: FrameworkRun) -> dict[str, int]:
     total = {"input": 0, "output": 0, "cache_read": 0, "reasoning": 0}
     for exchange in run.exchanges:
         usage = exchange.usage or {}
+        if exchange.api == "anthropic":  # input_tokens leaves the cache figures out
+            cache_read = usage.get("cache_read_input_tokens", 0)
+            total["input"] += (
+                usage.get("input_tokens", 0)
+                + cache_read
+                + usage.get("cache_creation_input_tokens", 0)
+            )
+            total["output"] += usage.get("output_tokens", 0)
+            total["cache_read"] += cache_read
+            continue
         if exchange.api == "responses":
             details = usage.get("input_tokens_details") or {}
             out_details = usage.get("output_tokens_details") or {}
@@ -64,7 +74,9 @@ def provider_call_ids(run: FrameworkRun) -> list[str]:
             else:
                 ids += _streamed_chat_ids(response)
                 continue
-        if exchange.api == "responses":
+        if exchange.api == "anthropic":
+            ids += [b["id"] for b in response["content"] if b["type"] == "tool_use"]
+        elif exchange.api == "responses":
             ids += [i["call_id"] for i in response["output"] if i["type"] == "function_call"]
         else:
             message = response["choices"][0]["message"]
@@ -87,6 +99,19 @@ def check_one_run(run: FrameworkRun) -> None:
     assert len(run.trace_ids) == 1, f"the agent's spans are in {len(run.trace_ids)} traces"
     listed = [r["trace_id"] for r in run.runs()]
     assert listed == run.trace_ids
+
+
+def check_one_listed_run(run: FrameworkRun, services: Collection[str] = ()) -> None:
+    """One invocation is one run in agentreel's list, for its service and ``services`` (the
+    other processes it started), even when the framework also ends spans in traces of their
+    own (autogen-core's one-span ``create_agent``, an MCP server's ``notifications/initialized``):
+    those are no runs of their own."""
+    listed = {
+        row["trace_id"]
+        for service in (run.service, *services)
+        for row in run.server.get("/api/v1/runs", service=service)["runs"]
+    }
+    assert listed == {run.trace_id}, (listed, run.report["spans_per_trace"])
 
 
 def _run_row(run: FrameworkRun) -> dict[str, Any]:
@@ -150,6 +175,7 @@ def check_tokens(run: FrameworkRun, gaps: Collection[str] = ()) -> None:
     figures the instrumentor does not record (``cache``, ``reasoning``)."""
     want = expected_usage(run)
     rows = run.runs()
+    assert rows, f"no run listed for service {run.service}"
     service_usage = {key: sum(r["usage"][key] for r in rows) for key in rows[0]["usage"]}
     for usage in (service_usage, run.timeline()["usage"]):
         got = {
@@ -223,6 +249,22 @@ def check_replay(run: FrameworkRun) -> None:
         where = f"{run.label} call {index + 1}"
         same_openai_messages(rendered, body, where)
         same_tools("openai", rendered, body, missing, where)
+        if "model" not in missing:
+            assert rendered["model"] == body["model"], where
+        same_parameters(rendered, body, missing, where)
+
+
+def check_replay_anthropic(run: FrameworkRun) -> None:
+    """``llm-calls?format=anthropic`` renders each call as the Messages request the provider
+    received: system, messages with their ``tool_use`` and ``tool_result`` blocks, tools, model
+    and parameters; whatever the instrumentor did not capture is listed in ``not_captured``."""
+    calls = run.llm_calls("anthropic")
+    assert len(calls) == len(run.exchanges)
+    for index, (call, exchange) in enumerate(zip(calls, run.exchanges, strict=True)):
+        rendered, missing, body = call["request"], call["not_captured"], exchange.body
+        where = f"{run.label} call {index + 1}"
+        same_anthropic(rendered, body, missing, where)
+        same_tools("anthropic", rendered, body, missing, where)
         if "model" not in missing:
             assert rendered["model"] == body["model"], where
         same_parameters(rendered, body, missing, where)

@@ -6,7 +6,8 @@
 - the tools of the weather agent, :func:`get_weather` and :func:`c_to_f`, which append one JSON
   line (name, arguments, result) to ``FRAMEWORK_TOOL_LOG`` each time they actually run.
 - :func:`report`: flush and shut down the provider, then print one JSON line for the harness
-  (trace ids seen, spans ended in each, whether the flush succeeded, the agent's answer).
+  (trace ids seen, spans ended in each, whether the flush succeeded, the agent's answer);
+  :func:`flush` alone, for a process the agent starts (its spans are counted in the report).
 
 The agents ask the provider at ``OPENAI_BASE_URL`` with ``OPENAI_API_KEY``: the clients read
 both from the environment, as a user's agent would.
@@ -18,6 +19,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from opentelemetry.context import Context
@@ -105,19 +107,39 @@ def c_to_f(c: float) -> str:
     return _log_tool("c_to_f", {"c": c}, str(round(c * 9 / 5 + 32, 1)))
 
 
-def report(provider: TracerProvider, answer: str, **extra: Any) -> None:
-    """Flush and shut down ``provider``, then print what the harness reads (last stdout line)."""
+def flush(provider: TracerProvider) -> dict[str, Any]:
+    """Flush and shut down ``provider``; what it ended: trace ids, spans per trace, spans, and
+    whether the flush succeeded. (A process the agent starts, such as an MCP server, hands
+    this to the agent, whose :func:`report` counts it in.)"""
     flushed = provider.force_flush(FLUSH_TIMEOUT_MS)
     provider.shutdown()
     if "agentreel.sdk" in sys.modules:
         sys.modules["agentreel.sdk"].shutdown()
-    result = {
+    return {
         "trace_ids": list(_seen.trace_ids),
-        "spans_per_trace": _seen.trace_ids,
+        "spans_per_trace": dict(_seen.trace_ids),
         "spans": _seen.spans,
         "flushed": flushed,
-        "answer": answer,
-        **extra,
     }
+
+
+def report(
+    provider: TracerProvider,
+    answer: str,
+    others: Iterable[dict[str, Any]] = (),
+    **extra: Any,
+) -> None:
+    """Flush and shut down ``provider``, then print what the harness reads (last stdout line).
+
+    ``others``: :func:`flush` results of the agent's own child processes, added in."""
+    result = flush(provider)
+    for other in others:
+        for trace_id, spans in other["spans_per_trace"].items():
+            per_trace = result["spans_per_trace"]
+            per_trace[trace_id] = per_trace.get(trace_id, 0) + spans
+        result["trace_ids"] = list(result["spans_per_trace"])
+        result["spans"] += other["spans"]
+        result["flushed"] = result["flushed"] and other["flushed"]
+    result = {**result, "answer": answer, **extra}
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()

@@ -1,0 +1,71 @@
+"""CrewAI (``crewai``) traced by ``openinference-instrumentation-crewai`` and
+``openinference-instrumentation-openai``, as OpenInference's docs say, exporting over OTLP to
+agentreel. The agent script runs in CrewAI's own venv (its pins clash with the others').
+
+A crew of one agent, role ``weather_agent``, and one task makes 4 LLM calls (Chat Completions,
+native tool calling) and 3 tool calls against the fake provider; each test holds one of
+agentreel's views of the run against what the provider and the tools saw. The agent's name is
+its role; CrewAI's tool spans carry no tool-call id.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from support import groundtruth
+from support.fakeprovider import Answer, ToolCall, Turn
+from support.frameworks import CREWAI_VENV, FrameworkRun, run_agent
+from support.liveserver import RunningServer
+
+#: The crew agent's role, which is its name.
+AGENT_NAME = "weather_agent"
+ANSWER = "Paris: 21C (69.8F), Lyon: 18C, both sunny."
+TURNS: list[Turn] = [
+    ToolCall("get_weather", {"city": "Paris"}),
+    ToolCall("get_weather", {"city": "Lyon"}),
+    ToolCall("c_to_f", {"c": 21}),
+    Answer(ANSWER),
+]
+
+
+@pytest.fixture(scope="module")
+def run(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> FrameworkRun:
+    tmp = tmp_path_factory.mktemp("crewai")
+    done = run_agent(server, "crewai_agent", TURNS, tmp, label="crewai", venv=CREWAI_VENV)
+    # The agent did what the script says: these are the facts the tests compare with.
+    assert done.report["answer"] == ANSWER
+    assert [(e.status, e.api) for e in done.exchanges] == [(200, "openai")] * 4
+    assert [t.name for t in done.tools] == ["get_weather", "get_weather", "c_to_f"]
+    return done
+
+
+def test_one_run_per_invocation(run: FrameworkRun) -> None:
+    groundtruth.check_one_run(run)
+
+
+def test_llm_calls_in_totals(run: FrameworkRun) -> None:
+    groundtruth.check_llm_totals(run)
+
+
+def test_llm_calls_in_timeline(run: FrameworkRun) -> None:
+    groundtruth.check_llm_timeline(run)
+
+
+def test_tool_calls_in_totals(run: FrameworkRun) -> None:
+    groundtruth.check_tool_totals(run)
+
+
+def test_tool_calls_in_timeline(run: FrameworkRun) -> None:
+    groundtruth.check_tool_timeline(run)
+
+
+def test_agent_service_status(run: FrameworkRun) -> None:
+    groundtruth.check_identity(run, AGENT_NAME)
+
+
+def test_tokens(run: FrameworkRun) -> None:
+    groundtruth.check_tokens(run)
+
+
+def test_replay_equals_requests(run: FrameworkRun) -> None:
+    groundtruth.check_replay(run)
