@@ -101,6 +101,8 @@ def _openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
         function["description"] = tool["description"]
     if tool.get("parameters") is not None:
         function["parameters"] = tool["parameters"]
+    if isinstance(tool.get("strict"), bool):
+        function["strict"] = tool["strict"]
     return {"type": "function", "function": function}
 
 
@@ -207,7 +209,7 @@ def _tool(definition: Any) -> dict[str, Any]:
     Chat Completions (``function``), OTel GenAI (flat, ``parameters``), Anthropic
     (``input_schema``)."""
     if not isinstance(definition, dict):
-        return {"name": str(definition), "description": None, "parameters": None}
+        return {"name": str(definition), "description": None, "parameters": None, "strict": None}
     inner = definition.get("function") if isinstance(definition.get("function"), dict) else None
     source = inner or definition
     schema = source.get("parameters", source.get("input_schema"))
@@ -215,6 +217,7 @@ def _tool(definition: Any) -> dict[str, Any]:
         "name": source.get("name", ""),
         "description": source.get("description"),
         "parameters": schema,
+        "strict": source.get("strict"),
     }
 
 
@@ -249,6 +252,9 @@ def _missing(call: LLMCall) -> list[str]:
         missing.append("system")
     if not call.parameters:
         missing.append("parameters")
+    if not call.request_model and call.model:
+        # Only the model that answered is known (often a dated version of the one asked for).
+        missing.append("model")
     return missing
 
 

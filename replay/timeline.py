@@ -114,7 +114,8 @@ def build_timeline(run: RunData) -> Timeline:
     llm_steps: list[tuple[Step, list[dict[str, Any]], list[ToolRequest]]] = []
     for number, call in enumerate(run.calls, 1):
         own = [by_id[i] for i in call.span_ids if i in by_id]
-        step, requests = _llm_step(call, number, own, origin)
+        later = run.calls[number] if number < len(run.calls) else None
+        step, requests = _llm_step(call, number, own, origin, later)
         _escalation_field(step, own, run.content)
         llm_steps.append((step, own, requests))
         entries.append((_start(own, origin), len(entries), step))
@@ -178,15 +179,17 @@ def _run_view(run: RunData, steps: list[Step], origin: int) -> Timeline:
 
 
 def _llm_step(
-    call: LLMCall, number: int, own: list[dict[str, Any]], origin: int
+    call: LLMCall, number: int, own: list[dict[str, Any]], origin: int, later: LLMCall | None
 ) -> tuple[Step, list[ToolRequest]]:
-    """The step of one call, and the tool calls its output asked for."""
+    """The step of one call, and the tool calls its output asked for (when the output was
+    not captured, as the next call's input repeats it)."""
     start = _start(own, origin)
     window = call.window
     inputs, outputs = window.input_messages, window.output_messages
+    asked = outputs if outputs is not None else _repeated_output(inputs, later)
     requests = [
         ToolRequest(p.get("id", ""), p.get("name", ""), p.get("arguments"))
-        for p in parts(outputs)
+        for p in parts(asked)
         if p.get("type") == "tool_call"
     ]
     texts = [p.get("content") for p in parts(outputs) if p.get("type") == "text"]
@@ -228,6 +231,19 @@ def _llm_step(
         ),
     )
     return step, requests
+
+
+def _repeated_output(inputs: Any, later: LLMCall | None) -> list[Any] | None:
+    """A call's output as the next call's input repeats it: the assistant message right after
+    this call's input (an instrumentor that records no streamed output, such as the Agents
+    SDK's for a streamed chat completion, still records the next request whole)."""
+    following = later.window.input_messages if later is not None else None
+    if not isinstance(inputs, list) or not isinstance(following, list):
+        return None
+    if len(following) <= len(inputs) or following[: len(inputs)] != inputs:
+        return None
+    message = following[len(inputs)]
+    return [message] if isinstance(message, dict) and message.get("role") == "assistant" else None
 
 
 def _marked(span: dict[str, Any]) -> bool:

@@ -117,7 +117,8 @@ def tool_step(
     failed = next((s for s in group if s["status"] == "error"), None)
     if failed is not None:
         step.status, step.error = "error", failed["error_message"] or failed["error_type"]
-    call_id = next((s["tool_call_id"] for s in group if s["tool_call_id"]), "")
+    recorded_id = next((s["tool_call_id"] for s in group if s["tool_call_id"]), "")
+    call_id = recorded_id or (str(request.id or "") if request is not None else "")
     arguments, arguments_from = _slot(group, "tool_arguments", content)
     asked = None if request is None else request.arguments
     if asked is not None and (arguments_from is None or _flattened(arguments, asked)):
@@ -126,6 +127,7 @@ def tool_step(
     if result_from is None:
         found, result = _sent_back(responses, call_id, _call_number(llm_step))
         result_from = "llm_input" if found else None
+    result = lone_text(result)
     step.tool = ToolStep(
         name=name,
         call_id=call_id,
@@ -152,6 +154,21 @@ def _flattened(recorded: Any, requested: Any) -> bool:
     )
 
 
+def lone_text(result: Any) -> Any:
+    """A result that is one text block (an MCP tool's, passed on as Anthropic content) is that
+    text; any other value is shown as it is."""
+    if (
+        isinstance(result, list)
+        and len(result) == 1
+        and isinstance(result[0], dict)
+        and result[0].get("type") == "text"
+        and isinstance(result[0].get("text"), str)
+        and set(result[0]) <= {"type", "text"}
+    ):
+        return result[0]["text"]
+    return result
+
+
 def _call_number(llm_step: Step | None) -> int:
     return llm_step.llm.call if llm_step is not None and llm_step.llm is not None else 0
 
@@ -172,6 +189,7 @@ def requested_tool(
 ) -> Step:
     """A tool call the model asked for that no span recorded."""
     found, result = _sent_back(responses, request.id, _call_number(llm_step))
+    result = lone_text(result)
     return Step(
         kind="tool",
         name=request.name,

@@ -199,14 +199,24 @@ def _parameters(group: list[dict[str, Any]]) -> dict[str, Any]:
                 invocation = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 invocation = None
-            if isinstance(invocation, dict):
+            if isinstance(invocation, dict) and not _is_response(invocation):
                 for key, value in invocation.items():
-                    if key not in _CONTENT_KEYS:
+                    # A parameter recorded as null was not sent (LangChain's ``stop``).
+                    if key not in _CONTENT_KEYS and value is not None:
                         found.setdefault(key, value)
         for key, text in attributes.items():
             if key.startswith("gen_ai.request.") and key != "gen_ai.request.model":
                 found.setdefault(key[len("gen_ai.request.") :], _value(text))
     return found
+
+
+def _is_response(invocation: dict[str, Any]) -> bool:
+    """OpenInference's Agents SDK instrumentor records the Responses API *response* (less its
+    output) as the invocation parameters: its model, temperature and tool choice are what
+    the provider answered with, not what was asked, so none of it is taken as the request."""
+    return invocation.get("object") == "response" or (
+        str(invocation.get("id", "")).startswith("resp_") and "created_at" in invocation
+    )
 
 
 def _value(text: str) -> Any:

@@ -35,8 +35,10 @@ LEAD = "SimpleAggregateFunction(min, Tuple(UInt8, DateTime64(9, 'UTC'), String))
 SERVICE = "if(lead_service.3 != '', lead_service.3, service)"
 AGENT = "if(lead_agent.3 != '', lead_agent.3, if(root_agent != '', root_agent, agent))"
 SERVICE_GROUPED = "if(min(lead_service).3 != '', min(lead_service).3, max(service))"
-#: A trace of nothing but agent set-up (AutoGen's ``create_agent`` span, exported as a trace
-#: of its own when the agent is built) is not a run: the run list and the dashboard skip it.
+#: A trace of nothing but set-up is not a run: the run list and the dashboard skip it. Set-up
+#: spans are AutoGen's ``create_agent`` (a trace of its own when the agent is built) and MCP's
+#: notifications (mcp 2.x traces ``notifications/initialized`` on the server, with no parent
+#: when the session opened outside any span).
 IS_RUN = "spans > setup_spans"
 AGENT_GROUPED = (
     "if(min(lead_agent).3 != '', min(lead_agent).3, "
@@ -132,7 +134,8 @@ SELECT
               toString(spans.service))) AS lead_service,
     min(tuple(toUInt8(if(spans.agent = '', 2, parent_span_id != '')), spans.start_time,
               toString(spans.agent))) AS lead_agent,
-    toUInt64(countIf(operation = 'create_agent')) AS setup_spans
+    toUInt64(countIf(operation = 'create_agent'
+                     OR startsWith(attributes['mcp.method.name'], 'notifications/'))) AS setup_spans
 FROM spans
 GROUP BY project, trace_id
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentreel.core.model import Span
+from agentreel.core.text import maybe_json
 
 from .common import Attrs, RawJson, pop_float, pop_int, pop_str
 
@@ -36,6 +37,32 @@ _CONTENT_KEYS = {
 
 
 _MARKERS = ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system")
+
+
+def _strict_tools(attrs: Attrs, content: dict[str, Any]) -> None:
+    """PydanticAI's ``gen_ai.tool.definitions`` leave out ``strict``, which its
+    ``model_request_parameters`` (``function_tools``) keep: a tool sent strict says so."""
+    raw = attrs.get("model_request_parameters")
+    if raw is None or "tools" not in content:
+        return
+    tools = content["tools"]
+    if isinstance(tools, RawJson):
+        tools = maybe_json(tools.text)
+    if not isinstance(tools, list):
+        return
+    parameters = maybe_json(raw)
+    declared = parameters.get("function_tools") if isinstance(parameters, dict) else None
+    if not isinstance(declared, list):
+        return
+    strict = {
+        t.get("name"): t["strict"]
+        for t in declared
+        if isinstance(t, dict) and isinstance(t.get("strict"), bool)
+    }
+    for tool in tools:
+        if isinstance(tool, dict) and "strict" not in tool and tool.get("name") in strict:
+            tool["strict"] = strict[tool["name"]]
+    content["tools"] = tools
 
 
 def detect(attrs: Attrs) -> bool:
@@ -70,6 +97,7 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
     for slot, key in _CONTENT_KEYS.items():
         if key in attrs:
             take_json(span, attrs, key, slot, content)
+    _strict_tools(attrs, content)
     if span.kind == "tool" or "gen_ai.tool.name" in attrs:
         span.tool_name = pop_str(attrs, "gen_ai.tool.name")
         span.tool_call_id = pop_str(attrs, "gen_ai.tool.call.id")
@@ -105,6 +133,8 @@ def read_usage(span: Span, attrs: Attrs) -> None:
         attrs,
         "gen_ai.usage.reasoning.output_tokens",
         "gen_ai.usage.reasoning_tokens",
+        # PydanticAI's instrumentation (its usage details under their own names).
+        "gen_ai.usage.details.reasoning_tokens",
     )
     span.total_tokens = pop_int(attrs, "gen_ai.usage.total_tokens", "llm.usage.total_tokens")
 

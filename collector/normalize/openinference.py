@@ -59,10 +59,14 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
         span.cost_usd, span.cost_source = cost, "span"
     inputs = pop_indexed(attrs, "llm.input_messages.")
     if inputs:
-        content["input"] = [_message(fields) for fields in inputs.values()]
+        content["input"] = [_message(fields, span.scope) for fields in inputs.values()]
+        if span.scope == _AUTOGEN_SCOPE:
+            for message in content["input"]:
+                if message["role"] == "developer":
+                    message["role"] = "system"
     outputs = pop_indexed(attrs, "llm.output_messages.")
     if outputs:
-        content["output"] = [_message(fields) for fields in outputs.values()]
+        content["output"] = [_message(fields, span.scope) for fields in outputs.values()]
     tools = pop_indexed(attrs, "llm.tools.")
     if tools:
         content["tools"] = [maybe_json(f.pop("tool.json_schema", f)) for f in tools.values()]
@@ -75,6 +79,28 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
         if "output.value" in attrs:
             content["tool_result"] = _tool_result(span, attrs.pop("output.value"))
             attrs.pop("output.mime_type", None)
+
+
+#: AutoGen AgentChat's instrumentor labels every ``SystemMessage`` ``developer``, whatever
+#: role the model client sent it with (autogen-ext's OpenAI client sends ``system``).
+_AUTOGEN_SCOPE = "openinference.instrumentation.autogen_agentchat"
+
+#: OpenInference's Anthropic instrumentor records a ``tool_result`` whose content is a list
+#: of blocks (as an MCP tool's result is passed on) as that list's JSON text.
+_ANTHROPIC_SCOPE = "openinference.instrumentation.anthropic"
+_BLOCK_TYPES = frozenset({"text", "image", "document", "search_result"})
+
+
+def _blocks(text: Any) -> Any:
+    """The list of content blocks that ``text`` is the JSON of, else ``text`` as it is."""
+    value = maybe_json(text)
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(b, dict) and b.get("type") in _BLOCK_TYPES for b in value)
+    ):
+        return value
+    return text
 
 
 #: Scopes of OpenInference's framework instrumentors, whose AGENT spans are not always
@@ -125,7 +151,7 @@ def _tool_result(span: Span, value: Any) -> Any:
     return data["content"]
 
 
-def _message(fields: Attrs) -> dict[str, Any]:
+def _message(fields: Attrs, scope: str = "") -> dict[str, Any]:
     """One ``llm.*_messages.{i}`` group to a canonical message."""
     message: dict[str, Any] = {"role": pop_str(fields, "message.role") or "user"}
     name = pop_str(fields, "message.name")
@@ -143,6 +169,8 @@ def _message(fields: Attrs) -> dict[str, Any]:
         texts = [p.get("content", "") for p in parts if p.get("type") == "text"]
         others = [p for p in parts if p.get("type") != "text"]
         response: Any = texts[0] if len(texts) == 1 else "".join(str(t) for t in texts)
+        if scope == _ANTHROPIC_SCOPE:
+            response = _blocks(response)
         parts = [{"type": "tool_call_response", "id": call_id, "response": response}, *others]
     results = _function_results(fields)
     if results:

@@ -15,8 +15,10 @@ from agentreel.replay.windows import _with_finish_reasons
 from support.otlpbuild import new_span_id, new_trace_id, span, traces
 
 
-def _one(attrs: dict[str, Any], **kw: Any) -> Span:
-    request = traces([span(new_trace_id(), new_span_id(), kw.pop("name", "s"), attrs, **kw)])
+def _one(attrs: dict[str, Any], scope: str = "tests", **kw: Any) -> Span:
+    request = traces(
+        [span(new_trace_id(), new_span_id(), kw.pop("name", "s"), attrs, **kw)], scope=scope
+    )
     (out,) = normalize_spans(decode_traces_proto(request.SerializeToString()), "p").spans
     return out
 
@@ -172,6 +174,81 @@ def test_openinference_tool_span() -> None:
     )
     bodies = {c.hash: content.decode(c.body) for c in s.contents}
     assert bodies[s.tool_arguments_ref] == '{"q": "x"}' and bodies[s.tool_result_ref] == "found"
+
+
+def test_a_langchain_tool_span_gives_its_call_id_and_the_tool_messages_content() -> None:
+    """OpenInference's LangChain instrumentor records the ToolMessage the tool returned, as
+    LangGraph's ToolNode builds it (shape seen from openinference-instrumentation-langchain
+    with langgraph 1.x), and as LangChain serializes messages elsewhere."""
+    message = {"content": '{"temp_c": 21}', "tool_call_id": "call_0001", "name": "get_weather"}
+    for output in (
+        {"type": "tool", "data": {**message, "type": "tool", "id": None, "status": "success"}},
+        {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "ToolMessage"],
+         "kwargs": {**message, "type": "tool"}},
+    ):  # fmt: skip
+        s = _one(
+            {"openinference.span.kind": "TOOL", "tool.name": "get_weather",
+             "input.value": "Paris", "output.value": json.dumps(output)},
+            scope="openinference.instrumentation.langchain",
+        )  # fmt: skip
+        bodies = {c.hash: content.decode(c.body) for c in s.contents}
+        assert (s.tool_call_id, bodies[s.tool_result_ref]) == ("call_0001", '{"temp_c": 21}')
+    # Any other JSON result is the result as it was.
+    s = _one({"openinference.span.kind": "TOOL", "tool.name": "t", "output.value": '{"type": 1}'})
+    bodies = {c.hash: content.decode(c.body) for c in s.contents}
+    assert (s.tool_call_id, bodies[s.tool_result_ref]) == ("", '{"type": 1}')
+
+
+def test_autogen_function_results_are_tool_results() -> None:
+    """``openinference-instrumentation-autogen-agentchat`` records a tool result message as
+    ``function.{i}`` JSON under role ``function``."""
+    result = {"name": "get_weather", "content": "21C", "call_id": "call_0001", "is_error": False}
+    s = _one(
+        {
+            "openinference.span.kind": "LLM",
+            "llm.input_messages.0.message.role": "user",
+            "llm.input_messages.0.message.content": "weather?",
+            "llm.input_messages.1.message.role": "assistant",
+            "llm.input_messages.1.message.tool_calls.0.tool_call.id": "call_0001",
+            "llm.input_messages.1.message.tool_calls.0.tool_call.function.name": "get_weather",
+            "llm.input_messages.1.message.tool_calls.0.tool_call.function.arguments": "{}",
+            "llm.input_messages.2.message.role": "function",
+            "llm.input_messages.2.function.0": json.dumps(result),
+            "llm.input_messages.2.function.1": json.dumps({**result, "call_id": "call_0002",
+                                                           "content": "boom", "is_error": True}),
+        }
+    )  # fmt: skip
+    last = _messages(s)[2]
+    assert last["role"] == "tool" and "attributes" not in last
+    assert last["parts"] == [
+        {"type": "tool_call_response", "id": "call_0001", "response": "21C"},
+        {"type": "tool_call_response", "id": "call_0002", "response": "boom", "is_error": True},
+    ]
+
+
+def test_agent_names_where_openinference_has_no_agent_name() -> None:
+    langgraph = "openinference.instrumentation.langchain"
+    cases = [
+        # CrewAI's agent span: the role in graph.node.id (also the Agents SDK's agent span).
+        ({"openinference.span.kind": "AGENT", "graph.node.id": "Weather analyst"},
+         "Weather analyst._execute_core", "openinference.instrumentation.crewai", "Weather analyst"),
+        # LangGraph's graph span, named after the graph; its nodes' spans name no agent.
+        ({"openinference.span.kind": "CHAIN", "metadata": '{"ls_integration": "langgraph"}'},
+         "weather_graph", langgraph, "weather_graph"),
+        ({"openinference.span.kind": "AGENT",
+          "metadata": '{"ls_integration": "langgraph", "langgraph_node": "agent"}'},
+         "agent", langgraph, ""),
+        # @tracer.agent(name=...) in the agent's own code.
+        ({"openinference.span.kind": "AGENT"}, "planner", "my_app", "planner"),
+        # A framework's AGENT span that is not named after an agent.
+        ({"openinference.span.kind": "AGENT"}, "Agent workflow",
+         "openinference.instrumentation.openai_agents", ""),
+        # agent.name wins.
+        ({"openinference.span.kind": "AGENT", "agent.name": "a", "graph.node.id": "b"},
+         "c", "my_app", "a"),
+    ]  # fmt: skip
+    for attrs, name, scope, agent in cases:
+        assert _one(attrs, scope=scope, name=name).agent == agent, (name, scope)
 
 
 def test_long_strings_are_shared_between_a_tool_span_and_the_next_call() -> None:

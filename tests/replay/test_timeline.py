@@ -170,6 +170,58 @@ def test_tool_calls_without_ids_match_by_name_and_order(store: Any) -> None:
     assert [s["tool"]["requested_by"] for s in steps[1:]] == [1, 1]
 
 
+def test_tool_spans_without_ids_are_the_calls_the_model_asked_for_by_id(store: Any) -> None:
+    """Many frameworks' tool spans carry no tool-call id while the model's request does
+    (LangChain, CrewAI, the Agents SDK, MCP). Each span is the step of the request it ran:
+    by name, then by arguments (parallel calls of one tool may run in any order), never a
+    requested-only step beside an unrequested span."""
+    project, run = new_project(), Run()
+    paris, lyon = (
+        ("c1", "get_weather", '{"city": "Paris"}'),
+        ("c2", "get_weather", '{"city": "Lyon"}'),
+    )
+    run.llm([user("x")], calls(paris, lyon))
+    run.tool("get_weather", "", '{"city": "Lyon"}', "18C")  # the second request ran first
+    run.tool("get_weather", "", '{"city": "Paris"}', "21C")
+    run.llm([user("x"), calls(paris, lyon), response("c1", "21C"), response("c2", "18C")],
+            answer("done"))  # fmt: skip
+    timeline = _timeline(store, project, run.write(store, project))
+    steps = timeline["steps"]
+    assert [s["kind"] for s in steps] == ["llm", "tool", "tool", "llm"]
+    assert timeline["counts"]["tool_calls"] == 2 and timeline["step_count"] == 4
+    by_id = {c["id"]: c["step"] for c in steps[0]["llm"]["tool_calls"]}
+    assert by_id == {"c1": 3, "c2": 2}
+    assert [(s["tool"]["arguments"], s["tool"]["result"]) for s in steps[1:3]] == [
+        ('{"city": "Lyon"}', "18C"),
+        ('{"city": "Paris"}', "21C"),
+    ]
+    assert not timeline["missing"]
+
+
+def test_nested_tool_spans_of_one_call_are_one_step_when_only_one_has_the_id(
+    store: Any,
+) -> None:
+    """AutoGen: OpenInference's span (no id, the result) around autogen-core's
+    ``execute_tool`` (the id, no result). One step, as the run totals count one."""
+    project, run = new_project(), Run()
+    run.llm([user("x")], calls(("c1", "add", '{"a": 2}')))
+    outer = run.tool("add", "", '{"a": 2}', "5")
+    inner = span(run.trace_id, new_span_id(), "execute_tool add",
+                 {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "add",
+                  "gen_ai.tool.call.id": "c1"},
+                 parent=outer.span_id, start_ns=run.clock + MS)  # fmt: skip
+    run.spans.append(inner)
+    timeline = _timeline(store, project, trace_id := run.write(store, project))
+    (_, tool) = timeline["steps"]
+    assert len(tool["span_ids"]) == 2 and tool["tool"]["call_id"] == "c1"
+    assert (tool["tool"]["result"], tool["tool"]["requested_by"]) == ("5", 1)
+    counted = store.query(
+        "SELECT tool_calls FROM runs FINAL WHERE project = {p:String} AND trace_id = {t:String}",
+        parameters={"p": project, "t": trace_id},
+    ).result_rows
+    assert counted == [(1,)] == [(timeline["counts"]["tool_calls"],)]
+
+
 @pytest.mark.parametrize(
     "name", ["openinference_openai", "otel_genai_openai_latest", "openllmetry_anthropic"]
 )
