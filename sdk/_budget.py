@@ -142,7 +142,7 @@ def framework_parent() -> Span | None:
         span = get()
     except Exception:  # a framework's internals must never break the agent
         return None
-    if span is None or not span.is_recording():
+    if not isinstance(span, Span) or not span.is_recording():
         return None
     current = trace.get_current_span()
     if current.is_recording() and _started(current) > _started(span):

@@ -206,7 +206,7 @@ def _function_results(fields: Attrs) -> list[dict[str, Any]]:
         if not isinstance(value, dict) or not value.get("call_id"):
             continue
         del fields[key]
-        part = {"type": "tool_call_response", "id": str(value["call_id"])}
+        part: dict[str, Any] = {"type": "tool_call_response", "id": str(value["call_id"])}
         part["response"] = value.get("content")
         if value.get("is_error"):
             part["is_error"] = True

@@ -146,7 +146,7 @@ def anthropic_turn(messages: list[dict[str, Any]], response: Any) -> bool:
     return not uses
 
 
-def openai_agent(base_url: str, stream: bool) -> None:
+def openai_agent(base_url: str, stream: bool, raw: bool = False) -> None:
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": scenario.SYSTEM},
         {"role": "user", "content": scenario.USER_PROMPT},
@@ -163,7 +163,11 @@ def openai_agent(base_url: str, stream: bool) -> None:
             if stream:
                 message = openai_stream(client, request)
             else:
-                reply = client.chat.completions.create(**request).choices[0].message
+                if raw:  # as langchain-openai calls it
+                    response = client.chat.completions.with_raw_response.create(**request).parse()
+                else:
+                    response = client.chat.completions.create(**request)
+                reply = response.choices[0].message
                 message = reply.model_dump(include={"role", "content", "tool_calls"})
             done = openai_turn(messages, message)
 
@@ -251,6 +255,7 @@ async def anthropic_agent_async(base_url: str) -> None:
 FLAVOURS = {
     "openai": lambda fake: openai_agent(fake.openai_base_url, False),
     "openai_stream": lambda fake: openai_agent(fake.openai_base_url, True),
+    "openai_raw_response": lambda fake: openai_agent(fake.openai_base_url, False, raw=True),
     "openai_async": lambda fake: asyncio.run(openai_agent_async(fake.openai_base_url, False)),
     "openai_async_stream": lambda fake: asyncio.run(openai_agent_async(fake.openai_base_url, True)),
     "anthropic": lambda fake: anthropic_agent(fake.base_url, "create"),
