@@ -33,6 +33,13 @@ from agentreel.settings import SETTINGS, Settings, SettingsError
 
 #: Settings only the server needs; reading commands take just the API address.
 _CLIENT_SETTINGS = {"api_url", "host", "http_port", "api_key"}
+#: What those settings mean to a command that talks to a server rather than being one.
+_CLIENT_HELP = {
+    "host": "Host of the agentreel server to ask, when --api-url is not given "
+    "[AGENTREEL_HOST; default 127.0.0.1].",
+    "http_port": "HTTP port of that server, when --api-url is not given "
+    "[AGENTREEL_HTTP_PORT; default 4318].",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         for setting in SETTINGS:
             if setting.name in _CLIENT_SETTINGS:
-                cmd.add_argument(setting.flag, dest=setting.name, default=None, help=setting.doc)
+                doc = _CLIENT_HELP.get(setting.name, setting.doc)
+                cmd.add_argument(setting.flag, dest=setting.name, default=None, help=doc)
         if prints:
             cmd.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
         return cmd

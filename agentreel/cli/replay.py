@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from agentreel.cli.words import count
+
 #: Longest text shown per message unless ``--full``.
 PREVIEW_CHARS = 400
 
@@ -28,7 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="otel",
         help="otel: the canonical window; openai/anthropic: the request body to re-send",
     )
-    parser.add_argument("--diff", metavar="OTHER", help="compare with another run")
+    parser.add_argument(
+        "--diff",
+        metavar="OTHER",
+        help="compare with another run: the run's summary, then where the two diverge "
+        "(add --step N to see call N's window too)",
+    )
     parser.add_argument("--full", action="store_true", help="show long messages in full")
 
 
@@ -45,7 +52,7 @@ def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
     if args.step is not None:
         if not 1 <= args.step <= len(chosen):
             print(
-                f"agentreel: run {trace_id} has {len(chosen)} LLM calls; --step takes 1 to "
+                f"agentreel: run {trace_id} has {count(len(chosen), 'LLM call')}; --step takes 1 to "
                 f"{len(chosen)}",
                 file=sys.stderr,
             )
@@ -56,6 +63,9 @@ def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
         return 1
     first = args.step or 1
     changes = {}
+    if args.diff and args.step is None and not args.json:
+        # A comparison is what was asked for: not every window of the run before it.
+        chosen = []
     if args.format == "otel" and not args.json:
         for number in range(first, first + len(chosen)):
             if number > 1:
@@ -73,7 +83,8 @@ def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
         return 0
     paint = _painter(sys.stdout)
     _print_run(detail["run"], paint)
-    _print_timeline(timeline, paint)
+    if chosen:
+        _print_timeline(timeline, paint)
     for offset, call in enumerate(chosen):
         number = first + offset
         _print_call(number, len(calls["llm_calls"]), call, args, paint, changes.get(number))
@@ -96,8 +107,8 @@ def _print_run(run: dict[str, Any], paint: Callable[[str, str], str]) -> None:
     usage = run["usage"]
     print(paint(f"run {run['trace_id']}", "1") + f"  {run['agent'] or run['name']}  {status}")
     print(
-        f"  {run['start_time']}  {run['duration_ms']:.0f} ms  {run['spans']} spans  "
-        f"{run['llm_calls']} LLM calls  {run['tool_calls']} tool calls  "
+        f"  {run['start_time']}  {run['duration_ms']:.0f} ms  {count(run['spans'], 'span')}  "
+        f"{count(run['llm_calls'], 'LLM call')}  {count(run['tool_calls'], 'tool call')}  "
         f"tokens in {usage['input_tokens']} / out {usage['output_tokens']}  "
         f"${run['cost_usd']:.4f}"
     )
@@ -105,7 +116,7 @@ def _print_run(run: dict[str, Any], paint: Callable[[str, str], str]) -> None:
 
 def _print_timeline(timeline: dict[str, Any], paint: Any) -> None:
     print()
-    print(paint(f"timeline · {timeline['step_count']} steps", "1"))
+    print(paint(f"timeline · {count(timeline['step_count'], 'step')}", "1"))
     for step in timeline["steps"]:
         duration = step.get("duration_ms")
         took = f"{duration:.0f} ms" if isinstance(duration, int | float) else "—"

@@ -39,12 +39,37 @@ def test_stats_and_runs(server: RunningServer) -> None:
     assert as_json["spans"] >= 1
     runs = agentreel("runs", "--agent", "cli-agent", "--api-url", server.url)
     assert runs.returncode == 0, runs.stderr
-    assert trace_id in runs.stdout and "(1 of 1 runs)" in runs.stdout
+    assert trace_id in runs.stdout and "(1 of 1 run)" in runs.stdout
+    assert "cost $" in runs.stdout.splitlines()[0]
+    # Every option says what it does; a client command's --host is the server's, not a bind.
+    helped = agentreel("runs", "--help").stdout
+    described = _described_options(helped)
+    for option in ("--limit", "--offset", "--agent", "--service", "--session", "--user",
+                   "--status", "--since", "--sort", "--host", "--http-port"):  # fmt: skip
+        assert described.get(option), (option, helped)
+    assert "bind" not in helped
     env = {"AGENTREEL_HTTP_PORT": str(server.http_port)}  # the API address from settings
     listed = json.loads(agentreel("runs", "--json", "--agent", "cli-agent", env=env).stdout)
     assert [r["trace_id"] for r in listed["runs"]] == [trace_id]
     bad = agentreel("runs", "--sort", "nonsense", "--api-url", server.url)
     assert bad.returncode == 1 and "sort must be one of" in bad.stderr
+
+
+def _described_options(helped: str) -> dict[str, str]:
+    """Each option of an argparse --help page with the text that describes it."""
+    out: dict[str, str] = {}
+    current = ""
+    for line in helped.splitlines():
+        stripped = line.strip()
+        if line.startswith("  -"):
+            words = stripped.split("  ", 1)
+            current = next(w for w in words[0].split(", ") if w.startswith("--")).split()[0]
+            out[current] = words[1].strip() if len(words) > 1 else ""
+        elif current and line.startswith(" " * 10) and stripped:
+            out[current] = (out[current] + " " + stripped).strip()
+        else:
+            current = ""
+    return out
 
 
 def test_reading_commands_say_where_they_looked_when_the_server_is_down() -> None:
@@ -128,6 +153,12 @@ def test_replay_shows_each_call_with_its_window(
     assert len(as_json["llm_calls"]) == 3
     out_of_range = agentreel("replay", trace_id, "--step", "9", "--api-url", server.url)
     assert out_of_range.returncode == 2 and "has 3 LLM calls" in out_of_range.stderr
+    # --diff answers the comparison: the run's summary and the diff, not every window first.
+    other = instrumented_runs("openinference_openai_stream")["trace_id"]
+    compared = agentreel("replay", trace_id, "--diff", other, "--api-url", server.url)
+    assert compared.returncode == 0, compared.stderr
+    assert "── diff: " in compared.stdout and "LLM call 1/3" not in compared.stdout
+    assert "3 LLM calls" in compared.stdout
     # A reader that is gone before the first line (`| head` that already quit): no traceback.
     read_end, write_end = os.pipe()
     os.close(read_end)
