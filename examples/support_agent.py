@@ -129,15 +129,19 @@ def main() -> int:
         print(f"run 1: {done.trace_id}  ${done.cost_usd:.6f}, {done.steps} steps")
 
         fake.set_script(SCRIPT)
+        stopped = ""
         try:
             answer(client, QUESTION, budget_usd=0.00001)
         except sdk.BudgetExceeded as exc:
-            print(f"run 2 stopped by its budget: {exc}")
+            stopped = exc.breach.trace_id
+            print(f"run 2: {stopped}  stopped by its budget: {exc}")
     flushed = sdk.force_flush()
     sdk.shutdown()
     if not flushed:
         print("(agentreel is not reachable: the agent ran anyway, spans were not stored)")
     print(f"replay: .venv/bin/agentreel replay {done.trace_id}")
+    if stopped:
+        print(f"        .venv/bin/agentreel replay {stopped}   (the run its budget stopped)")
     return 0
 
 
