@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run` needs the server (and what examples/ runs with) only; `make test` adds the test
+# toolchain to the same venv.
+SERVER_STAMP := $(VENV)/.installed-server
 # The framework tests' agents run in their own venv: agentreel's SDK install plus the framework
 # packages (tests/frameworks/requirements.txt), which the SDK and server installs never pull.
 FW_VENV ?= .venv-frameworks
@@ -23,6 +26,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(SERVER_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[server,examples]'
+	touch $(SERVER_STAMP)
+
 $(FW_STAMP): pyproject.toml $(FW_REQUIREMENTS)
 	$(PYTHON) -m venv $(FW_VENV)
 	$(FW_VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -37,7 +46,7 @@ $(FW_CREWAI_STAMP): pyproject.toml $(FW_CREWAI_REQUIREMENTS)
 
 frameworks: $(FW_STAMP) $(FW_CREWAI_STAMP)
 
-run: install
+run: $(SERVER_STAMP)
 	$(BIN)/agentreel up --demo
 
 lint: install

@@ -80,6 +80,16 @@ def demo_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def up_command(settings: Settings, args: argparse.Namespace) -> int:
     """Start the server and the dashboard; seed an empty store with ``--demo``."""
+    if _health(settings) is None:
+        # Another agentreel holds these ports (a second `make run`): waiting for "our" server
+        # would find that one healthy and announce a start that did not happen.
+        print(
+            f"agentreel: one is already running at {settings.api_url} (dashboard "
+            f"{settings.dashboard_url}); use it, stop it first, or start this one on other "
+            "ports (--http-port, --grpc-port, --dashboard-port) and another --data-dir",
+            file=sys.stderr,
+        )
+        return 1
     children: dict[str, subprocess.Popen[bytes]] = {}
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
@@ -118,11 +128,9 @@ def seed_if_empty(settings: Settings) -> bool:
             f"agentreel: --demo skipped: {url} answered {stats.status_code}{hint}", file=sys.stderr
         )
         return False
-    if stats.json().get("runs", 0):
-        print(
-            "agentreel: the store already holds runs; --demo loads sample runs only into an "
-            "empty store"
-        )
+    stored = stats.json().get("runs", 0)
+    if stored:
+        print(f"agentreel: opening the store with its {stored} runs (sample runs load only once)")
         return False
     return _send_demo(settings, seed=7, days=7) is not None
 

@@ -101,6 +101,25 @@ def test_up_prints_both_urls_and_serves_both(up: Up, tmp_path: Path) -> None:
     _dashboard_alone(up, tmp_path)
 
 
+def test_a_second_up_on_the_same_ports_says_one_is_running(up: Up) -> None:
+    """A second `make run` beside the first: a clear refusal, never "agentreel is up"."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    env.update({"AGENTREEL_HTTP_PORT": up.api_url.rsplit(":", 1)[1],
+                "AGENTREEL_DASHBOARD_PORT": up.dashboard_url.rsplit(":", 1)[1]})  # fmt: skip
+    second = subprocess.run(
+        [sys.executable, "-m", "agentreel", "up", "--demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "already running at " + up.api_url in second.stderr
+    assert "agentreel is up" not in second.stdout
+    assert httpx.get(up.api_url + "/healthz", timeout=10).status_code == 200
+
+
 def test_every_page_in_headless_chromium(up: Up) -> None:
     _browse_every_page(up)
 
