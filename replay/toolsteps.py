@@ -61,11 +61,21 @@ def _tool_span(row: dict[str, Any]) -> ToolSpan:
 
 
 class ToolSpans:
-    """Tool-span groups not matched to a request yet (start order)."""
+    """Tool-span groups not matched to a request yet (start order), indexed by call id and by
+    tool name so that a run of thousands of tool calls matches in linear time."""
 
     def __init__(self, groups: list[list[dict[str, Any]]], content: Callable[[bytes], Any]) -> None:
         self.left = {g[0]["span_id"]: g for g in groups}
         self._content = content
+        self._ids = {key: _ids(group) for key, group in self.left.items()}
+        self._by_id: dict[str, list[str]] = {}
+        self._by_name: dict[str, list[str]] = {}
+        for key, group in self.left.items():
+            for call_id in self._ids[key]:
+                self._by_id.setdefault(call_id, []).append(key)
+            for name in dict.fromkeys(s["tool_name"] for s in group):
+                self._by_name.setdefault(name, []).append(key)
+        self._parsed: dict[str, Any] = {}
 
     def take(self, request: ToolRequest, after_ns: int) -> list[dict[str, Any]] | None:
         """Remove and return the group that ran ``request``, if any: the one carrying its id;
@@ -73,24 +83,27 @@ class ToolSpans:
         whose arguments are the request's, or the first."""
         request_id, name = str(request.id or ""), str(request.name or "")
         if request_id:
-            for key, group in self.left.items():
-                if request_id in _ids(group):
-                    return self.left.pop(key)
+            key = next((k for k in self._by_id.get(request_id, []) if k in self.left), None)
+            if key is not None:
+                return self.left.pop(key)
         candidates = [
             key
-            for key, group in self.left.items()
-            if ran_request(request_id, name, _ids(group), {s["tool_name"] for s in group})
-            and group[0]["start_time"] >= after_ns
+            for key in self._by_name.get(name, [])
+            if key in self.left
+            and ran_request(request_id, name, self._ids[key], {name})
+            and self.left[key][0]["start_time"] >= after_ns
         ]
         if not candidates:
             return None
         wanted = _comparable(request.arguments)
-        same = (k for k in candidates if _comparable(self._arguments(self.left[k])) == wanted)
+        same = (k for k in candidates if self._arguments(k) == wanted)
         return self.left.pop(next(same, candidates[0]))
 
-    def _arguments(self, group: list[dict[str, Any]]) -> Any:
-        value, found = _slot(group, "tool_arguments", self._content)
-        return value if found else None
+    def _arguments(self, key: str) -> Any:
+        if key not in self._parsed:
+            value, found = _slot(self.left[key], "tool_arguments", self._content)
+            self._parsed[key] = _comparable(value) if found else None
+        return self._parsed[key]
 
 
 def _ids(group: list[dict[str, Any]]) -> set[str]:

@@ -200,14 +200,20 @@ def _parameters(group: list[dict[str, Any]]) -> dict[str, Any]:
             except orjson.JSONDecodeError:
                 invocation = None
             if isinstance(invocation, dict) and not _is_response(invocation):
+                # LangChain's instrumentor records the model's settings, unset ones as null
+                # (``stop``), which langchain-openai does not send; elsewhere a null was sent.
+                unset = None if span["scope"] == _LANGCHAIN_SCOPE else _NOTHING
                 for key, value in invocation.items():
-                    # A parameter recorded as null was not sent (LangChain's ``stop``).
-                    if key not in _CONTENT_KEYS and value is not None:
+                    if key not in _CONTENT_KEYS and value is not unset:
                         found.setdefault(key, value)
         for key, text in attributes.items():
             if key.startswith("gen_ai.request.") and key != "gen_ai.request.model":
                 found.setdefault(key[len("gen_ai.request.") :], _value(text))
     return found
+
+
+_LANGCHAIN_SCOPE = "openinference.instrumentation.langchain"
+_NOTHING = object()
 
 
 def _is_response(invocation: dict[str, Any]) -> bool:

@@ -136,9 +136,14 @@ def framework_parent() -> Span | None:
     """
     module = sys.modules.get("openinference.instrumentation.langchain")
     get = getattr(module, "get_current_span", None)
-    if get is None:
+    instrumentor = getattr(module, "LangChainInstrumentor", None)
+    if get is None or instrumentor is None:
         return None
     try:
+        # Not instrumented (or no longer): its get_span() would print to stdout, which an
+        # MCP stdio server cannot afford.
+        if getattr(instrumentor(), "_tracer", None) is None:
+            return None
         span = get()
     except Exception:  # a framework's internals must never break the agent
         return None

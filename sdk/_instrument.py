@@ -90,7 +90,8 @@ def _start(
     runs untraced). ``BudgetExceeded`` propagates: the call must not run."""
     with guard("LLM call request"):
         request = to_request(kwargs)
-        call = LlmCall(request, traced=not _traced_elsewhere(original, resource, slot))
+        elsewhere = _traced_elsewhere(original, resource, slot) or _raw_stream(kwargs)
+        call = LlmCall(request, traced=not elsewhere)
         call.attach()
         return call
     return None
@@ -115,6 +116,17 @@ def _after(call: LlmCall, kwargs: dict[str, Any], result: Any, proxy: Any, hooks
     # read: the span ends without the answer rather than take it from under them.
     call.finish(response)
     return result
+
+
+def _raw_stream(kwargs: dict[str, Any]) -> bool:
+    """A streamed call through ``with_raw_response``/``with_streaming_response``: the body is
+    the caller's to read, so the SDK could record neither answer nor usage. It is charged to
+    the budget but not traced (a framework that makes it, langchain-openai with
+    ``include_response_headers``, traces the call itself)."""
+    if kwargs.get("stream") is not True:
+        return False
+    headers = kwargs.get("extra_headers") or {}
+    return any(str(k).lower() == "x-stainless-raw-response" for k in headers)
 
 
 def _is_raw(result: Any) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from .queries import iso
-from .runtable import AGENT_GROUPED
+from .runtable import AGENT_GROUPED, IS_RUN_GROUPED
 
 HISTORY_COLUMNS = (
     "project",
@@ -121,7 +121,7 @@ def _runs(agent: str | None) -> tuple[str, dict[str, Any]]:
         f"{AGENT_GROUPED} AS agent_, "
         "sum(cost_usd) AS cost, "
         "sum(errors) AS errors_ FROM runs WHERE project = {p:String} "
-        f"GROUP BY trace_id HAVING {having}"
+        f"GROUP BY trace_id HAVING {IS_RUN_GROUPED} AND {having}"
     )
     return sql, params
 

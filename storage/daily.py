@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .runtable import AGENT_GROUPED
+from .runtable import AGENT_GROUPED, IS_RUN_GROUPED
 
 
 def _params(project: str, since_ns: int, until_ns: int) -> dict[str, Any]:
@@ -25,7 +25,8 @@ def by_agent(client: Any, project: str, since_ns: int, until_ns: int) -> list[di
         "SELECT trace_id, min(start_time) AS start, "
         f"{AGENT_GROUPED} AS agent_, "
         "sum(errors) AS errors_, sum(cost_usd) AS cost FROM runs WHERE project = {p:String} "
-        "GROUP BY trace_id HAVING start >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
+        f"GROUP BY trace_id HAVING {IS_RUN_GROUPED} "
+        "AND start >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
         "AND start < fromUnixTimestamp64Nano({until:Int64}, 'UTC')) "
         "GROUP BY agent_ ORDER BY 4 DESC, 2 DESC",
         parameters=_params(project, since_ns, until_ns),

@@ -28,18 +28,23 @@ from typing import Any
 #: span's; its agent the root span's, else the earliest span's that names one. (The plain
 #: ``service`` and ``agent`` columns are the alphabetically last, which for a run crossing
 #: two processes, an MCP client and its server, picked the server.)
-LEAD = "SimpleAggregateFunction(min, Tuple(UInt8, DateTime64(9, 'UTC'), String))"
+#: Rows that do not set them (a reprice's correction rows, rows written before migration 41)
+#: get a default that loses to every real value.
+LEAD = (
+    "SimpleAggregateFunction(min, Tuple(UInt8, DateTime64(9, 'UTC'), String)) "
+    "DEFAULT (255, toDateTime64('2262-01-01 00:00:00', 9, 'UTC'), '')"
+)
 
-#: A run's service and agent over ``runs FINAL`` rows, and over ``GROUP BY trace_id``. Rows
+#: A run's service and agent over ``runs FINAL`` rows, and its agent over ``GROUP BY trace_id``. Rows
 #: written before migration 41 have an empty lead: those runs fall back to the old columns.
 SERVICE = "if(lead_service.3 != '', lead_service.3, service)"
 AGENT = "if(lead_agent.3 != '', lead_agent.3, if(root_agent != '', root_agent, agent))"
-SERVICE_GROUPED = "if(min(lead_service).3 != '', min(lead_service).3, max(service))"
 #: A trace of nothing but set-up is not a run: the run list and the dashboard skip it. Set-up
 #: spans are AutoGen's ``create_agent`` (a trace of its own when the agent is built) and MCP's
 #: notifications (mcp 2.x traces ``notifications/initialized`` on the server, with no parent
 #: when the session opened outside any span).
 IS_RUN = "spans > setup_spans"
+IS_RUN_GROUPED = "sum(spans) > sum(setup_spans)"
 AGENT_GROUPED = (
     "if(min(lead_agent).3 != '', min(lead_agent).3, "
     "if(max(root_agent) != '', max(root_agent), max(agent)))"

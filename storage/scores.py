@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .queries import iso
-from .runtable import AGENT_GROUPED
+from .runtable import AGENT_GROUPED, IS_RUN_GROUPED
 
 #: Columns of the ``scores`` table that writers fill (``ingested_at`` is the store's).
 COLUMNS = (
@@ -83,7 +83,8 @@ def _runs_in(where: str) -> str:
         "SELECT trace_id, min(start_time) AS start, "
         f"{AGENT_GROUPED} AS agent_, "
         "groupUniqArrayArray(models) AS models_ FROM runs WHERE project = {p:String} "
-        "GROUP BY trace_id HAVING start >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
+        f"GROUP BY trace_id HAVING {IS_RUN_GROUPED} "
+        "AND start >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
         f"AND start < fromUnixTimestamp64Nano({{until:Int64}}, 'UTC') {where}"
     )
 

@@ -167,11 +167,15 @@ class Writer:
             "response_id, toString(scope), toUnixTimestamp64Nano(start_time), "
             "toUnixTimestamp64Nano(end_time), input_tokens, output_tokens",
             "(response_id != '' AND response_id IN {responses:Array(String)}) "
-            "OR toString(scope) IN {sdk:Array(String)} OR input_tokens IN {tokens:Array(UInt64)}",
+            "OR (toString(scope) IN {sdk:Array(String)} AND input_tokens IN {others:Array(UInt64)}) "
+            "OR input_tokens IN {tokens:Array(UInt64)}",
             lambda mine: {
                 "responses": sorted({s.response_id for s in mine if s.response_id}),
                 "sdk": sorted(CLIENT_SCOPES),
-                # Rule 3 needs equal tokens where one side is a provider-SDK span.
+                # Rule 3 pairs a client-level span with another of equal tokens: stored
+                # client-level spans for this batch's other spans, stored spans of any scope
+                # for its client-level ones.
+                "others": sorted({s.input_tokens for s in mine if s.scope not in CLIENT_SCOPES}),
                 "tokens": sorted({s.input_tokens for s in mine if s.scope in CLIENT_SCOPES}),
             },
             CallSpan,

@@ -141,7 +141,11 @@ def _tool_result(span: Span, value: Any) -> Any:
         return value
     if message.get("type") == "tool" and isinstance(message.get("data"), dict):
         data = message["data"]
-    elif message.get("lc") == 1 and str((message.get("id") or [""])[-1]) == "ToolMessage":
+    elif (
+        message.get("lc") == 1
+        and isinstance(message.get("id"), list)
+        and message["id"][-1:] == ["ToolMessage"]
+    ):
         data = message.get("kwargs")
     else:
         return value

@@ -378,4 +378,15 @@ def test_a_run_across_two_processes_has_its_root_spans_service_and_agent(
     assert run(service="zz-mcp-server") == []
     assert run(agent="concierge") == [("agent-client", "concierge")]
     since, until = _ns(DAY1, 0), _ns(DAY2, 0)
+    # AutoGen exports building the agent as a trace of its own: stored, not a run.
+    setup = span(new_trace_id(), new_span_id(), "create_agent zz-builder",
+                 {"gen_ai.operation.name": "create_agent", "gen_ai.agent.name": "zz-builder"},
+                 start_ns=start + 5 * SECOND)  # fmt: skip
+    _write(client, [("agent-client", "prod", project, [setup])])
+    assert run() == [("agent-client", "concierge")]
     assert [row["agent"] for row in daily.by_agent(client, project, since, until)] == ["concierge"]
+    # A reprice writes correction rows that carry no service or agent: nothing changes.
+    _new_price(client, project, trace.hex())
+    assert reprice.reconcile(client, project, [trace.hex()]) == 1
+    assert run() == [("agent-client", "concierge")]
+    assert run(service="agent-client") == [("agent-client", "concierge")]
