@@ -212,10 +212,11 @@ def _llm_step(
         cost_usd=call.cost_usd,
         status=call.status,
         error=call.error,
+        # A failed call has no output: that is not a gap in what was captured.
         missing=[
             slot
             for slot, value in (("input_messages", inputs), ("output_messages", outputs))
-            if value is None
+            if value is None and not (slot == "output_messages" and call.status == "error")
         ],
         llm=LLMStep(
             call=number,

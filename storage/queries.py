@@ -117,7 +117,9 @@ _RUN_COLUMNS = f"""
     has_root AS complete,
     providers AS providers_,
     environment AS environment_,
-    setup_spans
+    setup_spans,
+    first_error.2 AS error_type_,
+    first_error.3 AS error_message_
 """
 
 
@@ -225,6 +227,11 @@ def _run(r: dict[str, Any]) -> dict[str, Any]:
         "cost_usd": r["cost_usd"],
         "models": sorted(r["models_"]),
         "complete": bool(r["complete"]),
+        # The run's first failing span (message cut to runtable.ERROR_MESSAGE_CHARS); null
+        # for a run without errors or stored before migration 41.
+        "error": {"type": r["error_type_"], "message": r["error_message_"]}
+        if r["errors"] and (r["error_type_"] or r["error_message_"])
+        else None,
     }
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 #: Columns up to ``has_root`` are the first ``runs`` table's, in its order; those after it
-#: came from ``run_rollup``, but for ``lead_service``, ``lead_agent`` and ``setup_spans``
-#: (migration 41). ``agent`` is any span's agent, ``root_agent`` the root span's;
+#: came from ``run_rollup``, but for ``lead_service``, ``lead_agent``, ``setup_spans`` and
+#: ``first_error`` (migration 41). ``agent`` is any span's agent, ``root_agent`` the root span's;
 #: ``models`` are the models of any LLM span (the run list shows and filters by them),
 #: ``counted_models`` and ``providers`` those of counted calls (the dashboard filters by them).
 #: ``lead_service`` and ``lead_agent`` hold the run's service and agent as the least of
@@ -34,6 +34,16 @@ LEAD = (
     "SimpleAggregateFunction(min, Tuple(UInt8, DateTime64(9, 'UTC'), String)) "
     "DEFAULT (255, toDateTime64('2262-01-01 00:00:00', 9, 'UTC'), '')"
 )
+
+#: The run's first failure, for the run list: (start time, error type, error message) of its
+#: earliest span with status error. Rows without one default to a value that loses.
+_NEVER = "toDateTime64('2262-01-01 00:00:00', 9, 'UTC')"
+FIRST_ERROR = (
+    "SimpleAggregateFunction(min, Tuple(DateTime64(9, 'UTC'), String, String)) "
+    f"DEFAULT ({_NEVER}, '', '')"
+)
+#: How long an error message the run list keeps (the run's spans keep it whole).
+ERROR_MESSAGE_CHARS = 300
 
 #: A run's service and agent over ``runs FINAL`` rows, and its agent over ``GROUP BY trace_id``. Rows
 #: written before migration 41 have an empty lead: those runs fall back to the old columns.
@@ -85,11 +95,12 @@ CREATE TABLE IF NOT EXISTS {name} (
     error_counts SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
     lead_service {LEAD},
     lead_agent {LEAD},
-    setup_spans SimpleAggregateFunction(sum, UInt64)
+    setup_spans SimpleAggregateFunction(sum, UInt64),
+    first_error {FIRST_ERROR}
 )
 ENGINE = AggregatingMergeTree
 ORDER BY (project, trace_id)
-""".replace("{LEAD}", LEAD)
+""".replace("{LEAD}", LEAD).replace("{FIRST_ERROR}", FIRST_ERROR)
 
 _LLM = "kind = 'llm' AND counted"
 _TOOL = "kind = 'tool' AND counted"
@@ -140,7 +151,11 @@ SELECT
     min(tuple(toUInt8(if(spans.agent = '', 2, parent_span_id != '')), spans.start_time,
               toString(spans.agent))) AS lead_agent,
     toUInt64(countIf(operation = 'create_agent'
-                     OR startsWith(attributes['mcp.method.name'], 'notifications/'))) AS setup_spans
+                     OR startsWith(attributes['mcp.method.name'], 'notifications/'))) AS setup_spans,
+    min(if(status = 'error',
+           tuple(spans.start_time, toString(error_type),
+                 substringUTF8(error_message, 1, {ERROR_MESSAGE_CHARS})),
+           tuple({_NEVER}, '', ''))) AS first_error
 FROM spans
 GROUP BY project, trace_id
 """
@@ -200,13 +215,14 @@ def merge(client: Any) -> None:
 
 
 def add_leads(client: Any) -> None:
-    """Migration 41: the ``lead_service``, ``lead_agent`` and ``setup_spans`` columns, and the
-    view that fills them. Runs stored before keep their old service and agent (see :data:`SERVICE`)."""
+    """Migration 41: the ``lead_service``, ``lead_agent``, ``setup_spans`` and ``first_error``
+    columns, and the view that fills them. Runs stored before keep their old service and agent (see :data:`SERVICE`)."""
     for column in ("lead_service", "lead_agent"):
         client.command(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column} {LEAD}")
     client.command(
         "ALTER TABLE runs ADD COLUMN IF NOT EXISTS setup_spans SimpleAggregateFunction(sum, UInt64)"
     )
+    client.command(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS first_error {FIRST_ERROR}")
     client.command("DROP VIEW IF EXISTS runs_mv")
     client.command(RUNS_MV)
 

@@ -258,7 +258,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
-    Migration(41, "a run's service and agent: its root span's", (), runtable.add_leads),
+    Migration(
+        41,
+        "a run's service and agent: its root span's; set-up traces; its first error",
+        (),
+        runtable.add_leads,
+    ),
 )
 
 _LEDGER = """

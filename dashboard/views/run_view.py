@@ -33,6 +33,7 @@ def render(ctx: Context, trace_id: str) -> None:
         return
     timeline = ctx.get(f"/runs/{trace_id}/timeline")
     _header(timeline)
+    _scores(ctx.get(f"/runs/{trace_id}/scores")["scores"])
     with st.expander("Compare with another run"):
         _compare_input(against)
     steps = timeline["steps"]
@@ -47,6 +48,27 @@ def render(ctx: Context, trace_id: str) -> None:
     # A short run is read whole; in a long one the failing step opens and the rest wait.
     for step in steps:
         _step(ctx, trace_id, step, calls, expanded=len(steps) <= 6 or step["index"] == failing)
+
+
+def _scores(scores: list[dict[str, Any]]) -> None:
+    """What was said of the run: evaluators' scores, rule checks, users' feedback."""
+    if not scores:
+        st.caption("No scores or feedback on this run yet.")
+        return
+    rows = [
+        {
+            "name": s["name"],
+            "kind": s["kind"],
+            "value": "" if s["value"] is None else f"{s['value']:g}",
+            "label": s["label"],
+            "comment / explanation": s["comment"] or s["explanation"],
+            "on": "run" if not s["span_id"] else f"span {s['span_id']}",
+            "source": s["source"],
+        }
+        for s in scores
+    ]
+    st.markdown(f"**Scores and feedback** ({count(len(rows))})")
+    st.dataframe(charts.frame(rows), hide_index=True, key="run_scores")
 
 
 def _compare_input(against: str) -> None:
@@ -75,12 +97,20 @@ def _header(t: dict[str, Any]) -> None:
     st.caption(f"Started {short_time(t['start_time'])} UTC")
     failure = t.get("first_failure")
     if failure:
-        where = f"step {failure['step']}" if failure.get("step") else "a span outside the steps"
-        st.error(
-            f"**First failure at {where}** ({failure['kind']} `{failure['name']}`): "
-            f"{failure.get('error') or 'error'}",
-            icon=":material/error:",
-        )
+        error = failure.get("error") or "no error message recorded"
+        if failure.get("step"):
+            headline = (
+                f"**First failure at step {failure['step']}** "
+                f"({failure['kind']} `{failure['name']}`): {error}"
+            )
+        else:
+            # The run failed but none of its LLM calls, tool calls or decisions did: the
+            # agent's own span (or a retriever's) recorded the error.
+            headline = (
+                f"**The run failed** in its {failure['kind']} span `{failure['name']}`, "
+                f"not in one of the steps below: {error}"
+            )
+        st.error(headline, icon=":material/error:")
     for note in t.get("missing") or []:
         st.caption(f":material/warning: {note}")
     if t.get("escalations"):
@@ -214,8 +244,14 @@ def _llm_step(
         _message(f"{message.get('role', '?')}{badge}", message.get("parts") or [])
     for change in removed:
         st.markdown(f":red-badge[removed since call {n - 1}] {change.get('role', '')} message")
-    st.markdown("**Output**")
-    for message in call.get("output_messages") or []:
+    outputs = call.get("output_messages") or []
+    if outputs:
+        st.markdown("**Output**")
+    elif step["status"] == "error":
+        st.markdown("**Output**: none, the call failed (its error is above).")
+    else:
+        st.markdown("**Output**: not captured by the instrumentation.")
+    for message in outputs:
         _message(message.get("role", "assistant"), message.get("parts") or [])
 
 

@@ -20,6 +20,10 @@ SORTS = {
 }
 STATUSES = {"": "Any status", "error": "Failed", "ok": "Succeeded"}
 PAGE_SIZE = 50
+#: Status as the tables show it: a mark that reads at a glance, and the word.
+STATUS_LABELS = {"error": "✗ failed", "ok": "✓ ok"}
+#: How much of a run's first error message a table cell shows (the run page has all of it).
+ERROR_CELL_CHARS = 120
 
 
 def render(ctx: Context) -> None:
@@ -56,8 +60,10 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
         {
             "replay": ctx.link(page="runs", run=r["trace_id"]),
             "started (UTC)": short_time(r["start_time"]),
-            "agent": r["agent"] or r["name"],
-            "status": r["status"],
+            "status": STATUS_LABELS.get(r["status"], r["status"]),
+            "agent": r["agent"],
+            "run": r["name"],
+            "error": _error_text(r.get("error")),
             "cost (USD)": r["cost_usd"],
             "duration (s)": r["duration_ms"] / 1000,
             "LLM calls": r["llm_calls"],
@@ -85,6 +91,14 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
         "new tab; its link can be shared."
     )
     return data
+
+
+def _error_text(error: dict[str, str] | None) -> str:
+    """A run's first error as a cell: ``Type: message`` (shortened)."""
+    if not error:
+        return ""
+    text = ": ".join(part for part in (error.get("type"), error.get("message")) if part)
+    return text if len(text) <= ERROR_CELL_CHARS else text[: ERROR_CELL_CHARS - 1] + "…"
 
 
 def _controls() -> tuple[str, str, str]:

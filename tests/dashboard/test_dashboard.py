@@ -140,7 +140,19 @@ def test_runs_list_and_filters_in_the_url(
     )  # fmt: skip
     table = at.dataframe[0].value
     assert list(table["trace id"]) == [r["trace_id"] for r in expected["runs"]]
-    assert set(table["agent"]) == {"support-agent"} and set(table["status"]) == {"error"}
+    assert set(table["agent"]) == {"support-agent"} and set(table["status"]) == {"✗ failed"}
+    # Each failed run says why: its earliest failing span's error type and message.
+    for row, run in list(zip(table.to_dict("records"), expected["runs"], strict=True))[:5]:
+        spans = [s for root in api.get(f"/api/v1/runs/{run['trace_id']}")["spans"]
+                 for s in _flat(root)]  # fmt: skip
+        first = min(
+            (s for s in spans if s["status"] == "error"),
+            key=lambda s: (s["start_time"], s["error_type"], s["error_message"][:300]),
+        )
+        want = ": ".join(p for p in (first["error_type"], first["error_message"]) if p)
+        assert row["error"] == (want if len(want) <= 120 else want[:119] + "…"), run
+        assert row["run"] == run["name"]
+    assert all(row["error"] for row in table.to_dict("records"))
     assert any(f"of {expected['total']:,} matching runs" in c.value for c in at.caption)
     # A filter picked in the sidebar lands in the URL, so the view can be shared.
     at.selectbox(key="f_environment").select("production").run()
@@ -151,12 +163,24 @@ def test_runs_list_and_filters_in_the_url(
     assert at.query_params["agent"] in ("support-agent", ["support-agent"])
 
 
+def _flat(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node, *(s for child in node.get("children", []) for s in _flat(child))]
+
+
 def test_run_view_replays_a_failing_run(
     api: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = _failing_run_with_two_calls(api)
+    feedback = {"trace_id": run, "name": "thumbs", "value": False, "source": "user_feedback",
+                "comment": "it never refunded me"}  # fmt: skip
+    posted = httpx.post(api.url + "/api/v1/scores", json=[feedback], timeout=30)
+    assert posted.status_code == 200 and posted.json()["accepted"] == 1, posted.text
     at = render(api.url, monkeypatch, page="runs", run=run)
     timeline = api.get(f"/api/v1/runs/{run}/timeline")
+    # What was said of the run is on its page, the user's feedback among it.
+    scores = next(d.value for d in at.dataframe if "comment / explanation" in d.value.columns)
+    assert len(scores) == len(api.get(f"/api/v1/runs/{run}/scores")["scores"])
+    assert "it never refunded me" in list(scores["comment / explanation"])
     shown = _metrics(at)
     assert shown["Steps"] == count(timeline["step_count"])
     assert shown["Cost"] == money(timeline["cost_usd"])

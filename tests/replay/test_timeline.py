@@ -160,6 +160,18 @@ def test_missing_content_and_a_partly_arrived_run_are_marked(store: Any) -> None
     ]
 
 
+def test_a_failed_call_has_no_output_and_that_is_not_a_gap(store: Any) -> None:
+    """The provider answered an error: there is no output to capture, so neither the step nor
+    the run says "not captured: output_messages"."""
+    project, run = new_project(), Run()
+    run.llm([user("x")], None, status=2, message="429 rate limited")
+    timeline = _timeline(store, project, run.write(store, project))
+    (step,) = timeline["steps"]
+    assert step["status"] == "error" and step["missing"] == []
+    assert not any("not captured" in note for note in timeline["missing"])
+    assert timeline["first_failure"]["error"] == "429 rate limited"
+
+
 def test_tool_calls_without_ids_match_by_name_and_order(store: Any) -> None:
     project, run = new_project(), Run()
     run.llm([user("x")], calls(("", "search", '{"q": 1}'), ("", "search", '{"q": 2}')))

@@ -78,6 +78,7 @@ class Run:
         model: str = "gpt-4o",
         system: Any = SYSTEM,
         tools: Any = None,
+        **kw: Any,
     ) -> Any:
         a = {
             "gen_ai.operation.name": "chat",
@@ -94,7 +95,7 @@ class Run:
         ):
             if value is not None:
                 a[key] = json.dumps(value)
-        return self._add(f"chat {model}", a)
+        return self._add(f"chat {model}", a, **kw)
 
     def tool(
         self, name: str, call_id: str, arguments: str | None, result: str | None, **kw: Any
