@@ -41,10 +41,17 @@ def render(ctx: Context) -> None:
     if problem:
         st.error(problem, icon=":material/block:")
         return
+    page = _page_number()
     params: dict[str, Any] = {"sort": sort, "order": "desc", "limit": PAGE_SIZE, "q": search}
+    params["offset"] = (page - 1) * PAGE_SIZE
     if status:
         params["status"] = status
     data = runs_table(ctx, params, key="runs_list")
+    if not data["runs"] and data["total"] and page > 1:
+        # Past the last page (the filters changed under it): back to the first.
+        st.query_params.pop("pg", None)
+        st.rerun()
+    _pager(page, data["total"])
     if data["runs"]:
         _open_picker(ctx, data["runs"])
 
@@ -86,11 +93,35 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
             "duration (s)": st.column_config.NumberColumn(format="%.2f"),
         },
     )
+    first = int(data.get("offset") or 0) + 1
     st.caption(
-        f"{len(runs)} of {data['total']:,} matching runs shown. **open ↗** replays a run in a "
-        "new tab; its link can be shared."
+        f"Runs {first:,}–{first + len(runs) - 1:,} of {data['total']:,} matching runs. "
+        "**open ↗** replays a run in a new tab; its link can be shared."
     )
     return data
+
+
+def _page_number() -> int:
+    """The page of runs the URL asks for (``pg``, from 1); anything else is page 1."""
+    raw = str(st.query_params.get("pg", "1"))
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+
+
+def _pager(page: int, total: int) -> None:
+    """Page through the runs PAGE_SIZE at a time; the page lives in the URL."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    if pages == 1:
+        return
+    st.session_state["runs_page"] = min(page, pages)
+    st.number_input(
+        f"Page (of {pages:,})",
+        min_value=1,
+        max_value=pages,
+        step=1,
+        key="runs_page",
+        on_change=sync_param,
+        args=("runs_page", "pg", 1),
+    )
 
 
 def _error_text(error: dict[str, str] | None) -> str:

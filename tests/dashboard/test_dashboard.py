@@ -163,6 +163,22 @@ def test_runs_list_and_filters_in_the_url(
     assert at.query_params["agent"] in ("support-agent", ["support-agent"])
 
 
+def test_runs_page_through_every_match(api: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs stops at 50 rows no more: the page is in the URL and the table is that page."""
+    window = {"start_from": _params()["since"], "start_to": _params()["until"]}
+    total = api.get("/api/v1/runs", limit=1, **window)["total"]
+    assert total > 100  # the demo week
+    at = render(api.url, monkeypatch, page="runs", pg="2", **WEEK)
+    expected = api.get("/api/v1/runs", limit=50, offset=50, **window)["runs"]
+    assert list(at.dataframe[0].value["trace id"]) == [r["trace_id"] for r in expected]
+    assert any(f"Runs 51–100 of {total:,} matching runs" in c.value for c in at.caption)
+    assert at.number_input(key="runs_page").value == 2
+    at.number_input(key="runs_page").set_value(3).run()
+    assert at.query_params["pg"] in ("3", ["3"])
+    third = api.get("/api/v1/runs", limit=50, offset=100, **window)["runs"]
+    assert list(at.dataframe[0].value["trace id"]) == [r["trace_id"] for r in third]
+
+
 def _flat(node: dict[str, Any]) -> list[dict[str, Any]]:
     return [node, *(s for child in node.get("children", []) for s in _flat(child))]
 
