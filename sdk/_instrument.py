@@ -112,8 +112,9 @@ def _after(call: LlmCall, kwargs: dict[str, Any], result: Any, proxy: Any, hooks
             # ``with_raw_response`` (langchain-openai calls it): the body is read already
             # and parse() caches what it builds, so the caller's own parse() gets the same.
             response = hooks.to_response(result.parse())
-    # A raw stream, or a ``with_streaming_response`` body not read yet, is the caller's to
-    # read: the span ends without the answer rather than take it from under them.
+    # A ``with_streaming_response`` body not read yet is the caller's to read: the span ends
+    # without the answer rather than take it from under them. (A raw *stream* was not traced
+    # at all, see _raw_stream; here it only settles the budget.)
     call.finish(response)
     return result
 
