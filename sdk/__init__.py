@@ -27,6 +27,7 @@ from ._config import ConfigError, force_flush, init, shutdown, stats
 from ._instrument import instrument_anthropic, instrument_openai, uninstrument
 from ._manual import llm_call
 from ._marks import decision, escalate, feedback, score
+from ._rerun import Divergence, RecordedToolError, Report, Rerun, RerunError, rerun
 from ._run import agent, run
 from ._state import capture_content
 from ._tool import tool
@@ -36,7 +37,12 @@ __all__ = [
     "Breach",
     "BudgetExceeded",
     "ConfigError",
+    "Divergence",
+    "RecordedToolError",
     "Redactor",
+    "Report",
+    "Rerun",
+    "RerunError",
     "agent",
     "capture_content",
     "decision",
@@ -47,6 +53,7 @@ __all__ = [
     "instrument_anthropic",
     "instrument_openai",
     "llm_call",
+    "rerun",
     "run",
     "score",
     "shutdown",

@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 from agentreel.core.redaction import Redactor
 
+from . import _rerun
 from ._errors import SdkError
 from ._export import BoundedBatchProcessor, OnceFilter, SafeExporter, SpanRedactor
 from ._instrument import instrument_anthropic, instrument_openai, uninstrument
@@ -233,6 +234,9 @@ def init(
     STATE.tracer = provider.get_tracer(SCOPE, VERSION)
     for name in _EXPORTER_LOGGERS:
         logging.getLogger(name).addFilter(_ONCE)  # a filter already there is not added twice
+
+    _rerun.provider_ready(provider)
+    _rerun.from_environment()  # AGENTREEL_RERUN_OF / _CASE: this process is a re-run
 
     wanted = {"openai", "anthropic"} if instrument is True else set(instrument or ())
     if "openai" in wanted:

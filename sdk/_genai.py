@@ -18,6 +18,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from agentreel.core.exchange import Request, Response, Usage
 
+from . import _rerun
 from ._budget import CURRENT, PendingCall, before_step, charge, start_span
 from ._errors import guard
 from ._state import capturing
@@ -54,6 +55,7 @@ class LlmCall:
         self.span: Span = trace.INVALID_SPAN
         self.token: Any = None
         self.capture = capturing()
+        _rerun.take_served()  # a flag a call outside the SDK's tracing left behind
         before_step("llm")
         if not traced:
             return
@@ -110,6 +112,8 @@ class LlmCall:
         prices_usage = None
         with guard("LLM call usage"):
             prices_usage = usage.prices_usage()
+        if _rerun.take_served():
+            prices_usage = Usage().prices_usage()  # answered from the recording: free
         if prices_usage is not None:
             charge(self.request.provider, model, prices_usage)
 

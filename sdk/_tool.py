@@ -18,6 +18,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
+from . import _rerun
 from ._budget import CURRENT, before_step, count_step, start_span
 from ._errors import guard, on_error
 from ._state import capturing
@@ -38,7 +39,7 @@ def to_text(value: Any) -> str:
 class _ToolCall:
     """One running call: its span and the context token that makes it current."""
 
-    __slots__ = ("capture", "items", "span", "token")
+    __slots__ = ("arguments", "capture", "items", "span", "token")
 
     def __init__(
         self,
@@ -51,6 +52,7 @@ class _ToolCall:
         self.span: Span = trace.INVALID_SPAN
         self.token: Any = None
         self.items: list[Any] = []
+        self.arguments: dict[str, Any] | None = None
         self.capture = capturing()
         before_step("tool")
         with guard("tool start"):
@@ -60,6 +62,7 @@ class _ToolCall:
                 "gen_ai.tool.type": "function",
             }
             arguments = binder(args, kwargs) if binder is not None else None
+            self.arguments = arguments
             pending = _take_pending(name)
             if pending is not None:
                 attributes["gen_ai.tool.call.id"] = pending.call_id
@@ -156,6 +159,32 @@ class _Iterating:
             self.call.finish(exc=exc)
 
 
+def _returns_text(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` is annotated to return ``str``."""
+    returns = inspect.signature(fn).return_annotation if callable(fn) else None
+    return returns is str or returns == "str"
+
+
+def _recorded(name: str, call: _ToolCall, text: bool) -> tuple[bool, Any]:
+    """During a re-run, the recorded result of this call (``(True, result)``; a recorded
+    failure is raised), else ``(False, None)``: the tool runs. Generator tools always run.
+
+    The store keeps a result as text and reads JSON text back as its value: a tool
+    annotated ``-> str`` gets the text back (as it returned it), others the value."""
+    session = _rerun.active()
+    if session is None:
+        return False, None
+    served, tool = session.tool_answer(name, call.arguments or {})
+    if not served or tool is None:
+        return False, None
+    with guard("re-run tool mark"):
+        call.span.set_attribute("agentreel.rerun.served", True)
+    result = session.served_result(tool)
+    if text and not isinstance(result, str):
+        result = json.dumps(result, ensure_ascii=False)
+    return True, result
+
+
 def _take_pending(name: str) -> Any:
     state = CURRENT.get()
     if state is None or not state.pending:
@@ -193,6 +222,10 @@ def tool(
 
     def decorate(fn: F) -> F:
         tool_name = name or fn.__name__
+        try:
+            text = _returns_text(fn)
+        except (TypeError, ValueError):
+            text = False
         binder: _Binder | None = None
         if capture_content is not False:  # else arguments are never recorded
             try:
@@ -222,7 +255,8 @@ def tool(
             async def acall(*args: Any, **kwargs: Any) -> Any:
                 call = start(args, kwargs)
                 with on_error(call.fail):
-                    result = await fn(*args, **kwargs)
+                    served, recorded = _recorded(tool_name, call, text)
+                    result = recorded if served else await fn(*args, **kwargs)
                 call.finish(result)
                 return result
 
@@ -242,7 +276,8 @@ def tool(
         def sync(*args: Any, **kwargs: Any) -> Any:
             call = start(args, kwargs)
             with on_error(call.fail):
-                result = fn(*args, **kwargs)
+                served, recorded = _recorded(tool_name, call, text)
+                result = recorded if served else fn(*args, **kwargs)
             call.finish(result)
             return result
 

@@ -4,6 +4,11 @@ A cost the span carried (``llm.cost.total``, ``gen_ai.usage.cost``; ``cost_sourc
 wins. Otherwise an LLM span with tokens and a known model is priced from the table
 (``cost_source = "price_table"``); one whose model is unknown keeps cost 0 with an empty
 ``cost_source``, which is how ``/api/v1/prices/unknown`` finds it (never a silent zero).
+
+A call a re-run answered from its recording (``agentreel.rerun.served``, set by the SDK's
+re-run mode) was never sent to the provider: it costs 0 whatever it carried, keeps its tokens,
+and says so (``cost_source = "rerun_served"``); a reprice leaves it alone. So a re-run costs
+what it spent live.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ from agentreel.core.prices import PriceTable, Usage, load_prices
 PRICE_TABLE = "price_table"
 #: ``cost_source`` of a cost the span carried.
 FROM_SPAN = "span"
+#: ``cost_source`` of a call a re-run answered from the recording: not billed.
+RERUN_SERVED = "rerun_served"
+#: The ``cost_source`` values a reprice keeps (:mod:`.reprice`).
+KEPT = (FROM_SPAN, RERUN_SERVED)
+#: The attribute the SDK's re-run mode sets (a bool: stored as ``"true"``) on a served call.
+SERVED_KEY = "agentreel.rerun.served"
 
 _SHIPPED: PriceTable | None = None
 
@@ -59,10 +70,16 @@ def priced(
 
 def price_spans(spans: Iterable[Span], table_of: Callable[[str], PriceTable]) -> None:
     """Price the LLM spans that carry no cost of their own (see :func:`priced`), each with
-    its project's table (``table_of(project)``, asked once per project)."""
+    its project's table (``table_of(project)``, asked once per project); a call a re-run
+    served from the recording costs 0."""
     tables: dict[str, PriceTable] = {}
     for span in spans:
-        if span.kind != "llm" or span.cost_source == FROM_SPAN:
+        if span.kind != "llm":
+            continue
+        if span.attributes.get(SERVED_KEY) == "true":
+            span.cost_usd, span.cost_source = 0.0, RERUN_SERVED
+            continue
+        if span.cost_source == FROM_SPAN:
             continue
         table = tables.get(span.project)
         if table is None:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from . import columns
-from .runtable import AGENT, IS_RUN, SERVICE
+from .runtable import AGENT, IS_RUN, IS_RUN_GROUPED, NO_DIVERGENCE, SERVICE
 from .schema import TABLES
 
 #: Sort keys users may ask for, and the expression each maps to.
@@ -119,7 +119,11 @@ _RUN_COLUMNS = f"""
     environment AS environment_,
     setup_spans,
     first_error.2 AS error_type_,
-    first_error.3 AS error_message_
+    first_error.3 AS error_message_,
+    rerun_of AS rerun_of_,
+    rerun_from_call AS rerun_from_call_,
+    rerun_divergence.1 AS diverged_at_,
+    rerun_divergence.2 AS divergence_
 """
 
 
@@ -232,6 +236,19 @@ def _run(r: dict[str, Any]) -> dict[str, Any]:
         "error": {"type": r["error_type_"], "message": r["error_message_"]}
         if r["errors"] and (r["error_type_"] or r["error_message_"])
         else None,
+        **_rerun(r),
+    }
+
+
+def _rerun(r: dict[str, Any]) -> dict[str, Any]:
+    """What the run re-ran (migration 42): all null for a run that is not a re-run."""
+    rerun = bool(r["rerun_of_"])
+    diverged = rerun and r["diverged_at_"] != NO_DIVERGENCE
+    return {
+        "rerun_of": r["rerun_of_"] or None,
+        "rerun_from_call": r["rerun_from_call_"] if rerun else None,
+        "rerun_diverged_at": r["diverged_at_"] if diverged else None,
+        "rerun_divergence": r["divergence_"] if diverged else None,
     }
 
 
@@ -244,6 +261,38 @@ def run_summary(client: Any, project: str, trace_id: str) -> dict[str, Any] | No
     if not result.result_rows:
         return None
     return _run(dict(zip(result.column_names, result.result_rows[0], strict=True)))
+
+
+#: How many of a run's re-runs its detail lists (the newest).
+MAX_RERUNS = 100
+
+
+def reruns(client: Any, project: str, trace_id: str) -> tuple[list[dict[str, Any]], int]:
+    """The runs that re-ran ``trace_id``, newest first (at most :data:`MAX_RERUNS`), and how
+    many there are."""
+    # The inner read scans one column, '' for every run but re-runs; only the re-runs found
+    # are read and merged. Grouped, not FINAL: 3x faster for a few runs among 2M (measured).
+    result = client.query(
+        "SELECT trace_id, min(start_time) AS start, sum(errors), max(rerun_from_call), "
+        "min(rerun_divergence), count() OVER () FROM runs WHERE project = {project:String} "
+        "AND trace_id IN (SELECT trace_id FROM runs WHERE project = {project:String} "
+        "AND rerun_of = {trace:String}) "
+        f"GROUP BY trace_id HAVING {IS_RUN_GROUPED} "
+        f"ORDER BY start DESC, trace_id LIMIT {MAX_RERUNS}",
+        parameters={"project": project, "trace": trace_id},
+    )
+    rows = [
+        {
+            "trace_id": trace,
+            "start_time": iso(start),
+            "status": "error" if errors else "ok",
+            "from_call": from_call,
+            "diverged_at": None if at == NO_DIVERGENCE else at,
+            "divergence": None if at == NO_DIVERGENCE else what,
+        }
+        for trace, start, errors, from_call, (at, what), _ in result.result_rows
+    ]
+    return rows, int(result.result_rows[0][5]) if result.result_rows else 0
 
 
 #: The columns of a span as a trace read returns them (see :mod:`.columns`).

@@ -1,6 +1,7 @@
 """Recompute stored cost after prices change (``agentreel reprice``).
 
-For the LLM spans of a time range that carry no cost of their own, the cost is computed again
+For the LLM spans of a time range that carry no cost of their own (and were not served from a
+recording by a re-run: those cost 0, :mod:`.costing`), the cost is computed again
 with the prices in force (exactly as at ingestion, :func:`.costing.priced`). Then:
 
 1. spans whose cost or ``cost_source`` changed are updated in place: one ``ALTER TABLE spans
@@ -26,7 +27,7 @@ from typing import Any
 from agentreel.core.prices import PriceTable, Usage, model_keys
 
 from . import stepdaily
-from .costing import FROM_SPAN, priced
+from .costing import KEPT, priced
 
 #: Runs reconciled per query (their ids go into an IN list).
 RUNS_PER_QUERY = 5_000
@@ -67,8 +68,8 @@ def reprice(
         "FROM spans WHERE project = {project:String} AND kind = 'llm' "
         "AND start_time >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
         "AND start_time < fromUnixTimestamp64Nano({until:Int64}, 'UTC') "
-        "AND cost_source != {span:String}",
-        parameters={"project": project, "since": since_ns, "until": until_ns, "span": FROM_SPAN},
+        "AND cost_source NOT IN {kept:Array(String)}",
+        parameters={"project": project, "since": since_ns, "until": until_ns, "kept": list(KEPT)},
     ).result_rows
     wanted = model_keys(model)[0] if model else None
     changes: dict[tuple[str, str], tuple[float, str]] = {}

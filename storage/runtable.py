@@ -19,7 +19,8 @@ from typing import Any
 
 #: Columns up to ``has_root`` are the first ``runs`` table's, in its order; those after it
 #: came from ``run_rollup``, but for ``lead_service``, ``lead_agent``, ``setup_spans`` and
-#: ``first_error`` (migration 41). ``agent`` is any span's agent, ``root_agent`` the root span's;
+#: ``first_error`` (migration 41) and the ``rerun_*`` columns (migration 42). ``agent`` is
+#: any span's agent, ``root_agent`` the root span's;
 #: ``models`` are the models of any LLM span (the run list shows and filters by them),
 #: ``counted_models`` and ``providers`` those of counted calls (the dashboard filters by them).
 #: ``lead_service`` and ``lead_agent`` hold the run's service and agent as the least of
@@ -45,6 +46,27 @@ FIRST_ERROR = (
 #: How long an error message the run list keeps (the run's spans keep it whole).
 ERROR_MESSAGE_CHARS = 300
 
+#: Re-runs (migration 42). The SDK's re-run mode puts ``agentreel.rerun.*`` on every root span
+#: of the new trace; the view reads them from the spans' attribute map (no ``spans`` column:
+#: only root spans carry them, nothing filters spans by them, and the view reads each span
+#: once, when it is inserted). ``rerun_of`` is the original's trace id ('' for a run that is
+#: not a re-run); ``rerun_from_call`` the call it went live from (0: fully offline; -1: not a
+#: re-run); ``rerun_divergence`` (call, what differs) of the earliest divergence a root span
+#: reports, the text cut to :data:`DIVERGENCE_CHARS` (the root span keeps it whole). Rows
+#: that do not set them (a reprice's corrections, runs stored before migration 42) lose.
+RERUN_OF_KEY = "agentreel.rerun.of"
+RERUN_FROM_KEY = "agentreel.rerun.from_call"
+DIVERGED_AT_KEY = "agentreel.rerun.diverged_at"
+DIVERGENCE_KEY = "agentreel.rerun.divergence"
+RERUN_OF = "SimpleAggregateFunction(max, String)"
+RERUN_FROM_CALL = "SimpleAggregateFunction(max, Int64) DEFAULT -1"
+#: The call number of "no divergence".
+NO_DIVERGENCE = 4294967295
+RERUN_DIVERGENCE = (
+    f"SimpleAggregateFunction(min, Tuple(UInt32, String)) DEFAULT ({NO_DIVERGENCE}, '')"
+)
+DIVERGENCE_CHARS = 300
+
 #: A run's service and agent over ``runs FINAL`` rows, and its agent over ``GROUP BY trace_id``. Rows
 #: written before migration 41 have an empty lead: those runs fall back to the old columns.
 SERVICE = "if(lead_service.3 != '', lead_service.3, service)"
@@ -60,7 +82,8 @@ AGENT_GROUPED = (
     "if(max(root_agent) != '', max(root_agent), max(agent)))"
 )
 
-RUNS = """
+RUNS = (
+    """
 CREATE TABLE IF NOT EXISTS {name} (
     project LowCardinality(String),
     trace_id String,
@@ -96,14 +119,24 @@ CREATE TABLE IF NOT EXISTS {name} (
     lead_service {LEAD},
     lead_agent {LEAD},
     setup_spans SimpleAggregateFunction(sum, UInt64),
-    first_error {FIRST_ERROR}
+    first_error {FIRST_ERROR},
+    rerun_of {RERUN_OF},
+    rerun_from_call {RERUN_FROM_CALL},
+    rerun_divergence {RERUN_DIVERGENCE}
 )
 ENGINE = AggregatingMergeTree
 ORDER BY (project, trace_id)
-""".replace("{LEAD}", LEAD).replace("{FIRST_ERROR}", FIRST_ERROR)
+""".replace("{LEAD}", LEAD)
+    .replace("{FIRST_ERROR}", FIRST_ERROR)
+    .replace("{RERUN_OF}", RERUN_OF)
+    .replace("{RERUN_FROM_CALL}", RERUN_FROM_CALL)
+    .replace("{RERUN_DIVERGENCE}", RERUN_DIVERGENCE)
+)
 
 _LLM = "kind = 'llm' AND counted"
 _TOOL = "kind = 'tool' AND counted"
+#: A root span's value of a re-run key ('' on other spans, and when absent).
+_ROOT = "if(parent_span_id = '', attributes['{key}'], '')"
 
 RUNS_MV = f"""
 CREATE MATERIALIZED VIEW IF NOT EXISTS runs_mv TO runs AS
@@ -155,7 +188,14 @@ SELECT
     min(if(status = 'error',
            tuple(spans.start_time, toString(error_type),
                  substringUTF8(error_message, 1, {ERROR_MESSAGE_CHARS})),
-           tuple({_NEVER}, '', ''))) AS first_error
+           tuple({_NEVER}, '', ''))) AS first_error,
+    max({_ROOT.format(key=RERUN_OF_KEY)}) AS rerun_of,
+    max(if({_ROOT.format(key=RERUN_OF_KEY)} != '',
+           toInt64OrDefault({_ROOT.format(key=RERUN_FROM_KEY)}, toInt64(0)),
+           toInt64(-1))) AS rerun_from_call,
+    min(tuple(toUInt32OrDefault({_ROOT.format(key=DIVERGED_AT_KEY)}, toUInt32({NO_DIVERGENCE})),
+              substringUTF8({_ROOT.format(key=DIVERGENCE_KEY)}, 1, {DIVERGENCE_CHARS})))
+        AS rerun_divergence
 FROM spans
 GROUP BY project, trace_id
 """
@@ -223,6 +263,20 @@ def add_leads(client: Any) -> None:
         "ALTER TABLE runs ADD COLUMN IF NOT EXISTS setup_spans SimpleAggregateFunction(sum, UInt64)"
     )
     client.command(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS first_error {FIRST_ERROR}")
+    client.command("DROP VIEW IF EXISTS runs_mv")
+    client.command(RUNS_MV)
+
+
+def add_reruns(client: Any) -> None:
+    """Migration 42: the ``rerun_of``, ``rerun_from_call`` and ``rerun_divergence`` columns,
+    and the view that fills them. Not backfilled: no run stored before this release is a
+    re-run (the SDK's re-run mode ships with it), so older runs keep the losing defaults."""
+    for column, kind in (
+        ("rerun_of", RERUN_OF),
+        ("rerun_from_call", RERUN_FROM_CALL),
+        ("rerun_divergence", RERUN_DIVERGENCE),
+    ):
+        client.command(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column} {kind}")
     client.command("DROP VIEW IF EXISTS runs_mv")
     client.command(RUNS_MV)
 

@@ -264,6 +264,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         (),
         runtable.add_leads,
     ),
+    Migration(
+        42,
+        "re-runs: what a run re-ran, from which call, where it diverged",
+        (),
+        runtable.add_reruns,
+    ),
 )
 
 _LEDGER = """

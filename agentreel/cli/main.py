@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from functools import partial
 
 from agentreel.cli import (
+    casetest,
     evaluate,
     launch,
     mcpserve,
+    pin,
     projects,
     replay,
     report,
@@ -118,6 +120,17 @@ def _parser() -> argparse.ArgumentParser:
         client_command("export", "Write a run as one self-contained JSON document."),
         client_command("import", "Store a run from an export document (idempotent)."),
     )
+    pin.add_arguments(
+        client_command("pin", "Keep a stored run as a regression case file (re-run offline).")
+    )
+    casetest.add_arguments(
+        sub.add_parser(
+            "test",
+            help="Run pinned regression cases offline (no server needed); print a table.",
+            description="Run each case's agent command with its LLM calls and tools answered "
+            "from the case, and report where any run stopped matching its recording.",
+        )
+    )
     evaluate.add_arguments(client_command("eval", "Evaluate stored runs now."))
     report.add_arguments(client_command("report", "Print (or send) the daily report."))
     reprice.add_arguments(
@@ -148,6 +161,8 @@ _COMMANDS = {
     "replay": _replay,
     "export": transfer.export_command,
     "import": transfer.import_command,
+    "pin": pin.pin_command,
+    "test": casetest.test_command,
     "eval": evaluate.eval_command,
     "report": report.report_command,
     "reprice": reprice.reprice_command,

@@ -233,17 +233,22 @@ def build_server(settings: Settings) -> MCPServer:
         return answer(lambda: mcptools.cost(get, by=by, **scope))
 
     @tool(
-        "The command that re-runs a recorded run from LLM call from_call, earlier answers and "
-        "tool results served from the recording. Not available yet in this version: the tool "
-        "says so, and what to use instead."
+        "The command that re-runs a recorded run from LLM call from_call: earlier model answers "
+        "and tool results are served from the recording, from from_call on the agent runs live "
+        "(to check a fix). Also the Python form and the command that pins the run as a "
+        "regression case."
     )
     def rerun_command(
         trace_id: TraceId,
         from_call: Annotated[
             int, Field(ge=1, description="The LLM call to re-run from (1-based).")
         ] = 1,
+        command: Annotated[
+            str | None,
+            Field(description="The shell command that runs the agent, e.g. `python agent.py`."),
+        ] = None,
     ) -> str:
-        return answer(lambda: mcptools.rerun_command(get, trace_id, from_call))
+        return answer(lambda: mcptools.rerun_command(get, trace_id, from_call, command))
 
     @server.resource(
         RUN_URI,

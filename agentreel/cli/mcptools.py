@@ -3,7 +3,7 @@
 Each function takes ``get(path, params)`` (decoded JSON of a 200 answer; it raises
 :class:`~agentreel.cli.client.ApiError` otherwise) and returns a dict; :mod:`.mcpserve` turns
 it into the tool's answer. A request the tool can refuse before asking the server (a call
-number out of range, re-runs) raises :class:`ToolFailure` with the sentence to show.
+number out of range) raises :class:`ToolFailure` with the sentence to show.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agentreel.cli import reruns
 from agentreel.cli.mcpshape import as_text, clip, clipped, page
 
 Get = Callable[[str, dict[str, Any] | None], Any]
@@ -368,8 +369,11 @@ def cost(get: Get, *, by: str, **filters: Any) -> dict[str, Any]:
     return out
 
 
-def rerun_command(get: Get, trace_id: str, from_call: int) -> dict[str, Any]:
-    """Re-runs have not landed: say so, once the run and call are known to exist."""
+def rerun_command(
+    get: Get, trace_id: str, from_call: int, command: str | None = None
+) -> dict[str, Any]:
+    """The commands that re-run the run from LLM call ``from_call`` (earlier calls and tool
+    results served from the recording) and pin it, once the run and call are known to exist."""
     trace_id = trace_id.strip().lower()
     run = get(f"/api/v1/runs/{trace_id}", None)["run"]
     calls = int(run.get("llm_calls") or 0)
@@ -377,9 +381,27 @@ def rerun_command(get: Get, trace_id: str, from_call: int) -> dict[str, Any]:
         raise ToolFailure(f"run {trace_id} has no LLM calls to re-run from")
     if not 1 <= from_call <= calls:
         raise ToolFailure(f"run {trace_id} has {calls} LLM calls: from_call takes 1 to {calls}")
-    raise ToolFailure(
-        "re-running a recorded run is not available in this version of agentreel yet, so "
-        "there is no command to give (do not retry). What exists: get_llm_call with format "
-        f"'openai' or 'anthropic' gives call {from_call}'s exact request body, which can be "
-        "sent to the provider by hand."
-    )
+    before = "call 1" if from_call == 2 else f"calls 1 to {from_call - 1}"
+    served = "nothing is served from the recording"
+    if from_call > 1:
+        served = f"{before} and the tool results before call {from_call} are served from the "
+        served += "recording (no cost, tools do not run)"
+    out: dict[str, Any] = {
+        "trace_id": trace_id,
+        "from_call": from_call,
+        "llm_calls": calls,
+        "command": reruns.rerun_env(trace_id, from_call, command),
+        "python": reruns.rerun_python(trace_id, from_call)
+        + "  # with `from agentreel import sdk`, around the code that runs the agent",
+        "what_happens": f"{served}; from call {from_call} on, the agent runs live. A request "
+        "that differs from the recording's is reported as a divergence, and runs live.",
+        "offline": reruns.rerun_env(trace_id, 0, command)
+        + "  # every call and tool served from the recording",
+        "pin": reruns.pin_command(trace_id, command=command),
+    }
+    if not command:
+        out["note"] = (
+            f"replace `{reruns.AGENT_PLACEHOLDER}` with the command that runs the agent "
+            "(the agent must call agentreel.sdk.init())"
+        )
+    return out

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from agentreel.cli.reruns import rerun_env
 from agentreel.cli.words import count
 
 #: Longest text shown per message unless ``--full``.
@@ -37,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(add --step N to see call N's window too)",
     )
     parser.add_argument("--full", action="store_true", help="show long messages in full")
+    parser.add_argument(
+        "--command",
+        dest="agent_command",
+        metavar="CMD",
+        help="the command that runs the agent, for the re-run line under each call "
+        '(e.g. "python agent.py")',
+    )
 
 
 def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
@@ -156,6 +164,9 @@ def _print_call(
     )
     if change is not None:
         print(paint(f"   since call {number - 1}: {change['summary']}", "35"))
+    trace_id = args.trace_id.strip().lower()
+    command = getattr(args, "agent_command", None)
+    print(paint(f"   re-run from here: {rerun_env(trace_id, number, command)}", "2"))
     if args.format != "otel":
         if call["not_captured"]:
             note = ", ".join(call["not_captured"])

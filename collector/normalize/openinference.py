@@ -161,12 +161,13 @@ def _message(fields: Attrs, scope: str = "") -> dict[str, Any]:
     name = pop_str(fields, "message.name")
     if name:
         message["name"] = name
-    parts: list[dict[str, Any]] = []
     text = fields.pop("message.content", None)
-    if text is not None:
-        parts.append({"type": "text", "content": text})
-    for block in split_indexed(fields, "message.contents.").values():
-        parts.append(_content_part(block))
+    parts = [_content_part(block) for block in split_indexed(fields, "message.contents.").values()]
+    # The Agents SDK's instrumentor records an answer's text twice: as message.content and
+    # as its content blocks. The blocks are the message; the same text beside them is not.
+    block_text = "".join(str(p.get("content", "")) for p in parts if p.get("type") == "text")
+    if text is not None and not (parts and text == block_text):
+        parts.insert(0, {"type": "text", "content": text})
     call_id = pop_str(fields, "message.tool_call_id")
     if call_id:
         # A tool result: the whole text is the response to that call.

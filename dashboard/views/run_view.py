@@ -1,7 +1,8 @@
 """One run's replay: the Gantt-style timeline, cost per step, and every step in order: LLM
-calls with their context window (what changed since the previous call highlighted), tool
-calls with arguments and results, decisions and escalations. And a run compared with
-another, side by side, with the first divergence marked."""
+calls with their context window (what changed since the previous call highlighted) and the
+command that re-runs from each, tool calls with arguments and results, decisions and
+escalations; what the run re-ran, or its re-runs, and pinning it as a case (:mod:`.rerun`).
+And a run compared with another, side by side, with the first divergence marked."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import streamlit as st
 from .. import charts
 from ..ui import Context, count, millis, money, set_param, short_time
 from .compare import render_compare
+from .rerun import render_lineage, render_pin, render_rerun_from
 
 KIND_ICONS = {
     "llm": ":material/psychology:",
@@ -33,6 +35,8 @@ def render(ctx: Context, trace_id: str) -> None:
         return
     timeline = ctx.get(f"/runs/{trace_id}/timeline")
     _header(timeline)
+    render_lineage(ctx, trace_id)
+    render_pin(ctx, trace_id, timeline["name"] or "")
     _scores(ctx.get(f"/runs/{trace_id}/scores")["scores"])
     with st.expander("Compare with another run"):
         _compare_input(against)
@@ -209,6 +213,7 @@ def _llm_step(
         f"cached) / {count(usage['output_tokens'])} out · **finish** "
         f"{', '.join(llm['finish_reasons']) or '—'}"
     )
+    render_rerun_from(trace_id, n)
     call = calls.get(n)
     if call is None:
         st.caption("The context window of this call was not captured.")

@@ -256,11 +256,27 @@ def _days_ago(days: int) -> str:
     return (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
 
 
-def test_rerun_command_says_reruns_are_not_available(loaded: Loaded) -> None:
+def test_rerun_command_gives_the_commands_that_rerun_and_pin(loaded: Loaded) -> None:
+    trace_id = loaded.failed["trace_id"]
+
     async def body(session: ClientSession) -> None:
-        args = {"trace_id": loaded.failed["trace_id"], "from_call": 2}
-        message = error(await session.call_tool("rerun_command", args))
-        assert "not available" in message and "get_llm_call" in message
+        args = {"trace_id": trace_id, "from_call": 2}
+        got = answer(await session.call_tool("rerun_command", args))
+        assert got["command"] == (
+            f"AGENTREEL_RERUN_OF={trace_id} AGENTREEL_RERUN_FROM=2 python your_agent.py"
+        )
+        assert got["python"].startswith(f'with sdk.rerun("{trace_id}", from_call=2):')
+        assert got["pin"] == f"agentreel pin {trace_id} -o cases/run-{trace_id[:12]}.json"
+        assert got["llm_calls"] == len(loaded.failed["bodies"]) == 3
+        assert (
+            got["what_happens"].startswith("call 1 and the tool results before call 2")
+            and "your_agent.py" in got["note"]
+        )
+        mine = {**args, "from_call": 3, "command": "python shop.py --order A-1042"}
+        got = answer(await session.call_tool("rerun_command", mine))
+        assert got["command"].endswith("AGENTREEL_RERUN_FROM=3 python shop.py --order A-1042")
+        assert got["pin"].endswith("--command 'python shop.py --order A-1042'")
+        assert "note" not in got
         message = error(await session.call_tool("rerun_command", {**args, "from_call": 9}))
         assert "has 3 LLM calls" in message
 

@@ -14,13 +14,15 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from agentreel.dashboard.client import ApiClient, Refused
 from agentreel.dashboard.filters import Filters
 from agentreel.dashboard.ui import count, millis, money, percent
 from agentreel.demo import DemoResult, send_demo
 
 from support.dashboard import render
 from support.liveserver import RunningServer, start_server
-from support.runbuild import Run, calls, user
+from support.otlpbuild import kv, span
+from support.runbuild import BASE, MS, Run, answer, calls, user
 
 TODAY = datetime.now(UTC).date()
 #: Whole UTC days, so the page and the test ask the API the very same question.
@@ -340,3 +342,87 @@ def test_run_view_of_a_run_stopped_before_its_tool_ran(
     (row,) = table[table["kind"] == "tool"].to_dict("records")
     assert row["name"] == "refund"
     assert math.isnan(row["tokens"]) and math.isnan(row["duration (s)"])  # empty cells
+
+
+def _rerun_of(original: Run, from_call: int, diverged: tuple[int, str]) -> Run:
+    """A re-run of ``original`` as the SDK's re-run mode exports it: its root span names the
+    original, the call it went live from and where it diverged; served calls are marked."""
+    rerun = Run(root=False)
+    for n in range(2):
+        call = rerun.llm([user("Refund order 42")], answer(f"Refunded ({n})."))
+        if n + 1 < from_call:
+            call.attributes.append(kv("agentreel.rerun.served", True))
+    attrs = {
+        "agentreel.rerun.of": original.id,
+        "agentreel.rerun.from_call": from_call,
+        "agentreel.rerun.diverged_at": diverged[0],
+        "agentreel.rerun.divergence": diverged[1],
+    }
+    root = span(rerun.trace_id, rerun.root, "invoke_agent travel", attrs, start_ns=BASE,
+                duration_ns=rerun.clock - BASE + 10 * MS)  # fmt: skip
+    rerun.spans.insert(0, root)
+    return rerun
+
+
+def test_run_view_of_a_rerun_and_of_its_original(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = Run()
+    original.llm([user("Refund order 42")], answer("Refunded."))
+    original.llm([user("Refund order 42")], answer("Refunded again."))
+    rerun = _rerun_of(original, 2, (2, "message 1 differs"))
+    for run in (original, rerun):
+        sent = httpx.post(f"{api.url}/v1/traces", content=run.request(),
+                          headers={"content-type": "application/x-protobuf"}, timeout=30)  # fmt: skip
+        assert sent.status_code == 200, sent.text
+    api.wait_for(lambda s: s.get(f"/api/v1/runs/{original.id}")["reruns"], what="the re-run")
+
+    # The re-run: what it re-ran, from where, where it diverged, and the diff one click away.
+    at = render(api.url, monkeypatch, page="runs", run=rerun.id)
+    (said,) = [w.value for w in at.warning if "Re-run of" in w.value]
+    assert original.id in said and "from call 2" in said
+    assert "Diverged at call 2**: message 1 differs" in said
+    assert any(f"against={original.id}" in m.value and f"run={rerun.id}" in m.value
+               for m in at.markdown)  # fmt: skip
+    code = [c.value for c in at.code]
+    # Each LLM call says how to re-run from it; the run can be pinned from the command line.
+    for n in (1, 2):
+        assert f"AGENTREEL_RERUN_OF={rerun.id} AGENTREEL_RERUN_FROM={n} python" in "\n".join(code)
+    assert any(c.startswith(f"agentreel pin {rerun.id} -o cases/") for c in code)
+
+    # The original lists its re-runs, with the first divergence.
+    at = render(api.url, monkeypatch, page="runs", run=original.id)
+    (table,) = [d.value for d in at.dataframe if "first divergence" in d.value.columns]
+    assert list(table["trace id"]) == [rerun.id]
+    assert list(table["from call"]) == ["2"]
+    assert list(table["first divergence"]) == ["call 2: message 1 differs"]
+    assert not [w for w in at.warning if "Re-run of" in w.value]
+
+    # Pinning fetches the case only when asked: a download, or a clear word why not.
+    assert not at.get("download_button")
+    at.button(key=f"pin_{original.id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    downloads = at.get("download_button")
+    refused = [w.value for w in at.warning if "case" in w.value]
+    assert bool(downloads) != bool(refused), refused
+
+
+def test_pinning_says_why_when_the_server_builds_no_case(
+    api: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server older than pinning answers 404 to the case: the page says so, no download."""
+    run = _failing_run_with_two_calls(api)
+    real_get = ApiClient.get
+
+    def get(self: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
+        if path.endswith("/case"):
+            url = f"{self.base_url}/api/v1{path}"
+            raise Refused("Not Found", url, 404, "Not Found")
+        return real_get(self, path, params)
+
+    at = render(api.url, monkeypatch, page="runs", run=run)
+    monkeypatch.setattr(ApiClient, "get", get)
+    at.button(key=f"pin_{run}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.get("download_button")
+    assert any("could not build a case" in w.value for w in at.warning)

@@ -32,18 +32,10 @@ from pathlib import Path
 import pytest
 
 from support import groundtruth
-from support.fakeprovider import Answer, ToolCall, Turn
-from support.frameworks import CREWAI_VENV, FRAMEWORKS_VENV, FrameworkRun, run_agent
+from support.frameworks import ANSWER, CREWAI_VENV, FRAMEWORKS_VENV, TURNS, FrameworkRun, run_agent
 from support.liveserver import RunningServer
 
 AGENT_NAME = "weather_agent"
-ANSWER = "Paris: 21C (69.8F), Lyon: 18C, both sunny."
-TURNS: list[Turn] = [
-    ToolCall("get_weather", {"city": "Paris"}),
-    ToolCall("get_weather", {"city": "Lyon"}),
-    ToolCall("c_to_f", {"c": 21}),
-    Answer(ANSWER),
-]
 
 
 @dataclass(frozen=True)

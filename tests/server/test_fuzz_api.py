@@ -82,6 +82,7 @@ DELIBERATE: Mapping[str, frozenset[int]] = {
     "/api/v1/runs/{trace_id}/llm-calls/{n}/diff": frozenset({400, 404}),
     "/api/v1/runs/{trace_id}/diff": frozenset({400, 404}),
     "/api/v1/runs/{trace_id}/export": frozenset({400, 404}),
+    "/api/v1/runs/{trace_id}/case": frozenset({400, 404}),
     "/api/v1/runs/import": frozenset({400, 413}),
     "/v1/traces": frozenset({400, 413, 415}),
     "/v1/logs": frozenset({400, 413, 415}),
@@ -422,6 +423,7 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/api/v1/runs/{trace_id}/llm-calls/{n}/diff", True),
     ("GET", "/api/v1/runs/{trace_id}/diff", True),
     ("GET", "/api/v1/runs/{trace_id}/export", False),
+    ("GET", "/api/v1/runs/{trace_id}/case", True),
     ("POST", "/api/v1/runs/import", True),
     ("POST", "/v1/traces", True),
     ("POST", "/v1/logs", True),
@@ -678,12 +680,14 @@ def test_injection_strings_change_nothing(seeded: Seeded, payload: str) -> None:
     requests: list[tuple[str, str, dict[str, str]]] = [
         ("GET", "/api/v1/runs", {name: payload}) for name in RUN_QUERY
     ]
-    for suffix in ("", "/llm-calls", "/timeline", "/export", "/llm-calls/1/diff"):
+    for suffix in ("", "/llm-calls", "/timeline", "/export", "/case", "/llm-calls/1/diff"):
         requests.append(("GET", f"/api/v1/runs/{as_path}{suffix}", {}))
     requests += [
         ("GET", f"/api/v1/runs/{as_path}/diff", {"against": run}),
         ("GET", f"/api/v1/runs/{run}/diff", {"against": payload}),
         ("GET", f"/api/v1/runs/{run}/llm-calls", {"format": payload}),
+        ("GET", f"/api/v1/runs/{run}/case", {"name": payload}),
+        ("GET", f"/api/v1/runs/{run}/case", {"command": payload}),
         ("GET", f"/api/v1/runs/{run}/llm-calls/{as_path}/diff", {}),
         ("POST", f"/api/v1/runs/{as_path}/llm-calls/1/resend", {}),
         ("POST", f"/api/v1/runs/{run}/llm-calls/{as_path}/resend", {}),

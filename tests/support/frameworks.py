@@ -23,16 +23,25 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.fakeprovider import Exchange, FakeProvider, Turn
+from support.fakeprovider import Answer, Exchange, FakeProvider, ToolCall, Turn
 from support.liveserver import RunningServer
 from support.paths import ROOT, TESTS
+
+#: What the fake provider answers every framework agent: 4 LLM calls, 3 tool calls.
+ANSWER = "Paris: 21C (69.8F), Lyon: 18C, both sunny."
+TURNS: list[Turn] = [
+    ToolCall("get_weather", {"city": "Paris"}),
+    ToolCall("get_weather", {"city": "Lyon"}),
+    ToolCall("c_to_f", {"c": 21}),
+    Answer(ANSWER),
+]
 
 #: The framework packages' venv (``make frameworks``).
 FRAMEWORKS_VENV = ROOT / ".venv-frameworks"
@@ -163,9 +172,10 @@ def run_agent(
     protocol: str = "http",
     args: Sequence[str] = (),
     venv: Path = FRAMEWORKS_VENV,
+    env: Mapping[str, str] | None = None,
 ) -> FrameworkRun:
     """Run ``agents/<script>.py`` once, with ``venv``'s Python, against a fresh fake provider
-    scripted with ``turns``.
+    scripted with ``turns`` (``env``: more environment for the script).
 
     Returns once every span the script ended is readable through the REST API (a script that
     starts processes of its own counts their spans in its report).
@@ -174,12 +184,12 @@ def run_agent(
     service = f"fw-{label}-{uuid.uuid4().hex[:8]}"
     tool_log = tmp_path / f"{label}.tools.jsonl"
     with FakeProvider(turns) as fake:
-        env = _environment(server, fake, protocol, service, tool_log)
+        environment = {**_environment(server, fake, protocol, service, tool_log), **(env or {})}
         started = time.monotonic()
         done = subprocess.run(
             [str(python), str(AGENTS / f"{script}.py"), *args],
             cwd=tmp_path,
-            env=env,
+            env=environment,
             capture_output=True,
             text=True,
             timeout=AGENT_TIMEOUT,

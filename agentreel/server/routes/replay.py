@@ -1,5 +1,6 @@
 """REST routes of the replay engine: a run's timeline, the context diff between two
-consecutive LLM calls, and the diff of two runs (``/api/v1/runs/{trace_id}/...``)."""
+consecutive LLM calls, the diff of two runs, and the run as a re-run's recording (its *case*,
+:mod:`agentreel.core.cases`) (``/api/v1/runs/{trace_id}/...``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
+from agentreel.replay.cases import build_case
 from agentreel.replay.diff import context_diff
 from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import RunData, build_timeline, load_run
@@ -62,5 +64,29 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         run = run_of(common.trace_id(trace_id))
         other = run_of(common.trace_id(against), "run to compare against")
         return common.Json(run_diff(build_timeline(run), build_timeline(other)))
+
+    @api.get(
+        "/api/v1/runs/{trace_id}/case",
+        tags=["replay"],
+        summary="The run as a re-run serves it: its LLM calls and tool results, checksummed "
+        "(what `agentreel pin` writes)",
+    )
+    def case(
+        trace_id: str,
+        name: Annotated[
+            str | None, Query(max_length=200, description="The case's name (default run-<id>)")
+        ] = None,
+        command: Annotated[
+            str | None,
+            Query(max_length=2000, description="What runs the agent (`python agent.py`)"),
+        ] = None,
+    ) -> Response:
+        trace_id = common.trace_id(trace_id)
+        document = common.read(
+            lambda: build_case(pool.get(), project(), trace_id, name=name, command=command)
+        )
+        if document is None:
+            raise HTTPException(404, f"no run with trace id {trace_id}")
+        return common.Json(document)
 
     return api

@@ -1,5 +1,5 @@
-"""Runs: what is stored (``/stats``), the run list, one run's span tree and its LLM calls with
-their exact context windows."""
+"""Runs: what is stored (``/stats``), the run list, one run's span tree (with what it re-ran and
+its re-runs) and its LLM calls with their exact context windows."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from agentreel.replay.render import FORMATS, render
 from agentreel.replay.windows import Resolved, llm_calls, resolve
 from agentreel.server.routes import common
 from agentreel.server.routes.replay_json import call_json, rendered_json
-from agentreel.storage import columns, queries
+from agentreel.storage import columns, queries, runtable
 from agentreel.storage.scope import check_values, make_scope
 
 
@@ -77,7 +77,17 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         common.read(lambda: check_values(pool.get(), make_scope(project(), None, None, new)))
         return common.Json(common.read(lambda: queries.list_runs(pool.get(), run_filter)))
 
-    @api.get("/api/v1/runs/{trace_id}", tags=["runs"], summary="One run: its span tree")
+    @api.get(
+        "/api/v1/runs/{trace_id}",
+        tags=["runs"],
+        summary="One run: its span tree, what it re-ran and its re-runs",
+        description="`run` is the run's summary; for a re-run (agentreel's re-run mode) it "
+        "names the original (`rerun_of`), the call it went live from (`rerun_from_call`, 0 "
+        "for a fully offline re-run) and where its requests stopped matching the recording "
+        "(`rerun_diverged_at`, `rerun_divergence`), all null for other runs. `reruns` are "
+        f"the runs that re-ran this one, newest first (at most {queries.MAX_RERUNS}; "
+        "`reruns_total` counts them all).",
+    )
     def run(trace_id: str) -> Response:
         trace_id = common.trace_id(trace_id)
         client = pool.get()
@@ -85,9 +95,15 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         if summary is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
         spans = common.read(lambda: queries.trace_spans(client, project(), trace_id))
+        reruns, total = common.read(lambda: queries.reruns(client, project(), trace_id))
         refs = {r for s in spans for r in _span_refs(s)}
         resolved = common.read(lambda: resolve(client, project(), refs))
-        return common.Json({"run": summary, "spans": _tree([_span(s, resolved) for s in spans])})
+        shown = [_span(s, resolved) for s in spans]
+        if summary["rerun_diverged_at"] is not None:
+            summary["rerun_divergence"] = _divergence(shown, summary)
+        return common.Json(
+            {"run": summary, "reruns": reruns, "reruns_total": total, "spans": _tree(shown)}
+        )
 
     @api.get(
         "/api/v1/runs/{trace_id}/llm-calls",
@@ -120,6 +136,17 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
 
 
 _ZERO = bytes(16)
+
+
+def _divergence(spans: list[dict[str, Any]], summary: dict[str, Any]) -> str:
+    """The run's first divergence in full, from the root span that reports it (the run table
+    keeps its first ``DIVERGENCE_CHARS``; a long text is stored as content, not in the table)."""
+    at = str(summary["rerun_diverged_at"])
+    for span in spans:
+        attributes = span["attributes"]
+        if not span["parent_span_id"] and attributes.get(runtable.DIVERGED_AT_KEY) == at:
+            return str(attributes.get(runtable.DIVERGENCE_KEY) or summary["rerun_divergence"])
+    return str(summary["rerun_divergence"])
 
 
 def _span_refs(span: dict[str, Any]) -> list[bytes]:

@@ -107,6 +107,16 @@ def c_to_f(c: float) -> str:
     return _log_tool("c_to_f", {"c": c}, str(round(c * 9 / 5 + 32, 1)))
 
 
+if os.environ.get("FRAMEWORK_SDK_TOOLS"):
+    # The tools under agentreel's @sdk.tool, as a user who re-runs the agent has them: in a
+    # re-run, a tool called before the first live call is answered from the recording and
+    # its body (and its log line) does not run.
+    from agentreel import sdk
+
+    get_weather = sdk.tool(get_weather)
+    c_to_f = sdk.tool(c_to_f)
+
+
 def flush(provider: TracerProvider) -> dict[str, Any]:
     """Flush and shut down ``provider``; what it ended: trace ids, spans per trace, spans, and
     whether the flush succeeded. (A process the agent starts, such as an MCP server, hands

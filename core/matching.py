@@ -1,0 +1,206 @@
+"""Is a request the one the recording made? The re-run's matching rule.
+
+Both sides are read into the same plain form before they are compared: the system text
+(system instructions and system/developer messages, joined), then each other message as
+its role, its text, the tools it asked for (name and arguments) and the tool results it
+carries. Whitespace runs count as one space, JSON text is compared as the value it encodes,
+and tool-call ids are not compared (a live call makes new ones). So the same request
+written by another instrumentor, or by the provider client itself, compares equal, while a
+changed prompt, message, tool result, tool list or model does not.
+
+A slot the recording did not capture (``None``) matches anything: there is nothing to
+compare it with.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .cases import RecordedCall
+from .exchange import Request
+
+_SPACE = re.compile(r"\s+")
+_SYSTEM_ROLES = frozenset({"system", "developer"})
+#: How much of a differing text a divergence quotes.
+QUOTE_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    role: str
+    text: str
+    tool_calls: tuple[tuple[str, str], ...]
+    tool_results: tuple[str, ...]
+
+
+def _squash(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _value(value: Any) -> str:
+    """Canonical text of an argument or result: JSON text as the value it encodes."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return _squash(value)
+        if isinstance(value, str):
+            return _squash(value)
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return _squash(str(value))
+
+
+def _parts(message: Any) -> list[Any]:
+    if not isinstance(message, dict):
+        return [{"type": "text", "content": message}]
+    parts = message.get("parts")
+    if parts is None and "content" in message:
+        content = message["content"]
+        parts = content if isinstance(content, list) else [{"type": "text", "content": content}]
+    return list(parts or [])
+
+
+def _text_of(part: dict[str, Any]) -> str | None:
+    for key in ("content", "text"):
+        value = part.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _result_text(part: dict[str, Any]) -> str:
+    for key in ("response", "result", "content", "output"):
+        if key in part:
+            value = part[key]
+            if isinstance(value, list):  # content blocks: their text
+                texts = [_text_of(b) if isinstance(b, dict) else str(b) for b in value]
+                return _value("".join(t for t in texts if t))
+            return _value(value)
+    return ""
+
+
+def _read(messages: Iterable[Any]) -> tuple[list[str], list[_Message]]:
+    """(system texts, the other messages) of a GenAI message list."""
+    system: list[str] = []
+    out: list[_Message] = []
+    for message in messages:
+        role = str(message.get("role", "")) if isinstance(message, dict) else "user"
+        texts: list[str] = []
+        calls: list[tuple[str, str]] = []
+        results: list[str] = []
+        for part in _parts(message):
+            if not isinstance(part, dict):
+                texts.append(str(part))
+                continue
+            kind = part.get("type")
+            if kind == "tool_call":
+                calls.append((str(part.get("name", "")), _value(part.get("arguments"))))
+            elif kind in ("tool_call_response", "tool_result", "function_call_output"):
+                results.append(_result_text(part))
+            elif kind in ("reasoning", "thinking"):
+                continue  # providers drop or encrypt it on the way back
+            else:
+                text = _text_of(part)
+                if text is not None:
+                    texts.append(text)
+        text = _squash(" ".join(texts))
+        if role in _SYSTEM_ROLES:
+            if text:
+                system.append(text)
+            continue
+        if results and not text and not calls:
+            role = "tool"  # Anthropic carries tool results in a user message
+        if not (text or calls or results):
+            continue
+        out.append(_Message(role, text, tuple(calls), tuple(results)))
+    return system, out
+
+
+def _system_texts(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [_squash(value)] if value.strip() else []
+    texts = []
+    for part in value if isinstance(value, list) else [value]:
+        text = _text_of(part) if isinstance(part, dict) else str(part)
+        if text and text.strip():
+            texts.append(_squash(text))
+    return texts
+
+
+def _quote(text: str) -> str:
+    if len(text) <= QUOTE_CHARS:
+        return repr(text)
+    return repr(text[: QUOTE_CHARS - 1] + "…")
+
+
+def _tool_names(definitions: Any) -> list[str] | None:
+    if not isinstance(definitions, list):
+        return None
+    names = []
+    for tool in definitions:
+        if not isinstance(tool, dict):
+            continue
+        function = tool.get("function")
+        name = (function if isinstance(function, dict) else tool).get("name")
+        if name:
+            names.append(str(name))
+    return sorted(names)
+
+
+def _describe(index: int, recorded: _Message, sent: _Message) -> str:
+    where = f"message {index + 1} ({sent.role})"
+    if recorded.role != sent.role:
+        return f"{where} was a {recorded.role} message in the recording"
+    if recorded.text != sent.text:
+        return f"{where} text differs: recorded {_quote(recorded.text)}, sent {_quote(sent.text)}"
+    if recorded.tool_calls != sent.tool_calls:
+        return (
+            f"{where} asks for other tools: recorded {recorded.tool_calls}, sent {sent.tool_calls}"
+        )
+    return (
+        f"{where} carries other tool results: recorded {_quote(' | '.join(recorded.tool_results))}, "
+        f"sent {_quote(' | '.join(sent.tool_results))}"
+    )
+
+
+def request_difference(recorded: RecordedCall, request: Request) -> str | None:
+    """What differs between the recorded call's request and ``request`` (one sentence), or
+    None when they are the same request."""
+    if recorded.request_model and request.model and recorded.request_model != request.model:
+        return f"model: recorded {recorded.request_model!r}, sent {request.model!r}"
+    if recorded.input_messages is None:
+        return None
+    rec_system, rec_messages = _read(recorded.input_messages)
+    rec_system = _system_texts(recorded.system_instructions) + rec_system
+    sent_system, sent_messages = _read(request.messages)
+    sent_system = _system_texts(request.system) + sent_system
+    recorded_system = recorded.system_instructions is not None or rec_system
+    if recorded_system and " ".join(rec_system) != " ".join(sent_system):
+        return (
+            f"system prompt: recorded {_quote(' '.join(rec_system))}, "
+            f"sent {_quote(' '.join(sent_system))}"
+        )
+    for index, (rec, sent) in enumerate(zip(rec_messages, sent_messages, strict=False)):
+        if rec != sent:
+            return _describe(index, rec, sent)
+    if len(sent_messages) > len(rec_messages):
+        extra = sent_messages[len(rec_messages)]
+        return (
+            f"{len(sent_messages)} messages sent where the recording has {len(rec_messages)}: "
+            f"message {len(rec_messages) + 1} ({extra.role}) is new: {_quote(extra.text)}"
+        )
+    if len(sent_messages) < len(rec_messages):
+        return f"{len(sent_messages)} messages sent where the recording has {len(rec_messages)}"
+    recorded_tools = _tool_names(recorded.tool_definitions)
+    sent_tools = _tool_names(request.tools or [])
+    if recorded_tools is not None and recorded_tools != sent_tools:
+        return f"tools offered: recorded {recorded_tools}, sent {sent_tools}"
+    return None
