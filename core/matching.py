@@ -15,7 +15,6 @@ compare it with.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,6 @@ from typing import Any
 from .cases import RecordedCall
 from .exchange import Request
 
-_SPACE = re.compile(r"\s+")
 _SYSTEM_ROLES = frozenset({"system", "developer"})
 #: How much of a differing text a divergence quotes.
 QUOTE_CHARS = 80
@@ -38,7 +36,7 @@ class _Message:
 
 
 def _squash(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def _value(value: Any) -> str:
@@ -171,26 +169,49 @@ def _describe(index: int, recorded: _Message, sent: _Message) -> str:
     )
 
 
-def request_difference(recorded: RecordedCall, request: Request) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """A recorded call's request read into the compared form once (a re-run compares each
+    recorded call with one request or a few)."""
+
+    request_model: str
+    captured: bool
+    system: str | None
+    messages: list[_Message]
+    tools: list[str] | None
+
+
+def expected(recorded: RecordedCall) -> Expected:
+    if recorded.input_messages is None:
+        return Expected(recorded.request_model, False, None, [], None)
+    system, messages = _read(recorded.input_messages)
+    system = _system_texts(recorded.system_instructions) + system
+    has_system = recorded.system_instructions is not None or bool(system)
+    return Expected(
+        recorded.request_model,
+        True,
+        " ".join(system) if has_system else None,
+        messages,
+        _tool_names(recorded.tool_definitions),
+    )
+
+
+def request_difference(recorded: RecordedCall | Expected, request: Request) -> str | None:
     """What differs between the recorded call's request and ``request`` (one sentence), or
     None when they are the same request."""
-    if recorded.request_model and request.model and recorded.request_model != request.model:
-        return f"model: recorded {recorded.request_model!r}, sent {request.model!r}"
-    if recorded.input_messages is None:
+    want = recorded if isinstance(recorded, Expected) else expected(recorded)
+    if want.request_model and request.model and want.request_model != request.model:
+        return f"model: recorded {want.request_model!r}, sent {request.model!r}"
+    if not want.captured:
         return None
-    rec_system, rec_messages = _read(recorded.input_messages)
-    rec_system = _system_texts(recorded.system_instructions) + rec_system
     sent_system, sent_messages = _read(request.messages)
-    sent_system = _system_texts(request.system) + sent_system
-    recorded_system = recorded.system_instructions is not None or rec_system
-    if recorded_system and " ".join(rec_system) != " ".join(sent_system):
-        return (
-            f"system prompt: recorded {_quote(' '.join(rec_system))}, "
-            f"sent {_quote(' '.join(sent_system))}"
-        )
-    for index, (rec, sent) in enumerate(zip(rec_messages, sent_messages, strict=False)):
-        if rec != sent:
-            return _describe(index, rec, sent)
+    sent = " ".join(_system_texts(request.system) + sent_system)
+    if want.system is not None and want.system != sent:
+        return f"system prompt: recorded {_quote(want.system)}, sent {_quote(sent)}"
+    rec_messages = want.messages
+    for index, (rec, now) in enumerate(zip(rec_messages, sent_messages, strict=False)):
+        if rec != now:
+            return _describe(index, rec, now)
     if len(sent_messages) > len(rec_messages):
         extra = sent_messages[len(rec_messages)]
         return (
@@ -199,8 +220,7 @@ def request_difference(recorded: RecordedCall, request: Request) -> str | None:
         )
     if len(sent_messages) < len(rec_messages):
         return f"{len(sent_messages)} messages sent where the recording has {len(rec_messages)}"
-    recorded_tools = _tool_names(recorded.tool_definitions)
     sent_tools = _tool_names(request.tools or [])
-    if recorded_tools is not None and recorded_tools != sent_tools:
-        return f"tools offered: recorded {recorded_tools}, sent {sent_tools}"
+    if want.tools is not None and want.tools != sent_tools:
+        return f"tools offered: recorded {want.tools}, sent {sent_tools}"
     return None

@@ -47,7 +47,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from agentreel.core import anthropic_api, openai_api, served
 from agentreel.core.cases import Case, CaseError, RecordedCall, RecordedTool, load, parse
 from agentreel.core.exchange import Request
-from agentreel.core.matching import request_difference
+from agentreel.core.matching import Expected, expected, request_difference
 
 from ._errors import SdkError, guard
 
@@ -278,6 +278,7 @@ class Rerun:
         self._tools_used: set[int] = set()
         self._live = False  # True once a divergence sent the re-run live
         self._roots: list[Any] = []
+        self._expected: dict[int, Expected] = {}
 
     # -- lifetime --
 
@@ -369,15 +370,21 @@ class Rerun:
         expected = calls[number - 1]
         what = None
         if expected.call not in self._used:
-            what = request_difference(expected, request)
+            what = request_difference(self._want(expected), request)
             if what is None:
                 return expected, None
         # Parallel calls may start in another order than they were recorded.
         for other in calls:
             unused = other.call not in self._used and other.call != number
-            if unused and request_difference(other, request) is None:
+            if unused and request_difference(self._want(other), request) is None:
                 return other, None
         return None, what or f"recorded call {number} was already answered to another request"
+
+    def _want(self, call: RecordedCall) -> Expected:
+        want = self._expected.get(call.call)
+        if want is None:
+            want = self._expected[call.call] = expected(call)
+        return want
 
     def _diverge(self, number: int, what: str) -> None:
         if self.report.divergence is not None:
@@ -548,7 +555,7 @@ def install() -> None:
                 continue
             _patch_http(module)
         _add_root_stamper(trace.get_tracer_provider())
-        _install_mcp()
+    install_mcp()
 
 
 def _patch_http(http: Any) -> None:
@@ -571,13 +578,28 @@ def _patch_http(http: Any) -> None:
     http.AsyncClient.send = asend
 
 
-def _install_mcp() -> None:
-    """MCP's ``ClientSession.call_tool``: served from the recording like ``@sdk.tool``."""
-    try:
-        from mcp import types
-        from mcp.client.session import ClientSession
-    except ImportError:
+_mcp_patched = False
+_mcp_lock = threading.Lock()
+
+
+def install_mcp() -> None:
+    """MCP's ``ClientSession.call_tool``: served from the recording like ``@sdk.tool``. Only
+    once the agent has imported MCP (importing it here would cost seconds to every re-run):
+    checked when a re-run starts and at each LLM call, before any tool can be asked for."""
+    global _mcp_patched
+    if _mcp_patched or "mcp.client.session" not in sys.modules:
         return
+    with _mcp_lock:
+        if _mcp_patched:
+            return
+        _mcp_patched = True
+        _patch_mcp()
+
+
+def _patch_mcp() -> None:
+    from mcp import types
+    from mcp.client.session import ClientSession
+
     original = ClientSession.call_tool
 
     async def call_tool(
@@ -606,6 +628,7 @@ def _intercept(http: Any, request: Any) -> Any:
     session = _active
     if session is None or request.method != "POST" or _CLIENT_HEADER not in request.headers:
         return None
+    install_mcp()
     api = served.api_of(request.url.path)
     if api is None:
         return None

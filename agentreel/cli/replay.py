@@ -91,6 +91,7 @@ def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
         return 0
     paint = _painter(sys.stdout)
     _print_run(detail["run"], paint)
+    _print_reruns(detail, paint)
     if chosen:
         _print_timeline(timeline, paint)
     for offset, call in enumerate(chosen):
@@ -120,6 +121,34 @@ def _print_run(run: dict[str, Any], paint: Callable[[str, str], str]) -> None:
         f"tokens in {usage['input_tokens']} / out {usage['output_tokens']}  "
         f"${run['cost_usd']:.4f}"
     )
+
+
+def _divergence(at: Any, what: Any) -> str:
+    return f"diverged at call {at}: {what}" if at is not None else "no divergence"
+
+
+def _print_reruns(detail: dict[str, Any], paint: Callable[[str, str], str]) -> None:
+    """Where a re-run came from, and the re-runs of an original, each with its divergence."""
+    run = detail["run"]
+    if run.get("rerun_of"):
+        start = run["rerun_from_call"]
+        origin = "fully offline" if start == 0 else f"live from call {start}"
+        print(
+            f"  re-run of {run['rerun_of']} ({origin}); "
+            f"{_divergence(run.get('rerun_diverged_at'), run.get('rerun_divergence'))}"
+        )
+        print(paint(f"  compare: agentreel replay {run['trace_id']} --diff {run['rerun_of']}", "2"))
+    reruns = detail.get("reruns") or []
+    if reruns:
+        total = detail.get("reruns_total", len(reruns))
+        print(f"  {count(total, 're-run')}:")
+        for rerun in reruns:
+            start = rerun["from_call"]
+            origin = "offline" if start == 0 else f"from call {start}"
+            print(
+                f"    {rerun['trace_id']}  {rerun['status']}  {origin}  "
+                f"{_divergence(rerun.get('diverged_at'), rerun.get('divergence'))}"
+            )
 
 
 def _print_timeline(timeline: dict[str, Any], paint: Any) -> None:

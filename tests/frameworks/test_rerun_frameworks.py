@@ -25,6 +25,8 @@ CONFIGS = {
         ("--api", "responses", "--stream", "--with-sdk"),
     ),
     "openai_agents-chat": ("openai_agents_agent", ("--api", "chat", "--with-sdk")),
+    # anthropic, its tools on an MCP server: ClientSession.call_tool answered from the recording
+    "mcp": ("mcp_agent", ("--with-sdk",)),
 }
 SDK_TOOLS = {"FRAMEWORK_SDK_TOOLS": "1"}
 #: What the provider answers live from call 3: the original's turns, with a tool-call id of

@@ -7,6 +7,7 @@ own execution log (:data:`support.flavours.TOOL_LOG`), never agentreel's report 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
@@ -18,6 +19,7 @@ from support.fakeprovider import FakeProvider
 from support.flavours import FLAVOURS, TOOL_LOG, openai_agent
 from support.liveserver import RunningServer
 from support.payloads import scenario
+from support.cli import agentreel
 from support.sdkrun import stored_spans
 
 CALLS = 3  # the scenario: two tool calls, then the answer
@@ -137,3 +139,46 @@ def test_a_rerun_refuses_what_cannot_work(to_server: RunningServer) -> None:
         sdk.rerun(original, from_call=2, edit={"prompt": "x"}, server=to_server.url)
     with pytest.raises(sdk.RerunError, match="is it running"):
         sdk.rerun(original, server="http://127.0.0.1:9")
+
+
+def test_replay_shows_a_rerun_beside_its_original_with_its_divergence(
+    to_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original, _ = _record(to_server, "openai")
+    monkeypatch.setattr(scenario, "USER_PROMPT", "Weather in Lyon, in F?")
+    with (
+        FakeProvider(scenario.script()) as fake,
+        sdk.rerun(original, server=to_server.url, quiet=True),
+        sdk.run("weather") as again,
+    ):
+        FLAVOURS["openai"](fake)
+    stored_spans(to_server, again.trace_id)
+
+    shown = agentreel("replay", again.trace_id, "--api-url", to_server.url)
+    assert shown.returncode == 0, shown.stderr
+    assert f"re-run of {original} (fully offline); diverged at call 1: message 1 (user)" in (
+        shown.stdout
+    )
+    assert f"compare: agentreel replay {again.trace_id} --diff {original}" in shown.stdout
+    listed = agentreel("replay", original, "--api-url", to_server.url).stdout
+    assert "1 re-run:" in listed
+    assert f"{again.trace_id}  ok  offline  diverged at call 1: message 1 (user) text" in listed
+
+
+def test_a_tool_result_edit_is_what_the_served_tool_returns_and_the_provider_receives(
+    to_server: RunningServer,
+) -> None:
+    original, sent = _record(to_server, "openai")
+    tool_message = next(m for m in sent[1]["messages"] if m["role"] == "tool")
+    rain = {"city": "Paris", "temp_c": 12, "sky": "rain"}
+    edit = {"tool_results": {tool_message["tool_call_id"]: rain}}
+    TOOL_LOG.clear()
+    with (
+        FakeProvider(scenario.script()[1:]) as fake,
+        sdk.rerun(original, from_call=2, edit=edit, server=to_server.url, quiet=True) as rerun,
+    ):
+        openai_agent(fake.openai_base_url, stream=False)
+    received = next(m for m in fake.exchanges[0].body["messages"] if m["role"] == "tool")
+    assert received == {**tool_message, "content": json.dumps(rain)}
+    assert [name for name, _ in TOOL_LOG] == ["c_to_f"]  # get_weather did not run
+    assert rerun.report.divergence is None

@@ -3,7 +3,7 @@
 ``openinference-instrumentation-mcp`` as OpenInference's docs say; the loop is an OpenInference
 agent span (``@tracer.agent(name="weather_agent")``).
 
-``python mcp_agent.py``: one run. The server is a second process and a second service
+``python mcp_agent.py [--with-sdk]``: one run. The server is a second process and a second service
 (``<OTEL_SERVICE_NAME>-tools``) whose spans join the agent's trace; its span count is added to
 the report. Tool results go back to the model as MCP returned them: a list of content blocks.
 """
@@ -35,7 +35,8 @@ MAX_TOKENS = 1024
 SERVER_REPORT_TIMEOUT = 30.0
 SERVER = Path(__file__).with_name("mcp_tools_server.py")
 
-tracer_provider = agentkit.tracing()
+# --with-sdk: agentreel.sdk.init() too (a re-run needs it: AGENTREEL_RERUN_OF).
+tracer_provider = agentkit.tracing(with_sdk="--with-sdk" in sys.argv)
 trace.set_tracer_provider(tracer_provider)
 tracer = OITracer(tracer_provider.get_tracer(__name__), config=TraceConfig())
 
