@@ -15,11 +15,11 @@ import pytest
 
 from agentreel import sdk
 
+from support.cli import agentreel
 from support.fakeprovider import FakeProvider
 from support.flavours import FLAVOURS, TOOL_LOG, openai_agent
 from support.liveserver import RunningServer
 from support.payloads import scenario
-from support.cli import agentreel
 from support.sdkrun import stored_spans
 
 CALLS = 3  # the scenario: two tool calls, then the answer
