@@ -16,6 +16,22 @@ from typing import Any
 ENV_PREFIX = "AGENTREEL_"
 
 
+#: The SDK's own variables (re-run mode, in the agent's process): not server settings, but
+#: an agent's shell may export them beside the server's, so they are not refused as unknown.
+SDK_ENV = frozenset(
+    {
+        "AGENTREEL_SERVER",
+        "AGENTREEL_RERUN_OF",
+        "AGENTREEL_RERUN_FROM",
+        "AGENTREEL_RERUN_CASE",
+        "AGENTREEL_RERUN_EDIT",
+        "AGENTREEL_RERUN_ON_DIVERGENCE",
+        "AGENTREEL_RERUN_LIVE",
+        "AGENTREEL_RERUN_REPORT",
+    }
+)
+
+
 class SettingsError(ValueError):
     """A setting is unknown or has an invalid value; the message names it."""
 
@@ -355,7 +371,9 @@ class Settings:
         known_env = {s.env for s in SETTINGS}
         # Other tools' variables share the prefix only by accident; ours all start with it.
         unknown = sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in known_env)
-        unknown = [k for k in unknown if not k.startswith(ENV_PREFIX + "TEST_")]
+        unknown = [
+            k for k in unknown if not k.startswith(ENV_PREFIX + "TEST_") and k not in SDK_ENV
+        ]
         if unknown:
             raise SettingsError(
                 f"unknown setting {unknown[0]}; known settings: {', '.join(sorted(known_env))}"

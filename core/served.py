@@ -15,9 +15,11 @@ Parsing the served body with :mod:`.openai_api` or :mod:`.anthropic_api` gives t
 counts back.
 
 What a call's answer cannot carry is left out: reasoning in a Chat Completions answer (the
-API returns none), a thinking block's signature and a stop sequence's text (not recorded).
-A call that failed, or whose output was not recorded, cannot be served (:class:`ServeError`:
-the caller goes to the provider instead).
+API returns none) and in a Responses answer (sent back, a reasoning item must be the
+provider's own: its id and encrypted content, which are not recorded), a thinking block's
+signature and a stop sequence's text (not recorded). A call that failed, or whose output
+was not recorded, cannot be served (:class:`ServeError`; the re-run answers it with an HTTP
+400 naming the call).
 """
 
 from __future__ import annotations
@@ -388,8 +390,9 @@ def _output_items(reply: _Reply) -> list[Json]:
                 }
             )
         elif kind == "reasoning":
-            summary = [{"type": "summary_text", "text": part["content"]}] if part["content"] else []
-            items.append({"type": "reasoning", "id": f"rs_rerun_{key}", "summary": summary})
+            # Left out: a reasoning item sent back must be the provider's own (its id and
+            # encrypted content), which instrumentors do not record.
+            continue
         elif kind == "tool_call":
             # No item id: instrumentors do not record it, and a made-up one sent back to the
             # provider in the next request names an item it never had. (The call id stays.)
@@ -469,12 +472,6 @@ _ECHOED = (
 #: its parts and of their text.
 _TEXT_EVENTS = {
     "message": ("content", "content_index", "response.content_part", "response.output_text"),
-    "reasoning": (
-        "summary",
-        "summary_index",
-        "response.reasoning_summary_part",
-        "response.reasoning_summary_text",
-    ),
 }
 
 

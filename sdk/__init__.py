@@ -27,7 +27,15 @@ from ._config import ConfigError, force_flush, init, shutdown, stats
 from ._instrument import instrument_anthropic, instrument_openai, uninstrument
 from ._manual import llm_call
 from ._marks import decision, escalate, feedback, score
-from ._rerun import Divergence, RecordedToolError, Report, Rerun, RerunError, rerun
+from ._rerun import (
+    Divergence,
+    RecordedToolError,
+    Report,
+    Rerun,
+    RerunError,
+    ToolNotRecorded,
+    rerun,
+)
 from ._run import agent, run
 from ._state import capture_content
 from ._tool import tool
@@ -43,6 +51,7 @@ __all__ = [
     "Report",
     "Rerun",
     "RerunError",
+    "ToolNotRecorded",
     "agent",
     "capture_content",
     "decision",

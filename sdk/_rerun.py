@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import hashlib
 import importlib
 import json
 import os
@@ -38,6 +39,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -65,6 +67,10 @@ _SERVED: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 class RecordedToolError(RuntimeError):
     """A served tool call that failed in the recording: raised with the recorded error."""
+
+
+class ToolNotRecorded(RuntimeError):
+    """A strict re-run reached a tool call the recording does not have; it was not run."""
 
 
 class RerunError(SdkError):
@@ -181,6 +187,13 @@ def _edit_system(api: str, body: dict[str, Any], text: str) -> None:
         body["system"] = text
     elif api == "responses":
         body["instructions"] = text
+        items = body.get("input")
+        if isinstance(items, list):  # a system message among the items would say otherwise
+            body["input"] = [
+                i
+                for i in items
+                if not (isinstance(i, dict) and i.get("role") in ("system", "developer"))
+            ]
     else:
         messages = body.setdefault("messages", [])
         for message in messages:
@@ -234,7 +247,26 @@ def active() -> Rerun | None:
 
 
 class Rerun:
-    """One re-run (see the module doc); use it as a context manager."""
+    """Re-run the recorded run ``trace_id`` (or the pinned ``case`` file) in this block:
+    calls before ``from_call`` answered from the recording, live from it (0: none live).
+
+    - ``edit``: a change to call ``from_call``'s request before it is sent: a dict with
+      ``system`` (new system prompt), ``model``, ``params`` (e.g. ``{"temperature": 0}``),
+      ``messages`` (``{index: new content}``) or ``tool_results`` (``{call_id: result}``:
+      a recorded tool result served differently, and the request carrying it changed),
+      or a function taking and returning the provider request body.
+    - ``on_divergence``: ``"live"`` (default) goes live at the first request that differs
+      from the recording; ``"fail"`` answers it with an HTTP 400 naming the divergence.
+    - ``live_models``: send every call to the provider but still compare each request with
+      the recording (where does this case diverge with today's model?); tools are served.
+
+    ``case``: a pinned case file (or :class:`~agentreel.core.cases.Case`) instead of the
+    recording on the server (``server``, ``api_key``: where that is, default
+    ``AGENTREEL_SERVER``). ``report_path``: write the report there as JSON when it ends;
+    ``quiet``: do not print it.
+
+    Raises :class:`RerunError` when the recording cannot be read.
+    """
 
     def __init__(
         self,
@@ -260,6 +292,11 @@ class Rerun:
         if self.edit is not None and from_call == 0:
             raise RerunError("edit changes the first live call: give from_call too")
         self.case = _case(trace_id, case, server, api_key)
+        if self.case.calls and all(c.output_messages is None for c in self.case.calls):
+            raise RerunError(
+                f"run {self.case.trace_id} was recorded without its content (no call's output "
+                "was captured): there is nothing to answer its calls with"
+            )
         self.from_call = from_call
         if from_call > len(self.case.calls) + 1:
             raise RerunError(
@@ -279,6 +316,7 @@ class Rerun:
         self._live = False  # True once a divergence sent the re-run live
         self._roots: list[Any] = []
         self._expected: dict[int, Expected] = {}
+        self._edited: dict[bytes, dict[str, Any]] = {}
 
     # -- lifetime --
 
@@ -303,6 +341,11 @@ class Rerun:
                 raise RerunError("a re-run is already active in this process")
             _active = self
         install()
+        current = trace.get_current_span()
+        if current.is_recording() and getattr(current, "parent", True) is None:
+            # Started inside the run's root span (``with sdk.run(): with sdk.rerun():``).
+            with guard("re-run root"):
+                self.on_root(current)
 
     def stop(self) -> None:
         global _active
@@ -357,11 +400,21 @@ class Rerun:
             return "serve", chosen
 
     def _go_live(self, number: int, api: str, body: dict[str, Any]) -> tuple[str, Any]:
-        if self.edit is not None and number == self.from_call:
-            body = apply_edit(self.edit, api, body)
+        """``("live", edited body)`` for call n with an edit, else ``("live", None)``."""
         self.report.calls_live.append(number)
         self.report.events.append(("call", number, "live"))
-        return "live", body
+        if self.edit is None or number != self.from_call:
+            return "live", None
+        return "live", apply_edit(self.edit, api, body)
+
+    def remember_edit(self, sent: bytes, edited: dict[str, Any]) -> None:
+        """The client retries call n with its own (unedited) body: send the edit again."""
+        with self._lock:
+            self._edited[hashlib.sha256(sent).digest()] = edited
+
+    def edited_for(self, sent: bytes) -> dict[str, Any] | None:
+        with self._lock:
+            return self._edited.get(hashlib.sha256(sent).digest())
 
     def _match(self, number: int, request: Request) -> tuple[RecordedCall | None, str | None]:
         calls = self.case.calls
@@ -374,7 +427,8 @@ class Rerun:
             if what is None:
                 return expected, None
         # Parallel calls may start in another order than they were recorded.
-        for other in calls:
+        last = self.from_call - 1 if self.from_call and not self.live_models else len(calls)
+        for other in calls[:last]:
             unused = other.call not in self._used and other.call != number
             if unused and request_difference(self._want(other), request) is None:
                 return other, None
@@ -398,16 +452,31 @@ class Rerun:
 
     # -- tools --
 
-    def tool_answer(self, name: str, arguments: Any) -> tuple[bool, RecordedTool | None]:
+    def tool_answer(
+        self, name: str, arguments: Any, call_id: str | None = None
+    ) -> tuple[bool, RecordedTool | None]:
         """``(True, tool)`` when the recording answers this tool call, ``(False, None)`` when
-        it runs live (recorded as such in the report)."""
+        it runs live (recorded as such in the report). A tool the recording lacks runs live,
+        but not in a strict re-run (``on_divergence="fail"``, ``live_models``: cases and
+        their live check must not have side effects): that is a divergence, raised as
+        :class:`ToolNotRecorded`."""
         with self._lock:
             if not self.serving_tools():
                 self.report.tools_live.append(name)
                 self.report.events.append(("tool", name, "live"))
                 return False, None
-            found = self._find_tool(name, arguments)
+            found = self._find_tool(name, arguments, call_id)
             if found is None:
+                if self.on_divergence == "fail" or self.live_models:
+                    what = (
+                        f"tool {name} with arguments {_shown(arguments)} is not in the "
+                        "recording (it was not run)"
+                    )
+                    self._diverge(max(self._calls, 1), what)
+                    self.report.events.append(("tool", name, "diverged"))
+                    raise ToolNotRecorded(
+                        f"agentreel re-run diverged after call {self._calls}: {what}"
+                    )
                 self.report.tools_live.append(name)
                 self.report.tools_missing.append(name)
                 self.report.events.append(("tool", name, "missing"))
@@ -426,18 +495,22 @@ class Rerun:
             raise RecordedToolError(tool.error or f"tool {tool.name} failed in the recording")
         return tool.result
 
-    def _find_tool(self, name: str, arguments: Any) -> RecordedTool | None:
-        wanted = _canonical(arguments)
-        same_name = [
+    def _find_tool(self, name: str, arguments: Any, call_id: str | None) -> RecordedTool | None:
+        """The recorded call the model's call id names (served answers keep the recorded
+        ids), else the first unused one of that name with equal arguments (as JSON)."""
+        unused = [
             (i, t)
             for i, t in enumerate(self.case.tools)
             if t.name == name and t.recorded and i not in self._tools_used
         ]
-        for index, tool in same_name:
-            if _canonical(tool.arguments) == wanted:
-                self._tools_used.add(index)
-                return tool
-        return None
+        wanted = _canonical(arguments)
+        chosen = next((p for p in unused if call_id and p[1].call_id == call_id), None)
+        if chosen is None:
+            chosen = next((p for p in unused if _canonical(p[1].arguments) == wanted), None)
+        if chosen is None:
+            return None
+        self._tools_used.add(chosen[0])
+        return chosen[1]
 
     # -- spans --
 
@@ -455,12 +528,22 @@ class Rerun:
 
 
 def _canonical(value: Any) -> Any:
+    """Tool arguments as JSON values: recorded text parsed, live Python values encoded the way
+    ``@sdk.tool`` records them (tuples, dates and other objects as JSON would carry them)."""
     if isinstance(value, str):
         try:
             return json.loads(value)
         except ValueError:
             return value
-    return value
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError):
+        return value
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(_canonical(value), default=str)
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def _neutral(api: str, body: dict[str, Any]) -> Request:
@@ -633,13 +716,18 @@ def _intercept(http: Any, request: Any) -> Any:
     if api is None:
         return None
     if int(request.headers.get(_RETRY_HEADER, "0") or 0) > 0:
-        return None  # the client retrying a live call: the same call, sent again
+        # The client retrying a live call: the same call, sent again (edited again).
+        edited = session.edited_for(request.content)
+        if edited is not None:
+            _replace_body(http, request, edited)
+        return None
     try:
         body = json.loads(request.content)
     except ValueError:
         return None
     if not isinstance(body, dict):
         return None
+    sent = request.content
     action, value = session.on_call(api, body)
     if action == "fail":
         return http.Response(
@@ -649,8 +737,10 @@ def _intercept(http: Any, request: Any) -> Any:
             headers={"x-agentreel-rerun": "diverged"},
         )
     if action == "live":
-        if value is not body or session.edit is not None:
+        if value is not None:
+            session.remember_edit(sent, value)
             _replace_body(http, request, value)
+            _mark_edited(api, value)
         return None
     call: RecordedCall = value
     _mark_served(call.call)
@@ -669,12 +759,14 @@ def _intercept(http: Any, request: Any) -> Any:
     except served.ServeError as exc:
         message = f"agentreel re-run cannot serve call {call.call}: {exc}"
         return http.Response(400, json=_error_body(api, message), request=request)
-    return http.Response(
+    answer = http.Response(
         200,
         headers={"content-type": content_type, "x-agentreel-rerun": "served"},
         content=payload,
         request=request,
     )
+    answer.elapsed = timedelta(0)  # set by the client's send, which did not run
+    return answer
 
 
 def _replace_body(http: Any, request: Any, body: dict[str, Any]) -> None:
@@ -688,6 +780,23 @@ def _error_body(api: str, message: str) -> dict[str, Any]:
     if api == "messages":
         return {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
     return {"error": {"message": message, "type": "agentreel_rerun", "code": "rerun_divergence"}}
+
+
+def _mark_edited(api: str, body: dict[str, Any]) -> None:
+    """The SDK's span of call n recorded the request before the edit: record the edited one."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    with guard("re-run edit mark"):
+        span.set_attribute("agentreel.rerun.edited", True)
+        attributes = getattr(span, "attributes", None) or {}
+        if "gen_ai.input.messages" in attributes:
+            request = _neutral(api, body)
+            span.set_attribute("gen_ai.input.messages", json.dumps(request.messages, default=str))
+            if request.system:
+                span.set_attribute("gen_ai.system_instructions", json.dumps(request.system))
+            if request.model:
+                span.set_attribute("gen_ai.request.model", request.model)
 
 
 def _mark_served(number: int) -> None:
@@ -773,43 +882,5 @@ def from_environment() -> Rerun | None:
     return session
 
 
-def rerun(
-    trace_id: str | None = None,
-    *,
-    from_call: int = 0,
-    case: str | Path | Case | None = None,
-    edit: Edit | None = None,
-    on_divergence: str = "live",
-    live_models: bool = False,
-    server: str | None = None,
-    api_key: str | None = None,
-    report_path: str | None = None,
-    quiet: bool = False,
-) -> Rerun:
-    """Re-run the recorded run ``trace_id`` (or the pinned ``case`` file) in this block:
-    calls before ``from_call`` answered from the recording, live from it (0: none live).
-
-    - ``edit``: a change to call ``from_call``'s request before it is sent: a dict with
-      ``system`` (new system prompt), ``model``, ``params`` (e.g. ``{"temperature": 0}``),
-      ``messages`` (``{index: new content}``) or ``tool_results`` (``{call_id: result}``:
-      a recorded tool result served differently, and the request carrying it changed),
-      or a function taking and returning the provider request body.
-    - ``on_divergence``: ``"live"`` (default) goes live at the first request that differs
-      from the recording; ``"fail"`` answers it with an HTTP 400 naming the divergence.
-    - ``live_models``: send every call to the provider but still compare each request with
-      the recording (where does this case diverge with today's model?); tools are served.
-
-    Raises :class:`RerunError` when the recording cannot be read.
-    """
-    return Rerun(
-        trace_id,
-        from_call=from_call,
-        case=case,
-        edit=edit,
-        on_divergence=on_divergence,
-        live_models=live_models,
-        server=server,
-        api_key=api_key,
-        report_path=report_path,
-        quiet=quiet,
-    )
+#: ``sdk.rerun(...)``: the context manager itself.
+rerun = Rerun

@@ -39,7 +39,7 @@ def to_text(value: Any) -> str:
 class _ToolCall:
     """One running call: its span and the context token that makes it current."""
 
-    __slots__ = ("arguments", "capture", "items", "span", "token")
+    __slots__ = ("arguments", "call_id", "capture", "items", "span", "token")
 
     def __init__(
         self,
@@ -53,6 +53,7 @@ class _ToolCall:
         self.token: Any = None
         self.items: list[Any] = []
         self.arguments: dict[str, Any] | None = None
+        self.call_id: str | None = None
         self.capture = capturing()
         before_step("tool")
         with guard("tool start"):
@@ -65,7 +66,7 @@ class _ToolCall:
             self.arguments = arguments
             pending = _take_pending(name)
             if pending is not None:
-                attributes["gen_ai.tool.call.id"] = pending.call_id
+                attributes["gen_ai.tool.call.id"] = self.call_id = pending.call_id
             if self.capture and arguments is not None:
                 text = None
                 if pending is not None and _same_arguments(pending.arguments, arguments):
@@ -174,7 +175,7 @@ def _recorded(name: str, call: _ToolCall, text: bool) -> tuple[bool, Any]:
     session = _rerun.active()
     if session is None:
         return False, None
-    served, tool = session.tool_answer(name, call.arguments or {})
+    served, tool = session.tool_answer(name, call.arguments or {}, call.call_id)
     if not served or tool is None:
         return False, None
     with guard("re-run tool mark"):

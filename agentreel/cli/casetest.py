@@ -76,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cwd",
         metavar="DIR",
-        help="Run every agent command in DIR (default: the parent of the case's folder).",
+        help="Run every agent command in DIR (default: where agentreel test runs, as pytest).",
     )
     parser.add_argument(
         "--timeout",
@@ -163,7 +163,7 @@ def run_case(path: Path, *, live: bool, cwd: Path | None, timeout: float) -> Out
         )
         if live:
             env["AGENTREEL_RERUN_LIVE"] = "1"
-        workdir = cwd or path.resolve().parent.parent
+        workdir = cwd or Path.cwd()
         started = time.monotonic()
         code, output, problem = _run(case.command, workdir, env, timeout)
         report = _report(report_path)

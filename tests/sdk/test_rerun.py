@@ -17,7 +17,7 @@ from agentreel import sdk
 
 from support.cli import agentreel
 from support.fakeprovider import FakeProvider
-from support.flavours import FLAVOURS, TOOL_LOG, openai_agent
+from support.flavours import FLAVOURS, TOOL_LOG, WEATHER, openai_agent
 from support.liveserver import RunningServer
 from support.payloads import scenario
 from support.sdkrun import stored_spans
@@ -182,3 +182,32 @@ def test_a_tool_result_edit_is_what_the_served_tool_returns_and_the_provider_rec
     assert received == {**tool_message, "content": json.dumps(rain)}
     assert [name for name, _ in TOOL_LOG] == ["c_to_f"]  # get_weather did not run
     assert rerun.report.divergence is None
+
+
+def test_a_strict_rerun_does_not_run_a_tool_the_recording_lacks(to_server: RunningServer) -> None:
+    original, _ = _record(to_server, "openai")
+    TOOL_LOG.clear()
+    with (
+        sdk.rerun(original, on_divergence="fail", server=to_server.url, quiet=True) as rerun,
+        pytest.raises(
+            sdk.ToolNotRecorded, match=r"tool get_weather .*Rome.* is not in the recording"
+        ),
+    ):
+        WEATHER["get_weather"](city="Rome")
+    assert TOOL_LOG == []
+    assert rerun.report.divergence is not None
+
+
+def test_a_retried_live_call_is_sent_edited_again(to_server: RunningServer) -> None:
+    original, sent = _record(to_server, "openai")
+    edit = {"system": "Answer in Celsius only."}
+    with (
+        FakeProvider(scenario.script()) as fake,
+        sdk.rerun(original, from_call=1, edit=edit, server=to_server.url, quiet=True),
+        openai.OpenAI(base_url=fake.openai_base_url, api_key="test", max_retries=1) as client,
+    ):
+        fake.fail_next(1, 500)  # injected: the first attempt fails, the client retries
+        client.chat.completions.create(**sent[0])
+    assert len(fake.exchanges) == 2
+    for exchange in fake.exchanges:
+        assert exchange.body["messages"][0] == {"role": "system", "content": edit["system"]}

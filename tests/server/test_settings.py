@@ -111,3 +111,11 @@ def test_metadata_addresses_need_an_exact_entry_when_auth_is_on() -> None:
         assert not _allowed(Policy.from_setting("*", auth_on=True), url), url
         assert _allowed(Policy.from_setting("*", auth_on=False), url), url
     assert _allowed(Policy.from_setting("*,169.254.169.254", auth_on=True), metadata[1])
+
+
+def test_the_sdks_own_variables_are_not_refused() -> None:
+    # An agent's shell exports them beside the server's (re-run mode); the CLI still runs.
+    env = {"AGENTREEL_SERVER": "http://127.0.0.1:4318", "AGENTREEL_RERUN_OF": "ab" * 16}
+    assert Settings.load(environ=env).http_port == 4318
+    with pytest.raises(SettingsError, match="AGENTREEL_RERUN_FRM"):
+        Settings.load(environ={"AGENTREEL_RERUN_FRM": "3"})
