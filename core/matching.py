@@ -29,10 +29,46 @@ QUOTE_CHARS = 80
 
 @dataclass(frozen=True, slots=True)
 class _Message:
+    """A message as compared: its values as given (equal ones are the same message, the
+    cheap check), or in canonical form (:meth:`canonical`, for the others)."""
+
     role: str
     text: str
-    tool_calls: tuple[tuple[str, str], ...]
-    tool_results: tuple[str, ...]
+    tool_calls: tuple[tuple[str, Any], ...]
+    tool_results: tuple[Any, ...]
+
+    def canonical(self) -> _Message:
+        return _Message(
+            self.role,
+            _squash(self.text),
+            tuple((name, _value(arguments)) for name, arguments in self.tool_calls),
+            tuple(_value(result) for result in self.tool_results),
+        )
+
+
+def _same(recorded: _Message, sent: _Message) -> bool:
+    """Whether two messages say the same; each value compared as given first, canonically
+    only when that differs (windows repeat the whole conversation at every call)."""
+    if recorded == sent:
+        return True
+    if recorded.role != sent.role or len(recorded.tool_calls) != len(sent.tool_calls):
+        return False
+    if len(recorded.tool_results) != len(sent.tool_results):
+        return False
+    if recorded.text != sent.text and _squash(recorded.text) != _squash(sent.text):
+        return False
+    for (name, arguments), (sent_name, sent_arguments) in zip(
+        recorded.tool_calls, sent.tool_calls, strict=True
+    ):
+        if name != sent_name or not _same_value(arguments, sent_arguments):
+            return False
+    return all(
+        _same_value(a, b) for a, b in zip(recorded.tool_results, sent.tool_results, strict=True)
+    )
+
+
+def _same_value(recorded: Any, sent: Any) -> bool:
+    return recorded == sent or _value(recorded) == _value(sent)
 
 
 def _squash(text: str) -> str:
@@ -72,14 +108,14 @@ def _text_of(part: dict[str, Any]) -> str | None:
     return None
 
 
-def _result_text(part: dict[str, Any]) -> str:
+def _result(part: dict[str, Any]) -> Any:
     for key in ("response", "result", "content", "output"):
         if key in part:
             value = part[key]
             if isinstance(value, list):  # content blocks: their text
                 texts = [_text_of(b) if isinstance(b, dict) else str(b) for b in value]
-                return _value("".join(t for t in texts if t))
-            return _value(value)
+                return "".join(t for t in texts if t)
+            return value
     return ""
 
 
@@ -90,31 +126,31 @@ def _read(messages: Iterable[Any]) -> tuple[list[str], list[_Message]]:
     for message in messages:
         role = str(message.get("role", "")) if isinstance(message, dict) else "user"
         texts: list[str] = []
-        calls: list[tuple[str, str]] = []
-        results: list[str] = []
+        calls: list[tuple[str, Any]] = []
+        results: list[Any] = []
         for part in _parts(message):
             if not isinstance(part, dict):
                 texts.append(str(part))
                 continue
             kind = part.get("type")
             if kind == "tool_call":
-                calls.append((str(part.get("name", "")), _value(part.get("arguments"))))
+                calls.append((str(part.get("name", "")), part.get("arguments")))
             elif kind in ("tool_call_response", "tool_result", "function_call_output"):
-                results.append(_result_text(part))
+                results.append(_result(part))
             elif kind in ("reasoning", "thinking"):
                 continue  # providers drop or encrypt it on the way back
             else:
                 text = _text_of(part)
                 if text is not None:
                     texts.append(text)
-        text = _squash(" ".join(texts))
+        text = " ".join(texts)
         if role in _SYSTEM_ROLES:
-            if text:
-                system.append(text)
+            if text.strip():
+                system.append(_squash(text))
             continue
-        if results and not text and not calls:
+        if results and not text.strip() and not calls:
             role = "tool"  # Anthropic carries tool results in a user message
-        if not (text or calls or results):
+        if not (text.strip() or calls or results):
             continue
         out.append(_Message(role, text, tuple(calls), tuple(results)))
     return system, out
@@ -210,13 +246,13 @@ def request_difference(recorded: RecordedCall | Expected, request: Request) -> s
         return f"system prompt: recorded {_quote(want.system)}, sent {_quote(sent)}"
     rec_messages = want.messages
     for index, (rec, now) in enumerate(zip(rec_messages, sent_messages, strict=False)):
-        if rec != now:
-            return _describe(index, rec, now)
+        if not _same(rec, now):
+            return _describe(index, rec.canonical(), now.canonical())
     if len(sent_messages) > len(rec_messages):
         extra = sent_messages[len(rec_messages)]
         return (
             f"{len(sent_messages)} messages sent where the recording has {len(rec_messages)}: "
-            f"message {len(rec_messages) + 1} ({extra.role}) is new: {_quote(extra.text)}"
+            f"message {len(rec_messages) + 1} ({extra.role}) is new: {_quote(_squash(extra.text))}"
         )
     if len(sent_messages) < len(rec_messages):
         return f"{len(sent_messages)} messages sent where the recording has {len(rec_messages)}"
