@@ -8,7 +8,7 @@ before :func:`agentreel.sdk.init`) reads the recorded run (the *case*, see
   and ``anthropic`` clients (``httpx.Client.send``/``AsyncClient.send``, for requests those
   clients make to a Chat Completions, Responses or Messages path), so whatever framework
   sits on top gets a provider-shaped answer and the provider is never called. From call n
-  on, requests go to the provider; ``edit`` changes call n's request first. ``from_call=0``
+  on, requests go to the provider; ``edit`` changes them first (call n's and later). ``from_call=0``
   answers every call from the recording: an offline, free, deterministic re-run.
 - Each served request is compared with the recorded one (:mod:`agentreel.core.matching`).
   A request that differs is a *divergence*: it is reported with its call number and what
@@ -250,7 +250,8 @@ class Rerun:
     """Re-run the recorded run ``trace_id`` (or the pinned ``case`` file) in this block:
     calls before ``from_call`` answered from the recording, live from it (0: none live).
 
-    - ``edit``: a change to call ``from_call``'s request before it is sent: a dict with
+    - ``edit``: a change to the request of call ``from_call`` and of every call after it
+      (the agent's history still holds what it replaces) before it is sent: a dict with
       ``system`` (new system prompt), ``model``, ``params`` (e.g. ``{"temperature": 0}``),
       ``messages`` (``{index: new content}``) or ``tool_results`` (``{call_id: result}``:
       a recorded tool result served differently, and the request carrying it changed),
@@ -400,10 +401,12 @@ class Rerun:
             return "serve", chosen
 
     def _go_live(self, number: int, api: str, body: dict[str, Any]) -> tuple[str, Any]:
-        """``("live", edited body)`` for call n with an edit, else ``("live", None)``."""
+        """``("live", edited body)`` for call n and later with an edit (the agent's own history
+        still holds what the edit replaces: each later request is edited the same way), else
+        ``("live", None)``."""
         self.report.calls_live.append(number)
         self.report.events.append(("call", number, "live"))
-        if self.edit is None or number != self.from_call:
+        if self.edit is None or number < self.from_call:
             return "live", None
         return "live", apply_edit(self.edit, api, body)
 

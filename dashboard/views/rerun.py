@@ -50,8 +50,12 @@ def _rerun_of(ctx: Context, trace_id: str, run: dict[str, Any], original: str) -
     start = run.get("rerun_from_call") or 0
     link = f"[`{original}`]({ctx.link(page='runs', run=original)})"
     if start:
-        text = f"**Re-run of** {link} **from call {start}**: calls 1–{start - 1} answered from "
-        text += "the recording, live from there." if start > 1 else "live from the first call."
+        text = f"**Re-run of** {link} **from call {start}**: "
+        text += (
+            f"{_served(start)} answered from the recording, live from there."
+            if start > 1
+            else "live from the first call."
+        )
     else:
         text = f"**Re-run of** {link}, fully offline: every call answered from the recording."
     at = run.get("rerun_diverged_at")
@@ -92,9 +96,14 @@ def _divergence(rerun: dict[str, Any]) -> str:
     return f"call {rerun['diverged_at']}: {rerun.get('divergence') or 'no detail recorded'}"
 
 
+def _served(start: int) -> str:
+    """The calls a re-run live from call ``start`` answers from the recording."""
+    return "call 1" if start == 2 else f"calls 1–{start - 1}"
+
+
 def render_rerun_from(trace_id: str, call: int) -> None:
     """Under an LLM call: the command that re-runs the run from it."""
-    before = f"calls 1–{call - 1} answered from the recording, " if call > 1 else ""
+    before = f"{_served(call)} answered from the recording, " if call > 1 else ""
     st.caption(f"Re-run from this call ({before}live from call {call}) with your fix:")
     st.code(rerun_command(trace_id, call), language="bash")
 

@@ -124,9 +124,14 @@ def test_an_edit_changes_the_first_live_call_as_the_provider_receives_it(
     ):
         openai_agent(fake.openai_base_url, stream=False)
     first = fake.exchanges[0].body
-    assert first["messages"][0] == {"role": "system", "content": "Answer in Celsius only."}
-    assert first["temperature"] == 0.0
     assert first["messages"][1:] == sent[1]["messages"][1:]  # the rest as recorded
+    assert len(fake.exchanges) == 2
+    for exchange in fake.exchanges:  # call 2 and every later call
+        assert exchange.body["messages"][0] == {
+            "role": "system",
+            "content": "Answer in Celsius only.",
+        }
+        assert exchange.body["temperature"] == 0.0
 
 
 def test_a_rerun_refuses_what_cannot_work(to_server: RunningServer) -> None:
