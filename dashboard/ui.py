@@ -3,6 +3,7 @@ the empty state that explains how to send data."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -153,7 +154,13 @@ def money(value: float | None) -> str:
         return f"${value:,.0f}"
     if abs(value) >= 1 or value == 0:
         return f"${value:,.2f}"
-    return f"${value:,.4f}"
+    return f"${value:.{_cent_digits(value)}f}"
+
+
+def _cent_digits(value: float) -> int:
+    """Decimals that show two significant digits of an amount under a dollar (at least 4):
+    a call of $0.000042 is not "$0.0000"."""
+    return min(10, max(4, 1 - math.floor(math.log10(abs(value)))))
 
 
 def percent(value: float | None) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agentreel.cli.reruns import rerun_env
-from agentreel.cli.words import count
+from agentreel.cli.words import count, dollars
 
 #: Longest text shown per message unless ``--full``.
 PREVIEW_CHARS = 400
@@ -119,7 +119,7 @@ def _print_run(run: dict[str, Any], paint: Callable[[str, str], str]) -> None:
         f"  {run['start_time']}  {run['duration_ms']:.0f} ms  {count(run['spans'], 'span')}  "
         f"{count(run['llm_calls'], 'LLM call')}  {count(run['tool_calls'], 'tool call')}  "
         f"tokens in {usage['input_tokens']} / out {usage['output_tokens']}  "
-        f"${run['cost_usd']:.4f}"
+        f"{dollars(run['cost_usd'])}"
     )
 
 

@@ -145,3 +145,19 @@ def test_an_empty_store_explains_how_to_send_data(
         assert f'OTLPSpanExporter("{fresh_server.url}/v1/traces")' in snippet
         assert any(f"agentreel demo --api-url {fresh_server.url}" in m.value for m in at.markdown)
         _nothing_queried(at)
+
+
+def test_an_amount_under_a_cent_keeps_two_significant_digits() -> None:
+    # A budget-stopped run costs a few millionths: "$0.0000" would say it cost nothing.
+    from agentreel.cli.words import dollars
+    from agentreel.dashboard.ui import money
+
+    assert [money(v) for v in (0, 0.000042, 0.0013, 0.05, 1.5, 250)] == [
+        "$0.00",
+        "$0.000042",
+        "$0.0013",
+        "$0.0500",
+        "$1.50",
+        "$250",
+    ]
+    assert [dollars(v) for v in (0, 0.000042, 0.25)] == ["$0.0000", "$0.000042", "$0.2500"]
