@@ -75,8 +75,9 @@ def _positive_float(raw: str) -> float:
 
 def _depth(raw: str) -> int:
     value = int(raw)
-    if not 1 <= value <= 100:
-        raise ValueError("must be a whole number from 1 to 100")
+    # 32 key-value lists are as deep as upb parses inside a span (collector/wire.py).
+    if not 1 <= value <= 32:
+        raise ValueError("must be a whole number from 1 to 32")
     return value
 
 
@@ -257,7 +258,8 @@ SETTINGS: tuple[Setting, ...] = (
         "max_anyvalue_depth",
         _depth,
         32,
-        "Deepest nesting of arrays and maps in one attribute value (the span is rejected).",
+        "Deepest nesting of arrays and maps in one attribute value, 1 to 32 (a value nested "
+        "this deep is kept; deeper rejects that span alone).",
     ),
     Setting(
         "max_decompressed_bytes",

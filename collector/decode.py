@@ -2,24 +2,37 @@
 
 A request that cannot be read at all raises :class:`DecodeError` (HTTP 400 / gRPC
 INVALID_ARGUMENT). A span or log record that is wrong on its own (ids missing or all zero,
-a value that is not what the spec says) is left out and listed in ``Decoded.rejected``; the
-rest of the request goes on.
+a value that is not what the spec says, a string that is not UTF-8, nesting past the limit)
+is left out and listed in ``Decoded.rejected``; the rest of the request goes on. A flaw in a
+resource or a scope rejects the items under it.
+
+The fast parsers refuse a whole document for one flaw anywhere (upb for protobuf, orjson
+for JSON). Only then is the request read again piece by piece (``wire`` cuts protobuf at
+each span; the standard library's JSON reader keeps bad text as lone surrogates, found per
+item), so a request without flaws costs nothing more.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
+import math
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 from google.protobuf.message import DecodeError as _ProtoDecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource as ResourcePb
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from agentreel.core.model import Decoded, DecodedEvent, DecodedLog, DecodedSpan, Rejection, Resource
 
+from . import wire
 from .anyvalue import (
     BadValue,
     attributes_from_json,
@@ -33,6 +46,9 @@ from .limits import Limits
 DEFAULT_LIMITS = Limits()
 ZERO_TRACE = bytes(16)
 ZERO_SPAN = bytes(8)
+#: Deepest attribute value upb parses inside a span, event or link: 32 key-value lists
+#: (three messages each) under the 100 messages upb allows.
+MAX_PROTO_DEPTH = 32
 
 
 class DecodeError(ValueError):
@@ -85,9 +101,7 @@ def decode_traces_proto(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded
     try:
         request.ParseFromString(body)
     except _ProtoDecodeError as exc:
-        raise DecodeError(
-            f"body is not a valid ExportTraceServiceRequest protobuf: {exc}"
-        ) from None
+        return _traces_span_by_span(body, limits, exc)
     return traces_from_proto(request, limits)
 
 
@@ -98,20 +112,44 @@ def traces_from_proto(request: Any, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     )
     depth = limits.max_anyvalue_depth
     out = Decoded()
-    index = 0
     for resource_spans in request.resource_spans:
-        resource = _resource(attributes_from_proto, resource_spans.resource.attributes, depth)
+        resource, reason = _resource(
+            attributes_from_proto, resource_spans.resource.attributes, depth
+        )
         for scope_spans in resource_spans.scope_spans:
-            scope = scope_spans.scope
-            for span in scope_spans.spans:
-                try:
-                    out.spans.append(
-                        _span_from_proto(span, resource, scope.name, scope.version, depth)
-                    )
-                except BadValue as exc:
-                    out.rejected.append(Rejection(index, f"span {index}: {exc}"))
-                index += 1
+            _spans_from_proto(out, scope_spans.spans, resource, scope_spans.scope, depth, reason)
     return out
+
+
+def _traces_span_by_span(body: bytes, limits: Limits, error: Exception) -> Decoded:
+    """A request upb refused whole, parsed span by span: only the flawed spans are rejected."""
+    groups = _split(body, "ExportTraceServiceRequest", error)
+    _check_count(sum(len(s.items) for g in groups for s in g.scopes), limits)
+    depth = limits.max_anyvalue_depth
+    out = Decoded()
+    for group in groups:
+        resource, reason = _resource(_proto_resource, group.resource, depth)
+        for scoped in group.scopes:
+            scope, why = _proto_scope(scoped.scope, depth)
+            _spans_from_proto(out, scoped.items, resource, scope, depth, reason or why)
+    return out
+
+
+def _spans_from_proto(
+    out: Decoded, spans: Iterable[Any], resource: Resource, scope: Any, depth: int, reason: str
+) -> None:
+    """Decode ``spans`` (parsed, or each span's bytes) into ``out``; all are rejected with
+    ``reason`` when their resource or scope could not be read."""
+    for span in spans:
+        index = len(out.spans) + len(out.rejected)
+        try:
+            if reason:
+                raise BadValue(reason)
+            if isinstance(span, bytes):
+                span = _parse(Span, span, depth)
+            out.spans.append(_span_from_proto(span, resource, scope.name, scope.version, depth))
+        except BadValue as exc:
+            out.rejected.append(Rejection(index, f"span {index}: {exc}"))
 
 
 def _span_from_proto(
@@ -157,24 +195,25 @@ def _span_from_proto(
 
 def decode_traces_json(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """Decode an ``ExportTraceServiceRequest`` in OTLP/JSON encoding (hex ids, camelCase)."""
-    root = _json_root(body)
+    root, strict = _json_root(body)
     _check_count(_json_count(root, "resourceSpans", "scopeSpans", "spans"), limits)
     depth = limits.max_anyvalue_depth
     out = Decoded()
-    index = 0
     for rs_i, resource_spans in enumerate(_list(root, "resourceSpans", "request")):
         where = f"resourceSpans[{rs_i}]"
-        resource = _resource(_json_resource, resource_spans, where, depth)
+        resource, reason = _resource(_json_resource, resource_spans, where, depth, strict)
         for ss_i, scope_spans in enumerate(_list(resource_spans, "scopeSpans", where)):
             scope = _obj(_get(scope_spans, "scope") or {}, f"{where}.scopeSpans[{ss_i}].scope")
             name = _scope_text(scope, "name", f"{where}.scopeSpans[{ss_i}]")
             version = _scope_text(scope, "version", f"{where}.scopeSpans[{ss_i}]")
+            why = reason or _unencodable(scope, "its scope", strict)
             for span in _list(scope_spans, "spans", f"{where}.scopeSpans[{ss_i}]"):
+                index = len(out.spans) + len(out.rejected)
                 try:
+                    _refuse(why or _unencodable(span, "it", strict))
                     out.spans.append(_span_from_json(span, resource, name, version, depth))
                 except BadValue as exc:
                     out.rejected.append(Rejection(index, f"span {index}: {exc}"))
-                index += 1
     return out
 
 
@@ -234,7 +273,7 @@ def decode_logs_proto(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     try:
         request.ParseFromString(body)
     except _ProtoDecodeError as exc:
-        raise DecodeError(f"body is not a valid ExportLogsServiceRequest protobuf: {exc}") from None
+        return _logs_record_by_record(body, limits, exc)
     return logs_from_proto(request, limits)
 
 
@@ -244,52 +283,77 @@ def logs_from_proto(request: Any, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     )
     depth = limits.max_anyvalue_depth
     out = Decoded()
-    index = 0
     for resource_logs in request.resource_logs:
-        resource = _resource(attributes_from_proto, resource_logs.resource.attributes, depth)
+        resource, reason = _resource(
+            attributes_from_proto, resource_logs.resource.attributes, depth
+        )
         for scope_logs in resource_logs.scope_logs:
-            for record in scope_logs.log_records:
-                try:
-                    attributes = attributes_from_proto(record.attributes, depth)
-                    event_name = getattr(record, "event_name", "") or _str(
-                        attributes.get("event.name")
-                    )
-                    body = from_proto(record.body, 0, depth) if record.HasField("body") else None
-                    time_ns = record.time_unix_nano or record.observed_time_unix_nano
-                    _check_times(time_ns, time_ns)
-                    _check_log_ids(bytes(record.trace_id), bytes(record.span_id))
-                    out.logs.append(
-                        DecodedLog(
-                            trace_id=bytes(record.trace_id),
-                            span_id=bytes(record.span_id),
-                            time_ns=time_ns,
-                            event_name=event_name,
-                            attributes=attributes,
-                            body=body,
-                            resource=resource,
-                            scope_name=scope_logs.scope.name,
-                            seq=index,
-                        )
-                    )
-                except BadValue as exc:
-                    out.rejected.append(Rejection(index, f"log record {index}: {exc}"))
-                index += 1
+            _logs_from_proto(out, scope_logs.log_records, resource, scope_logs.scope, depth, reason)
     return out
 
 
+def _logs_record_by_record(body: bytes, limits: Limits, error: Exception) -> Decoded:
+    """A request upb refused whole, parsed record by record (see ``_traces_span_by_span``)."""
+    groups = _split(body, "ExportLogsServiceRequest", error)
+    _check_count(sum(len(s.items) for g in groups for s in g.scopes), limits)
+    depth = limits.max_anyvalue_depth
+    out = Decoded()
+    for group in groups:
+        resource, reason = _resource(_proto_resource, group.resource, depth)
+        for scoped in group.scopes:
+            scope, why = _proto_scope(scoped.scope, depth)
+            _logs_from_proto(out, scoped.items, resource, scope, depth, reason or why)
+    return out
+
+
+def _logs_from_proto(
+    out: Decoded, records: Iterable[Any], resource: Resource, scope: Any, depth: int, reason: str
+) -> None:
+    for record in records:
+        index = len(out.logs) + len(out.rejected)
+        try:
+            if reason:
+                raise BadValue(reason)
+            if isinstance(record, bytes):
+                record = _parse(LogRecord, record, depth)
+            attributes = attributes_from_proto(record.attributes, depth)
+            event_name = getattr(record, "event_name", "") or _str(attributes.get("event.name"))
+            body = from_proto(record.body, 0, depth) if record.HasField("body") else None
+            time_ns = record.time_unix_nano or record.observed_time_unix_nano
+            _check_times(time_ns, time_ns)
+            _check_log_ids(bytes(record.trace_id), bytes(record.span_id))
+            out.logs.append(
+                DecodedLog(
+                    trace_id=bytes(record.trace_id),
+                    span_id=bytes(record.span_id),
+                    time_ns=time_ns,
+                    event_name=event_name,
+                    attributes=attributes,
+                    body=body,
+                    resource=resource,
+                    scope_name=scope.name,
+                    seq=index,
+                )
+            )
+        except BadValue as exc:
+            out.rejected.append(Rejection(index, f"log record {index}: {exc}"))
+
+
 def decode_logs_json(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded:
-    root = _json_root(body)
+    root, strict = _json_root(body)
     _check_count(_json_count(root, "resourceLogs", "scopeLogs", "logRecords"), limits)
     depth = limits.max_anyvalue_depth
     out = Decoded()
-    index = 0
     for rl_i, resource_logs in enumerate(_list(root, "resourceLogs", "request")):
         where = f"resourceLogs[{rl_i}]"
-        resource = _resource(_json_resource, resource_logs, where, depth)
+        resource, reason = _resource(_json_resource, resource_logs, where, depth, strict)
         for sl_i, scope_logs in enumerate(_list(resource_logs, "scopeLogs", where)):
             scope = _obj(_get(scope_logs, "scope") or {}, f"{where}.scopeLogs[{sl_i}].scope")
+            why = reason or _unencodable(scope, "its scope", strict)
             for record in _list(scope_logs, "logRecords", f"{where}.scopeLogs[{sl_i}]"):
+                index = len(out.logs) + len(out.rejected)
                 try:
+                    _refuse(why or _unencodable(record, "it", strict))
                     if not isinstance(record, dict):
                         raise BadValue("a log record must be an object")
                     attributes = attributes_from_json(record.get("attributes"), 0, depth)
@@ -314,7 +378,6 @@ def decode_logs_json(body: bytes, limits: Limits = DEFAULT_LIMITS) -> Decoded:
                     )
                 except BadValue as exc:
                     out.rejected.append(Rejection(index, f"log record {index}: {exc}"))
-                index += 1
     return out
 
 
@@ -358,15 +421,67 @@ def _check_ids(trace_id: bytes, span_id: bytes, parent: bytes) -> None:
         raise BadValue("parent span id must be empty or 8 bytes")
 
 
-def _resource(read: Callable[..., dict[str, Any]], *args: Any) -> Resource:
+def _resource(read: Callable[..., dict[str, Any]], *args: Any) -> tuple[Resource, str]:
+    """The resource ``read(*args)`` gives, or an empty one and why its items are rejected."""
     try:
-        return Resource(read(*args))
+        return Resource(read(*args)), ""
     except BadValue as exc:
-        raise DecodeError(f"resource attributes: {exc}") from None
+        return Resource({}), f"its resource attributes: {exc}"
 
 
-def _json_resource(holder: Any, where: str, depth: int) -> dict[str, Any]:
+def _proto_resource(raw: bytes, depth: int) -> dict[str, Any]:
+    return attributes_from_proto(_parse(ResourcePb, raw, depth).attributes, depth)
+
+
+def _proto_scope(raw: bytes, depth: int) -> tuple[Any, str]:
+    try:
+        return _parse(InstrumentationScope, raw, depth), ""
+    except BadValue as exc:
+        return InstrumentationScope(), f"its scope: {exc}"
+
+
+def _split(body: bytes, what: str, error: Exception) -> list[wire.Resourced]:
+    try:
+        return wire.split_request(body)
+    except wire.WireError:
+        raise DecodeError(f"body is not a valid {what} protobuf: {error}") from None
+
+
+def _parse(kind: Any, raw: bytes, depth: int) -> Any:
+    """``raw`` parsed as a ``kind`` message; BadValue (that item alone) when upb refuses it."""
+    try:
+        return kind.FromString(raw)
+    except _ProtoDecodeError as exc:
+        text = str(exc)
+        if "MaxDepth" in text:
+            raise BadValue(
+                f"attribute value nested deeper than {min(depth, MAX_PROTO_DEPTH)} levels "
+                "(max_anyvalue_depth)"
+            ) from None
+        if "UTF-8" in text:
+            raise BadValue("a string field is not valid UTF-8") from None
+        raise BadValue(f"not valid protobuf: {text}") from None
+
+
+def _unencodable(value: Any, what: str, strict: bool) -> str:
+    """Why ``value``, read by the lenient JSON parser, cannot be kept ('' when it can)."""
+    if strict:
+        return ""
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return f"{what} holds a string that is not valid UTF-8 (a lone surrogate or a bad byte)"
+    return ""
+
+
+def _refuse(reason: str) -> None:
+    if reason:
+        raise BadValue(reason)
+
+
+def _json_resource(holder: Any, where: str, depth: int, strict: bool) -> dict[str, Any]:
     resource = _obj(_get(holder, "resource") or {}, f"{where}.resource")
+    _refuse(_unencodable(resource, "it", strict))
     return attributes_from_json(resource.get("attributes"), 0, depth)
 
 
@@ -391,14 +506,40 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _json_root(body: bytes) -> dict[str, Any]:
+def _json_root(body: bytes) -> tuple[dict[str, Any], bool]:
+    """The request's JSON object, and whether it was read strictly (by orjson).
+
+    orjson refuses a whole document for one lone surrogate (``\\ud800``) or one byte that is
+    not UTF-8. Then the document is read again by the standard library, which keeps both
+    as lone surrogates, and each item holding one is rejected alone (``_unencodable``).
+    """
+    strict = True
     try:
         root = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise DecodeError(f"body is not valid JSON: {exc}") from None
+        strict = False
+        try:
+            root = json.loads(
+                body.decode("utf-8", "surrogateescape"),
+                parse_constant=_no_constant,
+                parse_float=_finite,
+            )
+        except (ValueError, RecursionError):
+            raise DecodeError(f"body is not valid JSON: {exc}") from None
     if not isinstance(root, dict):
         raise DecodeError("body must be a JSON object")
-    return root
+    return root, strict
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of the double range")
+    return value
 
 
 def _get(obj: Any, camel: str) -> Any:

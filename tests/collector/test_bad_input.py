@@ -168,3 +168,101 @@ def test_protobuf_times_outside_the_store_range_reject_the_span(server: RunningS
     assert response.status_code == 200 and partial.rejected_spans == 1
     assert "between 1970 and 2262" in partial.error_message
     assert [s["name"] for s in server.get(f"/api/v1/runs/{trace_id.hex()}")["spans"]] == ["good"]
+
+
+def _raw_span(trace_id: bytes, name: str, levels: int = 0) -> bytes:
+    from support.otlpbuild import kv, nested, span
+
+    one = span(trace_id, new_span_id(), name)
+    if levels:
+        one.attributes.append(kv("deep", nested(levels)))
+    return bytes(one.SerializeToString())
+
+
+def _export(server: RunningServer, transport: str, body: bytes) -> tuple[int, str]:
+    """Send one trace export; (rejected spans, error message) from its partial_success."""
+    import grpc
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceResponse,
+    )
+
+    if transport == "grpc":
+        with grpc.insecure_channel(server.grpc_endpoint) as channel:
+            export = channel.unary_unary(
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                request_serializer=None,
+                response_deserializer=ExportTraceServiceResponse.FromString,
+            )
+            partial = export(body, timeout=30).partial_success
+            return partial.rejected_spans, partial.error_message
+    headers = JSON if transport == "json" else PB
+    response = httpx.post(server.url + "/v1/traces", content=body, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    if transport == "json":
+        partial = response.json().get("partialSuccess", {})
+        return int(partial.get("rejectedSpans", 0)), partial.get("errorMessage", "")
+    parsed = ExportTraceServiceResponse.FromString(response.content).partial_success
+    return parsed.rejected_spans, parsed.error_message
+
+
+def _stored_names(server: RunningServer, trace_id: bytes) -> list[str]:
+    return sorted(
+        s["name"] for s in _flatten(server.get(f"/api/v1/runs/{trace_id.hex()}")["spans"])
+    )
+
+
+@pytest.mark.parametrize("transport", ["http-protobuf", "grpc"])
+def test_nesting_at_the_limit_is_kept_and_one_deeper_rejected_alone(
+    server: RunningServer, transport: str
+) -> None:
+    from support.otlpbuild import traces_of_raw_spans
+
+    trace_id = new_trace_id()
+    body = traces_of_raw_spans(
+        [
+            _raw_span(trace_id, "good"),
+            _raw_span(trace_id, "at the limit", 32),
+            _raw_span(trace_id, "one deeper", 33),
+        ]
+    )
+    rejected, message = _export(server, transport, body)
+    assert rejected == 1 and "span 2: attribute value nested deeper than 32 levels" in message
+    assert _stored_names(server, trace_id) == ["at the limit", "good"]
+    run = server.get(f"/api/v1/runs/{trace_id.hex()}")
+    kept = next(s for s in _flatten(run["spans"]) if s["name"] == "at the limit")
+    value, levels = kept["attributes"]["deep"], 0
+    value = orjson.loads(value) if isinstance(value, str) else value  # maps come back as JSON
+    while isinstance(value, dict):
+        value, levels = value["k"], levels + 1
+    assert (levels, value) == (32, "leaf")
+
+
+@pytest.mark.parametrize("transport", ["http-protobuf", "grpc"])
+def test_invalid_utf8_in_one_protobuf_span_rejects_it_alone(
+    server: RunningServer, transport: str
+) -> None:
+    from support.otlpbuild import traces_of_raw_spans
+
+    trace_id = new_trace_id()
+    bad = _raw_span(trace_id, "placeholder").replace(b"placeholder", b"place\xffholder")
+    body = traces_of_raw_spans([_raw_span(trace_id, "good"), bad, _raw_span(trace_id, "also")])
+    rejected, message = _export(server, transport, body)
+    assert (rejected, message) == (1, "1 span rejected: span 1: a string field is not valid UTF-8")
+    assert _stored_names(server, trace_id) == ["also", "good"]
+
+
+@pytest.mark.parametrize("raw", [b"\\ud800", b"\xff"], ids=["lone surrogate", "bad byte"])
+def test_a_json_span_name_that_is_not_utf8_is_rejected_alone(
+    server: RunningServer, raw: bytes
+) -> None:
+    trace = new_trace_id()
+    spans = [_span(trace.hex(), name, []) for name in ("good", "placeholder", "also")]
+    body = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    response = httpx.post(
+        server.url + "/v1/traces", content=body.replace(b"placeholder", raw), headers=JSON
+    )
+    assert response.status_code == 200, response.text
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "1" and "span 1: " in partial["errorMessage"]
+    assert "not valid UTF-8" in partial["errorMessage"]
+    assert _stored_names(server, trace) == ["also", "good"]

@@ -7,11 +7,21 @@ import zlib
 
 import orjson
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from agentreel.collector import decode
 from agentreel.collector.anyvalue import MAX_DEPTH
 
-from support.otlpbuild import kv, new_span_id, new_trace_id, span, to_json, traces
+from support.otlpbuild import (
+    kv,
+    nested,
+    new_span_id,
+    new_trace_id,
+    span,
+    to_json,
+    traces,
+    traces_of_raw_spans,
+)
 
 
 def _sample() -> tuple[object, bytes, bytes]:
@@ -148,12 +158,125 @@ def test_json_structure_errors_say_where() -> None:
         decode.decode_traces_json(b"[1, 2]")
 
 
-def test_invalid_utf8_in_protobuf_is_a_clear_error() -> None:
-    request = traces([span(new_trace_id(), new_span_id(), "placeholder")])
-    raw = request.SerializeToString()
-    raw = raw.replace(b"placeholder", b"placeh\xffl\xfeer")
-    with pytest.raises(decode.DecodeError, match="protobuf"):
-        decode.decode_traces_proto(raw)
+def _fine(name: str = "fine") -> bytes:
+    return bytes(span(new_trace_id(), new_span_id(), name).SerializeToString())
+
+
+def _deep(levels: int, where: str = "attribute") -> bytes:
+    one = span(new_trace_id(), new_span_id(), f"deep {levels}")
+    if where == "attribute":
+        one.attributes.append(kv("deep", nested(levels)))
+    elif where == "event":
+        one.events.add(name="e").attributes.append(kv("deep", nested(levels)))
+    else:
+        one.links.add(trace_id=new_trace_id(), span_id=new_span_id()).attributes.append(
+            kv("deep", nested(levels))
+        )
+    return bytes(one.SerializeToString())
+
+
+@pytest.mark.parametrize("where", ["attribute", "event", "link"])
+def test_protobuf_nesting_works_exactly_at_the_limit(where: str) -> None:
+    body = traces_of_raw_spans([_fine("a"), _deep(MAX_DEPTH, where), _deep(MAX_DEPTH + 1, where)])
+    with pytest.raises(Exception, match="MaxDepth"):  # upb refuses the request whole
+        ExportTraceServiceRequest.FromString(body)
+    decoded = decode.decode_traces_proto(body)
+    assert [s.name for s in decoded.spans] == ["a", f"deep {MAX_DEPTH}"]
+    assert len(decoded.rejected) == 1
+    assert decoded.rejected[0].reason == (
+        f"span 2: attribute value nested deeper than {MAX_DEPTH} levels (max_anyvalue_depth)"
+    )
+    kept = decoded.spans[1]
+    holder = {
+        "attribute": kept.attributes,
+        "event": kept.events[0].attributes if kept.events else {},
+        "link": kept.links[0]["attributes"] if kept.links else {},
+    }[where]
+    assert holder["deep"] == nested(MAX_DEPTH)
+
+
+def test_invalid_utf8_in_one_protobuf_span_rejects_it_alone() -> None:
+    bad = _fine("placeholder").replace(b"placeholder", b"placeh\xffl\xfeer")
+    decoded = decode.decode_traces_proto(traces_of_raw_spans([_fine("a"), bad, _fine("b")]))
+    assert [s.name for s in decoded.spans] == ["a", "b"]
+    assert [r.reason for r in decoded.rejected] == ["span 1: a string field is not valid UTF-8"]
+
+
+def test_invalid_utf8_in_a_protobuf_resource_rejects_its_spans() -> None:
+    body = traces_of_raw_spans([_fine("a"), _fine("b")], service="service-name")
+    body = body.replace(b"service-name", b"service\xffname")
+    decoded = decode.decode_traces_proto(body)
+    assert decoded.spans == [] and len(decoded.rejected) == 2
+    assert "resource" in decoded.rejected[0].reason and "UTF-8" in decoded.rejected[0].reason
+
+
+def test_invalid_utf8_in_one_protobuf_log_record_rejects_it_alone() -> None:
+    from support.otlpbuild import log_record, logs
+
+    records = [
+        log_record(new_trace_id(), new_span_id(), "gen_ai.user.message", {"content": c}, 1)
+        for c in ("first", "placeholder", "third")
+    ]
+    raw = logs(records).SerializeToString().replace(b"placeholder", b"placeh\xffl\xfeer")
+    decoded = decode.decode_logs_proto(raw)
+    assert [log.body for log in decoded.logs] == [{"content": "first"}, {"content": "third"}]
+    assert [r.reason for r in decoded.rejected] == [
+        "log record 1: a string field is not valid UTF-8"
+    ]
+
+
+def test_broken_protobuf_framing_is_still_refused_whole() -> None:
+    body = traces_of_raw_spans([_fine("a")])
+    with pytest.raises(decode.DecodeError, match="not a valid ExportTraceServiceRequest"):
+        decode.decode_traces_proto(body[:-3])
+
+
+def _json_spans(*names: str) -> bytes:
+    request = traces([span(new_trace_id(), new_span_id(), name) for name in names])
+    return to_json(request)
+
+
+@pytest.mark.parametrize(
+    ("flaw", "raw"),
+    [("a lone surrogate", b"\\ud800"), ("a byte that is not UTF-8", b"\xff")],
+)
+def test_a_json_string_that_is_not_utf8_rejects_that_span_alone(flaw: str, raw: bytes) -> None:
+    body = _json_spans("a", "placeholder", "c").replace(b"placeholder", b"bad " + raw)
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(body)
+    decoded = decode.decode_traces_json(body)
+    assert [s.name for s in decoded.spans] == ["a", "c"], flaw
+    assert len(decoded.rejected) == 1 and decoded.rejected[0].reason.startswith("span 1: ")
+    assert "not valid UTF-8 (a lone surrogate" in decoded.rejected[0].reason
+
+
+def test_a_json_scope_or_resource_that_is_not_utf8_rejects_its_spans() -> None:
+    body = _json_spans("a", "b").replace(b'"tests"', b'"te\\udc00sts"')
+    decoded = decode.decode_traces_json(body)
+    assert decoded.spans == [] and len(decoded.rejected) == 2
+    assert "its scope holds a string" in decoded.rejected[0].reason
+    body = _json_spans("a").replace(b'"test-service"', b'"te\\ud800"')
+    decoded = decode.decode_traces_json(body)
+    assert decoded.spans == [] and "its resource attributes" in decoded.rejected[0].reason
+
+
+def test_json_log_record_with_a_lone_surrogate_is_rejected_alone() -> None:
+    from support.otlpbuild import log_record, logs
+
+    records = [
+        log_record(new_trace_id(), new_span_id(), "gen_ai.user.message", {"content": c}, 1)
+        for c in ("first", "placeholder")
+    ]
+    body = to_json(logs(records)).replace(b"placeholder", b"\\udfff")
+    decoded = decode.decode_logs_json(body)
+    assert [log.body for log in decoded.logs] == [{"content": "first"}]
+    assert decoded.rejected[0].reason.startswith("log record 1: ")
+
+
+@pytest.mark.parametrize("body", [b'{"resourceSpans": NaN}', b'{"a": 1e999, "b": "\\ud800"}'])
+def test_json_the_lenient_reader_takes_nothing_orjson_would_not(body: bytes) -> None:
+    with pytest.raises(decode.DecodeError, match="not valid JSON"):
+        decode.decode_traces_json(body)
 
 
 def test_nesting_deeper_than_the_limit_rejects_the_span() -> None:

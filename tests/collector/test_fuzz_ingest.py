@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from google.protobuf.message import DecodeError as ProtoDecodeError
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -31,7 +32,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
 
-from agentreel.collector import decode
+from agentreel.collector import decode, wire
 from agentreel.collector.normalize import normalize_logs, normalize_spans
 from agentreel.collector.normalize.genai import OPERATION_KINDS
 from agentreel.collector.normalize.openinference import SPAN_KINDS
@@ -718,7 +719,10 @@ def _field(obj: Any, camel: str) -> Any:
 
 def _json_count(body: bytes, outer: str, middle: str, inner: str) -> int:
     """Items (spans or log records) in a JSON request that decoded."""
-    root = orjson.loads(body)
+    try:
+        root = orjson.loads(body)
+    except orjson.JSONDecodeError:  # bad UTF-8 or a lone surrogate: read past, item by item
+        root = json.loads(body.decode("utf-8", "surrogateescape"))
     return sum(
         len(_field(scope, inner) or [])
         for resource in _field(root, outer) or []
@@ -727,6 +731,13 @@ def _json_count(body: bytes, outer: str, middle: str, inner: str) -> int:
 
 
 def _proto_count(body: bytes, signal: str) -> int:
+    try:
+        return _parsed_count(body, signal)
+    except ProtoDecodeError:  # refused whole by upb: decoded item by item, from the wire
+        return sum(len(s.items) for r in wire.split_request(body) for s in r.scopes)
+
+
+def _parsed_count(body: bytes, signal: str) -> int:
     if signal == "traces":
         request: Any = ExportTraceServiceRequest()
         request.ParseFromString(body)

@@ -133,3 +133,32 @@ def to_json(request: Any) -> bytes:
         return node
 
     return orjson.dumps(fix(data))
+
+
+def nested(levels: int, leaf: Any = "leaf") -> Any:
+    """A value of ``levels`` key-value lists, one inside the other (the deepest for upb)."""
+    value = leaf
+    for _ in range(levels):
+        value = {"k": value}
+    return value
+
+
+def traces_of_raw_spans(spans: Sequence[bytes], service: str = "test-service") -> bytes:
+    """An ``ExportTraceServiceRequest`` holding spans given as bytes, put together at the wire
+    level: for spans upb would refuse inside a request (too deep, not UTF-8)."""
+    head = traces([], service)
+    scope = head.resource_spans[0].scope_spans[0].scope.SerializeToString()
+    scope_spans = _field(1, scope) + b"".join(_field(2, raw) for raw in spans)
+    resource = head.resource_spans[0].resource.SerializeToString()
+    return _field(1, _field(1, resource) + _field(2, scope_spans))
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    key, size, out = (number << 3) | 2, len(payload), bytearray()
+    for value in (key, size):
+        while value >= 0x80:
+            out.append((value & 0x7F) | 0x80)
+            value >>= 7
+        out.append(value)
+    return bytes(out) + payload
