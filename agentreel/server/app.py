@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from agentreel.collector import redact
 from agentreel.collector.grpc import GrpcReceiver
@@ -166,6 +167,7 @@ class Server:
         )
         for router in routes.build(deps):
             app.include_router(router)
+        app.add_exception_handler(RequestValidationError, routes.common.invalid_request)
         return app
 
 

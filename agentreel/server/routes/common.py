@@ -1,18 +1,23 @@
 """What REST routes share: the JSON response, the error table for the OpenAPI document, store
-reads translated to HTTP errors, and the checks of trace ids and times."""
+reads translated to HTTP errors, the checks of trace ids and times, and the refusal of
+numbers that are not finite."""
 
 from __future__ import annotations
 
+import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import orjson
 from clickhouse_connect.driver.exceptions import ClickHouseError
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import AllowInfNan, StrictFloat
 
 from agentreel.storage import queries
 
@@ -90,3 +95,50 @@ def time_range(since: str | None, until: str | None, default_days: int = 7) -> t
     if until_ns <= since_ns:
         raise HTTPException(400, "until must be after since")
     return since_ns, until_ns
+
+
+#: A float parameter or body field: NaN, Infinity and -Infinity are refused (400).
+Finite = Annotated[float, AllowInfNan(False)]
+#: A float body field that also refuses true/false (lax floats read them as 1/0).
+StrictFinite = Annotated[StrictFloat, AllowInfNan(False)]
+
+
+async def invalid_request(request: Request, exc: Exception) -> Any:
+    """The answer to a request the routes' parameters refuse: 400 naming the field when a
+    number in it is not finite (Python's JSON reader takes ``NaN`` and ``Infinity``, and
+    the 422 would echo them in JSON that cannot hold them); otherwise FastAPI's 422."""
+    assert isinstance(exc, RequestValidationError)
+    for error in exc.errors():
+        where = _non_finite(error.get("input"), list(error.get("loc", ())))
+        if where is None and error.get("type") == "finite_number":
+            where = list(error.get("loc", ()))
+        if where is not None:
+            detail = f"{_field(where)}: must be a finite number (not NaN or ±Infinity)"
+            return Json({"detail": detail}, 400)
+    return await request_validation_exception_handler(request, exc)
+
+
+def _non_finite(value: Any, path: list[Any]) -> list[Any] | None:
+    """The path to the first float in ``value`` that is not finite, or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    items: Sequence[tuple[Any, Any]] = ()
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list | tuple):
+        items = list(enumerate(value))
+    for key, inner in items:
+        found = _non_finite(inner, [*path, key])
+        if found is not None:
+            return found
+    return None
+
+
+def _field(loc: list[Any]) -> str:
+    """``["body", 0, "input"]`` as ``body[0].input``; a query or path parameter by its name."""
+    if loc and loc[0] in ("query", "path", "header", "cookie") and len(loc) > 1:
+        loc = loc[1:]
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, StrictFloat
+from pydantic import BaseModel, Field
 
 from agentreel.core.prices import Price, PriceError, parse_entries
 from agentreel.server.routes import common
@@ -30,11 +30,11 @@ class PriceEntry(BaseModel):
     model: str = Field(min_length=1)
     provider: str = ""
     # Strict: a JSON true/false is not a price (lax floats read it as 1/0).
-    input: StrictFloat = Field(ge=0)
-    output: StrictFloat = Field(ge=0)
-    cache_read: StrictFloat | None = Field(default=None, ge=0)
-    cache_write: StrictFloat | None = Field(default=None, ge=0)
-    reasoning: StrictFloat | None = Field(default=None, ge=0)
+    input: common.StrictFinite = Field(ge=0)
+    output: common.StrictFinite = Field(ge=0)
+    cache_read: common.StrictFinite | None = Field(default=None, ge=0)
+    cache_write: common.StrictFinite | None = Field(default=None, ge=0)
+    reasoning: common.StrictFinite | None = Field(default=None, ge=0)
     effective_from: str | None = Field(default=None, description="YYYY-MM-DD")
     source: str | None = None
 

@@ -196,7 +196,7 @@ def router(
             Query(description="'previous' (the window before each one) or a pinned range "
                   "'<since>/<until>' (ISO 8601 or epoch seconds)"),
         ] = "previous",
-        threshold: Annotated[float, Query(gt=0)] = drift_math.DEFAULT_THRESHOLD,
+        threshold: Annotated[common.Finite, Query(gt=0)] = drift_math.DEFAULT_THRESHOLD,
         min_count: Annotated[int, Query(ge=1, le=1_000_000_000)] = drift_math.DEFAULT_MIN_COUNT,
         positions: bool = False,
     ) -> Response:  # fmt: skip

@@ -29,7 +29,7 @@ class ResendRequest(BaseModel):
     )
     model: str | None = Field(default=None, description="another model; default: the call's")
     api_key: str | None = None
-    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=600)
+    timeout: common.Finite = Field(default=DEFAULT_TIMEOUT, gt=0, le=600)
 
 
 def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIRouter:
