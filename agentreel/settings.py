@@ -286,6 +286,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Spans starting or ending later than this from now are rejected.",
     ),
     Setting(
+        "max_tokens_per_span",
+        _positive_int,
+        100_000_000,
+        "Largest token count one span may carry (input, output, cache, reasoning or total); "
+        "a span over it keeps none of its counts and is not priced (partial_success says why).",
+    ),
+    Setting(
         "auth",
         _auth,
         "auto",
@@ -351,6 +358,7 @@ class Settings:
     max_decompression_ratio: int
     max_past_seconds: int
     max_future_seconds: int
+    max_tokens_per_span: int
     auth: str
     api_key: str
     redact: str

@@ -30,6 +30,7 @@ from .normalize import normalize_logs, normalize_spans
 from .pipeline import Busy, Pipeline
 from .redact import IngestRedactor
 from .spool import Record, Ref, Spool
+from .usage import drop_counts_over
 
 Signal = Literal["traces", "logs"]
 #: How a request body is encoded: OTLP protobuf or OTLP/JSON.
@@ -178,7 +179,9 @@ class Ingest:
             self.redactor.apply(decoded, count=False)
         # A cache of its own: the ingest thread's is not shared across threads.
         if record.signal == "traces":
-            return normalize_spans(decoded, record.project, None)
+            batch = normalize_spans(decoded, record.project, None)
+            drop_counts_over(batch.spans, self.limits.max_tokens_per_span)
+            return batch
         return normalize_logs(decoded, record.project)
 
     def shutdown(self) -> None:
@@ -202,6 +205,7 @@ class Ingest:
             self.redactor.apply(decoded)
         if signal == "traces":
             batch = normalize_spans(decoded, project, self.cache)
+            drop_counts_over(batch.spans, self.limits.max_tokens_per_span)
         else:
             batch = normalize_logs(decoded, project)
         ref, durable = None, None
@@ -220,18 +224,20 @@ class Ingest:
 
 
 def _message(signal: Signal, batch: Batch) -> str:
-    """The partial_success message: why items were rejected, or warnings when none were."""
+    """The partial_success message: why items were rejected, then the warnings on the rest."""
     what = "span" if signal == "traces" else "log record"
     if len(batch.rejected) != 1:
         what += "s"
+    parts = []
     if batch.rejected:
         reasons = [r.reason for r in batch.rejected[:MAX_REASONS]]
-        more = len(batch.rejected) - len(reasons)
-        tail = f"; and {more} more" if more > 0 else ""
-        return f"{len(batch.rejected)} {what} rejected: {'; '.join(reasons)}{tail}"
+        parts.append(f"{len(batch.rejected)} {what} rejected: {_listed(reasons, batch.rejected)}")
     warnings = [f"span {s.span_id}: {w}" for s in batch.spans for w in s.warnings]
     if warnings:
-        more = len(warnings) - MAX_REASONS
-        tail = f"; and {more} more" if more > 0 else ""
-        return "accepted with warnings: " + "; ".join(warnings[:MAX_REASONS]) + tail
-    return ""
+        parts.append("accepted with warnings: " + _listed(warnings[:MAX_REASONS], warnings))
+    return "; ".join(parts)
+
+
+def _listed(shown: list[str], every: list[Any]) -> str:
+    more = len(every) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")

@@ -41,6 +41,7 @@ class Limits:
     max_decompression_ratio: int = 100
     max_past_seconds: int = 5 * 365 * 24 * 3600
     max_future_seconds: int = 24 * 3600
+    max_tokens_per_span: int = 100_000_000  # enforced on normalized spans: .usage
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:

@@ -266,3 +266,30 @@ def test_a_json_span_name_that_is_not_utf8_is_rejected_alone(
     assert partial["rejectedSpans"] == "1" and "span 1: " in partial["errorMessage"]
     assert "not valid UTF-8" in partial["errorMessage"]
     assert _stored_names(server, trace) == ["also", "good"]
+
+
+def test_a_token_count_past_the_bound_is_not_counted_nor_priced(server: RunningServer) -> None:
+    trace = new_trace_id().hex()
+    chat = [
+        _attr("gen_ai.operation.name", {"stringValue": "chat"}),
+        _attr("gen_ai.request.model", {"stringValue": "gpt-4o"}),
+        _attr("gen_ai.provider.name", {"stringValue": "openai"}),
+    ]
+    sane = _span(trace, "sane", [*chat, _attr("gen_ai.usage.input_tokens", {"intValue": "1000"})])
+    huge = _span(
+        trace,
+        "huge",
+        [*chat, _attr("gen_ai.usage.input_tokens", {"intValue": str(2**63 - 1)})],
+    )
+    response = _send(server, [sane, huge])
+    assert response.status_code == 200, response.text
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "0"
+    assert f"span {huge['spanId']}: input_tokens {2**63 - 1}" in partial["errorMessage"]
+    assert "(max_tokens_per_span)" in partial["errorMessage"]
+    spans = {s["name"]: s for s in _flatten(server.get(f"/api/v1/runs/{trace}")["spans"])}
+    assert spans["huge"]["usage"]["input_tokens"] == 0 and spans["huge"]["cost_usd"] == 0
+    assert spans["sane"]["usage"]["input_tokens"] == 1000
+    assert 0 < spans["sane"]["cost_usd"] < 0.01  # 1000 gpt-4o input tokens
+    listed = [r for r in server.get("/api/v1/runs", limit=500)["runs"] if r["trace_id"] == trace]
+    assert listed[0]["cost_usd"] == pytest.approx(spans["sane"]["cost_usd"])

@@ -23,6 +23,7 @@ from agentreel.collector.limits import DROPPED_KEY, Limits, truncation_marker
 from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
 from agentreel.collector.spool import Record, Spool
+from agentreel.collector.usage import OVER_KEY
 from agentreel.settings import Settings
 
 from support.otlpbuild import log_record, logs, new_span_id, new_trace_id, span, to_json, traces
@@ -37,6 +38,7 @@ LIMITS = Limits(
     max_decompression_ratio=10,
     max_past_seconds=24 * 3600,
     max_future_seconds=3600,
+    max_tokens_per_span=1000,
 )
 PB = {"content-type": "application/x-protobuf"}
 DAY = 24 * 3600 * 10**9
@@ -170,6 +172,35 @@ def test_nesting_deeper_than_the_limit_rejects_that_span_only(rig: Any) -> None:
     assert body.partial_success.rejected_spans == 1
     assert "max_anyvalue_depth" in body.partial_success.error_message
     assert [s.name for s in stored.spans] == ["s0"] and "shallow" in stored.spans[0].attributes
+
+
+def test_token_counts_over_the_limit_are_dropped_unpriced_and_said(rig: Any) -> None:
+    stored, ingest, client = rig
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"}
+    trace_id = new_trace_id()
+    spans = [
+        span(trace_id, new_span_id(), "at", {**chat, "gen_ai.usage.input_tokens": 1000}),
+        span(trace_id, new_span_id(), "over", {**chat, "gen_ai.usage.output_tokens": 1001}),
+    ]
+    request = traces(spans)
+    body = _partial(_post(client, request))
+    assert body.partial_success.rejected_spans == 0
+    message = body.partial_success.error_message
+    assert message == (
+        f"accepted with warnings: span {spans[1].span_id.hex()}: output_tokens 1001, "
+        "total_tokens 1001 over 1000 (max_tokens_per_span): its token counts are not kept "
+        "and it is not priced"
+    )
+    at, over = sorted(stored.spans, key=lambda s: s.name)
+    assert (at.input_tokens, at.total_tokens) == (1000, 1000)
+    assert (over.output_tokens, over.total_tokens, over.cost_usd) == (0, 0, 0.0)
+    assert over.attributes[OVER_KEY] == '{"output_tokens":1001,"total_tokens":1001}'
+    # A request replayed from the spool is held to the same limit.
+    record = Record("traces", "proto", "", "p", time.time_ns(), 2, request.SerializeToString())
+    ref, durable = ingest.spool.append(record)  # type: ignore[union-attr]
+    durable.result(10)
+    replayed = {s.name: s for s in ingest.load(ref).spans}
+    assert replayed["over"].output_tokens == 0 and replayed["at"].input_tokens == 1000
 
 
 def test_decompressed_size_and_ratio(rig: Any) -> None:
