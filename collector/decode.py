@@ -261,8 +261,27 @@ def _span_from_json(
         resource=resource,
         scope_name=scope,
         scope_version=version,
-        links=[],
+        links=_links_from_json(_get(span, "links"), depth),
     )
+
+
+def _links_from_json(raw: Any, depth: int) -> list[dict[str, Any]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise BadValue("links must be a list")
+    links = []
+    for link in raw:
+        if not isinstance(link, dict):
+            raise BadValue("a link must be an object")
+        links.append(
+            {
+                "trace_id": _hex_id(_get(link, "traceId"), 16, "link traceId", True).hex(),
+                "span_id": _hex_id(_get(link, "spanId"), 8, "link spanId", True).hex(),
+                "attributes": attributes_from_json(link.get("attributes"), 0, depth),
+            }
+        )
+    return links
 
 
 # --- logs -----------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Redaction at ingestion: secrets and personal data are replaced before anything is stored.
 
 Applied to a decoded request, before normalization, so every convention is covered the same
-way: span attributes (message content, tool arguments and results are attributes in every
-convention), event attributes, status messages, log record bodies and attributes (GenAI
-≤1.36 message events) and resource attributes. Text inside JSON-encoded values (the GenAI
+way: span names, scope names, span attributes (message content, tool arguments and results
+are attributes in every convention), event names and attributes, link attributes, status
+messages, log record event names, scope names, bodies and attributes (GenAI ≤1.36 message
+events) and resource attributes. Ids, times, kinds and status codes are not text and stay. Text inside JSON-encoded values (the GenAI
 ``gen_ai.input.messages`` form) is matched in place, a JSON array element by element; the
 marker ``[REDACTED:<rule>]`` is plain text, so the JSON stays valid and replay shows the
 marker where the text was.
@@ -104,14 +105,21 @@ class IngestRedactor:
                 seen_resources.add(id(res))
                 self._attributes(res.attributes, counts)
 
+        def text(value: str) -> str:
+            return self._text(value, self.everywhere, counts)
+
         for span in decoded.spans:
+            span.name, span.scope_name = text(span.name), text(span.scope_name)
             self._attributes(span.attributes, counts)
             for event in span.events:
+                event.name = text(event.name)
                 self._attributes(event.attributes, counts)
-            if span.status_message:
-                span.status_message = self._text(span.status_message, self.everywhere, counts)
+            for link in span.links:
+                self._attributes(link["attributes"], counts)
+            span.status_message = text(span.status_message)
             resource(span.resource)
         for record in decoded.logs:
+            record.event_name, record.scope_name = text(record.event_name), text(record.scope_name)
             self._attributes(record.attributes, counts)
             record.body = self._value(record.body, self.everywhere, counts)
             resource(record.resource)

@@ -15,7 +15,8 @@ from typing import Any
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.trace import Status
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, Status
 
 from agentreel.core.redaction import Redactor
 
@@ -48,41 +49,54 @@ class _Counter:
 
 
 class SpanRedactor:
-    """Redacts every string attribute, event attribute and status message of a span."""
+    """Redacts the name, the scope name, every string attribute, event name and attribute,
+    link attribute and the status message of a span."""
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
 
     def span(self, span: ReadableSpan) -> ReadableSpan:
         counts: dict[str, int] = {}
+        name = self._leaves(span.name, counts)
         attributes = self._attributes(span.attributes or {}, counts)
         events = [
-            Event(e.name, self._attributes(e.attributes or {}, counts), e.timestamp)
+            Event(
+                self._leaves(e.name, counts), self._attributes(e.attributes or {}, counts),
+                e.timestamp,
+            )
             for e in span.events
-        ]
+        ]  # fmt: skip
+        links = [Link(k.context, self._attributes(k.attributes or {}, counts)) for k in span.links]
         status = span.status
         if status.description:
             text, found = self.redactor.redact(status.description)
             _add(counts, found)
             status = Status(status.status_code, text)
+        scope = span.instrumentation_scope
+        if scope is not None and scope.name:
+            scope_name = self._leaves(scope.name, counts)
+            if scope_name != scope.name:
+                scope = InstrumentationScope(
+                    scope_name, scope.version, scope.schema_url, scope.attributes
+                )
         if not counts:
             return span
         attributes["agentreel.core.redaction.count"] = sum(counts.values())
         for rule, n in counts.items():
             attributes[f"agentreel.core.redaction.{rule}"] = n
         return ReadableSpan(
-            name=span.name,
+            name=name,
             context=span.context,
             parent=span.parent,
             resource=span.resource,
             attributes=attributes,
             events=events,
-            links=span.links,
+            links=links,
             kind=span.kind,
             status=status,
             start_time=span.start_time,
             end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
+            instrumentation_scope=scope,
         )
 
     def _attributes(self, attributes: Any, counts: dict[str, int]) -> dict[str, Any]:

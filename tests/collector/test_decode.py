@@ -48,7 +48,17 @@ def _sample() -> tuple[object, bytes, bytes]:
             ),
         ]
     )
+    link = (
+        request.resource_spans[0]
+        .scope_spans[0]
+        .spans[1]
+        .links.add(trace_id=LINKED_TRACE, span_id=LINKED_SPAN)
+    )
+    link.attributes.append(kv("link.why", "retry of"))
     return request, trace_id, root
+
+
+LINKED_TRACE, LINKED_SPAN = bytes(range(1, 17)), bytes(range(1, 9))
 
 
 def test_protobuf_and_json_decode_to_the_same_spans() -> None:
@@ -71,6 +81,13 @@ def test_protobuf_and_json_decode_to_the_same_spans() -> None:
         }
         assert (second.status_code, second.status_message) == (2, "boom")
         assert second.events[0].attributes == {"exception.type": "TimeoutError"}
+        assert second.links == [
+            {
+                "trace_id": LINKED_TRACE.hex(),
+                "span_id": LINKED_SPAN.hex(),
+                "attributes": {"link.why": "retry of"},
+            }
+        ]
         assert second.end_ns - second.start_ns == 1_000_000
 
 

@@ -126,6 +126,35 @@ def test_everything_a_request_carries_is_redacted(tmp_path: Path) -> None:
     assert logged.logs[0].body == {"content": "write to [REDACTED:email]"}
 
 
+def test_names_and_links_of_an_otlp_json_request_are_redacted() -> None:
+    from agentreel.collector.decode import decode_logs_json, decode_traces_json
+
+    from support.otlpbuild import to_json
+
+    redactor = from_setting("api_key,email,card,phone")
+    assert redactor is not None
+    trace, sid = new_trace_id(), new_span_id()
+    request = traces([span(trace, sid, f"chat for {EMAIL}", events=[(f"to {EMAIL}", {})])])
+    request.resource_spans[0].scope_spans[0].scope.name = f"scope {EMAIL}"
+    link = request.resource_spans[0].scope_spans[0].spans[0].links.add(trace_id=trace, span_id=sid)
+    link.attributes.add(key="why").value.string_value = f"asked by {EMAIL}"
+    decoded = decode_traces_json(to_json(request))
+    assert redactor.apply(decoded) == {"email": 4}
+    (one,) = decoded.spans
+    assert (one.name, one.scope_name, one.events[0].name) == (
+        "chat for [REDACTED:email]",
+        "scope [REDACTED:email]",
+        "to [REDACTED:email]",
+    )
+    assert one.links[0]["attributes"] == {"why": "asked by [REDACTED:email]"}
+    record = log_record(trace, sid, f"app.note {EMAIL}", {"content": "x"})
+    logged = logs([record])
+    logged.resource_logs[0].scope_logs[0].scope.name = f"logger {EMAIL}"
+    decoded_logs = decode_logs_json(to_json(logged))
+    assert redactor.apply(decoded_logs) == {"email": 2}
+    assert EMAIL not in repr(decoded_logs.logs)
+
+
 def test_a_spooled_request_is_redacted_when_read_back(tmp_path: Path) -> None:
     """The spool keeps requests as received; what is stored from it is redacted all the same
     (a request acknowledged before a crash is written after the restart)."""
@@ -242,3 +271,79 @@ def _counts(metrics: str) -> dict[str, float]:
             rule = line.split('rule="', 1)[1].split('"', 1)[0]
             out[rule] = float(line.rsplit(" ", 1)[1])
     return out
+
+
+ADDRESS = "alice.smith@example.com"
+
+
+@pytest.fixture(scope="module")
+def ready_rules_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data = tmp_path_factory.mktemp("ready-rules")
+    server = start_server(data / "data", {"AGENTREEL_REDACT": "api_key,email,card,phone"})
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_names_scopes_events_and_links_are_redacted_end_to_end(
+    ready_rules_server: RunningServer, protocol: str
+) -> None:
+    """A run sent with the real OTLP exporters, the address in its span names, its scope name,
+    an event name and a link attribute: what the API answers for it never holds the address."""
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.trace import Link, SpanContext, Status, StatusCode, TraceFlags
+
+    server = ready_rules_server
+    exporter = (
+        Grpc(endpoint=server.grpc_endpoint, insecure=True)
+        if protocol == "grpc"
+        else Http(endpoint=server.url + "/v1/traces")
+    )
+    provider = TracerProvider(resource=Resource.create({"service.name": "redaction-names"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer(f"scope for {ADDRESS}")
+    linked = SpanContext(int(new_trace_id().hex(), 16), 7, True, TraceFlags(1))
+    with tracer.start_as_current_span(
+        f"invoke_agent for {ADDRESS}",
+        attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "helper"},
+    ) as root:
+        with tracer.start_as_current_span(
+            f"execute_tool mail {ADDRESS}",
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "mail"},
+            links=[Link(linked, {"link.reason": f"follow-up of {ADDRESS}"})],
+        ) as step:
+            step.add_event(f"sent to {ADDRESS}", {"size": 3})
+        root.set_status(Status(StatusCode.ERROR, "gave up"))
+        trace_id = f"{root.get_span_context().trace_id:032x}"
+    provider.shutdown()  # the processor exports each span as it ends: shut down, all sent
+
+    run = server.get(f"/api/v1/runs/{trace_id}")
+    names = sorted(s["name"] for s in _tree(run["spans"]))
+    assert names == ["execute_tool mail [REDACTED:email]", "invoke_agent for [REDACTED:email]"]
+    readable = {
+        "run": run,
+        "timeline": server.get(f"/api/v1/runs/{trace_id}/timeline"),
+        "export": server.get(f"/api/v1/runs/{trace_id}/export"),
+        "llm calls": server.get(f"/api/v1/runs/{trace_id}/llm-calls"),
+        "run list": server.get("/api/v1/runs", limit=500),
+        "daily report": server.get("/api/v1/report/daily"),
+    }
+    assert any(r["trace_id"] == trace_id for r in readable["run list"]["runs"])
+    for what, answer in readable.items():
+        text = json.dumps(answer)
+        assert ADDRESS not in text and "alice.smith" not in text, what
+    exported = json.dumps(readable["export"])
+    for marked in (
+        "scope for [REDACTED:email]",
+        "sent to [REDACTED:email]",
+        "follow-up of [REDACTED:email]",
+    ):
+        assert marked in json.dumps(run) or marked in exported, marked
+
+
+def _tree(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [n for node in nodes for n in [node, *_tree(node["children"])]]

@@ -206,3 +206,34 @@ def test_spans_go_over_grpc_when_the_endpoint_says_so(server: RunningServer) -> 
     finally:
         sdk.shutdown()
         made.shutdown()
+
+
+def test_redaction_covers_names_scopes_events_and_links() -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import Link
+
+    from agentreel.core.redaction import Redactor
+    from agentreel.sdk._export import SpanRedactor
+
+    address = "alice.smith@example.com"
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer(f"scope {address}", "1.0")
+    with tracer.start_as_current_span("linked") as linked:
+        pass
+    links = [Link(linked.get_span_context(), {"why": f"for {address}"})]
+    with tracer.start_as_current_span(f"invoke_agent for {address}", links=links) as one:
+        one.add_event(f"mailed {address}", {"n": 1})
+    provider.shutdown()
+    redacted = SpanRedactor(Redactor(["email"])).span(memory.get_finished_spans()[1])
+    assert redacted.name == "invoke_agent for [REDACTED:email]"
+    assert redacted.instrumentation_scope is not None
+    assert redacted.instrumentation_scope.name == "scope [REDACTED:email]"
+    assert redacted.instrumentation_scope.version == "1.0"
+    assert redacted.events[0].name == "mailed [REDACTED:email]"
+    assert dict(redacted.links[0].attributes or {}) == {"why": "for [REDACTED:email]"}
+    assert redacted.links[0].context == linked.get_span_context()
+    assert redacted.attributes is not None
+    assert redacted.attributes["agentreel.core.redaction.email"] == 4
