@@ -37,6 +37,7 @@ from agentreel.collector.normalize import normalize_logs, normalize_spans
 from agentreel.collector.normalize.genai import OPERATION_KINDS
 from agentreel.collector.normalize.openinference import SPAN_KINDS
 from agentreel.collector.normalize.openllmetry import REQUEST_TYPES, TRACELOOP_KINDS
+from agentreel.collector.usage import TOKEN_FIELDS
 from agentreel.core.content import LIT, REF, address, expand, leaf_refs, text_item
 from agentreel.core.model import KINDS, ContentItem, Decoded, Span
 from agentreel.replay.windows import llm_calls, resolve
@@ -50,14 +51,6 @@ MAX_COUNT = 2**63 - 1
 UINT64_MAX = 2**64 - 1
 NOW_NS = 1_763_700_000_000_000_000
 ANTHROPIC_SDK = "com.anthropic.sdk.python"
-TOKEN_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
 HEX = re.compile(r"[0-9a-f]*")
 
 Body = tuple[str, bytes]  # ("proto" | "json", request body)
