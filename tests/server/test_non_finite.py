@@ -143,3 +143,49 @@ def _numeric_fields(schema: dict[str, Any], document: dict[str, Any], depth: int
         for inner in inner_schemas if isinstance(inner_schemas, list) else [inner_schemas]:
             out |= _numeric_fields(inner, document, depth + 1)
     return out
+
+
+#: Times are strings in the document but take epoch seconds: (path, parameter).
+TIMES = [
+    ("/api/v1/runs", "start_from"),
+    ("/api/v1/runs", "start_to"),
+    ("/api/v1/overview", "since"),
+    ("/api/v1/cost/daily", "until"),
+    ("/api/v1/quality/daily", "since"),
+    ("/api/v1/drift", "until"),
+]
+
+
+@pytest.mark.parametrize("number", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize(("path", "name"), TIMES)
+def test_a_non_finite_epoch_time_is_400_naming_it(
+    server: RunningServer, path: str, name: str, number: str
+) -> None:
+    answer = httpx.get(server.url + path, params={name: number}, timeout=30)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["detail"].startswith(name)
+
+
+def test_bodies_read_as_any_json_name_the_non_finite_field(server: RunningServer) -> None:
+    """Scores and alert rules are read by their own parsers, entry by entry."""
+    score = '{"trace_id": "TRACE", "name": "q", "value": NaN}'.replace("TRACE", TRACE)
+    answer = httpx.post(
+        server.url + "/api/v1/scores",
+        content=score,
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == 200 and answer.json()["accepted"] == 0
+    assert answer.json()["rejected"][0]["error"].startswith("value: must be a finite number")
+    for field, rule in [
+        ("threshold", '{"name": "nf", "metric": "cost_daily", "threshold": Infinity}'),
+        ("window", '{"name": "nf", "metric": "error_rate", "threshold": 0.5, "window": NaN}'),
+    ]:
+        answer = httpx.post(
+            server.url + "/api/v1/alerts",
+            content=rule,
+            headers={"content-type": "application/json"},
+            timeout=30,
+        )
+        assert answer.status_code == 400 and answer.json()["detail"].startswith(f"{field}:")
+    assert all(r["name"] != "nf" for r in server.get("/api/v1/alerts")["rules"])
