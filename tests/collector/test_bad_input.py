@@ -211,20 +211,34 @@ def _stored_names(server: RunningServer, trace_id: bytes) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("transport", ["http-protobuf", "grpc"])
+def _json_nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"stringValue": "leaf"}
+    for _ in range(levels):
+        value = {"kvlistValue": {"values": [_attr("k", value)]}}
+    return value
+
+
+@pytest.mark.parametrize("transport", ["http-protobuf", "grpc", "json"])
 def test_nesting_at_the_limit_is_kept_and_one_deeper_rejected_alone(
     server: RunningServer, transport: str
 ) -> None:
     from support.otlpbuild import traces_of_raw_spans
 
     trace_id = new_trace_id()
-    body = traces_of_raw_spans(
-        [
-            _raw_span(trace_id, "good"),
-            _raw_span(trace_id, "at the limit", 32),
-            _raw_span(trace_id, "one deeper", 33),
+    if transport == "json":
+        spans = [
+            _span(trace_id.hex(), name, [_attr("deep", _json_nested(levels))] if levels else [])
+            for name, levels in [("good", 0), ("at the limit", 32), ("one deeper", 33)]
         ]
-    )
+        body = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    else:
+        body = traces_of_raw_spans(
+            [
+                _raw_span(trace_id, "good"),
+                _raw_span(trace_id, "at the limit", 32),
+                _raw_span(trace_id, "one deeper", 33),
+            ]
+        )
     rejected, message = _export(server, transport, body)
     assert rejected == 1 and "span 2: attribute value nested deeper than 32 levels" in message
     assert _stored_names(server, trace_id) == ["at the limit", "good"]
