@@ -74,16 +74,6 @@ def test_a_non_finite_number_in_a_body_is_400_naming_the_field(
     assert server.get("/api/v1/prices/overrides") == before
 
 
-@pytest.mark.parametrize("number", ["nan", "inf", "-inf", "Infinity", "NaN"])
-@pytest.mark.parametrize(("path", "name"), QUERIES)
-def test_a_non_finite_number_in_a_query_is_400_naming_it(
-    server: RunningServer, path: str, name: str, number: str
-) -> None:
-    answer = httpx.get(server.url + path, params={name: number}, timeout=30)
-    assert answer.status_code == 400, answer.text
-    assert answer.json()["detail"] == f"{name}: must be a finite number (not NaN or ±Infinity)"
-
-
 def test_a_finite_price_still_goes_through(server: RunningServer) -> None:
     answer = httpx.put(
         server.url + "/api/v1/prices/overrides",
@@ -156,14 +146,17 @@ TIMES = [
 ]
 
 
-@pytest.mark.parametrize("number", ["nan", "inf", "-inf"])
-@pytest.mark.parametrize(("path", "name"), TIMES)
-def test_a_non_finite_epoch_time_is_400_naming_it(
+@pytest.mark.parametrize("number", ["nan", "inf", "-inf", "Infinity", "NaN"])
+@pytest.mark.parametrize(("path", "name"), QUERIES + TIMES)
+def test_a_non_finite_number_in_a_query_is_400_naming_it(
     server: RunningServer, path: str, name: str, number: str
 ) -> None:
     answer = httpx.get(server.url + path, params={name: number}, timeout=30)
     assert answer.status_code == 400, answer.text
-    assert answer.json()["detail"].startswith(name)
+    detail = answer.json()["detail"]
+    assert detail.startswith(f"{name} ") or detail.startswith(f"{name}:"), detail
+    if (path, name) in QUERIES:
+        assert detail == f"{name}: must be a finite number (not NaN or ±Infinity)"
 
 
 def test_bodies_read_as_any_json_name_the_non_finite_field(server: RunningServer) -> None:
