@@ -77,6 +77,26 @@ def run_scores(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]
     return out
 
 
+def scores_by_run(
+    client: Any, project: str, trace_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The run-level scores (kind ``score``) of these runs: ``{trace id: [{name, source, value,
+    label}]}`` in name order; a run without scores is absent."""
+    if not trace_ids:
+        return {}
+    result = client.query(
+        "SELECT trace_id, name, source, value, label FROM scores FINAL "
+        "WHERE project = {p:String} AND trace_id IN {t:Array(String)} AND kind = 'score' "
+        "ORDER BY trace_id, name, source, time",
+        parameters={"p": project, "t": list(trace_ids)},
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for trace, name, source, value, label in result.result_rows:
+        score = {"name": name, "source": source, "value": value, "label": label or None}
+        out.setdefault(trace, []).append(score)
+    return out
+
+
 def _runs_in(where: str) -> str:
     """Runs started in the range, with their agent and models (``where`` filters on them)."""
     return (

@@ -24,6 +24,7 @@ from agentreel.server.routes import (
     replay,
     resend,
     runs,
+    sessions,
     transfer,
 )
 from agentreel.signals.alerting import Alerts
@@ -62,6 +63,7 @@ def build(deps: Dependencies) -> list[APIRouter]:
         # Before the run routes, so /api/v1/runs/import is not read as a trace id.
         transfer.router(deps.pool, deps.project, deps.max_request_bytes),
         runs.router(deps.pool, deps.project),
+        sessions.router(deps.pool, deps.project),
         resend.router(deps.pool, deps.ingest, deps.project),
         replay.router(deps.pool, deps.project),
         quality.router(deps.pool, deps.project, deps.judge, deps.budgets),
