@@ -93,6 +93,29 @@ def url_pick(
     return value
 
 
+def page_number() -> int:
+    """The page of a paged table the URL asks for (``pg``, from 1); anything else is page 1."""
+    raw = str(st.query_params.get("pg", "1"))
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+
+
+def pager(page: int, total: int, size: int, key: str) -> None:
+    """Page through ``total`` rows ``size`` at a time; the page lives in the URL (``pg``)."""
+    pages = max(1, -(-total // size))
+    if pages == 1:
+        return
+    st.session_state[key] = min(page, pages)
+    st.number_input(
+        f"Page (of {pages:,})",
+        min_value=1,
+        max_value=pages,
+        step=1,
+        key=key,
+        on_change=sync_param,
+        args=(key, "pg", 1),
+    )
+
+
 def show_api_error(exc: ApiError) -> None:
     """The banner for a failed request: where it went and what to do, never a traceback."""
     if isinstance(exc, ServerDown):

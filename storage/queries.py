@@ -127,13 +127,13 @@ _RUN_COLUMNS = f"""
 """
 
 
-#: Exact-match run filters.
-_RUN_CONDITIONS = {
+#: Exact-match run filters (on the columns of ``runs FINAL`` as the run list names them).
+RUN_CONDITIONS = {
     name: f"{name}_ = {{{name}:String}}"
     for name in ("service", "agent", "session", "user", "environment")
 }
-_RUN_CONDITIONS["model"] = "has(models_, {model:String})"
-_RUN_CONDITIONS["provider"] = "has(providers_, {provider:String})"
+RUN_CONDITIONS["model"] = "has(models_, {model:String})"
+RUN_CONDITIONS["provider"] = "has(providers_, {provider:String})"
 
 
 def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
     if f.start_to_ns is not None:
         having.append("start < fromUnixTimestamp64Nano({start_to:Int64}, 'UTC')")
         params["start_to"] = f.start_to_ns
-    for name, condition in _RUN_CONDITIONS.items():
+    for name, condition in RUN_CONDITIONS.items():
         if getattr(f, name) is not None:
             having.append(condition)
             params[name] = getattr(f, name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import queries
-from .runtable import AGENT, IS_RUN
+from .runtable import AGENT, IS_RUN, SERVICE
 
 #: Sessions one page lists at most.
 MAX_PAGE = 500
@@ -23,8 +23,28 @@ MAX_SESSION_CHARS = 256
 #: A run's figures a session sums, from ``runs FINAL`` (one merged row per run).
 _RUNS = f"""
     SELECT trace_id, start_time AS start, end_time AS end, session AS session_,
-        {AGENT} AS agent_, user AS user_, errors, cost_usd, llm_calls, total_tokens
-    FROM runs FINAL WHERE project = {{project:String}} AND {IS_RUN}
+        {AGENT} AS agent_, {SERVICE} AS service_, user AS user_, environment AS environment_,
+        models AS models_, providers AS providers_, errors, cost_usd, llm_calls, total_tokens,
+        spans, setup_spans
+    FROM runs FINAL WHERE project = {{project:String}}
+"""
+
+
+#: What a session's runs may be filtered on: the run list's exact matches.
+_RUN_CONDITIONS = {k: v for k, v in queries.RUN_CONDITIONS.items() if k != "session"}
+
+_SESSION_FIGURES = """
+    session_,
+    count() AS runs,
+    countIf(errors > 0) AS failed_runs,
+    min(start) AS first_start,
+    max(start) AS last_start,
+    max(end) AS last_end,
+    sum(cost_usd) AS cost,
+    sum(llm_calls) AS calls,
+    sum(total_tokens) AS tokens,
+    arraySort(groupUniqArrayIf(agent_, agent_ != '')) AS agents,
+    arraySort(groupUniqArrayIf(user_, user_ != '')) AS users
 """
 
 
@@ -36,7 +56,13 @@ class SessionFilter:
     until_ns: int | None = None
     #: Text in the session id (case-insensitive).
     q: str | None = None
+    #: Sessions with a run of this service, agent, user, model, provider or environment.
+    service: str | None = None
+    agent: str | None = None
     user: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    environment: str | None = None
     limit: int = 50
     offset: int = 0
 
@@ -54,10 +80,14 @@ def list_sessions(client: Any, f: SessionFilter) -> dict[str, Any]:
     if f.until_ns is not None:
         having.append("first_start < fromUnixTimestamp64Nano({until:Int64}, 'UTC')")
         params["until"] = f.until_ns
-    if f.user is not None:
-        having.append("has(users, {user:String})")
-        params["user"] = f.user
-    where = "session_ != ''"
+    matches = []
+    for name, condition in _RUN_CONDITIONS.items():
+        if getattr(f, name) is not None:
+            matches.append(condition)
+            params[name] = getattr(f, name)
+    if matches:
+        having.append(f"countIf({' AND '.join(matches)}) > 0")
+    where = f"session_ != '' AND {IS_RUN}"
     if f.q is not None:
         if not queries.SEARCH_TEXT.match(f.q):
             raise queries.BadQuery(
@@ -84,7 +114,7 @@ def list_sessions(client: Any, f: SessionFilter) -> dict[str, Any]:
 def session_summary(client: Any, project: str, session: str) -> dict[str, Any] | None:
     """One session's figures over all its runs; None when no run carries that id."""
     result = client.query(
-        f"SELECT {_SESSION_FIGURES} FROM ({_RUNS}) WHERE session_ = {{session:String}} "
+        f"SELECT {_SESSION_FIGURES} FROM ({_RUNS}) WHERE session_ = {{session:String}} AND {IS_RUN} "
         "GROUP BY session_",
         parameters={"project": project, "session": session},
     )
@@ -101,21 +131,6 @@ def session_runs(
         project=project, session=session, descending=False, limit=limit, offset=offset
     )
     return queries.list_runs(client, run_filter)
-
-
-_SESSION_FIGURES = """
-    session_,
-    count() AS runs,
-    countIf(errors > 0) AS failed_runs,
-    min(start) AS first_start,
-    max(start) AS last_start,
-    max(end) AS last_end,
-    sum(cost_usd) AS cost,
-    sum(llm_calls) AS calls,
-    sum(total_tokens) AS tokens,
-    arraySort(groupUniqArrayIf(agent_, agent_ != '')) AS agents,
-    arraySort(groupUniqArrayIf(user_, user_ != '')) AS users
-"""
 
 
 def _session(r: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from .. import charts
 from ..filters import search_problem, trace_id_problem
-from ..ui import Context, short_time, sync_param, url_pick
+from ..ui import Context, page_number, pager, short_time, sync_param, url_pick
 from . import run_view
 
 SORTS = {
@@ -41,7 +41,7 @@ def render(ctx: Context) -> None:
     if problem:
         st.error(problem, icon=":material/block:")
         return
-    page = _page_number()
+    page = page_number()
     params: dict[str, Any] = {"sort": sort, "order": "desc", "limit": PAGE_SIZE, "q": search}
     params["offset"] = (page - 1) * PAGE_SIZE
     if status:
@@ -51,7 +51,7 @@ def render(ctx: Context) -> None:
         # Past the last page (the filters changed under it): back to the first.
         st.query_params.pop("pg", None)
         st.rerun()
-    _pager(page, data["total"])
+    pager(page, data["total"], PAGE_SIZE, "runs_page")
     if data["runs"]:
         _open_picker(ctx, data["runs"])
 
@@ -70,7 +70,7 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
             "status": STATUS_LABELS.get(r["status"], r["status"]),
             "agent": r["agent"],
             "run": r["name"],
-            "error": _error_text(r.get("error")),
+            "error": error_text(r.get("error")),
             "cost (USD)": r["cost_usd"],
             "duration (s)": r["duration_ms"] / 1000,
             "LLM calls": r["llm_calls"],
@@ -101,30 +101,7 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
     return data
 
 
-def _page_number() -> int:
-    """The page of runs the URL asks for (``pg``, from 1); anything else is page 1."""
-    raw = str(st.query_params.get("pg", "1"))
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
-
-
-def _pager(page: int, total: int) -> None:
-    """Page through the runs PAGE_SIZE at a time; the page lives in the URL."""
-    pages = max(1, -(-total // PAGE_SIZE))
-    if pages == 1:
-        return
-    st.session_state["runs_page"] = min(page, pages)
-    st.number_input(
-        f"Page (of {pages:,})",
-        min_value=1,
-        max_value=pages,
-        step=1,
-        key="runs_page",
-        on_change=sync_param,
-        args=("runs_page", "pg", 1),
-    )
-
-
-def _error_text(error: dict[str, str] | None) -> str:
+def error_text(error: dict[str, str] | None) -> str:
     """A run's first error as a cell: ``Type: message`` (shortened)."""
     if not error:
         return ""

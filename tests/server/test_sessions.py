@@ -52,6 +52,8 @@ def test_sessions_filters_and_pages(stored: tuple[RunningServer, SessionRuns]) -
     page = server.get("/api/v1/sessions", limit=1, offset=1)
     assert page["total"] == 2 and [s["session"] for s in page["sessions"]] == [SESSION_ID]
     assert server.get("/api/v1/sessions", since="2000-01-01", until="2000-01-02")["total"] == 0
+    assert server.get("/api/v1/sessions", agent="support", model="gpt-4o")["total"] == 2
+    assert server.get("/api/v1/sessions", agent="support", model="other")["total"] == 0
     bad = httpx.get(server.url + "/api/v1/sessions", params={"q": "x'; DROP"}, timeout=10)
     assert bad.status_code == 400 and "q must be" in bad.json()["detail"]
 

@@ -24,8 +24,9 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         summary="Sessions: runs that share a session id, the most recently active first",
         description="A session is every run whose spans carry the same `session.id` or "
         "`gen_ai.conversation.id`. `since`/`until` pick sessions with a run started in the "
-        "range; a session's figures (`runs`, `failed_runs`, `cost_usd`, times) cover all its "
-        "runs.",
+        "range, and `service`, `agent`, `user`, `model`, `provider`, `environment` sessions "
+        "with a run of that value; a session's figures (`runs`, `failed_runs`, `cost_usd`, "
+        "times) cover all its runs.",
     )
     def list_sessions(
         since: Annotated[
@@ -33,7 +34,12 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         ] = None,
         until: Annotated[str | None, Query(description=f"A run started before: {_TIME}")] = None,
         q: Annotated[str | None, Query(description="Text in the session id")] = None,
+        service: str | None = None,
+        agent: str | None = None,
         user: str | None = None,
+        model: str | None = None,
+        provider: str | None = None,
+        environment: str | None = None,
         limit: Annotated[int, Query(ge=1, le=sessions.MAX_PAGE)] = 50,
         offset: Annotated[int, Query(ge=0, le=queries.MAX_OFFSET)] = 0,
     ) -> Response:
@@ -42,7 +48,12 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
             since_ns=common.time_param("since", since),
             until_ns=common.time_param("until", until),
             q=q,
+            service=service,
+            agent=agent,
             user=user,
+            model=model,
+            provider=provider,
+            environment=environment,
             limit=limit,
             offset=offset,
         )
