@@ -237,6 +237,27 @@ def settled_traces(
     return [(str(p), str(t), int(last)) for p, t, last in result.result_rows]
 
 
+def pending_runs(client: Any, project: str, after_ms: int, rate: float) -> int:
+    """Runs of ``project`` that received spans after ``after_ms`` and are in a ``rate``
+    sample by trace id (the online evaluator's deterministic sample, computed here as
+    :func:`agentreel.signals.evaluators.sampled` does): what it has still to evaluate."""
+    if rate <= 0:
+        return 0
+    # The first 8 hex digits of the trace id as a big-endian number, over 2^32.
+    in_sample = (
+        "1"
+        if rate >= 1
+        else "reinterpretAsUInt32(reverse(unhex(substring(trace_id, 1, 8)))) "
+        "/ 4294967296 < {rate:Float64}"
+    )
+    rows = client.query(
+        "SELECT uniqExact(trace_id) FROM spans WHERE project = {p:String} "
+        f"AND ingested_at > fromUnixTimestamp64Milli({{after:Int64}}, 'UTC') AND {in_sample}",
+        parameters={"p": project, "after": after_ms, "rate": rate},
+    ).result_rows
+    return int(rows[0][0])
+
+
 def last_evaluated_ms(client: Any, name: str) -> int:
     """When the evaluator ``name`` last scored a run (ms), 0 if never."""
     rows = client.query(

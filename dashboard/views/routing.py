@@ -6,7 +6,7 @@ before) and their flags sit above the charts.
 
 from __future__ import annotations
 
-import plotly.express as px
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
@@ -82,20 +82,50 @@ def _drift(ctx: Context, by: str) -> None:
     if not drift["flags"]:
         st.caption(f"No day's {CHOICES[by].lower()}s drifted past PSI {threshold:g}.")
     series = series.with_columns(pl.col("window_start").str.slice(0, 10).alias("day"))
-    fig = px.line(
-        series.to_pandas(),
-        x="day",
-        y="psi",
-        color="agent",
-        markers=True,
-        hover_data=["js", "current_n", "baseline_n", "flagged"],
-    )
-    fig.update_xaxes(type="category")
-    fig.update_layout(title="PSI of each day against the day before", height=charts.HEIGHT)
-    charts.add_hline(fig, threshold, f"drift threshold {threshold:g}")
+    fig = drift_figure(series, threshold)
     st.plotly_chart(fig, key=f"routing_drift_{by}")
     st.caption(
         "PSI (population stability index) and Jensen–Shannon divergence compare a day's "
         f"shares with the day before, smoothed for choices seen on one side only. Days with "
-        f"fewer than {drift['min_count']} choices on either side are not flagged."
+        f"fewer than {drift['min_count']} choices on either side are too few to compare: "
+        "they are grey hollow points off the lines and never flagged."
     )
+
+
+#: How a day without enough choices to compare is drawn: apart from the lines, in grey.
+THIN = {"color": "#BAB0AC", "symbol": "circle-open", "size": 9}
+
+
+def drift_figure(series: pl.DataFrame, threshold: float) -> go.Figure:
+    """PSI per day and agent. Only days with enough choices on both sides (``enough_data``)
+    make the agent's line; the others are grey hollow points off it, their hover saying how
+    few choices they rest on, so a first day's large PSI never reads as drift."""
+    fig = go.Figure()
+    for i, agent in enumerate(series["agent"].unique().sort().to_list()):
+        mine = series.filter(pl.col("agent") == agent).sort("day")
+        name = agent or "(no agent)"
+        for enough, part in (
+            (True, mine.filter("enough_data")),
+            (False, mine.filter(~pl.col("enough_data"))),
+        ):
+            if part.is_empty():
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=part["day"].to_list(),
+                    y=part["psi"].to_list(),
+                    mode="lines+markers" if enough else "markers",
+                    name=name if enough else f"{name}: too few choices",
+                    marker=None if enough else THIN,
+                    line={"color": charts.PALETTE[i % len(charts.PALETTE)]},
+                    customdata=part.select("js", "current_n", "baseline_n").to_numpy(),
+                    hovertemplate="%{x}: PSI %{y:.2f}, JS %{customdata[0]:.2f} "
+                    "(%{customdata[1]} vs %{customdata[2]} choices)"
+                    + ("" if enough else ", too few to compare")
+                    + "<extra></extra>",
+                )
+            )
+    fig.update_xaxes(type="category", categoryorder="category ascending")
+    charts.style(fig, "PSI of each day against the day before", "PSI")
+    charts.add_hline(fig, threshold, f"drift threshold {threshold:g}")
+    return fig

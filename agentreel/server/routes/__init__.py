@@ -45,6 +45,9 @@ class Dependencies:
     prices: ProjectPrices
     alerts: Alerts
     judge: Callable[[], Judge | None]
+    #: The online evaluator's sample rate and how many runs of a project it has still to
+    #: evaluate: ``evaluation(project) -> (rate, pending)``.
+    evaluation: Callable[[str], tuple[float, int]]
     #: Daily and monthly budgets, USD (0 = none).
     budgets: Callable[[], tuple[float, float]]
     max_request_bytes: int
@@ -66,7 +69,7 @@ def build(deps: Dependencies) -> list[APIRouter]:
         sessions.router(deps.pool, deps.project),
         resend.router(deps.pool, deps.ingest, deps.project),
         replay.router(deps.pool, deps.project),
-        quality.router(deps.pool, deps.project, deps.judge, deps.budgets),
+        quality.router(deps.pool, deps.project, deps.judge, deps.budgets, deps.evaluation),
         alerts.router(deps.alerts, deps.project),
         aggregates.router(deps.pool, deps.project, deps.budgets, deps.price_table),
         prices.router(deps.pool, deps.project, deps.prices),
