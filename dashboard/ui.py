@@ -200,6 +200,11 @@ def count(value: int | float | None) -> str:
     return "—" if value is None else f"{int(value):,}"
 
 
+def table_time(iso: str) -> str:
+    """``2026-11-21T10:00:00.123Z`` → ``2026-11-21 10:00``: a time for a table cell."""
+    return iso[:16].replace("T", " ")
+
+
 def short_time(iso: str) -> str:
     """``2026-11-21T10:00:00.123Z`` → ``2026-11-21 10:00:00``."""
     return iso[:19].replace("T", " ")

@@ -14,6 +14,12 @@ from .. import charts
 from ..client import Refused
 from ..ui import Context, count, url_pick
 
+#: The shares table fits its column of the page (a wider one scrolled "share" out of sight).
+SHARE_COLUMNS = {
+    "choice": st.column_config.TextColumn(width=170),
+    "count": st.column_config.NumberColumn(width=60),
+    "share": st.column_config.ProgressColumn(format="percent", width=100),
+}
 CHOICES = {"tool": "Tool choice", "model": "Model choice", "decision": "Decision outcome"}
 
 
@@ -35,7 +41,7 @@ def render(ctx: Context) -> None:
         mine = rows.filter(pl.col("agent") == agent)
         total = int(mine["count"].sum())
         title = f"{agent or '(no agent)'} · {count(total)} {CHOICES[by].lower()}s"
-        left, right = st.columns([5, 2])
+        left, right = st.columns([3, 2])
         left.plotly_chart(charts.share_days(mine.sort("day"), title), key=f"routing_{by}_{agent}")
         shares = (
             mine.group_by("choice")
@@ -47,7 +53,7 @@ def render(ctx: Context) -> None:
             shares,
             hide_index=True,
             key=f"routing_table_{by}_{agent}",
-            column_config={"share": st.column_config.ProgressColumn(format="percent")},
+            column_config=SHARE_COLUMNS,
         )
 
 
@@ -101,31 +107,34 @@ def drift_figure(series: pl.DataFrame, threshold: float) -> go.Figure:
     make the agent's line; the others are grey hollow points off it, their hover saying how
     few choices they rest on, so a first day's large PSI never reads as drift."""
     fig = go.Figure()
+    thin = series.filter(~pl.col("enough_data"))
     for i, agent in enumerate(series["agent"].unique().sort().to_list()):
-        mine = series.filter(pl.col("agent") == agent).sort("day")
-        name = agent or "(no agent)"
-        for enough, part in (
-            (True, mine.filter("enough_data")),
-            (False, mine.filter(~pl.col("enough_data"))),
-        ):
-            if part.is_empty():
-                continue
+        mine = series.filter(pl.col("enough_data") & (pl.col("agent") == agent)).sort("day")
+        if not mine.is_empty():
             fig.add_trace(
-                go.Scatter(
-                    x=part["day"].to_list(),
-                    y=part["psi"].to_list(),
-                    mode="lines+markers" if enough else "markers",
-                    name=name if enough else f"{name}: too few choices",
-                    marker=None if enough else THIN,
-                    line={"color": charts.PALETTE[i % len(charts.PALETTE)]},
-                    customdata=part.select("js", "current_n", "baseline_n").to_numpy(),
-                    hovertemplate="%{x}: PSI %{y:.2f}, JS %{customdata[0]:.2f} "
-                    "(%{customdata[1]} vs %{customdata[2]} choices)"
-                    + ("" if enough else ", too few to compare")
-                    + "<extra></extra>",
+                _psi_trace(mine, agent or "(no agent)", "lines+markers", "").update(
+                    line={"color": charts.PALETTE[i % len(charts.PALETTE)]}
                 )
             )
+    if not thin.is_empty():
+        fig.add_trace(
+            _psi_trace(
+                thin, "too few choices to compare", "markers", ", too few to compare"
+            ).update(marker=THIN)
+        )
     fig.update_xaxes(type="category", categoryorder="category ascending")
     charts.style(fig, "PSI of each day against the day before", "PSI")
     charts.add_hline(fig, threshold, f"drift threshold {threshold:g}")
     return fig
+
+
+def _psi_trace(rows: pl.DataFrame, name: str, mode: str, note: str) -> go.Scatter:
+    return go.Scatter(
+        x=rows["day"].to_list(),
+        y=rows["psi"].to_list(),
+        mode=mode,
+        name=name,
+        customdata=rows.select("agent", "js", "current_n", "baseline_n").to_numpy(),
+        hovertemplate="%{customdata[0]} %{x}: PSI %{y:.2f}, JS %{customdata[1]:.2f} "
+        f"(%{{customdata[2]}} vs %{{customdata[3]}} choices){note}<extra></extra>",
+    )

@@ -10,10 +10,22 @@ from urllib.parse import quote
 import streamlit as st
 
 from .. import charts
-from ..ui import Context, count, money, page_number, pager, short_time, sync_param
-from .runs import STATUS_LABELS, error_text
+from ..ui import Context, count, money, page_number, pager, short_time, sync_param, table_time
+from .runs import RUN_COLUMNS, STATUS_LABELS, error_text
 
 PAGE_SIZE = 50
+#: Sized to fit beside the sidebar in a 1400-pixel-wide window (see ``runs.RUN_COLUMNS``).
+SESSION_COLUMNS = {
+    "open": st.column_config.LinkColumn("open", display_text="runs ↗", width=62),
+    "session": st.column_config.TextColumn(width=170),
+    "last active (UTC)": st.column_config.TextColumn(width=118),
+    "status": st.column_config.TextColumn(width=110),
+    "runs": st.column_config.NumberColumn(width=50),
+    "cost": st.column_config.TextColumn(width=80, alignment="right"),
+    "first run (UTC)": st.column_config.TextColumn(width=118),
+    "agents": st.column_config.TextColumn(width=110),
+    "users": st.column_config.TextColumn(width=110),
+}
 
 
 def render(ctx: Context) -> None:
@@ -47,11 +59,11 @@ def render(ctx: Context) -> None:
         {
             "open": ctx.link(page="sessions", session=s["session"]),
             "session": s["session"],
-            "last active (UTC)": short_time(s["last_time"]),
+            "last active (UTC)": table_time(s["last_time"]),
             "status": _status(s),
             "runs": s["runs"],
-            "cost (USD)": s["cost_usd"],
-            "first run (UTC)": short_time(s["first_time"]),
+            "cost": money(s["cost_usd"]),
+            "first run (UTC)": table_time(s["first_time"]),
             "agents": ", ".join(s["agents"]),
             "users": ", ".join(s["users"]),
         }
@@ -62,12 +74,7 @@ def render(ctx: Context) -> None:
         hide_index=True,
         key="sessions_list",
         height=min(36 + 35 * len(rows), 736),
-        column_config={
-            "open": st.column_config.LinkColumn("open", display_text="runs ↗", width=70),
-            "session": st.column_config.TextColumn(width="medium"),
-            "cost (USD)": st.column_config.NumberColumn(format="$%.4f", width="small"),
-            "runs": st.column_config.NumberColumn(width="small"),
-        },
+        column_config=SESSION_COLUMNS,
     )
     first = (page - 1) * PAGE_SIZE + 1
     st.caption(
@@ -92,22 +99,23 @@ def _session(ctx: Context, session: str) -> None:
     data = ctx.get(path, {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})
     summary, runs = data["session"], data["runs"]
     st.subheader(f"Session `{session}`")
-    cols = st.columns(5)
+    cols = st.columns(3)
     cols[0].metric("Runs", count(summary["runs"]))
     cols[1].metric("Failed runs", count(summary["failed_runs"]))
     cols[2].metric("Cost", money(summary["cost_usd"]))
-    cols[3].metric("First run (UTC)", short_time(summary["first_time"]))
-    cols[4].metric("Last active (UTC)", short_time(summary["last_time"]))
     who = ", ".join(summary["agents"]) or "no agent named"
     users = ", ".join(summary["users"])
-    st.caption(f"Agents: {who}" + (f" · users: {users}" if users else ""))
+    st.caption(
+        f"From {short_time(summary['first_time'])} to {short_time(summary['last_time'])} UTC · "
+        f"agents: {who}" + (f" · users: {users}" if users else "")
+    )
     rows = [
         {
             "#": (page - 1) * PAGE_SIZE + i,
             "replay": ctx.link(page="runs", run=r["trace_id"]),
-            "started (UTC)": short_time(r["start_time"]),
+            "started (UTC)": table_time(r["start_time"]),
             "status": STATUS_LABELS.get(r["status"], r["status"]),
-            "cost (USD)": r["cost_usd"],
+            "cost": money(r["cost_usd"]),
             "scores": _scores(r.get("scores") or []),
             "error": error_text(r.get("error")),
             "run": r["name"],
@@ -121,11 +129,11 @@ def _session(ctx: Context, session: str) -> None:
         key="session_runs",
         height=min(36 + 35 * len(rows), 736),
         column_config={
-            "#": st.column_config.NumberColumn(width=40),
-            "replay": st.column_config.LinkColumn("replay", display_text="open ↗", width=70),
-            "cost (USD)": st.column_config.NumberColumn(format="$%.4f", width="small"),
-            "scores": st.column_config.TextColumn(width="medium"),
-            "error": st.column_config.TextColumn(width="medium"),
+            "#": st.column_config.NumberColumn(width=36),
+            **{name: RUN_COLUMNS[name] for name in ("replay", "started (UTC)", "status", "cost")},
+            "scores": st.column_config.TextColumn(width=160),
+            "error": st.column_config.TextColumn(width=170),
+            **{name: RUN_COLUMNS[name] for name in ("run", "trace id")},
         },
     )
     st.caption(

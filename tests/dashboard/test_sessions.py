@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from agentreel.dashboard.ui import count, money, short_time
+from agentreel.dashboard.ui import count, money, table_time
 
 from support.dashboard import render
 from support.liveserver import RunningServer, start_server
@@ -34,9 +34,9 @@ def test_sessions_page_lists_each_session_with_its_figures(
     expected = server.get("/api/v1/sessions")["sessions"]
     assert list(table["session"]) == [CONVERSATION_ID, SESSION_ID]
     assert list(table["runs"]) == [s["runs"] for s in expected] == [1, 2]
-    assert list(table["cost (USD)"]) == [s["cost_usd"] for s in expected]
+    assert list(table["cost"]) == [money(s["cost_usd"]) for s in expected]
     assert list(table["status"]) == ["✓ ok", "✗ 1 of 2 failed"]
-    assert list(table["last active (UTC)"]) == [short_time(s["last_time"]) for s in expected]
+    assert list(table["last active (UTC)"]) == [table_time(s["last_time"]) for s in expected]
     opened = [parse_qs(link[1:]) for link in table["open"]]
     assert [q["session"] for q in opened] == [[CONVERSATION_ID], [SESSION_ID]]
     assert all(q["page"] == ["sessions"] for q in opened)
@@ -57,7 +57,7 @@ def test_a_session_shows_its_runs_in_order_with_cost_status_and_scores(
     table = at.dataframe[0].value
     assert list(table["trace id"]) == [runs.first, runs.failed]
     assert list(table["status"]) == ["✓ ok", "✗ failed"]
-    assert list(table["cost (USD)"]) == [r["cost_usd"] for r in summary["runs"]]
+    assert list(table["cost"]) == [money(r["cost_usd"]) for r in summary["runs"]]
     assert list(table["scores"]) == ["helpfulness 0.75 (human)", ""]
     assert list(table["error"])[1].endswith("the tool timed out")
     links = [parse_qs(link[1:]) for link in table["replay"]]
