@@ -3,29 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from support.liveserver import RunningServer, start_server
-from support.sessionruns import CONVERSATION_ID, SESSION_ID, SessionRuns, send_session_runs
-
-
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, SessionRuns]]:
-    server = start_server(tmp_path_factory.mktemp("sessions"), {"AGENTREEL_EVAL_SAMPLE_RATE": "0"})
-    try:
-        yield server, send_session_runs(server.url)
-    finally:
-        server.stop()
+from support.liveserver import RunningServer
+from support.sessionruns import CONVERSATION_ID, SESSION_ID, SessionRuns
 
 
 def test_sessions_list_both_attributes_as_sessions(
-    stored: tuple[RunningServer, SessionRuns],
+    session_runs: tuple[RunningServer, SessionRuns],
 ) -> None:
-    server, runs = stored
+    server, runs = session_runs
     listed = server.get("/api/v1/sessions")
     assert listed["total"] == 2
     latest, earlier = listed["sessions"]  # the most recently active first
@@ -44,8 +34,8 @@ def test_sessions_list_both_attributes_as_sessions(
     assert by_run[runs.lone]["session"] == ""
 
 
-def test_sessions_filters_and_pages(stored: tuple[RunningServer, SessionRuns]) -> None:
-    server, _ = stored
+def test_sessions_filters_and_pages(session_runs: tuple[RunningServer, SessionRuns]) -> None:
+    server, _ = session_runs
     assert [s["session"] for s in server.get("/api/v1/sessions", q="SESSIONS-A")["sessions"]] == [
         SESSION_ID
     ]
@@ -59,9 +49,9 @@ def test_sessions_filters_and_pages(stored: tuple[RunningServer, SessionRuns]) -
 
 
 def test_a_session_shows_its_runs_in_order_with_scores(
-    stored: tuple[RunningServer, SessionRuns],
+    session_runs: tuple[RunningServer, SessionRuns],
 ) -> None:
-    server, runs = stored
+    server, runs = session_runs
     one = server.get(f"/api/v1/sessions/{SESSION_ID}")
     assert one["session"]["session"] == SESSION_ID and one["total"] == 2
     assert [r["trace_id"] for r in one["runs"]] == [runs.first, runs.failed]

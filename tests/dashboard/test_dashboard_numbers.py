@@ -6,7 +6,6 @@ are all distinct, one month-end projection on Overview and Cost."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,18 +19,8 @@ from agentreel.dashboard.ui import money
 from agentreel.dashboard.views import routing
 
 from support.dashboard import render
-from support.liveserver import RunningServer, start_server
-from support.sessionruns import SessionRuns, send_session_runs
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, SessionRuns]]:
-    settings = {"AGENTREEL_EVAL_SAMPLE_RATE": "1", "AGENTREEL_ALERT_INTERVAL": "3600"}
-    server = start_server(tmp_path_factory.mktemp("numbers"), settings)
-    try:
-        yield server, send_session_runs(server.url)
-    finally:
-        server.stop()
+from support.liveserver import RunningServer
+from support.sessionruns import SessionRuns
 
 
 def _figures(at: AppTest) -> list[go.Figure]:
@@ -48,9 +37,9 @@ def _array(data: Any) -> list[Any]:
 
 
 def test_quality_says_evaluation_is_catching_up(
-    fresh: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
+    session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, _ = fresh
+    server, _ = session_runs
     evaluation = server.get("/api/v1/quality/daily")["evaluation"]
     assert evaluation == {"sample_rate": 1.0, "pending_runs": 4}
     at = render(server.url, monkeypatch, page="quality")
@@ -58,9 +47,9 @@ def test_quality_says_evaluation_is_catching_up(
 
 
 def test_drift_without_enough_choices_is_grey_and_off_the_line(
-    fresh: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
+    session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, _ = fresh
+    server, _ = session_runs
     drift = server.get("/api/v1/drift", by="model", window="day")
     thin = [row for row in drift["series"] if not row["enough_data"]]
     assert thin and not drift["flags"]
@@ -76,9 +65,9 @@ def test_drift_without_enough_choices_is_grey_and_off_the_line(
 
 @pytest.mark.parametrize("page", ["overview", "failures"])
 def test_every_daily_error_rate_carries_its_n(
-    fresh: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch, page: str
+    session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:
-    server, _ = fresh
+    server, _ = session_runs
     at = render(server.url, monkeypatch, page=page)
     (figure,) = [f for f in _figures(at) if f.layout.title.text.startswith("Error rate")]
     (trace,) = figure.data
@@ -115,9 +104,9 @@ def _d3(value: float, decimals: int) -> str:
 
 
 def test_one_month_end_projection_on_overview_and_cost(
-    fresh: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
+    session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, _ = fresh
+    server, _ = session_runs
     projected = server.get("/api/v1/overview")["month"]["projected_usd"]
     assert projected and projected > 0
     shown = []

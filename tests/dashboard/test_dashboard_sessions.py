@@ -3,7 +3,6 @@ holds runs of two sessions (``session.id`` and ``gen_ai.conversation.id``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 import pytest
@@ -11,23 +10,14 @@ import pytest
 from agentreel.dashboard.ui import count, money, table_time
 
 from support.dashboard import render
-from support.liveserver import RunningServer, start_server
-from support.sessionruns import CONVERSATION_ID, SESSION_ID, SessionRuns, send_session_runs
-
-
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, SessionRuns]]:
-    server = start_server(tmp_path_factory.mktemp("sessions"), {"AGENTREEL_EVAL_SAMPLE_RATE": "0"})
-    try:
-        yield server, send_session_runs(server.url)
-    finally:
-        server.stop()
+from support.liveserver import RunningServer
+from support.sessionruns import CONVERSATION_ID, SESSION_ID, SessionRuns
 
 
 def test_sessions_page_lists_each_session_with_its_figures(
-    stored: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
+    session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, _ = stored
+    server, _ = session_runs
     at = render(server.url, monkeypatch, page="sessions")
     assert at.title[0].value == "Sessions"
     table = at.dataframe[0].value
@@ -45,9 +35,9 @@ def test_sessions_page_lists_each_session_with_its_figures(
 
 
 def test_a_session_shows_its_runs_in_order_with_cost_status_and_scores(
-    stored: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
+    session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, runs = stored
+    server, runs = session_runs
     at = render(server.url, monkeypatch, page="sessions", session=SESSION_ID)
     assert at.title[0].value == "Session"
     summary = server.get(f"/api/v1/sessions/{SESSION_ID}")
@@ -68,8 +58,8 @@ def test_a_session_shows_its_runs_in_order_with_cost_status_and_scores(
 
 
 def test_an_unknown_session_is_said_not_raised(
-    stored: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
+    session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, _ = stored
+    server, _ = session_runs
     at = render(server.url, monkeypatch, page="sessions", session="no-such-session")
     assert any("no run has session id" in e.value for e in at.error)
