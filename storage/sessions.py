@@ -69,10 +69,7 @@ class SessionFilter:
 
 def list_sessions(client: Any, f: SessionFilter) -> dict[str, Any]:
     """One page of sessions, the most recently active first."""
-    if not 1 <= f.limit <= MAX_PAGE:
-        raise queries.BadQuery(f"limit must be between 1 and {MAX_PAGE}")
-    if f.offset < 0:
-        raise queries.BadQuery("offset must be 0 or more")
+    queries.check_page(f.limit, f.offset, MAX_PAGE)
     having, params = [], {"project": f.project, "limit": f.limit, "offset": f.offset}
     if f.since_ns is not None:
         having.append("last_start >= fromUnixTimestamp64Nano({since:Int64}, 'UTC')")
@@ -89,10 +86,7 @@ def list_sessions(client: Any, f: SessionFilter) -> dict[str, Any]:
         having.append(f"countIf({' AND '.join(matches)}) > 0")
     where = f"session_ != '' AND {IS_RUN}"
     if f.q is not None:
-        if not queries.SEARCH_TEXT.match(f.q):
-            raise queries.BadQuery(
-                "q must be 1-200 letters, digits, spaces or - _ . : @ / + # = , characters"
-            )
+        queries.check_search(f.q)
         where += " AND positionCaseInsensitiveUTF8(session_, {q:String}) > 0"
         params["q"] = f.q
     result = client.query(
