@@ -180,6 +180,14 @@ def money(value: float | None) -> str:
     return f"${value:.{_cent_digits(value)}f}"
 
 
+def money_column(values: Any) -> str:
+    """A printf format for a table column of amounts: as many decimals as its smallest
+    non-zero amount needs for two significant digits (at least 4, as :func:`money`), so no
+    row of a sub-cent model reads "$0.0000"."""
+    small = [abs(float(v)) for v in values if v]
+    return f"$%.{max(_cent_digits(min(small)) if small else 4, 4)}f"
+
+
 def _cent_digits(value: float) -> int:
     """Decimals that show two significant digits of an amount under a dollar (at least 4):
     a call of $0.000042 is not "$0.0000"."""

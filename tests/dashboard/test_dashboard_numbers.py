@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from agentreel.dashboard import charts
-from agentreel.dashboard.ui import money
+from agentreel.dashboard.ui import money, money_column
 from agentreel.dashboard.views import routing
 
 from support.dashboard import render
@@ -114,3 +114,15 @@ def test_one_month_end_projection_on_overview_and_cost(
         at = render(server.url, monkeypatch, page=page)
         shown.append({m.label: m.value for m in at.metric}["Month-end projection"])
     assert shown == [money(projected)] * 2
+
+
+@pytest.mark.parametrize(
+    ("amounts", "fmt"),
+    [([12.3, 0.000032, 0.0], "$%.6f"), ([5.0, 1.2], "$%.4f"), ([], "$%.4f"), ([0.0042], "$%.4f")],
+)
+def test_a_money_column_shows_its_smallest_amount(amounts: list[float], fmt: str) -> None:
+    """A sub-cent model's cost in the Cost page's totals is not "$0.0000"."""
+    assert money_column(amounts) == fmt
+    smallest = min((a for a in amounts if a), default=None)
+    if smallest is not None:
+        assert float(fmt[1:] % smallest) > 0  # two significant digits, not zero
