@@ -34,7 +34,7 @@ from agentreel.dashboard.views import PAGES
 
 ALL = "(all)"
 #: Query parameters that belong to one page and are dropped when another page is opened.
-PAGE_PARAMS = ("run", "against", "q", "status", "sort", "by", "call")
+PAGE_PARAMS = ("run", "against", "session", "q", "status", "sort", "by", "call", "pg")
 REFRESH_CHOICES = (10, 30, 60, 300)
 
 
@@ -45,6 +45,8 @@ def main() -> None:
     title, render = PAGES[page]
     if page == "runs" and st.query_params.get("run"):
         title = "Compare runs" if st.query_params.get("against") else "Run replay"
+    if page == "sessions" and st.query_params.get("session"):
+        title = "Session"
     st.title(title)
     client = ApiClient(api_url, st.session_state.get("api_key") or env_key)
     _connection(api_url, env_key)

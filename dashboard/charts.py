@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.express as px
@@ -28,15 +29,20 @@ def frame(rows: list[dict[str, Any]] | None) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def _style(fig: go.Figure, title: str, y_title: str = "", money: bool = False) -> go.Figure:
+def style(fig: go.Figure, title: str, y_title: str = "", money: bool = False) -> go.Figure:
+    """The pages' one look. The margins are a minimum: ``automargin`` grows them to fit the
+    tick labels (with 10 px fixed, dates under the x axis and the last one at the right edge
+    were cut off)."""
     fig.update_layout(
         title=title,
         height=HEIGHT,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 10, "r": 20, "t": 40, "b": 10},
         legend={"orientation": "h", "y": -0.2, "title": None},
         yaxis_title=y_title,
         xaxis_title=None,
     )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     if money:
         fig.update_yaxes(tickprefix="$")
     return fig
@@ -59,15 +65,43 @@ def stacked_days(
         color_discrete_sequence=PALETTE,
     )
     fig.update_xaxes(type="category", categoryorder="category ascending")
-    return _style(fig, title, money=money)
+    return style(fig, title, money=money)
 
 
-def line_days(df: pl.DataFrame, value: str, title: str, *, percent: bool = False) -> go.Figure:
-    fig = px.line(df.sort("day"), x="day", y=value, markers=True)
+def line_days(
+    df: pl.DataFrame,
+    value: str,
+    title: str,
+    *,
+    percent: bool = False,
+    sample: tuple[str, str, str] | None = None,
+) -> go.Figure:
+    """A line per day. ``sample`` names the rate's numerator and denominator columns and what
+    they count (``("failed_runs", "runs", "runs")``): each point's hover says "3 of 40 runs",
+    so no rate is shown without its n."""
+    ordered = df.sort("day")
+    fig = px.line(ordered, x="day", y=value, markers=True)
     fig.update_xaxes(type="category")
     if percent:
-        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return _style(fig, title)
+        percent_axis(fig, ordered[value].max() if not ordered.is_empty() else None)
+    if sample is not None:
+        part, whole, what = sample
+        shown = "%{y:.1%}" if percent else "%{y}"
+        fig.update_traces(
+            customdata=ordered.select(part, whole).to_numpy(),
+            hovertemplate=f"%{{x}}: {shown} (%{{customdata[0]}} of %{{customdata[1]}} {what})"
+            "<extra></extra>",
+        )
+    return style(fig, title)
+
+
+def percent_axis(fig: go.Figure, top: Any) -> None:
+    """A 0-based percent axis whose ticks are all distinct: as many decimals as the largest
+    value needs (".0%" gave "0%, 1%, 1%, 2%" for rates under 2%), trailing zeros dropped."""
+    decimals = 0
+    if isinstance(top, int | float) and 0 < top < 1:
+        decimals = max(0, 1 - math.floor(math.log10(top * 100)))
+    fig.update_yaxes(tickformat=f".{decimals + 1}~%", rangemode="tozero")
 
 
 def hbars(df: pl.DataFrame, key: str, value: str, title: str) -> go.Figure:
@@ -75,7 +109,7 @@ def hbars(df: pl.DataFrame, key: str, value: str, title: str) -> go.Figure:
     ordered = df.sort(value) if not df.is_empty() else df
     fig = px.bar(ordered, x=value, y=key, orientation="h")
     fig.update_yaxes(type="category", title=None)
-    return _style(fig, title)
+    return style(fig, title)
 
 
 def share_days(df: pl.DataFrame, title: str) -> go.Figure:
@@ -91,7 +125,7 @@ def share_days(df: pl.DataFrame, title: str) -> go.Figure:
     )
     fig.update_xaxes(type="category", categoryorder="category ascending")
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    return _style(fig, title, "share of choices")
+    return style(fig, title, "share of choices")
 
 
 def add_hline(fig: go.Figure, y: float, label: str) -> None:
@@ -118,4 +152,4 @@ def gantt(df: pl.DataFrame, title: str) -> go.Figure:
         autorange="reversed", title=None, categoryorder="array", categoryarray=df["label"].to_list()
     )
     height = max(HEIGHT, 28 * df.height + 80)
-    return _style(fig, title).update_layout(height=height)
+    return style(fig, title).update_layout(height=height)

@@ -93,6 +93,29 @@ def url_pick(
     return value
 
 
+def page_number() -> int:
+    """The page of a paged table the URL asks for (``pg``, from 1); anything else is page 1."""
+    raw = str(st.query_params.get("pg", "1"))
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+
+
+def pager(page: int, total: int, size: int, key: str) -> None:
+    """Page through ``total`` rows ``size`` at a time; the page lives in the URL (``pg``)."""
+    pages = max(1, -(-total // size))
+    if pages == 1:
+        return
+    st.session_state[key] = min(page, pages)
+    st.number_input(
+        f"Page (of {pages:,})",
+        min_value=1,
+        max_value=pages,
+        step=1,
+        key=key,
+        on_change=sync_param,
+        args=(key, "pg", 1),
+    )
+
+
 def show_api_error(exc: ApiError) -> None:
     """The banner for a failed request: where it went and what to do, never a traceback."""
     if isinstance(exc, ServerDown):
@@ -157,6 +180,14 @@ def money(value: float | None) -> str:
     return f"${value:.{_cent_digits(value)}f}"
 
 
+def money_column(values: Any) -> str:
+    """A printf format for a table column of amounts: as many decimals as its smallest
+    non-zero amount needs for two significant digits (at least 4, as :func:`money`), so no
+    row of a sub-cent model reads "$0.0000"."""
+    small = [abs(float(v)) for v in values if v]
+    return f"$%.{max(_cent_digits(min(small)) if small else 4, 4)}f"
+
+
 def _cent_digits(value: float) -> int:
     """Decimals that show two significant digits of an amount under a dollar (at least 4):
     a call of $0.000042 is not "$0.0000"."""
@@ -175,6 +206,11 @@ def millis(value: float | None) -> str:
 
 def count(value: int | float | None) -> str:
     return "—" if value is None else f"{int(value):,}"
+
+
+def table_time(iso: str) -> str:
+    """``2026-11-21T10:00:00.123Z`` → ``2026-11-21 10:00``: a time for a table cell."""
+    return iso[:16].replace("T", " ")
 
 
 def short_time(iso: str) -> str:

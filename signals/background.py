@@ -38,9 +38,7 @@ class OnlineEvaluator:
             return 0
         client = self._pool.get()
         if self._cursor is None:
-            # Runs ingested before the last evaluation were seen by an earlier server.
-            last = score_store.last_evaluated_ms(client, "rule.answered")
-            self._cursor = max(0, last - int(self.settle * 1000)) if last else 0
+            self._cursor = self._first_cursor(client)
         found = score_store.settled_traces(client, self._cursor, self.settle, ROUND_RUNS)
         count = 0
         now_ms = int(time.time() * 1000)
@@ -57,6 +55,23 @@ class OnlineEvaluator:
             count += 1
         self.evaluated += count
         return count
+
+    def pending(self, project: str) -> int:
+        """Runs of ``project`` still to evaluate: in the sample, with spans that arrived after
+        what the evaluator has looked at (runs still receiving spans included); 0 when online
+        evaluation is off. What the Quality page says while evaluation catches up."""
+        if self.rate <= 0:
+            return 0
+        client = self._pool.get()
+        cursor = self._cursor
+        if cursor is None:  # no round yet: where the first round will start
+            cursor = self._first_cursor(client)
+        return score_store.pending_runs(client, project, cursor, self.rate)
+
+    def _first_cursor(self, client: Any) -> int:
+        # Runs ingested before the last evaluation were seen by an earlier server.
+        last = score_store.last_evaluated_ms(client, "rule.answered")
+        return max(0, last - int(self.settle * 1000)) if last else 0
 
 
 class SignalsLoop:

@@ -127,13 +127,13 @@ _RUN_COLUMNS = f"""
 """
 
 
-#: Exact-match run filters.
-_RUN_CONDITIONS = {
+#: Exact-match run filters (on the columns of ``runs FINAL`` as the run list names them).
+RUN_CONDITIONS = {
     name: f"{name}_ = {{{name}:String}}"
     for name in ("service", "agent", "session", "user", "environment")
 }
-_RUN_CONDITIONS["model"] = "has(models_, {model:String})"
-_RUN_CONDITIONS["provider"] = "has(providers_, {provider:String})"
+RUN_CONDITIONS["model"] = "has(models_, {model:String})"
+RUN_CONDITIONS["provider"] = "has(providers_, {provider:String})"
 
 
 def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
@@ -142,10 +142,7 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
         raise BadQuery(f"sort must be one of {', '.join(RUN_SORTS)}")
     if f.status not in (None, "ok", "error"):
         raise BadQuery("status must be ok or error")
-    if not 1 <= f.limit <= MAX_PAGE:
-        raise BadQuery(f"limit must be between 1 and {MAX_PAGE}")
-    if f.offset < 0:
-        raise BadQuery("offset must be 0 or more")
+    check_page(f.limit, f.offset, MAX_PAGE)
     having, params = [IS_RUN], {"project": f.project, "limit": f.limit, "offset": f.offset}
     if f.start_from_ns is not None:
         having.append("start >= fromUnixTimestamp64Nano({start_from:Int64}, 'UTC')")
@@ -153,15 +150,12 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
     if f.start_to_ns is not None:
         having.append("start < fromUnixTimestamp64Nano({start_to:Int64}, 'UTC')")
         params["start_to"] = f.start_to_ns
-    for name, condition in _RUN_CONDITIONS.items():
+    for name, condition in RUN_CONDITIONS.items():
         if getattr(f, name) is not None:
             having.append(condition)
             params[name] = getattr(f, name)
     if f.q is not None:
-        if not SEARCH_TEXT.match(f.q):
-            raise BadQuery(
-                "q must be 1-200 letters, digits, spaces or - _ . : @ / + # = , characters"
-            )
+        check_search(f.q)
         having.append(
             "(startsWith(trace_id, lower({q:String})) OR positionCaseInsensitiveUTF8(name, {q:String}) > 0 "
             "OR positionCaseInsensitiveUTF8(session_, {q:String}) > 0 "
@@ -197,6 +191,20 @@ def list_runs(client: Any, f: RunFilter) -> dict[str, Any]:
         found[record["trace_id"]] = _run(record)
     runs = [found[trace] for trace, _ in page if trace in found]
     return {"runs": runs, "total": total, "limit": f.limit, "offset": f.offset}
+
+
+def check_page(limit: int, offset: int, most: int) -> None:
+    """A page of at most ``most`` rows from ``offset``, or :class:`BadQuery`."""
+    if not 1 <= limit <= most:
+        raise BadQuery(f"limit must be between 1 and {most}")
+    if offset < 0:
+        raise BadQuery("offset must be 0 or more")
+
+
+def check_search(q: str) -> None:
+    """Free text a search may hold (see :data:`SEARCH_TEXT`), or :class:`BadQuery`."""
+    if not SEARCH_TEXT.match(q):
+        raise BadQuery("q must be 1-200 letters, digits, spaces or - _ . : @ / + # = , characters")
 
 
 def _count_runs(client: Any, sql: str, params: dict[str, Any]) -> int:

@@ -77,6 +77,26 @@ def run_scores(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]
     return out
 
 
+def scores_by_run(
+    client: Any, project: str, trace_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The run-level scores (kind ``score``) of these runs: ``{trace id: [{name, source, value,
+    label}]}`` in name order; a run without scores is absent."""
+    if not trace_ids:
+        return {}
+    result = client.query(
+        "SELECT trace_id, name, source, value, label FROM scores FINAL "
+        "WHERE project = {p:String} AND trace_id IN {t:Array(String)} AND kind = 'score' "
+        "ORDER BY trace_id, name, source, time",
+        parameters={"p": project, "t": list(trace_ids)},
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for trace, name, source, value, label in result.result_rows:
+        score = {"name": name, "source": source, "value": value, "label": label or None}
+        out.setdefault(trace, []).append(score)
+    return out
+
+
 def _runs_in(where: str) -> str:
     """Runs started in the range, with their agent and models (``where`` filters on them)."""
     return (
@@ -215,6 +235,27 @@ def settled_traces(
         parameters={"after": after_ms, "settle": settle_seconds, "limit": limit},
     )
     return [(str(p), str(t), int(last)) for p, t, last in result.result_rows]
+
+
+def pending_runs(client: Any, project: str, after_ms: int, rate: float) -> int:
+    """Runs of ``project`` that received spans after ``after_ms`` and are in a ``rate``
+    sample by trace id (the online evaluator's deterministic sample, computed here as
+    :func:`agentreel.signals.evaluators.sampled` does): what it has still to evaluate."""
+    if rate <= 0:
+        return 0
+    # The first 8 hex digits of the trace id as a big-endian number, over 2^32.
+    in_sample = (
+        "1"
+        if rate >= 1
+        else "reinterpretAsUInt32(reverse(unhex(substring(trace_id, 1, 8)))) "
+        "/ 4294967296 < {rate:Float64}"
+    )
+    rows = client.query(
+        "SELECT uniqExact(trace_id) FROM spans WHERE project = {p:String} "
+        f"AND ingested_at > fromUnixTimestamp64Milli({{after:Int64}}, 'UTC') AND {in_sample}",
+        parameters={"p": project, "after": after_ms, "rate": rate},
+    ).result_rows
+    return int(rows[0][0])
 
 
 def last_evaluated_ms(client: Any, name: str) -> int:

@@ -18,6 +18,7 @@ pytest.register_assert_rewrite("support")
 from hypothesis import settings  # noqa: E402
 
 from support.liveserver import RunningServer, start_server  # noqa: E402
+from support.sessionruns import SessionRuns, send_session_runs  # noqa: E402
 from support.store import StorePool  # noqa: E402
 
 # Property and fuzz tests explore new inputs on every local run; in CI (CI=true) they replay
@@ -95,3 +96,18 @@ def replay_api(store: Any) -> Iterator[tuple[Any, str]]:
     app.include_router(router(StorePool(store), lambda: project))
     with TestClient(app) as client:
         yield client, project
+
+
+@pytest.fixture(scope="session")
+def session_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RunningServer, SessionRuns]]:
+    """A server holding the runs of two sessions (``support.sessionruns``) whose online
+    evaluation has not run yet: its first round is an hour away, so every run is still to
+    evaluate and the only score is the one the runs were sent with. Tests only read it."""
+    settings = {"AGENTREEL_EVAL_SAMPLE_RATE": "1", "AGENTREEL_ALERT_INTERVAL": "3600"}
+    running = start_server(tmp_path_factory.mktemp("sessions"), settings)
+    try:
+        yield running, send_session_runs(running.url)
+    finally:
+        running.stop()

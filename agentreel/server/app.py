@@ -161,6 +161,7 @@ class Server:
             prices=self.prices,
             alerts=signals.alerts,
             judge=lambda: signals.judge,
+            evaluation=signals.evaluation,
             budgets=lambda: signals_setup.budgets(self.settings),
             max_request_bytes=self.settings.max_request_bytes,
             dashboard_url=self.settings.dashboard_url,

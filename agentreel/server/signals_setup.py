@@ -20,6 +20,12 @@ class Signals:
     alerts: Alerts
     loop: SignalsLoop
 
+    def evaluation(self, project: str) -> tuple[float, int]:
+        """The online evaluation's sample rate and the runs of ``project`` it has still to
+        evaluate."""
+        evaluator = self.loop.evaluator
+        return evaluator.rate, evaluator.pending(project)
+
     def stop(self) -> None:
         self.loop.stop()
 

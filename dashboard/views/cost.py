@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from .. import charts
-from ..ui import Context, count, money, url_pick
+from ..ui import Context, count, money, money_column, url_pick
 from .runs import runs_table
 
 BREAKDOWNS = {"model": "Model", "agent": "Agent", "user": "User", "provider": "Provider"}
@@ -75,10 +75,14 @@ def render(ctx: Context) -> None:
         totals,
         hide_index=True,
         column_config={
-            "cost_usd": st.column_config.NumberColumn("cost", format="$%.4f"),
+            "cost_usd": st.column_config.NumberColumn(
+                "cost", format=money_column(totals["cost_usd"])
+            ),
             "llm_calls": st.column_config.NumberColumn("calls"),
             "tokens": st.column_config.NumberColumn("tokens", format="compact"),
-            "cache_savings_usd": st.column_config.NumberColumn("cache saved", format="$%.4f"),
+            "cache_savings_usd": st.column_config.NumberColumn(
+                "cache saved", format=money_column(totals["cache_savings_usd"])
+            ),
         },
         key="cost_totals",
     )

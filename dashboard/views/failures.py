@@ -10,6 +10,8 @@ from .. import charts
 from ..ui import Context, count, percent, short_time
 from .runs import runs_table
 
+#: A daily error rate's n: failed runs of all runs that day.
+RUNS_SAMPLE = ("failed_runs", "runs", "runs")
 BY = {"tool": "By tool", "error_type": "By error type", "agent": "By agent"}
 
 
@@ -21,12 +23,22 @@ def render(ctx: Context) -> None:
     runs, failed = int(daily["runs"].sum()), int(daily["failed_runs"].sum())
     cols = st.columns(4)
     cols[0].metric("Failed runs", count(failed), help=f"of {count(runs)} runs in the range")
-    cols[1].metric("Error rate", percent(failed / runs if runs else None))
+    cols[1].metric(
+        "Error rate",
+        percent(failed / runs if runs else None),
+        help=f"{count(failed)} of {count(runs)} runs in the range had an error.",
+    )
     cols[2].metric("LLM call errors", count(int(daily["llm_errors"].sum())))
     cols[3].metric("Tool call errors", count(int(daily["tool_errors"].sum())))
     left, right = st.columns(2)
     left.plotly_chart(
-        charts.line_days(daily, "error_rate", "Error rate per day", percent=True),
+        charts.line_days(
+            daily,
+            "error_rate",
+            "Error rate per day (hover: of how many runs)",
+            percent=True,
+            sample=RUNS_SAMPLE,
+        ),
         key="failures_rate",
     )
     errors = daily.unpivot(

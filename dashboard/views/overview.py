@@ -10,6 +10,7 @@ import streamlit as st
 from .. import charts
 from ..ui import Context, count, millis, money, percent
 from . import quality
+from .failures import RUNS_SAMPLE
 
 
 def render(ctx: Context) -> None:
@@ -56,7 +57,13 @@ def render(ctx: Context) -> None:
         right.info("No runs in this time range.")
     else:
         right.plotly_chart(
-            charts.line_days(fails, "error_rate", "Error rate per day", percent=True),
+            charts.line_days(
+                fails,
+                "error_rate",
+                "Error rate per day (hover: of how many runs)",
+                percent=True,
+                sample=RUNS_SAMPLE,
+            ),
             key="overview_errors",
         )
     st.markdown(

@@ -31,6 +31,7 @@ def render(ctx: Context) -> None:
         st.info("This server does not serve quality scores (`GET /api/v1/quality/daily`).")
         return
     halluc = data["hallucination"]
+    _catching_up(data.get("evaluation") or {})
     _hallucination(ctx, halluc)
     _scores(data["scores"])
     _corrections(data["corrections"])
@@ -44,6 +45,27 @@ def render(ctx: Context) -> None:
         st.code(SCORE_SNIPPET, language="python")
 
 
+def _catching_up(evaluation: dict[str, Any]) -> None:
+    """Say when the server's online evaluation has runs still to score: until it has, the
+    rates below move (a fresh server evaluates its first runs a minute after they arrive)."""
+    pending = int(evaluation.get("pending_runs") or 0)
+    rate = float(evaluation.get("sample_rate") or 0)
+    if pending:
+        runs = "run" if pending == 1 else "runs"
+        st.info(
+            f"**Evaluating {count(pending)} {runs}…** The server scores finished runs in the "
+            "background; until it has caught up, the rates and counts below still change.",
+            icon=":material/hourglass_top:",
+        )
+    elif rate <= 0:
+        st.caption(
+            "Online evaluation is off (`AGENTREEL_EVAL_SAMPLE_RATE=0`): only scores sent with "
+            "spans, `POST /api/v1/scores` and `agentreel eval` appear here."
+        )
+    elif rate < 1:
+        st.caption(f"The server evaluates {percent(rate)} of finished runs (a fixed sample).")
+
+
 def _hallucination(ctx: Context, halluc: dict[str, Any]) -> None:
     st.subheader("Hallucination rate")
     daily = charts.frame(halluc["daily"])
@@ -55,10 +77,12 @@ def _hallucination(ctx: Context, halluc: dict[str, Any]) -> None:
     cols[0].metric("Hallucination rate", percent(flagged / evaluated if evaluated else None))
     cols[1].metric("Runs evaluated", count(evaluated))
     cols[2].metric("Runs flagged", count(flagged))
-    fig = charts.line_days(daily, "rate", "Share of evaluated runs flagged, per day", percent=True)
-    fig.update_traces(
-        customdata=daily.select("flagged", "evaluated").to_numpy(),
-        hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} runs)",
+    fig = charts.line_days(
+        daily,
+        "rate",
+        "Share of evaluated runs flagged, per day (hover: of how many)",
+        percent=True,
+        sample=("flagged", "evaluated", "evaluated runs"),
     )
     st.plotly_chart(fig, key="quality_hallucination")
     st.caption(
@@ -114,7 +138,7 @@ def _scores(rows: list[dict[str, Any]]) -> None:
         numeric.to_pandas(), x="day", y="mean", color="score", markers=True, hover_data=["count"]
     )
     fig.update_xaxes(type="category")
-    fig.update_layout(title="Mean score per day (hover: how many scores)", height=charts.HEIGHT)
+    charts.style(fig, "Mean score per day (hover: how many scores)")
     st.plotly_chart(fig, key="quality_scores")
     totals = numeric.group_by("score").agg(pl.col("count").sum()).sort("count", descending=True)
     st.caption(

@@ -8,7 +8,16 @@ import streamlit as st
 
 from .. import charts
 from ..filters import search_problem, trace_id_problem
-from ..ui import Context, short_time, sync_param, url_pick
+from ..ui import (
+    Context,
+    money,
+    page_number,
+    pager,
+    short_time,
+    sync_param,
+    table_time,
+    url_pick,
+)
 from . import run_view
 
 SORTS = {
@@ -22,6 +31,22 @@ STATUSES = {"": "Any status", "error": "Failed", "ok": "Succeeded"}
 PAGE_SIZE = 50
 #: Status as the tables show it: a mark that reads at a glance, and the word.
 STATUS_LABELS = {"error": "✗ failed", "ok": "✓ ok"}
+#: The run tables' columns, sized to fit a 1400-pixel-wide window beside the sidebar (a wider
+#: table scrolled its last columns out of sight); text longer than its column ends in "…"
+#: (the run's page has it whole). Tokens, tool calls and user are on the run's page.
+RUN_COLUMNS = {
+    "replay": st.column_config.LinkColumn("replay", display_text="open ↗", width=52),
+    "started (UTC)": st.column_config.TextColumn(width=118),
+    "status": st.column_config.TextColumn(width=64),
+    "error": st.column_config.TextColumn(width=150),
+    "agent": st.column_config.TextColumn(width=90),
+    "run": st.column_config.TextColumn(width=95),
+    "models": st.column_config.TextColumn(width=85),
+    "cost": st.column_config.TextColumn(width=80, alignment="right"),
+    "duration": st.column_config.NumberColumn(format="%.2f s", width=64),
+    "calls": st.column_config.NumberColumn(width=50, help="LLM calls"),
+    "trace id": st.column_config.TextColumn(width=80),
+}
 #: How much of a run's first error message a table cell shows (the run page has all of it).
 ERROR_CELL_CHARS = 120
 
@@ -41,7 +66,7 @@ def render(ctx: Context) -> None:
     if problem:
         st.error(problem, icon=":material/block:")
         return
-    page = _page_number()
+    page = page_number()
     params: dict[str, Any] = {"sort": sort, "order": "desc", "limit": PAGE_SIZE, "q": search}
     params["offset"] = (page - 1) * PAGE_SIZE
     if status:
@@ -51,7 +76,7 @@ def render(ctx: Context) -> None:
         # Past the last page (the filters changed under it): back to the first.
         st.query_params.pop("pg", None)
         st.rerun()
-    _pager(page, data["total"])
+    pager(page, data["total"], PAGE_SIZE, "runs_page")
     if data["runs"]:
         _open_picker(ctx, data["runs"])
 
@@ -66,18 +91,15 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
     rows = [
         {
             "replay": ctx.link(page="runs", run=r["trace_id"]),
-            "started (UTC)": short_time(r["start_time"]),
+            "started (UTC)": table_time(r["start_time"]),
             "status": STATUS_LABELS.get(r["status"], r["status"]),
+            "error": error_text(r.get("error")),
             "agent": r["agent"],
             "run": r["name"],
-            "error": _error_text(r.get("error")),
-            "cost (USD)": r["cost_usd"],
-            "duration (s)": r["duration_ms"] / 1000,
-            "LLM calls": r["llm_calls"],
-            "tool calls": r["tool_calls"],
-            "tokens": r["usage"]["total_tokens"],
             "models": ", ".join(r.get("models") or []),
-            "user": r["user"],
+            "cost": money(r["cost_usd"]),
+            "duration": r["duration_ms"] / 1000,
+            "calls": r["llm_calls"],
             "trace id": r["trace_id"],
         }
         for r in runs
@@ -87,11 +109,7 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
         hide_index=True,
         key=key,
         height=min(36 + 35 * len(rows), 736),
-        column_config={
-            "replay": st.column_config.LinkColumn("replay", display_text="open ↗"),
-            "cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
-            "duration (s)": st.column_config.NumberColumn(format="%.2f"),
-        },
+        column_config=RUN_COLUMNS,
     )
     first = int(data.get("offset") or 0) + 1
     st.caption(
@@ -101,30 +119,7 @@ def runs_table(ctx: Context, extra: dict[str, Any], key: str) -> dict[str, Any]:
     return data
 
 
-def _page_number() -> int:
-    """The page of runs the URL asks for (``pg``, from 1); anything else is page 1."""
-    raw = str(st.query_params.get("pg", "1"))
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
-
-
-def _pager(page: int, total: int) -> None:
-    """Page through the runs PAGE_SIZE at a time; the page lives in the URL."""
-    pages = max(1, -(-total // PAGE_SIZE))
-    if pages == 1:
-        return
-    st.session_state["runs_page"] = min(page, pages)
-    st.number_input(
-        f"Page (of {pages:,})",
-        min_value=1,
-        max_value=pages,
-        step=1,
-        key="runs_page",
-        on_change=sync_param,
-        args=("runs_page", "pg", 1),
-    )
-
-
-def _error_text(error: dict[str, str] | None) -> str:
+def error_text(error: dict[str, str] | None) -> str:
     """A run's first error as a cell: ``Type: message`` (shortened)."""
     if not error:
         return ""

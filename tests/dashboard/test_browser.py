@@ -1,11 +1,15 @@
 """`agentreel up --demo` end to end: both processes start, a real headless Chromium opens
-every dashboard page without a Streamlit exception (a screenshot per page is saved under
-build/screenshots), and Ctrl-C stops both processes cleanly."""
+every dashboard page, the README example's runs (examples/support_agent.py: a run that
+succeeds, one its budget stops, both of one session), a run whose LLM call failed and that
+session, with no exception text on any page and no clipped table or axis label (a screenshot
+per view is saved under build/screenshots), and Ctrl-C stops both processes cleanly."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,11 +18,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from support.liveserver import free_port
+from support.otlpbuild import new_span_id, new_trace_id, span, traces
 from support.paths import ROOT
 
 CHROMIUM = os.environ.get("AGENTREEL_TEST_CHROMIUM") or shutil.which("chromium") or ""
@@ -35,7 +41,11 @@ CHROMIUM_FLAGS = [
     "--disable-dev-shm-usage",
 ]
 SCREENSHOTS = ROOT / "build" / "screenshots"
-PAGES = ("overview", "cost", "failures", "runs", "routing", "quality")
+PAGES = ("overview", "cost", "failures", "runs", "sessions", "routing", "quality")
+#: The session the README example's runs share (``examples/support_agent.py``).
+EXAMPLE_SESSION = "chat-7f3a"
+#: Alert texts that mean the dashboard itself failed, not a run it shows.
+BROKEN = re.compile(r"Traceback|Exception:|^Error\b|refused this view|Server unreachable", re.M)
 START_SECONDS = 180.0
 
 
@@ -159,20 +169,26 @@ def _dashboard_alone(up: Up, tmp_path: Path) -> None:
 
 
 def _browse_every_page(up: Up) -> None:
-    """Open each page in headless Chromium: no Streamlit exception on any, one screenshot
-    each. Skipped (with the reason) on a machine without Chromium."""
+    """Open each view in headless Chromium: no exception text and no clipped table on any,
+    one screenshot each. Skipped (with the reason) on a machine without Chromium."""
     if not CHROMIUM:
         pytest.skip("chromium is not installed (CI installs Debian's chromium from .ci/run)")
     from playwright.sync_api import sync_playwright
 
     failing = httpx.get(
-        up.api_url + "/api/v1/runs", params={"status": "error", "limit": 2}, timeout=10
+        up.api_url + "/api/v1/runs", params={"status": "error", "limit": 500}, timeout=10
     ).json()["runs"]
+    llm_error = _llm_error_run(up)
+    succeeded, stopped = _example_runs(up)
     views = [(p, f"?page={p}") for p in PAGES]
     views.append(("run", f"?page=runs&run={failing[0]['trace_id']}"))
     views.append(
         ("compare", f"?page=runs&run={failing[0]['trace_id']}&against={failing[1]['trace_id']}")
     )
+    views.append(("example-run", f"?page=runs&run={succeeded}"))
+    views.append(("example-budget-stopped", f"?page=runs&run={stopped}"))
+    views.append(("llm-error-run", f"?page=runs&run={llm_error}"))
+    views.append(("session", f"?page=sessions&session={EXAMPLE_SESSION}"))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     profile = SCREENSHOTS.parent / "chromium-profile"
     shutil.rmtree(profile, ignore_errors=True)
@@ -184,6 +200,7 @@ def _browse_every_page(up: Up) -> None:
             headless=True,
             viewport={"width": 1400, "height": 3000},
         )
+        problems: list[str] = []
         try:
             page = browser.new_page()
             for name, query in views:
@@ -191,12 +208,128 @@ def _browse_every_page(up: Up) -> None:
                 _wait_rendered(page)
                 shot = SCREENSHOTS / f"{name}.png"
                 page.screenshot(path=str(shot), full_page=True)
-                exceptions = page.locator('[data-testid="stException"]')
-                assert exceptions.count() == 0, f"{name}: {exceptions.first.inner_text()}"
                 assert page.locator("h1").first.inner_text(), f"{name}: no page title"
                 assert shot.stat().st_size > 10_000
+                problems += [f"{name}: {p}" for p in _broken(page) + _clipped(page)]
         finally:
             browser.close()
+    assert not problems, "\n".join(problems)
+    session = httpx.get(f"{up.api_url}/api/v1/sessions/{EXAMPLE_SESSION}", timeout=10).json()
+    assert [r["trace_id"] for r in session["runs"]] == [succeeded, stopped]
+
+
+def _example_runs(up: Up) -> tuple[str, str]:
+    """Run the README's example against the server: the trace ids of its two runs (the one
+    that succeeds, the one its budget stops)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTREEL_", "OTEL_"))}
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = up.api_url
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "support_agent.py")],
+        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    ids = dict(re.findall(r"^run (\d): ([0-9a-f]{32})", done.stdout, re.M))
+    assert set(ids) == {"1", "2"}, done.stdout
+    return ids["1"], ids["2"]
+
+
+def _llm_error_run(up: Up) -> str:
+    """A run whose second LLM call failed (429, no answer), as instrumentors record one."""
+    trace, root, ok, failed = new_trace_id(), *(new_span_id() for _ in range(3))
+    asked = [{"role": "user", "parts": [{"type": "text", "content": "Where is order A-7?"}]}]
+    said = [{"role": "assistant", "parts": [{"type": "text", "content": "Let me check."}]}]
+    start = time.time_ns() - 60 * 10**9
+
+    def chat(span_id: bytes, at: int, **outcome: Any) -> Any:
+        attrs = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.input.messages": json.dumps(asked),
+        }
+        return span(trace, span_id, "chat gpt-4o-mini", {**attrs, **outcome.pop("attrs", {})},
+                    parent=root, start_ns=at, duration_ns=10**8, **outcome)  # fmt: skip
+
+    spans = [
+        span(trace, root, "invoke_agent support", {"gen_ai.operation.name": "invoke_agent",
+             "gen_ai.agent.name": "support"}, start_ns=start, duration_ns=10**9, status=2),
+        chat(ok, start + 10**7, attrs={"gen_ai.output.messages": json.dumps(said),
+             "gen_ai.usage.input_tokens": 20, "gen_ai.usage.output_tokens": 5}),
+        chat(failed, start + 2 * 10**8, attrs={"error.type": "RateLimitError"}, status=2,
+             message="429 Too Many Requests: rate limit reached"),
+    ]  # fmt: skip
+    sent = httpx.post(
+        up.api_url + "/v1/traces",
+        content=traces(spans).SerializeToString(),
+        headers={"content-type": "application/x-protobuf"},
+        timeout=30,
+    )
+    assert sent.status_code == 200, sent.text
+    trace_id = trace.hex()
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{up.api_url}/api/v1/runs/{trace_id}", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the LLM-error run was not stored"
+        time.sleep(0.05)
+    return trace_id
+
+
+def _broken(page: object) -> list[str]:
+    """Exception text on the page: Streamlit's exception boxes, a traceback anywhere, and
+    alert boxes that say the dashboard failed (not those that show a run's failure)."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    found = [
+        f"exception: {e}" for e in page.locator('[data-testid="stException"]').all_inner_texts()
+    ]
+    if "Traceback (most recent call last)" in page.locator("body").inner_text():
+        found.append("a traceback in the page")
+    alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    found += [f"alert: {text[:300]}" for text in alerts if BROKEN.search(text)]
+    return found
+
+
+#: DOM measurements of clipping: a table whose content is wider than its box (its last
+#: columns scroll out of sight), one whose right edge passes the viewport, and a chart's
+#: tick label drawn outside its figure. Hidden elements (collapsed, other tab) are skipped.
+_CLIPPED_JS = """() => {
+  const out = [], vw = document.documentElement.clientWidth;
+  const name = el => {
+    const heads = [...el.querySelectorAll('[role="columnheader"], th')].map(h => h.textContent.trim());
+    return heads.length ? `(${heads.filter(Boolean).join(', ')})` : el.dataset.testid;
+  };
+  for (const el of document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]')) {
+    const r = el.getBoundingClientRect();
+    if (!r.width) continue;
+    // The grid's scroller (st.dataframe) or the table's box (st.table); the element itself
+    // is always a few pixels wider than its box (its toolbar), which is not clipping.
+    for (const s of el.querySelectorAll('.dvn-scroller, [data-testid="stTableStyledTable"]')) {
+      if (s.scrollWidth > s.clientWidth + 1)
+        out.push(`table ${name(el)}: ${s.scrollWidth}px of columns in ${s.clientWidth}px`);
+    }
+    if (r.right > vw + 1) out.push(`table ${name(el)}: right edge ${r.right}px past ${vw}px`);
+  }
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const svg = plot.querySelector('svg.main-svg');
+    if (!svg) continue;
+    const box = svg.getBoundingClientRect();
+    if (!box.width) continue;
+    for (const t of plot.querySelectorAll('.xtick text, .ytick text')) {
+      const r = t.getBoundingClientRect();
+      if (r.width && (r.left < box.left - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1))
+        out.push(`chart ${name(plot)}: tick label '${t.textContent}' cut at the figure's edge`);
+    }
+  }
+  return out;
+}"""
+
+
+def _clipped(page: object) -> list[str]:
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    found: list[str] = page.evaluate(_CLIPPED_JS)
+    return found
 
 
 def _wait_rendered(page: object) -> None:

@@ -110,7 +110,7 @@ def test_cost_page_by_model_and_agent(
     ]
     expensive = api.get("/api/v1/runs", sort="cost", order="desc", limit=10)["runs"]
     assert list(at.dataframe[1].value["trace id"]) == [r["trace_id"] for r in expensive]
-    assert at.dataframe[1].value["cost (USD)"].iloc[0] == expensive[0]["cost_usd"]
+    assert at.dataframe[1].value["cost"].iloc[0] == money(expensive[0]["cost_usd"])
 
 
 def test_failures_page(api: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,6 +84,8 @@ DELIBERATE: Mapping[str, frozenset[int]] = {
     "/api/v1/runs/{trace_id}/export": frozenset({400, 404}),
     "/api/v1/runs/{trace_id}/case": frozenset({400, 404}),
     "/api/v1/runs/import": frozenset({400, 413}),
+    "/api/v1/sessions": frozenset({400}),
+    "/api/v1/sessions/{session_id}": frozenset({404}),
     "/v1/traces": frozenset({400, 413, 415}),
     "/v1/logs": frozenset({400, 413, 415}),
     # 502: the endpoint could not be reached (always, here: the port is closed).
@@ -425,6 +427,8 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/api/v1/runs/{trace_id}/export", False),
     ("GET", "/api/v1/runs/{trace_id}/case", True),
     ("POST", "/api/v1/runs/import", True),
+    ("GET", "/api/v1/sessions", True),
+    ("GET", "/api/v1/sessions/{session_id}", True),
     ("POST", "/v1/traces", True),
     ("POST", "/v1/logs", True),
     ("POST", RESEND_PATH, True),

@@ -24,6 +24,7 @@ from agentreel.server.routes import (
     replay,
     resend,
     runs,
+    sessions,
     transfer,
 )
 from agentreel.signals.alerting import Alerts
@@ -44,6 +45,9 @@ class Dependencies:
     prices: ProjectPrices
     alerts: Alerts
     judge: Callable[[], Judge | None]
+    #: The online evaluator's sample rate and how many runs of a project it has still to
+    #: evaluate: ``evaluation(project) -> (rate, pending)``.
+    evaluation: Callable[[str], tuple[float, int]]
     #: Daily and monthly budgets, USD (0 = none).
     budgets: Callable[[], tuple[float, float]]
     max_request_bytes: int
@@ -62,9 +66,10 @@ def build(deps: Dependencies) -> list[APIRouter]:
         # Before the run routes, so /api/v1/runs/import is not read as a trace id.
         transfer.router(deps.pool, deps.project, deps.max_request_bytes),
         runs.router(deps.pool, deps.project),
+        sessions.router(deps.pool, deps.project),
         resend.router(deps.pool, deps.ingest, deps.project),
         replay.router(deps.pool, deps.project),
-        quality.router(deps.pool, deps.project, deps.judge, deps.budgets),
+        quality.router(deps.pool, deps.project, deps.judge, deps.budgets, deps.evaluation),
         alerts.router(deps.alerts, deps.project),
         aggregates.router(deps.pool, deps.project, deps.budgets, deps.price_table),
         prices.router(deps.pool, deps.project, deps.prices),

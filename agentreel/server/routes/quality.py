@@ -36,6 +36,7 @@ def router(
     project: Callable[[], str],
     judge: Callable[[], Judge | None],
     budgets: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0),
+    evaluation: Callable[[str], tuple[float, int]] = lambda _: (0.0, 0),
 ) -> APIRouter:
     api = APIRouter(responses=common.ERRORS)
 
@@ -158,6 +159,9 @@ def router(
         "/api/v1/quality/daily",
         tags=["quality"],
         summary="Score trends, hallucination rate and corrections per day, with sample sizes",
+        description="`evaluation` says how far the server's online evaluation has come: its "
+        "`sample_rate` and `pending_runs`, the project's runs in the sample it has not "
+        "evaluated yet (rates move while it is above 0; runs still receiving spans count).",
     )
     def quality_daily(
         since: str | None = None,
@@ -173,10 +177,12 @@ def router(
         trends = common.read(
             lambda: score_store.score_trends(client, project(), since_ns, until_ns, agent, model)
         )
+        rate, pending = common.read(lambda: evaluation(project()))
         return common.Json(
             {
                 "hallucination": {"scores": list(HALLUCINATION_SCORES), **halluc},
                 **trends,
+                "evaluation": {"sample_rate": rate, "pending_runs": pending},
             }
         )
 
