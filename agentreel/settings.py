@@ -153,6 +153,14 @@ SETTINGS: tuple[Setting, ...] = (
         200_000,
         "Decoded spans kept in memory for the writer; beyond this they wait in the spool only.",
     ),
+    Setting(
+        "body_read_timeout",
+        _positive_float,
+        60.0,
+        "Seconds an OTLP/HTTP request may take to send its whole body; a slower one is "
+        "answered 408 and its connection closed (slow or stalled uploads cannot hold the "
+        "collector).",
+    ),
     Setting("batch_spans", _positive_int, 20_000, "Most spans the writer inserts at once."),
     Setting(
         "flush_interval",
@@ -325,6 +333,7 @@ class Settings:
     project: str
     max_request_bytes: int
     queue_spans: int
+    body_read_timeout: float
     batch_spans: int
     flush_interval: float
     log_level: str
