@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -148,7 +149,12 @@ class Server:
         app.add_middleware(auth.AuthMiddleware, auth=self.auth)
         auth.document(app, self.auth)
         app.include_router(
-            otlp_router(self.ingest, self.settings.max_request_bytes, project=auth.request_project)
+            otlp_router(
+                self.ingest,
+                self.settings.max_request_bytes,
+                project=auth.request_project,
+                body_timeout=self.settings.body_read_timeout,
+            )
         )
         assert self.signals is not None
         signals = self.signals
@@ -215,8 +221,15 @@ def serve(settings: Settings) -> None:
     """Run the server until interrupted (SIGINT/SIGTERM), then flush and stop."""
     import uvicorn
 
+    # Before the store opens: a port in use is then one line, with nothing logged before it.
+    for name, port in (("OTLP/gRPC", settings.grpc_port), ("HTTP", settings.http_port)):
+        _check_free(name, settings.host, port)
     server = Server(settings)
-    server.start()
+    try:
+        server.start()
+    except BaseException:
+        server.stop()  # what did open (the store, the spool) is closed cleanly
+        raise
     assert server.grpc is not None
     log.info(
         "agentreel %s: OTLP/gRPC %s:%d, OTLP/HTTP and REST %s (API docs %s/docs), store %s",
@@ -239,6 +252,26 @@ def serve(settings: Settings) -> None:
         uvicorn.Server(config).run()
     finally:
         server.stop()
+
+
+def _check_free(name: str, host: str, port: int) -> None:
+    """Raise OSError naming the setting when ``host:port`` cannot be bound."""
+    if port == 0:
+        return
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As the servers bind: a port left in TIME_WAIT is free, one listened on is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        flag = "--grpc-port" if name == "OTLP/gRPC" else "--http-port"
+        raise OSError(
+            f"cannot listen for {name} on {host}:{port} ({exc.strerror or exc}): is another "
+            f"agentreel running? Stop it or choose another port ({flag})"
+        ) from None
 
 
 def _safe_url(url: str) -> str:
