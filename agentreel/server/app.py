@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from agentreel.collector import redact
+from agentreel.collector import memory, redact
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
 from agentreel.collector.ingest import Ingest
@@ -51,6 +51,7 @@ class Server:
 
     def start(self) -> None:
         s = self.settings
+        memory.limit_arenas()
         # Refuses a non-loopback bind without auth before anything opens.
         outbound.configure(outbound.Policy.from_setting(s.outbound_hosts, auth.auth_enabled(s)))
         try:
@@ -69,8 +70,10 @@ class Server:
         pipeline = Pipeline(
             lambda spans, messages: self._write(writer, spans, messages),
             max_queued_spans=s.queue_spans,
+            max_queued_bytes=s.queue_bytes,
             batch_spans=s.batch_spans,
             flush_interval=s.flush_interval,
+            on_idle=memory.release_freed,
             store_answers=lambda: bool(self._writer_client.query("SELECT 1").result_rows),
             more_coming=lambda: self.ingest.busy,
             load=lambda ref: self.ingest.load(ref),
@@ -88,6 +91,8 @@ class Server:
             spool,
             Limits.from_settings(s),
             s.spool_ack_wait,
+            max_backlog_bytes=s.queue_bytes,
+            max_rss_bytes=s.max_rss_bytes,
         )
         if redactor is not None:
             self.ingest.redactor = redactor.counted(self.metrics.registry)
