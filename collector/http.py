@@ -86,6 +86,7 @@ def router(
                 raise errors.UnsupportedMediaType(
                     f"unsupported content type {media or '(none)'!r}; send {PROTOBUF} or {JSON}"
                 )
+            ingest.check_backlog()  # a flood is turned away before its body is read
             body, held = await _read(request, ingest, max_request_bytes, body_timeout)
             read = True
             encoding = request.headers.get("content-encoding", "")

@@ -27,7 +27,7 @@ from . import decode, memory
 from .limits import Limits, enforce
 from .metrics import Metrics
 from .normalize import normalize_logs, normalize_spans
-from .pipeline import BATCH_BYTES, Busy, Pipeline
+from .pipeline import Busy, Pipeline
 from .redact import IngestRedactor
 from .spool import Record, Ref, Spool
 
@@ -151,24 +151,28 @@ class Ingest:
         thread. Raises Busy at once when too many bytes wait to be decoded (unless they were
         ``admitted`` already); the future raises DecodeError, TooLarge, Busy, Stopped or
         SpoolFull."""
-        self._check_backlog(admitted)
+        self.check_backlog(admitted)
         held = admitted or self.admit(len(body))
         with self._in_hand_lock:
             self._in_hand += 1
         return self._thread.submit(self._take_body, signal, fmt, body, encoding, project, held)
 
-    def _check_backlog(self, admitted: int) -> None:
-        """Raise Busy (releasing ``admitted``) when the store, though writing, is behind."""
+    def check_backlog(self, admitted: int = 0) -> None:
+        """Raise Busy (releasing ``admitted``, this request's bytes in hand) while the store
+        is writing but behind: more than ``max_backlog_bytes`` wait for it, or the server
+        holds more than ``max_rss_bytes`` while any other request waits."""
         if not self.pipeline.healthy:
             return
         backlog = self.pipeline.waiting_bytes
+        # Others' bodies being read or decoded count too: in a burst they come first.
+        waiting = backlog + self._in_hand_bytes - admitted
         why = ""
         if backlog > self.max_backlog_bytes:
             why = f"{backlog} bytes of requests are waiting to be written"
-        elif backlog > BATCH_BYTES and (rss := memory.rss_bytes()) > self.max_rss_bytes:
+        elif waiting > 0 and (rss := memory.rss_bytes()) > self.max_rss_bytes:
             why = (
-                f"{backlog} bytes of requests are waiting to be written and the server holds "
-                f"{rss >> 20} MiB (max_rss_bytes)"
+                f"{waiting} bytes of requests are waiting and the server holds {rss >> 20} MiB "
+                "(max_rss_bytes)"
             )
         if why:
             self.release(admitted)

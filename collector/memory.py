@@ -69,3 +69,18 @@ def release_freed() -> None:
     """Return the memory freed since the last call to the system."""
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
+
+
+#: Least seconds between two trims while over the limit (a trim walks every arena).
+TRIM_EVERY = 1.0
+_trimmed = [0.0]
+
+
+def release_if_over(limit: int) -> None:
+    """:func:`release_freed` when resident memory is over ``limit`` (at most every
+    ``TRIM_EVERY`` seconds): under a flood the writer is never idle, and what the last
+    insert freed is handed back before the next one grows the heap again."""
+    now = time.monotonic()
+    if now - _trimmed[0] >= TRIM_EVERY and rss_bytes() > limit:
+        _trimmed[0] = now
+        release_freed()

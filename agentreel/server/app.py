@@ -115,6 +115,7 @@ class Server:
         self.metrics.accepted.inc(result.spans_written)
         self.metrics.duplicates.inc(result.duplicates)
         self.metrics.content_bytes.inc(result.content_bytes)
+        memory.release_if_over(self.settings.max_rss_bytes)
         return result
 
     def stop(self) -> None:
