@@ -165,8 +165,9 @@ SETTINGS: tuple[Setting, ...] = (
         "max_rss_bytes",
         _positive_int,
         768 * 1024 * 1024,
-        "Resident memory of the server above which, while the writer is behind, the collector "
-        "answers 429 with Retry-After (a flood is pushed back before memory grows further).",
+        "Resident memory of the server above which, while other requests wait to be decoded "
+        "or written, the collector answers 429 with Retry-After (a flood is pushed back "
+        "before memory grows further).",
     ),
     Setting(
         "body_read_timeout",
