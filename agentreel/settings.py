@@ -154,6 +154,30 @@ SETTINGS: tuple[Setting, ...] = (
         200_000,
         "Decoded spans kept in memory for the writer; beyond this they wait in the spool only.",
     ),
+    Setting(
+        "queue_bytes",
+        _positive_int,
+        32 * 1024 * 1024,
+        "Bytes of requests (as received) waiting for the writer: decoded ones are kept in "
+        "memory up to this, and beyond it the collector answers 429 with Retry-After while "
+        "the store is writing (while it fails, the spool takes them up to spool_max_bytes).",
+    ),
+    Setting(
+        "max_rss_bytes",
+        _positive_int,
+        768 * 1024 * 1024,
+        "Resident memory of the server above which, while other requests wait to be decoded "
+        "or written, the collector answers 429 with Retry-After (a flood is pushed back "
+        "before memory grows further).",
+    ),
+    Setting(
+        "body_read_timeout",
+        _positive_float,
+        60.0,
+        "Seconds an OTLP/HTTP request may take to send its whole body; a slower one is "
+        "answered 408 and its connection closed (slow or stalled uploads cannot hold the "
+        "collector).",
+    ),
     Setting("batch_spans", _positive_int, 20_000, "Most spans the writer inserts at once."),
     Setting(
         "flush_interval",
@@ -334,6 +358,9 @@ class Settings:
     project: str
     max_request_bytes: int
     queue_spans: int
+    queue_bytes: int
+    max_rss_bytes: int
+    body_read_timeout: float
     batch_spans: int
     flush_interval: float
     log_level: str

@@ -356,6 +356,10 @@ def _grpc_retry_delay(err: grpc.RpcError) -> float | None:
         return None
     trailers = err.trailing_metadata() if isinstance(err, grpc.Call) else None
     for key, value in trailers or ():
+        if key == "google.rpc.retryinfo-bin" and isinstance(value, bytes):
+            # Where the OTel Python exporter reads it (agentreel sends it there).
+            info = error_details_pb2.RetryInfo.FromString(value)
+            return float(info.retry_delay.seconds + info.retry_delay.nanos / 1e9)
         if key != "grpc-status-details-bin" or not isinstance(value, bytes):
             continue
         status = status_pb2.Status.FromString(value)

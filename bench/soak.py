@@ -16,6 +16,13 @@ within ``--rss-tolerance`` of the median of the second third (the first third is
 
 Run: ``nice .venv/bin/python bench/soak.py [--minutes 10] [--max-rate 5200]``.
 Exit code 0 when nothing was lost and RSS stayed flat, 1 otherwise.
+
+Flood: ``--span-bytes 30000 --rate 2000`` sends spans of that many bytes each (one text
+attribute, ``--spans-per-request`` to a request) at that rate, more than the server can
+write, with the shipped defaults. It then reports the server's RSS before, at most and
+``--after`` seconds after the flood, and the 429/503 answers (with their retry hint);
+the exit code says whether RSS stayed under 1 GiB, came back near idle (within
+``--idle-tolerance`` of it), pushback was seen and nothing acknowledged was lost.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from ingest import (
     AgentreelCounter,
     GrpcExporter,
     HttpExporter,
+    RetryableError,
     RssSampler,
     SendStats,
     Server,
@@ -46,8 +54,73 @@ from ingest import (
     send_one,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 _MIB = 1 << 20
+#: RSS the server must stay under in a flood with the shipped defaults.
+FLOOD_RSS_LIMIT = 1 << 30
+
+
+def flood_pool(span_bytes: int, per_request: int, requests: int, seed: int) -> list[Payload]:
+    """Requests of ``per_request`` spans, each carrying ``span_bytes`` of text that does not
+    repeat (one trace per request)."""
+    rng = random.Random(seed)
+    now = time.time_ns()
+    pool = []
+    for _ in range(requests):
+        trace_id = rng.randbytes(16)
+        spans = [
+            Span(
+                trace_id=trace_id,
+                span_id=rng.randbytes(8),
+                name="tool payload",
+                start_time_unix_nano=now - 2_000_000,
+                end_time_unix_nano=now,
+                attributes=[
+                    KeyValue(
+                        key="output.value",
+                        value=AnyValue(string_value=rng.randbytes(span_bytes // 2).hex()),
+                    )
+                ],
+            )
+            for _ in range(per_request)
+        ]
+        request = ExportTraceServiceRequest(
+            resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=spans)])]
+        )
+        pool.append(Payload(request.SerializeToString(), per_request))
+    return pool
+
+
+class Pushback:
+    """Counts the server's retryable answers (429, 503 and their gRPC codes) by kind."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_kind: dict[str, int] = {}
+        self.with_hint = 0
+
+    def counting(self, exporter: HttpExporter | GrpcExporter) -> HttpExporter | GrpcExporter:
+        """``exporter`` with its refusals counted here (they still reach ``send_one``)."""
+        export = exporter.export
+
+        def counted(payload: Payload) -> tuple[int, int]:
+            try:
+                return export(payload)
+            except RetryableError as exc:
+                with self.lock:
+                    kind = str(exc).removeprefix("http ").removeprefix("grpc ")
+                    self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+                    self.with_hint += exc.delay is not None
+                raise
+
+        exporter.export = counted  # type: ignore[method-assign]
+        return exporter
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_kind.values())
 
 
 def fresh_ids(body: bytes, trace_key: int, span_key: int) -> bytes:
@@ -137,6 +210,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rss-tolerance", type=float, default=0.10)
+    ap.add_argument("--span-bytes", type=int, default=0, help="flood: bytes per span (0: off)")
+    ap.add_argument("--spans-per-request", type=int, default=20, help="flood: spans per request")
+    ap.add_argument("--after", type=float, default=60.0, help="flood: seconds sampled after it")
+    ap.add_argument("--idle-tolerance", type=float, default=0.25, help="flood: 'near idle'")
     ap.add_argument("--server-cmd", help="agentreel command (default: this python's -m agentreel)")
     ap.add_argument("--keep-data", action="store_true")
     return ap.parse_args(argv)
@@ -147,7 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     rate = args.rate or args.max_rate / 2
     seconds = args.minutes * 60
     log(f"generating a pool of {args.pool_spans:,} spans ...")
-    pool = generate(GenConfig(seed=args.seed, spans=args.pool_spans)).payloads
+    if args.span_bytes:
+        per = args.spans_per_request
+        requests = max(1, min(args.pool_spans, 2000) // per)
+        pool = flood_pool(args.span_bytes, per, requests, args.seed)
+    else:
+        pool = generate(GenConfig(seed=args.seed, spans=args.pool_spans)).payloads
     work = Path(tempfile.mkdtemp(prefix="agentreel-soak-"))
     try:
         running = launch_agentreel(args.server_cmd, work, 120)
@@ -174,9 +256,11 @@ def soak(
     counter = AgentreelCounter(server)
     rss = RssSampler(server.pid)
     client = httpx.Client(timeout=10)
+    pushback = Pushback()
+    idle = rss.sample()
 
     def worker(n: int) -> None:
-        exporter = (
+        exporter = pushback.counting(
             GrpcExporter(server.grpc_target, False)
             if n % 2
             else HttpExporter(server.http_url, False)
@@ -228,9 +312,50 @@ def soak(
         stored = counter.spans() or 0
     time.sleep(2)  # anything more would be a duplicate: give it a moment to show
     stored = counter.spans() or 0
+    after: list[Sample] = []
+    if args.span_bytes:
+        log(f"flood over; sampling RSS for {args.after:g} s more ...")
+        until = time.monotonic() + args.after
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(args.sample, left))
+            after.append(Sample(time.monotonic() - started, rss.sample(), 0, stored, 0.0))
+            print(f"{after[-1].seconds:6.0f} {after[-1].rss / _MIB:8.0f}  (after)", flush=True)
     counter.close()
     client.close()
-    return report(samples, stats, stored, sent_for, rate, args.rss_tolerance)
+    code = report(samples, stats, stored, sent_for, rate, args.rss_tolerance)
+    if not args.span_bytes:
+        return code
+    return report_flood(idle, samples, after, pushback, stats.spans_acked - stored, args)
+
+
+def report_flood(
+    idle: int,
+    samples: list[Sample],
+    after: list[Sample],
+    pushback: Pushback,
+    lost: int,
+    args: argparse.Namespace,
+) -> int:
+    """The flood's verdict: RSS bounded, back near idle, pushback seen, nothing lost."""
+    peak = max([s.rss for s in samples + after] + [idle])
+    settled = after[-1].rss if after else samples[-1].rss
+    near_idle = settled <= idle * (1 + args.idle_tolerance)
+    kinds = ", ".join(f"{k}: {n:,}" for k, n in sorted(pushback.by_kind.items())) or "none"
+    print(
+        f"flood                  {args.span_bytes:,}-byte spans, {args.spans_per_request}/request"
+    )
+    print(f"RSS idle before        {idle / _MIB:,.0f} MiB")
+    print(f"RSS max                {peak / _MIB:,.0f} MiB (limit {FLOOD_RSS_LIMIT / _MIB:,.0f})")
+    print(
+        f"RSS {args.after:g} s after       {settled / _MIB:,.0f} MiB "
+        f"(near idle within {args.idle_tolerance:.0%}: {'yes' if near_idle else 'NO'})"
+    )
+    print(
+        f"pushback answers       {pushback.total:,} ({kinds}); with a retry hint {pushback.with_hint:,}"
+    )
+    ok = peak < FLOOD_RSS_LIMIT and near_idle and pushback.total > 0 and lost == 0
+    print(f"flood result           {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
 
 
 def report(

@@ -23,6 +23,17 @@ class UnsupportedMediaType(ValueError):
     """An OTLP/HTTP body that is neither protobuf nor JSON."""
 
 
+class BodyTimeout(RuntimeError):
+    """An OTLP/HTTP body did not arrive within ``body_read_timeout`` (a slow or stalled
+    upload): answered 408 and the connection closed, so it holds nothing longer."""
+
+    def __init__(self, seconds: float, received: int) -> None:
+        super().__init__(
+            f"the request body did not arrive within {seconds:g} s (body_read_timeout; "
+            f"{received} bytes received)"
+        )
+
+
 class StoreFailed(RuntimeError):
     """The store raised while writing the request's data."""
 
@@ -63,6 +74,8 @@ class _Rule:
 _RULES: tuple[tuple[type[Exception], _Rule], ...] = (
     # Over a size limit: permanent (RESOURCE_EXHAUSTED without RetryInfo means "don't retry").
     (TooLarge, _Rule(413, code_pb2.RESOURCE_EXHAUSTED, retry=False)),
+    # Not retryable per the OTLP spec; a client this slow rarely reads the answer anyway.
+    (BodyTimeout, _Rule(408, code_pb2.DEADLINE_EXCEEDED, retry=False)),
     (UnsupportedMediaType, _Rule(415, code_pb2.INVALID_ARGUMENT, retry=False)),
     (DecodeError, _Rule(400, code_pb2.INVALID_ARGUMENT, retry=False)),
     (PermanentWriteError, _Rule(400, code_pb2.INVALID_ARGUMENT, retry=False)),

@@ -26,6 +26,9 @@ log = logging.getLogger("agentreel.collector")
 
 #: Threads serving gRPC calls; each waits for its batch to be written, so allow plenty.
 GRPC_WORKERS = 32
+#: Calls one connection may have open at once: a client that opens many (or stalls them)
+#: holds a share of the workers, never all of them; its other calls wait on its side.
+GRPC_STREAMS_PER_CONNECTION = 8
 
 #: Which project a call's data belongs to, from its ``grpc.ServicerContext`` (``auth`` reads
 #: the key from the invocation metadata; it may ``context.abort`` to refuse the call).
@@ -141,11 +144,15 @@ class GrpcReceiver:
             options=[
                 ("grpc.max_receive_message_length", self._max),
                 ("grpc.so_reuseport", 0),
+                ("grpc.max_concurrent_streams", GRPC_STREAMS_PER_CONNECTION),
             ],
         )
         receiver = _Receiver(self._ingest, self._write_timeout, self._project)
         server.add_generic_rpc_handlers(_handlers(receiver))
-        bound = server.add_insecure_port(self._address)
+        try:
+            bound = server.add_insecure_port(self._address)
+        except RuntimeError:  # grpcio >= 1.50 raises where older ones returned 0
+            bound = 0
         if bound == 0:
             raise OSError(f"cannot bind OTLP/gRPC to {self._address} (port in use?)")
         server.start()

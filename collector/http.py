@@ -8,6 +8,7 @@ of responses use the request's encoding (protobuf or JSON).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,10 +17,13 @@ from fastapi import APIRouter, Request, Response
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from starlette.requests import ClientDisconnect
 
 from . import decode, errors
 from .ingest import Format, Ingest, Signal
 from .pipeline import RETRY_AFTER_SECONDS
+
+log = logging.getLogger("agentreel.collector")
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -38,6 +42,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
         "content": {PROTOBUF: {}, JSON: {}},
     },
     400: {"description": "The request cannot be read (google.rpc.Status with the reason)"},
+    408: {"description": "The body did not arrive within body_read_timeout"},
     413: {"description": "The request, or what it inflates to, is too large"},
     415: {"description": "Neither application/x-protobuf nor application/json"},
     429: {"description": "Busy: retry after Retry-After seconds"},
@@ -63,28 +68,27 @@ def router(
     max_request_bytes: int,
     write_timeout: float = 60.0,
     project: ProjectOf | None = None,
+    body_timeout: float = 60.0,
 ) -> APIRouter:
     """The OTLP/HTTP routes; ``project`` says whose each request's data is (default: the
-    ingest's project)."""
+    ingest's project); a body must arrive within ``body_timeout`` seconds."""
     api = APIRouter(tags=["otlp"], responses=_ANSWERS)
     project_of: ProjectOf = project or (lambda _request: ingest.project)
 
     async def export(request: Request, signal: Signal) -> Response:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         owner = project_of(request)
+        # Refused before its body was read, a request's connection is closed: the rest of
+        # the body would otherwise be read (and held) on the way to the next request.
+        read = False
         try:
             if media not in _FORMATS:
                 raise errors.UnsupportedMediaType(
                     f"unsupported content type {media or '(none)'!r}; send {PROTOBUF} or {JSON}"
                 )
-            # Counted as waiting before it is read, so memory stays bounded however many
-            # requests arrive at once.
-            held = ingest.admit(_declared(request, max_request_bytes))
-            try:
-                body = await _read(request, max_request_bytes)
-            except BaseException:
-                ingest.release(held)
-                raise
+            ingest.check_backlog()  # a flood is turned away before its body is read
+            body, held = await _read(request, ingest, max_request_bytes, body_timeout)
+            read = True
             encoding = request.headers.get("content-encoding", "")
             taken = await asyncio.wrap_future(
                 ingest.submit(
@@ -108,7 +112,12 @@ def router(
         except errors.KNOWN as exc:
             refused = errors.refusal(exc)
             ingest.metrics.requests.labels("http", signal, str(refused.http_status)).inc()
-            return _status_response(refused, media)
+            return _status_response(refused, media, close=not read)
+        except ClientDisconnect:
+            # The client's business (it stopped, or lost its network): nothing to trace.
+            log.info("OTLP/HTTP %s: the client went away before its request was read", signal)
+            ingest.metrics.requests.labels("http", signal, "disconnected").inc()
+            return Response(status_code=400)
         ingest.metrics.requests.labels("http", signal, "ok").inc()
         return _success(signal, media, taken.rejected, taken.message)
 
@@ -125,23 +134,33 @@ def router(
     return api
 
 
-def _declared(request: Request, limit: int) -> int:
-    """The body size the request declares (at most ``limit``; ``limit`` when it does not)."""
-    declared = request.headers.get("content-length", "")
-    return min(int(declared), limit) if declared.isdigit() else limit
+async def _read(request: Request, ingest: Ingest, limit: int, timeout: float) -> tuple[bytes, int]:
+    """The body and the bytes of it admitted as waiting to be decoded (hand them to
+    ``submit``).
 
-
-async def _read(request: Request, limit: int) -> bytes:
+    Bytes are admitted as they arrive, not as declared: a slow upload holds what it sent,
+    never the ``Content-Length`` it promised; and the whole body must arrive within
+    ``timeout``, so a stalled one holds even that only for so long.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise decode.TooLarge(f"request is over {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise decode.TooLarge(f"request is over {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    chunks: list[bytes] = []
+    held = 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                if held + len(chunk) > limit:
+                    raise decode.TooLarge(f"request is over {limit} bytes")
+                held += ingest.admit(len(chunk))
+                chunks.append(chunk)
+    except TimeoutError:
+        ingest.release(held)
+        raise errors.BodyTimeout(timeout, held) from None
+    except BaseException:
+        ingest.release(held)
+        raise
+    return b"".join(chunks), held
 
 
 def _success(signal: Signal, media: str, rejected: int, message: str) -> Response:
@@ -165,8 +184,10 @@ def _success(signal: Signal, media: str, rejected: int, message: str) -> Respons
     return Response(response.SerializeToString(), media_type=PROTOBUF)
 
 
-def _status_response(refused: errors.Refusal, media: str) -> Response:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if refused.retry else None
+def _status_response(refused: errors.Refusal, media: str, close: bool = False) -> Response:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if refused.retry else {}
+    if close:
+        headers["Connection"] = "close"
     if media == PROTOBUF:
         status = status_pb2.Status(code=refused.rpc_code, message=refused.message)
         return Response(

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from agentreel.core.content import ContentCache
 from agentreel.core.model import Batch, Decoded
 
-from . import decode
+from . import decode, memory
 from .limits import Limits, enforce
 from .metrics import Metrics
 from .normalize import normalize_logs, normalize_spans
@@ -87,6 +87,8 @@ class Ingest:
         spool: Spool | None = None,
         limits: Limits | None = None,
         ack_wait: float = SPOOLED_WRITE_WAIT,
+        max_backlog_bytes: int = 1 << 62,
+        max_rss_bytes: int = 1 << 62,
     ) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
@@ -95,6 +97,14 @@ class Ingest:
         self.max_request_bytes = max_request_bytes
         self.spool = spool
         self.ack_wait = ack_wait
+        #: Bytes waiting for the writer beyond which new requests are refused (Busy) while
+        #: the store is writing: the clients are faster than the store, and a prompt 429
+        #: tells them so where a slow acknowledgement would only hold their memory and ours.
+        self.max_backlog_bytes = max_backlog_bytes
+        #: Resident memory above which requests are refused while the writer is behind by
+        #: more than one insert: what holds the memory (decoding, inserts, the store's own
+        #: buffers) is then released before more is taken.
+        self.max_rss_bytes = max_rss_bytes
         self.limits = limits or Limits(
             max_request_bytes=max_request_bytes, max_decompressed_bytes=max_request_bytes
         )
@@ -104,8 +114,9 @@ class Ingest:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentreel-ingest")
         self._in_hand = 0  # requests submitted and not yet queued for the writer
         self._in_hand_bytes = 0
-        # Bodies waiting to be decoded: beyond this the receivers answer 429 (memory bound).
-        self._max_in_hand_bytes = max(2 * max_request_bytes, 16 << 20)
+        # Bodies waiting to be decoded: beyond this the receivers answer 429 (memory bound;
+        # one largest request, not two: measured in a flood of many clients, bench/README).
+        self._max_in_hand_bytes = max(max_request_bytes, 16 << 20)
         self._in_hand_lock = threading.Lock()
 
     @property
@@ -141,10 +152,32 @@ class Ingest:
         thread. Raises Busy at once when too many bytes wait to be decoded (unless they were
         ``admitted`` already); the future raises DecodeError, TooLarge, Busy, Stopped or
         SpoolFull."""
+        self.check_backlog(admitted)
         held = admitted or self.admit(len(body))
         with self._in_hand_lock:
             self._in_hand += 1
         return self._thread.submit(self._take_body, signal, fmt, body, encoding, project, held)
+
+    def check_backlog(self, admitted: int = 0) -> None:
+        """Raise Busy (releasing ``admitted``, this request's bytes in hand) while the store
+        is writing but behind: more than ``max_backlog_bytes`` wait for it, or the server
+        holds more than ``max_rss_bytes`` while any other request waits."""
+        if not self.pipeline.healthy:
+            return
+        backlog = self.pipeline.waiting_bytes
+        # Others' bodies being read or decoded count too: in a burst they come first.
+        waiting = backlog + self._in_hand_bytes - admitted
+        why = ""
+        if backlog > self.max_backlog_bytes:
+            why = f"{backlog} bytes of requests are waiting to be written"
+        elif waiting > 0 and (rss := memory.rss_bytes()) > self.max_rss_bytes:
+            why = (
+                f"{waiting} bytes of requests are waiting and the server holds {rss >> 20} MiB "
+                "(max_rss_bytes)"
+            )
+        if why:
+            self.release(admitted)
+            raise Busy(why)
 
     def _take_body(
         self, signal: Signal, fmt: Format, body: bytes, encoding: str, project: str, held: int
@@ -217,7 +250,7 @@ class Ingest:
                 )
             items = len(batch.spans) + len(batch.messages)
             ref, durable = self.spool.append(replace(record, project=project, items=items))
-        future = self.pipeline.submit(batch, ref)
+        future = self.pipeline.submit(batch, ref, len(record.body) if record else 0)
         if batch.rejected:
             self.metrics.rejected.labels(signal).inc(len(batch.rejected))
         return Taken(future, len(batch.rejected), _message(signal, batch), durable, self.ack_wait)

@@ -35,6 +35,14 @@ RETRY_AFTER_SECONDS = 1
 #: The writer stops waiting for more once nothing new has arrived for this long: clients
 #: wait for their acknowledgement, so past a short pause no more data is coming.
 LINGER_IDLE_SECONDS = 0.01
+#: Most request bytes written in one insert, whatever the span count: 20,000 spans of 30 KB
+#: would be 600 MB of rows in Python and again in the store's insert buffers. Measured in a
+#: flood of 30 KB spans from 256 clients (bench/README.md, soak): RSS peaked at 1,116 MiB with
+#: 32 MiB inserts, under 1 GiB with 16 MiB.
+BATCH_BYTES = 16 << 20
+#: Seconds without anything to write after which the writer calls ``on_idle`` (once per
+#: busy spell): the server hands memory freed by a flood back to the system then.
+IDLE_SECONDS = 2.0
 
 
 class Busy(RuntimeError):
@@ -55,6 +63,7 @@ class _Pending:
     future: Future[Any]
     size: int  # spans and messages
     ref: Ref | None = None  # the spool record, when spooled
+    nbytes: int = 0  # bytes of the request as received
 
 
 #: Pauses before writing again after the store failed (seconds, doubling up to the last).
@@ -78,7 +87,10 @@ class Pipeline:
         max_queued_spans: int,
         batch_spans: int,
         flush_interval: float,
+        max_queued_bytes: int = 1 << 62,
+        batch_bytes: int = BATCH_BYTES,
         linger_idle: float = LINGER_IDLE_SECONDS,
+        on_idle: Callable[[], None] | None = None,
         on_written: Callable[[int, float], None] | None = None,
         store_answers: Callable[[], bool] | None = None,
         more_coming: Callable[[], bool] | None = None,
@@ -92,12 +104,18 @@ class Pipeline:
         self._done = done
         self._linger_idle = linger_idle
         self._max_queued = max_queued_spans
+        self._max_queued_bytes = max_queued_bytes
         self._batch_spans = batch_spans
+        self._batch_bytes = batch_bytes
+        self._on_idle = on_idle
+        self._busy_since_idle = False
         self._flush_interval = flush_interval
         self._on_written = on_written
         self._queue: deque[_Pending] = deque()
         self._queued_spans = 0  # spans held in memory in the queue
+        self._queued_bytes = 0  # their requests' bytes
         self._waiting = 0  # spans waiting, in memory or only in the spool
+        self._waiting_bytes = 0  # their requests' bytes
         self._cond = threading.Condition()
         self._last_submit = 0.0
         self._stopping = False
@@ -115,6 +133,11 @@ class Pipeline:
         return self._waiting
 
     @property
+    def waiting_bytes(self) -> int:
+        """Bytes of the requests waiting to be written, in memory or only in the spool."""
+        return self._waiting_bytes
+
+    @property
     def healthy(self) -> bool:
         """False while the store is failing writes (spooled data waits for it)."""
         return self._failures == 0
@@ -124,13 +147,15 @@ class Pipeline:
             self._thread = threading.Thread(target=self._run, name="agentreel-writer", daemon=True)
             self._thread.start()
 
-    def submit(self, batch: Batch | None, ref: Ref | None = None) -> Future[Any]:
-        """Queue ``batch``; the future resolves when it is written.
+    def submit(self, batch: Batch | None, ref: Ref | None = None, nbytes: int = 0) -> Future[Any]:
+        """Queue ``batch`` (from a request of ``nbytes``); the future resolves when it is
+        written.
 
         With ``ref`` (its spool record) the batch is always taken; ``batch`` may then be
         None, to be read back from the spool (replay after a restart).
         """
         size = ref.items if batch is None and ref is not None else _size(batch)
+        nbytes = nbytes or (ref.size if ref is not None else 0)
         future: Future[Any] = Future()
         # Running from the start: a receiver that stops waiting cannot cancel it, so the
         # writer can always report the outcome (and the data is written either way).
@@ -138,7 +163,9 @@ class Pipeline:
         with self._cond:
             if self._stopping:
                 raise Stopped("agentreel is shutting down")
-            full = self._queued_spans and self._queued_spans + size > self._max_queued
+            full = (self._queued_spans and self._queued_spans + size > self._max_queued) or (
+                self._queued_bytes and self._queued_bytes + nbytes > self._max_queued_bytes
+            )
             if full and ref is None:
                 # One request larger than the whole queue is still taken when the queue is
                 # empty, or it could never be accepted.
@@ -147,8 +174,10 @@ class Pipeline:
                 batch = None  # safe in the spool; read back when its turn comes
             else:
                 self._queued_spans += size
-            self._queue.append(_Pending(batch, future, size, ref))
+                self._queued_bytes += nbytes
+            self._queue.append(_Pending(batch, future, size, ref, nbytes))
             self._waiting += size
+            self._waiting_bytes += nbytes
             self._last_submit = time.monotonic()
             self._cond.notify()
         return future
@@ -185,11 +214,14 @@ class Pipeline:
 
     def _run_once(self) -> bool:
         """Write one batch; False once stopped and drained (or the store is down)."""
+        if self._went_idle():
+            return True
         with self._cond:
             while not self._queue and not self._stopping:
                 self._cond.wait()
             if not self._queue and self._stopping:
                 return False
+            self._busy_since_idle = True
             if self._failures:
                 # The store failed: pause before trying again (sooner when stopping, and
                 # then only once, so shutdown never hangs on a store that is down).
@@ -204,7 +236,11 @@ class Pipeline:
             # coming, or while requests are still being decoded. Otherwise write at once:
             # group commit, where what arrives during a write goes into the next one.
             deadline = time.monotonic() + self._flush_interval
-            while self._waiting < self._batch_spans and not self._stopping:
+            while (
+                self._waiting < self._batch_spans
+                and self._waiting_bytes < self._batch_bytes
+                and not self._stopping
+            ):
                 now = time.monotonic()
                 if now >= deadline:
                     break
@@ -214,19 +250,41 @@ class Pipeline:
                         break
                     idle_until = now + self._linger_idle
                 self._cond.wait(min(deadline, idle_until) - now)
-            taken = self._take(self._batch_spans)
+            taken = self._take(self._batch_spans, self._batch_bytes)
         self._flush(taken)
         return True
 
-    def _take(self, limit: int) -> list[_Pending]:
+    def _went_idle(self) -> bool:
+        """Wait for work; True when, instead, the writer went idle after a busy spell (then
+        ``on_idle`` ran, outside the lock)."""
+        with self._cond:
+            while not self._queue and not self._stopping:
+                if not self._cond.wait(IDLE_SECONDS) and self._busy_since_idle:
+                    self._busy_since_idle = False
+                    break
+            else:
+                return False
+        if self._on_idle is not None:
+            self._on_idle()
+        return True
+
+    def _take(self, limit: int, limit_bytes: int = 1 << 62) -> list[_Pending]:
         taken: list[_Pending] = []
-        size = 0
-        while self._queue and (not taken or size + self._queue[0].size <= limit):
+        size = nbytes = 0
+        while self._queue and (
+            not taken
+            or (
+                size + self._queue[0].size <= limit
+                and nbytes + self._queue[0].nbytes <= limit_bytes
+            )
+        ):
             item = self._queue.popleft()
             taken.append(item)
             size += item.size
+            nbytes += item.nbytes
             if item.batch is not None:
                 self._queued_spans -= item.size
+                self._queued_bytes -= item.nbytes
         return taken
 
     def _take_all(self) -> list[_Pending]:
@@ -238,6 +296,7 @@ class Pipeline:
         with self._cond:
             for pending in taken:
                 self._waiting -= pending.size
+                self._waiting_bytes -= pending.nbytes
         refs = [p.ref for p in taken if p.ref is not None]
         if refs and report and self._done is not None:
             self._done(refs[-1])
@@ -247,6 +306,7 @@ class Pipeline:
         with self._cond:
             self._queue.extendleft(reversed(taken))
             self._queued_spans += sum(p.size for p in taken if p.batch is not None)
+            self._queued_bytes += sum(p.nbytes for p in taken if p.batch is not None)
 
     def _leave_in_spool(self) -> None:
         """At shutdown with the store down: what is spooled waits for the next start."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from agentreel.collector import redact
+from agentreel.collector import memory, redact
 from agentreel.collector.grpc import GrpcReceiver
 from agentreel.collector.http import router as otlp_router
 from agentreel.collector.ingest import Ingest
@@ -51,6 +52,7 @@ class Server:
 
     def start(self) -> None:
         s = self.settings
+        memory.limit_arenas()
         # Refuses a non-loopback bind without auth before anything opens.
         outbound.configure(outbound.Policy.from_setting(s.outbound_hosts, auth.auth_enabled(s)))
         try:
@@ -69,8 +71,10 @@ class Server:
         pipeline = Pipeline(
             lambda spans, messages: self._write(writer, spans, messages),
             max_queued_spans=s.queue_spans,
+            max_queued_bytes=s.queue_bytes,
             batch_spans=s.batch_spans,
             flush_interval=s.flush_interval,
+            on_idle=memory.release_freed,
             store_answers=lambda: bool(self._writer_client.query("SELECT 1").result_rows),
             more_coming=lambda: self.ingest.busy,
             load=lambda ref: self.ingest.load(ref),
@@ -88,6 +92,8 @@ class Server:
             spool,
             Limits.from_settings(s),
             s.spool_ack_wait,
+            max_backlog_bytes=s.queue_bytes,
+            max_rss_bytes=s.max_rss_bytes,
         )
         if redactor is not None:
             self.ingest.redactor = redactor.counted(self.metrics.registry)
@@ -110,6 +116,7 @@ class Server:
         self.metrics.accepted.inc(result.spans_written)
         self.metrics.duplicates.inc(result.duplicates)
         self.metrics.content_bytes.inc(result.content_bytes)
+        memory.release_if_over(self.settings.max_rss_bytes)
         return result
 
     def stop(self) -> None:
@@ -149,7 +156,12 @@ class Server:
         app.add_middleware(auth.AuthMiddleware, auth=self.auth)
         auth.document(app, self.auth)
         app.include_router(
-            otlp_router(self.ingest, self.settings.max_request_bytes, project=auth.request_project)
+            otlp_router(
+                self.ingest,
+                self.settings.max_request_bytes,
+                project=auth.request_project,
+                body_timeout=self.settings.body_read_timeout,
+            )
         )
         assert self.signals is not None
         signals = self.signals
@@ -218,8 +230,15 @@ def serve(settings: Settings) -> None:
     """Run the server until interrupted (SIGINT/SIGTERM), then flush and stop."""
     import uvicorn
 
+    # Before the store opens: a port in use is then one line, with nothing logged before it.
+    for name, port in (("OTLP/gRPC", settings.grpc_port), ("HTTP", settings.http_port)):
+        _check_free(name, settings.host, port)
     server = Server(settings)
-    server.start()
+    try:
+        server.start()
+    except BaseException:
+        server.stop()  # what did open (the store, the spool) is closed cleanly
+        raise
     assert server.grpc is not None
     log.info(
         "agentreel %s: OTLP/gRPC %s:%d, OTLP/HTTP and REST %s (API docs %s/docs), store %s",
@@ -242,6 +261,26 @@ def serve(settings: Settings) -> None:
         uvicorn.Server(config).run()
     finally:
         server.stop()
+
+
+def _check_free(name: str, host: str, port: int) -> None:
+    """Raise OSError naming the setting when ``host:port`` cannot be bound."""
+    if port == 0:
+        return
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As the servers bind: a port left in TIME_WAIT is free, one listened on is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        flag = "--grpc-port" if name == "OTLP/gRPC" else "--http-port"
+        raise OSError(
+            f"cannot listen for {name} on {host}:{port} ({exc.strerror or exc}): is another "
+            f"agentreel running? Stop it or choose another port ({flag})"
+        ) from None
 
 
 def _safe_url(url: str) -> str:

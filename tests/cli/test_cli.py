@@ -84,9 +84,20 @@ def test_an_invalid_setting_fails_at_start_naming_it(tmp_path: Path) -> None:
         "serve", env={"AGENTREEL_HTTP_PORT": "http", "AGENTREEL_DATA_DIR": str(tmp_path)}
     )
     assert result.returncode == 2
-    assert "AGENTREEL_HTTP_PORT" in result.stderr
+    assert "AGENTREEL_HTTP_PORT" in _one_line(result.stderr)
     unknown = agentreel("serve", env={"AGENTREEL_GRPC_PROT": "1"})
-    assert unknown.returncode == 2 and "unknown setting AGENTREEL_GRPC_PROT" in unknown.stderr
+    assert unknown.returncode == 2
+    assert "unknown setting AGENTREEL_GRPC_PROT" in _one_line(unknown.stderr)
+    redact = agentreel(
+        "serve",
+        env={
+            "AGENTREEL_REDACT": str(tmp_path / "none.toml"),
+            "AGENTREEL_DATA_DIR": str(tmp_path),
+            "AGENTREEL_HTTP_PORT": str(free_port()),
+            "AGENTREEL_GRPC_PORT": str(free_port()),
+        },
+    )
+    assert redact.returncode == 1 and "AGENTREEL_REDACT" in _one_line(redact.stderr)
 
 
 def test_a_second_server_on_the_same_store_is_refused_clearly(server: RunningServer) -> None:
@@ -97,7 +108,32 @@ def test_a_second_server_on_the_same_store_is_refused_clearly(server: RunningSer
     }
     result = agentreel("serve", env=env)
     assert result.returncode == 1
-    assert "open in another process" in result.stderr
+    assert "open in another process" in _one_line(result.stderr)
+    assert server.get("/healthz")["status"] == "ok"
+
+
+def _one_line(stderr: str) -> str:
+    """A start-up failure is one line on stderr: no log lines before it, no traceback."""
+    assert "Traceback" not in stderr, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("agentreel: "), stderr
+    return lines[0]
+
+
+def test_a_second_server_on_the_same_ports_is_one_line(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    for ports in (
+        {"AGENTREEL_HTTP_PORT": str(server.http_port), "AGENTREEL_GRPC_PORT": str(free_port())},
+        {"AGENTREEL_HTTP_PORT": str(free_port()), "AGENTREEL_GRPC_PORT": str(server.grpc_port)},
+        {
+            "AGENTREEL_HTTP_PORT": str(server.http_port),
+            "AGENTREEL_GRPC_PORT": str(server.grpc_port),
+        },
+    ):
+        result = agentreel("serve", env={"AGENTREEL_DATA_DIR": str(tmp_path), **ports})
+        assert result.returncode == 1
+        assert "in use" in _one_line(result.stderr)
     assert server.get("/healthz")["status"] == "ok"
 
 
@@ -113,7 +149,7 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         }
         result = agentreel("serve", env=env)
     assert result.returncode == 1
-    assert f"127.0.0.1:{port}" in result.stderr
+    assert f"127.0.0.1:{port}" in _one_line(result.stderr)
 
 
 def test_data_survives_a_restart(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from agentreel.collector.spool import SpoolError, SpoolFull
 # retryable, with Retry-After / RetryInfo.
 CASES = [
     (TooLarge("body inflates to more than 1 MiB"), 413, grpc.StatusCode.RESOURCE_EXHAUSTED, False),
+    (errors.BodyTimeout(60, 3), 408, grpc.StatusCode.DEADLINE_EXCEEDED, False),
     (errors.UnsupportedMediaType("text/plain"), 415, grpc.StatusCode.INVALID_ARGUMENT, False),
     (DecodeError("not protobuf"), 400, grpc.StatusCode.INVALID_ARGUMENT, False),
     (PermanentWriteError("bad row"), 400, grpc.StatusCode.INVALID_ARGUMENT, False),

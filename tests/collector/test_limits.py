@@ -279,9 +279,9 @@ def test_a_request_larger_than_the_whole_spool_is_413_not_retry(tmp_path: Path) 
 
 
 def test_too_many_bytes_waiting_to_be_decoded_is_429_with_retry_after(rig: Any) -> None:
-    """Memory stays bounded however many requests arrive at once: beyond twice the largest
-    request (at least 16 MiB) of bodies waiting, the next one is turned away before it is
-    read."""
+    """Memory stays bounded however many requests arrive at once: beyond the largest
+    request (at least 16 MiB) of bodies waiting, the next one is turned away as its first
+    bytes arrive."""
     stored, ingest, client = rig
     held = ingest.admit(32 << 20)  # as if large requests were being read right now
     busy = _post(client, traces(_spans(1)))
