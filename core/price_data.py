@@ -19,6 +19,7 @@ each provider's way of reporting into that before calling here.
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import UTC, date, datetime
 from typing import Any
@@ -226,19 +227,16 @@ def _data_date(providers: list[Any]) -> str | None:
             conditions += list(info.price_variants or ())
             for item in conditions:
                 start = getattr(item.constraint, "start_date", None)
-                if isinstance(start, date) and start <= today and (newest is None or start > newest):
+                if (
+                    isinstance(start, date)
+                    and start <= today
+                    and (newest is None or start > newest)
+                ):
                     newest = start
     return newest.isoformat() if newest else None
 
 
-_MAINTAINED: MaintainedPrices | None = None
-_MAINTAINED_LOCK = threading.Lock()
-
-
+@functools.cache
 def maintained() -> MaintainedPrices:
     """The process's maintained layer (one lookup cache for every price table)."""
-    global _MAINTAINED
-    with _MAINTAINED_LOCK:
-        if _MAINTAINED is None:
-            _MAINTAINED = MaintainedPrices()
-        return _MAINTAINED
+    return MaintainedPrices()

@@ -53,11 +53,11 @@ __all__ = [
     "PriceError",
     "PriceTable",
     "Usage",
-    "split_counts",
     "entries_data",
     "load_prices",
     "model_keys",
     "parse_entries",
+    "split_counts",
 ]
 
 #: The per-token-type prices of an entry, USD per 1M tokens.
@@ -185,7 +185,9 @@ def _gemini_thoughts_apart(provider: str, model: str, usage: Usage) -> bool:
     if usage.total_tokens > 0:
         # Gemini's total is prompt + candidates + thoughts; an emitter that folded the
         # thoughts into the output reports a total of input + output.
-        return usage.total_tokens >= usage.input_tokens + usage.output_tokens + usage.reasoning_tokens
+        return (
+            usage.total_tokens >= usage.input_tokens + usage.output_tokens + usage.reasoning_tokens
+        )
     return True
 
 
@@ -233,7 +235,9 @@ def split_counts(
     if _gemini_thoughts_apart(provider, model, usage):
         output += reasoning
     reasoning = min(reasoning, output)
-    return Counts(prompt - cache_read - cache_write, cache_read, cache_write, output - reasoning, reasoning)
+    return Counts(
+        prompt - cache_read - cache_write, cache_read, cache_write, output - reasoning, reasoning
+    )
 
 
 class PriceTable:
@@ -297,7 +301,9 @@ class PriceTable:
         hit = self._found.get(model)
         if hit is None:
             keys = model_keys(model)
-            overrides = next((self._override_index[k] for k in keys if k in self._override_index), [])
+            overrides = next(
+                (self._override_index[k] for k in keys if k in self._override_index), []
+            )
             corrections = self._corrections.get(keys[0], []) if keys else []
             hit = self._found[model] = (overrides, corrections)
         return hit
@@ -456,7 +462,11 @@ def _entry(item: Any, where: str, override: bool) -> Price:
         source=source,
         override=override,
         aliases=tuple(aliases),
-        **values,
+        input=values["input"],
+        output=values["output"],
+        cache_read=values["cache_read"],
+        cache_write=values["cache_write"],
+        reasoning=values["reasoning"],
     )
 
 
@@ -486,6 +496,4 @@ def entries_data(entries: Iterable[Price]) -> list[dict[str, Any]]:
 def load_prices(overrides: str | Path | None = None) -> PriceTable:
     """agentreel's corrections over the maintained data, plus the overrides in the file
     ``overrides`` when given."""
-    return PriceTable(
-        _shipped(), read_overrides(overrides) if overrides else (), (), maintained()
-    )
+    return PriceTable(_shipped(), read_overrides(overrides) if overrides else (), (), maintained())

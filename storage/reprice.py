@@ -73,7 +73,22 @@ def reprice(
     ).result_rows
     wanted = model_keys(model)[0] if model else None
     changes: dict[tuple[str, str], tuple[float, str]] = {}
-    for trace_id, span_id, name, provider, start, i, o, cr, cw, r, total, cost, source, counted in rows:
+    for (
+        trace_id,
+        span_id,
+        name,
+        provider,
+        start,
+        i,
+        o,
+        cr,
+        cw,
+        r,
+        total,
+        cost,
+        source,
+        counted,
+    ) in rows:
         if (trace_id, span_id) in changes or (wanted and wanted not in model_keys(name)):
             continue
         new_cost, new_source = priced(table, name, provider, Usage(i, o, cr, cw, r, total), start)

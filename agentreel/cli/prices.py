@@ -23,14 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def prices_command(settings: Settings, args: argparse.Namespace) -> int:
-    if args.what == "unknown":
-        return _unknown(settings, args)
-    data = get_json(settings, "/api/v1/prices")
+    unknown = args.what == "unknown"
+    data = get_json(settings, "/api/v1/prices/unknown" if unknown else "/api/v1/prices")
     if data is None:
         return 1
     if args.json:
         print_json(data)
-        return 0
+    elif unknown:
+        _print_unknown(data)
+    else:
+        _print_called(data)
+    return 0
+
+
+def _print_called(data: dict[str, Any]) -> None:
     about = data.get("data") or {}
     if about.get("installed"):
         mode = "auto-update" if about.get("auto_update") else "bundled snapshot"
@@ -44,7 +50,6 @@ def prices_command(settings: Settings, args: argparse.Namespace) -> int:
         ["model", "provider", "calls", "priced by", "input", "output", "cache read"],
         [_called_row(row) for row in data.get("called", [])],
     )
-    return 0
 
 
 def _called_row(row: dict[str, Any]) -> list[str]:
@@ -57,22 +62,15 @@ def _called_row(row: dict[str, Any]) -> list[str]:
     return [row["model"], row["provider"], f"{row['llm_calls']:,}", row["origin"], *figures]
 
 
-def _unknown(settings: Settings, args: argparse.Namespace) -> int:
-    data = get_json(settings, "/api/v1/prices/unknown")
-    if data is None:
-        return 1
-    if args.json:
-        print_json(data)
-        return 0
+def _print_unknown(data: dict[str, Any]) -> None:
     rows = [
         [r["model"], r["provider"], f"{r['llm_calls']:,}", r["first_seen"], r["last_seen"]]
         for r in data.get("models", [])
     ]
-    if not rows:
+    if rows:
+        _table(["model", "provider", "calls", "first seen", "last seen"], rows)
+    else:
         print("every model called has a price")
-        return 0
-    _table(["model", "provider", "calls", "first seen", "last seen"], rows)
-    return 0
 
 
 def _table(header: list[str], rows: list[list[str]]) -> None:

@@ -15,7 +15,6 @@ import pytest
 from agentreel.core import prices
 from agentreel.core.prices import (
     PriceError,
-    PriceTable,
     Usage,
     entries_data,
     load_prices,
@@ -48,7 +47,11 @@ TABLE = load_prices()
 def test_names_match_through_prefixes_and_suffixes(name: str, listed: str) -> None:
     price, base = TABLE.lookup(name), TABLE.lookup(listed)
     assert price is not None and base is not None
-    assert (price.input, price.output, price.cache_read) == (base.input, base.output, base.cache_read)
+    assert (price.input, price.output, price.cache_read) == (
+        base.input,
+        base.output,
+        base.cache_read,
+    )
 
 
 @pytest.mark.parametrize("name", ["gpt-99", "claude-x", "claude-sonnet", "ft:gpt-4o:acme::x", ""])
@@ -179,7 +182,9 @@ def test_cached_input_is_counted_once_anthropic_style() -> None:
     # Anthropic's own input_tokens (3,000) exclude the 6,000 read and 1,000 written:
     # 3,000 * 3 + 6,000 * 0.30 + 1,000 * 3.75 + 500 * 15 = 9,000 + 1,800 + 3,750 + 7,500.
     expected = (3_000 * 3.00 + 6_000 * 0.30 + 1_000 * 3.75 + 500 * 15.00) / 1e6
-    raw = Usage(input_tokens=3_000, output_tokens=500, cache_read_tokens=6_000, cache_write_tokens=1_000)
+    raw = Usage(
+        input_tokens=3_000, output_tokens=500, cache_read_tokens=6_000, cache_write_tokens=1_000
+    )
     assert TABLE.cost("claude-sonnet-4-20250514", "anthropic", raw, SEP_2025) == pytest.approx(
         expected
     )

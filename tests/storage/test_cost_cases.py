@@ -39,6 +39,17 @@ def _run(server: RunningServer, calls: list[dict[str, Any]], start_ns: int) -> d
     return server.get(f"/api/v1/runs/{trace.hex()}")  # type: ignore[no-any-return]
 
 
+def _chat(provider: str, model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    """A chat call's attributes as the current OTel GenAI conventions name them."""
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": provider,
+        "gen_ai.request.model": model,
+        "gen_ai.usage.input_tokens": input_tokens,
+        "gen_ai.usage.output_tokens": output_tokens,
+    }
+
+
 def _llm_spans(detail: dict[str, Any]) -> list[dict[str, Any]]:
     def walk(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [s for n in nodes for s in [n, *walk(n["children"])]]
@@ -65,14 +76,7 @@ def test_a_span_with_only_input_and_output_tokens_is_priced(server: RunningServe
 def test_the_providers_own_cost_wins_over_the_table(server: RunningServer) -> None:
     # A gateway's billed cost (OpenRouter, LiteLLM) is what was paid: kept as is, never
     # replaced by the table's figure (gpt-4o-mini's would be 1M * 0.15 = 0.15).
-    genai = {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "openrouter",
-        "gen_ai.request.model": "openai/gpt-4o-mini",
-        "gen_ai.usage.input_tokens": 1_000_000,
-        "gen_ai.usage.output_tokens": 0,
-        "gen_ai.usage.cost": 0.1625,
-    }
+    genai = {**_chat("openrouter", "openai/gpt-4o-mini", 1_000_000, 0), "gen_ai.usage.cost": 0.1625}
     openinference = {
         "openinference.span.kind": "LLM",
         "llm.provider": "openai",
@@ -101,13 +105,7 @@ def _overrides(server: RunningServer, entries: list[dict[str, Any]]) -> None:
 
 def test_reprice_after_a_price_change_is_idempotent(server: RunningServer) -> None:
     # mistral-small-latest on 2025-03-03: 0.10 input, 0.30 output (Mistral Small 3.1).
-    call = {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "mistral_ai",
-        "gen_ai.request.model": "mistral-small-latest",
-        "gen_ai.usage.input_tokens": 1_000_000,
-        "gen_ai.usage.output_tokens": 1_000_000,
-    }
+    call = _chat("mistral_ai", "mistral-small-latest", 1_000_000, 1_000_000)
     detail = _run(server, [call], MARCH_3_2025)
     trace_id, day = detail["run"]["trace_id"], "2025-03-03"
     assert detail["run"]["cost_usd"] == pytest.approx(0.10 + 0.30)
