@@ -28,9 +28,10 @@ once, at the rate of its part:
 * Anthropic's Messages API (also Claude on Bedrock and Vertex AI): ``input_tokens`` exclude
   cache reads and cache writes, which are billed on top at their own rates; thinking is part
   of ``output_tokens``.
-* Gemini (``google-genai``, Vertex AI): the prompt count includes cached content, but the
-  candidates count excludes the thoughts, billed as output on top. A span whose total equals
-  input + output already folded them in; one without a total is read as Gemini reports it.
+* Gemini (``google-genai``, Vertex AI): the prompt count includes cached content. Gemini's
+  candidates count leaves the thoughts out (they are billed as output); Google ADK reports
+  it so, and so does a span whose total is above input + output. OpenInference and the OTel
+  instrumentor fold the thoughts into the output count already.
 """
 
 from __future__ import annotations
@@ -74,10 +75,15 @@ _ANTHROPIC_APIS = frozenset(
 _OPENAI_APIS = frozenset(
     {"openai", "azure", "azure.ai.openai", "az.ai.openai", "azure.ai.inference", "openrouter"}
 )
-#: Providers whose Gemini counts leave the thoughts out of the output count.
+#: Providers serving Gemini under its own API (see :func:`_gemini_thoughts_apart`).
 _GEMINI_APIS = frozenset(
-    {"gcp.gemini", "gcp.gen_ai", "gcp.vertex_ai", "google", "gemini", "vertex_ai", "vertexai"}
-)
+    {
+        "gcp.gemini", "gcp.gen_ai", "gcp.vertex_ai", "gcp.vertex.agent", "google", "gemini",
+        "vertex_ai", "vertexai",
+    }
+)  # fmt: skip
+#: Google ADK's ``gen_ai.system``: its output count is Gemini's candidates, thoughts apart.
+_ADK = "gcp.vertex.agent"
 #: ``<provider>:<model>`` prefixes some frameworks write (pydantic-ai, LiteLLM-style names).
 _COLON_PREFIXES = frozenset({"openai", "anthropic", "azure", "bedrock", "openrouter", "vertex_ai"})
 
@@ -177,18 +183,21 @@ def _anthropic_tokens(provider: str, model: str, price: Price) -> bool:
 
 
 def _gemini_thoughts_apart(provider: str, model: str, usage: Usage) -> bool:
-    """Whether the output count leaves the reasoning (Gemini's thoughts) out."""
-    if usage.reasoning_tokens <= 0:
+    """Whether the output count leaves the reasoning (Gemini's thoughts) out.
+
+    Gemini's own ``candidates_token_count`` does, and Google ADK reports it as the output
+    (``gen_ai.system = gcp.vertex.agent``). OpenInference and the OTel google-genai
+    instrumentor add the thoughts to the output count; an OpenAI-style gateway (OpenRouter)
+    does too. A reported total above input + output says the thoughts are still apart (the
+    collector fills a missing total with input + output, which says nothing)."""
+    name = provider.strip().lower()
+    if usage.reasoning_tokens <= 0 or name in _OPENAI_APIS:
         return False
-    if provider.strip().lower() not in _GEMINI_APIS and "gemini" not in model.lower():
+    if name not in _GEMINI_APIS and "gemini" not in model.lower():
         return False
-    if usage.total_tokens > 0:
-        # Gemini's total is prompt + candidates + thoughts; an emitter that folded the
-        # thoughts into the output reports a total of input + output.
-        return (
-            usage.total_tokens >= usage.input_tokens + usage.output_tokens + usage.reasoning_tokens
-        )
-    return True
+    if name == _ADK:
+        return True
+    return usage.total_tokens >= usage.input_tokens + usage.output_tokens + usage.reasoning_tokens
 
 
 @dataclass(frozen=True)

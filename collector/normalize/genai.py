@@ -137,6 +137,8 @@ def read_usage(span: Span, attrs: Attrs) -> None:
         attrs,
         "gen_ai.usage.reasoning.output_tokens",
         "gen_ai.usage.reasoning_tokens",
+        # Google ADK before 2.3 (Gemini's thoughts; its output count leaves them out).
+        "gen_ai.usage.experimental.reasoning_tokens",
         # PydanticAI's instrumentation (its usage details under their own names).
         "gen_ai.usage.details.reasoning_tokens",
     )

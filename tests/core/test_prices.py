@@ -208,14 +208,20 @@ def test_reasoning_tokens_are_priced_as_output() -> None:
 
 
 @pytest.mark.parametrize(
-    ("output", "total"),
+    ("provider", "output", "total"),
     [
-        (200, 2_000),  # Gemini's own counts: candidates 200, thoughts 800 apart, total 2,000
-        (200, 0),  # the same without a total: read as Gemini reports
-        (1_000, 2_000),  # an emitter that folded the thoughts into the output count
+        # Gemini's own counts: candidates 200, thoughts 800 apart, total 2,000 reported.
+        ("gcp.gemini", 200, 2_000),
+        # Google ADK reports the candidates count as the output and no total.
+        ("gcp.vertex.agent", 200, 1_200),
+        # OpenInference: thoughts folded into the output count, total 2,000 reported.
+        ("google", 1_000, 2_000),
+        # The OTel google-genai instrumentor: folded, no total (the collector's: in + out).
+        ("gcp.gen_ai", 1_000, 2_000),
+        ("gcp.vertex_ai", 1_000, 0),
     ],
 )
-def test_gemini_thoughts_are_billed_as_output(output: int, total: int) -> None:
+def test_gemini_thoughts_are_billed_as_output_once(provider: str, output: int, total: int) -> None:
     # Langfuse left Gemini's thoughts out. gemini-2.5-flash: input 0.30, output (thinking
     # included) 2.50. 1,000 input; 200 answer + 800 thought tokens:
     # 1,000 * 0.30 + (200 + 800) * 2.50 = 300 + 2,500.
@@ -223,9 +229,12 @@ def test_gemini_thoughts_are_billed_as_output(output: int, total: int) -> None:
         input_tokens=1_000, output_tokens=output, reasoning_tokens=800, total_tokens=total
     )
     expected = (1_000 * 0.30 + 1_000 * 2.50) / 1e6
-    for provider in ("gcp.gemini", "gcp.vertex_ai", "google"):
-        cost = TABLE.cost_as_stored("gemini-2.5-flash", provider, usage, SEP_2025)
-        assert cost == pytest.approx(expected)
+    cost = TABLE.cost_as_stored("gemini-2.5-flash", provider, usage, SEP_2025)
+    assert cost == pytest.approx(expected)
+    # Through OpenRouter, OpenAI's way: completion tokens include the reasoning.
+    routed = Usage(input_tokens=1_000, output_tokens=1_000, reasoning_tokens=800)
+    cost = TABLE.cost_as_stored("google/gemini-2.5-flash", "openrouter", routed, SEP_2025)
+    assert cost == pytest.approx(expected)
 
 
 def test_prompts_over_200k_tokens_pay_the_long_context_tier() -> None:

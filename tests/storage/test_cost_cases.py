@@ -66,11 +66,20 @@ def test_a_span_with_only_input_and_output_tokens_is_priced(server: RunningServe
         "gen_ai.usage.input_tokens": 12_000,
         "gen_ai.usage.output_tokens": 800,
     }
-    detail = _run(server, [adk], SEP_1_2025)
-    expected = (12_000 * 0.10 + 800 * 0.40) / 1e6
+    # ADK on a thinking model: its output count is Gemini's candidates, the thoughts apart
+    # (gemini-2.5-flash: 0.30 input, 2.50 output with thinking): 1,000 * 0.30 + (200 + 800)
+    # * 2.50 = 300 + 2,500.
+    thinking = {
+        **adk,
+        "gen_ai.request.model": "gemini-2.5-flash",
+        "gen_ai.usage.input_tokens": 1_000,
+        "gen_ai.usage.output_tokens": 200,
+        "gen_ai.usage.experimental.reasoning_tokens": 800,
+    }
+    detail = _run(server, [adk, thinking], SEP_1_2025)
+    expected = (12_000 * 0.10 + 800 * 0.40) / 1e6 + (1_000 * 0.30 + 1_000 * 2.50) / 1e6
     assert detail["run"]["cost_usd"] == pytest.approx(expected)
-    [call] = _llm_spans(detail)
-    assert call["cost_source"] == "price_table"
+    assert {call["cost_source"] for call in _llm_spans(detail)} == {"price_table"}
 
 
 def test_the_providers_own_cost_wins_over_the_table(server: RunningServer) -> None:
