@@ -22,9 +22,10 @@ from __future__ import annotations
 import functools
 import threading
 from datetime import UTC, date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-__all__ = ["SOURCE", "MaintainedPrices", "maintained"]
+__all__ = ["SOURCE", "MaintainedPrices", "Tokens", "maintained"]
 
 #: How the price listing names this layer.
 SOURCE = "genai-prices"
@@ -68,6 +69,17 @@ _PROVIDER_IDS = {
 }
 
 
+class Tokens(NamedTuple):
+    """One call's counts as genai-prices reads them: ``input`` the whole prompt (cache reads
+    and writes parts of it), ``output`` including ``reasoning``."""
+
+    input: int
+    cache_read: int
+    cache_write: int
+    output: int
+    reasoning: int
+
+
 def _float(value: Any) -> float | None:
     """A price as a float: a tiered price's base (the listing shows ``tiered``)."""
     if value is None:
@@ -83,20 +95,24 @@ class MaintainedPrices:
         self._lock = threading.Lock()
         self._snapshot: Any = None
         self._found: dict[tuple[str, str], tuple[Any, Any] | None] = {}
+        self._listed: dict[int, tuple[Any, Any]] = {}
+        self._snapshots: Any = None  # genai_prices.data_snapshot, once imported
         self._missing = False
 
     def _current(self) -> Any:
-        if self._missing:
-            return None
-        try:
-            from genai_prices import data_snapshot
-        except ImportError:
-            self._missing = True
-            return None
-        snapshot = data_snapshot.get_snapshot()
+        if self._snapshots is None:
+            if self._missing:
+                return None
+            try:
+                from genai_prices import data_snapshot
+            except ImportError:
+                self._missing = True
+                return None
+            self._snapshots = data_snapshot
+        snapshot = self._snapshots.get_snapshot()
         if snapshot is not self._snapshot:
             with self._lock:
-                self._snapshot, self._found = snapshot, {}
+                self._snapshot, self._found, self._listed = snapshot, {}, {}
         return snapshot
 
     def find(self, model: str, provider: str = "") -> tuple[Any, Any] | None:
@@ -122,7 +138,10 @@ class MaintainedPrices:
         for provider_id in [*ids, None]:
             for name in dict.fromkeys(names):
                 try:
-                    return snapshot.find_provider_model(name, None, provider_id, None)  # type: ignore[no-any-return]
+                    found: tuple[Any, Any] = snapshot.find_provider_model(
+                        name, None, provider_id, None
+                    )
+                    return found
                 except LookupError:
                     continue
         return None
@@ -137,15 +156,17 @@ class MaintainedPrices:
             return None
         source, info = found
         prices = info.get_prices(_when(at))
-        input_price = _float(prices.input_mtok) or 0.0
-        output_price = _float(prices.output_mtok) or 0.0
-        read, write = _float(prices.cache_read_mtok), _float(prices.cache_write_mtok)
-        reasoning = _float(prices.output_reasoning_mtok)
-        tiered = any(
-            hasattr(getattr(prices, name), "tiers")
-            for name in ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
-        )
-        return Price(
+        # One entry per set of prices (they live as long as the snapshot).
+        listed = self._listed.get(id(prices))
+        if listed is not None and listed[0] is prices:
+            return listed[1]
+        values = vars(prices)
+        input_price = _float(values.get("input_mtok")) or 0.0
+        output_price = _float(values.get("output_mtok")) or 0.0
+        read, write = _float(values.get("cache_read_mtok")), _float(values.get("cache_write_mtok"))
+        reasoning = _float(values.get("output_reasoning_mtok"))
+        tiered = any(hasattr(value, "tiers") for value in values.values())
+        price = Price(
             model=info.id,
             provider=source.id,
             input=input_price,
@@ -157,20 +178,51 @@ class MaintainedPrices:
             maintained=True,
             tiered=tiered,
         )
+        self._listed[id(prices)] = (prices, price)
+        return price
 
     def cost(
-        self,
-        model: str,
-        provider: str,
-        input_tokens: int,
-        cache_read: int,
-        cache_write: int,
-        output_tokens: int,
-        reasoning: int,
-        at: datetime | None = None,
+        self, model: str, provider: str, tokens: Tokens, at: datetime | None = None
     ) -> float | None:
         """USD for one call (counts as genai-prices reads them: see the module's docstring),
-        tiers and per-request fees included; None when the model is unknown."""
+        tiers and per-request fees included; None when the model is unknown.
+
+        Computed here from the model's prices in force, as genai-prices' ``calc_price``
+        computes them for these five counts (the test suite compares the two over every
+        model of the snapshot): that takes about 1 ms a call, too slow for ingestion."""
+        found = self.find(model, provider)
+        if found is None:
+            return None
+        input_tokens, cache_read, cache_write, output_tokens, reasoning = tokens
+        prices = found[1].get_prices(_when(at))
+        rate = _Rates(prices, input_tokens)
+        # A part without a price of its own is billed at its parent's: a cache read of a
+        # model without a cache price is input, reasoning without its own price is output.
+        read, write, thought = (
+            rate("cache_read_mtok"),
+            rate("cache_write_mtok"),
+            rate("output_reasoning_mtok"),
+        )
+        plain_input = input_tokens - (cache_read if read is not None else 0)
+        plain_input -= cache_write if write is not None else 0
+        plain_output = output_tokens - (reasoning if thought is not None else 0)
+        total = (
+            plain_input * (rate("input_mtok") or 0)
+            + cache_read * (read or 0)
+            + cache_write * (write or 0)
+            + plain_output * (rate("output_mtok") or 0)
+            + reasoning * (thought or 0)
+        ) / _MILLION
+        fee = vars(prices).get("requests_kcount")
+        if fee is not None:  # a fee per request, priced per thousand requests
+            total += fee / 1000
+        return float(total)
+
+    def reference_cost(
+        self, model: str, provider: str, tokens: Tokens, at: datetime | None = None
+    ) -> float | None:
+        """:meth:`cost` as genai-prices' own ``calc_price`` computes it (what tests compare
+        :meth:`cost` with)."""
         found = self.find(model, provider)
         if found is None:
             return None
@@ -178,17 +230,19 @@ class MaintainedPrices:
 
         source, info = found
         usage = Usage(
-            input_tokens=input_tokens,
-            cache_read_tokens=cache_read,
-            cache_write_tokens=cache_write,
-            output_tokens=output_tokens,
-            output_reasoning_tokens=reasoning,
+            input_tokens=tokens.input,
+            cache_read_tokens=tokens.cache_read,
+            cache_write_tokens=tokens.cache_write,
+            output_tokens=tokens.output,
+            output_reasoning_tokens=tokens.reasoning,
         )
-        try:
-            calc = info.calc_price(usage, source, genai_request_timestamp=_when(at))
-        except ValueError:  # counts the data cannot split (already clamped: should not happen)
-            return None
+        calc = info.calc_price(usage, source, genai_request_timestamp=_when(at))
         return float(calc.total_price)
+
+    def about_providers(self) -> list[Any]:
+        """genai-prices' providers in the snapshot in force (none without the package)."""
+        snapshot = self._current()
+        return list(snapshot.providers) if snapshot is not None else []
 
     def about(self) -> dict[str, Any]:
         """What the listing says of this layer: release, data date, size, auto-update."""
@@ -208,6 +262,30 @@ class MaintainedPrices:
             "providers": len(providers),
             "models": sum(len(p.models) for p in providers),
         }
+
+
+_MILLION = Decimal(1_000_000)
+
+
+class _Rates:
+    """A model's price per token kind for one call: a tiered price at the tier the call's
+    prompt reaches (genai-prices' cliff: over a tier's start, the whole call pays its price)."""
+
+    def __init__(self, prices: Any, input_tokens: int) -> None:
+        self._prices = prices
+        self._input = input_tokens
+
+    def __call__(self, key: str) -> Decimal | None:
+        # What the data sets is in the instance's dict; ``getattr`` would look a missing key
+        # up in genai-prices' unit registry first (most of a call's time).
+        value = vars(self._prices).get(key)
+        tiers = getattr(value, "tiers", None)
+        if tiers is None:
+            return value  # type: ignore[no-any-return]
+        for tier in reversed(tiers):
+            if self._input > tier.start:
+                return tier.price  # type: ignore[no-any-return]
+        return value.base  # type: ignore[no-any-return]
 
 
 def _when(at: datetime | None) -> datetime:

@@ -45,7 +45,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .price_data import SOURCE, MaintainedPrices, maintained
+from .price_data import SOURCE, MaintainedPrices, Tokens, maintained
 
 __all__ = [
     "PRICE_FIELDS",
@@ -364,16 +364,14 @@ class PriceTable:
             return None
         counts = split_counts(usage, provider, model, price, as_stored=as_stored)
         if price.maintained and self.data is not None:
-            return self.data.cost(
-                model,
-                provider,
+            tokens = Tokens(
                 counts.input_total,
                 counts.cache_read,
                 counts.cache_write,
                 counts.output_total,
                 counts.reasoning,
-                at,
             )
+            return self.data.cost(model, provider, tokens, at)
         return price_counts(price, counts)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agentreel.core.price_data import MaintainedPrices, maintained
+from agentreel.core.price_data import MaintainedPrices, Tokens, maintained
 from agentreel.core.prices import PriceTable, Usage, load_prices, parse_entries
 
 MILLION = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
@@ -77,3 +77,23 @@ def test_the_listing_says_the_origin_and_the_tier() -> None:
     assert (shown["origin"], shown["tiered"], shown["input"]) == ("genai-prices", True, 1.25)
     assert shown["model"] == "gemini-2.5-pro" and shown["provider"] == "google"
     assert maintained() is maintained()  # one lookup cache per process
+
+
+def test_costs_agree_with_genai_prices_own_calculation_for_every_model() -> None:
+    # agentreel computes a call's cost from the model's prices itself (genai-prices'
+    # calc_price takes about 1 ms a call); it must come to the same dollars, tiers
+    # (300,000 prompt tokens), fees and the parts' fallbacks included, for every model.
+    data = MaintainedPrices()
+    at = datetime(2026, 12, 1, 20, tzinfo=UTC)
+    compared = 0
+    for provider in data.about_providers():
+        for info in provider.models:
+            for counts in ((300_000, 100_000, 20_000, 5_000, 2_000), (1_000, 0, 0, 100, 0)):
+                ours = data.cost(info.id, provider.id, Tokens(*counts), at)
+                theirs = data.reference_cost(info.id, provider.id, Tokens(*counts), at)
+                if theirs is None:  # a model its own id does not find (a few in the data)
+                    assert ours is None
+                    continue
+                assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15), (info.id, counts)
+                compared += 1
+    assert compared > 4_000
