@@ -29,6 +29,8 @@ __all__ = ["SOURCE", "MaintainedPrices", "Tokens", "maintained"]
 
 #: How the price listing names this layer.
 SOURCE = "genai-prices"
+#: Names remembered before the lookup cache starts over (spans may name models without end).
+MAX_REMEMBERED = 10_000
 
 #: Provider names as spans carry them (``gen_ai.provider.name``, ``gen_ai.system``, OpenInference
 #: ``llm.provider``/``llm.system``, lower-cased) to genai-prices' provider ids. A name not here
@@ -124,6 +126,8 @@ class MaintainedPrices:
         if key in self._found:
             return self._found[key]
         found = self._search(snapshot, model, provider.strip().lower())
+        if len(self._found) >= MAX_REMEMBERED:
+            self._found = {}
         self._found[key] = found
         return found
 

@@ -45,7 +45,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .price_data import SOURCE, MaintainedPrices, Tokens, maintained
+from .price_data import MAX_REMEMBERED, SOURCE, MaintainedPrices, Tokens, maintained
 
 __all__ = [
     "PRICE_FIELDS",
@@ -314,6 +314,8 @@ class PriceTable:
                 (self._override_index[k] for k in keys if k in self._override_index), []
             )
             corrections = self._corrections.get(keys[0], []) if keys else []
+            if len(self._found) >= MAX_REMEMBERED:
+                self._found = {}
             hit = self._found[model] = (overrides, corrections)
         return hit
 
