@@ -136,3 +136,17 @@ def test_reprice_after_a_price_change_is_idempotent(server: RunningServer) -> No
         _overrides(server, kept)
         _reprice(server, day)
     assert server.get(f"/api/v1/runs/{trace_id}")["run"]["cost_usd"] == pytest.approx(0.40)
+
+
+def test_the_listing_names_each_called_models_source(server: RunningServer) -> None:
+    model = "house-model-listing"
+    _run(server, [_chat("acme", model, 1_000, 10), _chat("openai", "o3", 1_000, 10)], SEP_1_2025)
+    listing = server.get("/api/v1/prices")
+    data = listing["data"]
+    assert (data["source"], data["version"], data["auto_update"]) == ("genai-prices", "0.2.5", False)
+    assert data["data_date"] <= datetime.now(UTC).date().isoformat()
+    called = {(c["model"], c["provider"]): c for c in listing["called"]}
+    unknown = called[(model, "acme")]
+    assert (unknown["origin"], unknown["price"]) == ("unpriced", None)  # never a price of 0
+    assert called[("o3", "openai")]["origin"] == "agentreel"  # a correction in prices.json
+    assert {e["origin"] for e in listing["models"]} >= {"agentreel"}
