@@ -143,7 +143,11 @@ def test_the_listing_names_each_called_models_source(server: RunningServer) -> N
     _run(server, [_chat("acme", model, 1_000, 10), _chat("openai", "o3", 1_000, 10)], SEP_1_2025)
     listing = server.get("/api/v1/prices")
     data = listing["data"]
-    assert (data["source"], data["version"], data["auto_update"]) == ("genai-prices", "0.2.5", False)
+    assert (data["source"], data["version"], data["auto_update"]) == (
+        "genai-prices",
+        "0.2.5",
+        False,
+    )
     assert data["data_date"] <= datetime.now(UTC).date().isoformat()
     called = {(c["model"], c["provider"]): c for c in listing["called"]}
     unknown = called[(model, "acme")]
