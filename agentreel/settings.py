@@ -108,6 +108,13 @@ def _auth(raw: str) -> str:
     return value
 
 
+def _on_off(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in {"on", "off", "true", "false", "1", "0"}:
+        raise ValueError("must be on or off")
+    return value in {"on", "true", "1"}
+
+
 def _hosts(raw: str) -> str:
     from agentreel.core.outbound import parse_hosts
 
@@ -204,6 +211,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "JSON file of price overrides (PUT /api/v1/prices/overrides writes it). "
         "Empty means <data_dir>/prices.json.",
+    ),
+    Setting(
+        "prices_auto_update",
+        _on_off,
+        False,
+        "on: fetch genai-prices' newest price data hourly from GitHub; off (default): the "
+        "snapshot bundled with the installed release, no network.",
     ),
     Setting(
         "eval_sample_rate",
@@ -367,6 +381,7 @@ class Settings:
     budget_daily_usd: float
     budget_monthly_usd: float
     prices_file: str
+    prices_auto_update: bool
     eval_sample_rate: float
     judge_url: str
     judge_model: str

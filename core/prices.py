@@ -1,22 +1,26 @@
-"""Model prices and the cost of an LLM call (standard library only: the SDK imports this).
+"""Model prices and the cost of an LLM call (the SDK imports this, as the server does).
 
-The shipped table (``prices.json`` beside this module) lists published prices in USD per
-1M tokens, each from an effective date with its source. A user's overrides (a JSON file for
-the whole server; a project's own, stored through ``PUT /api/v1/prices/overrides``, on top)
-take precedence over the shipped entry of the same model from the override's own date.
+Prices come in layers, the first that has the model on the call's day wins:
+
+1. a project's overrides (``PUT /api/v1/prices/overrides``, stored per project), else the
+   operator's price file (``AGENTREEL_PRICES_FILE``), each from its own effective date;
+2. agentreel's corrections (``prices.json`` beside this module): effective-dated entries for
+   what the maintained data lacks or gets wrong, each saying why;
+3. the maintained data: genai-prices' bundled snapshot (:mod:`.price_data`), with its
+   prompt-length tiers, per-request fees and dated price changes;
+4. before the first date of an entry of layers 1-2 the maintained data does not know, that
+   entry (a model used before its listed date was priced at launch).
+
+A model no layer knows stays unpriced (``None``), never 0.
 
 Model names are matched the way providers and gateways spell them: provider prefixes
 (``openai/gpt-4o``, ``anthropic.claude-…`` on Bedrock, ``us.anthropic.…``), date and version
 suffixes (``gpt-4o-mini-2024-07-18``, ``claude-3-5-sonnet-20240620-v1:0``, ``…@20241022``,
 ``-latest``) and ``3.5`` for ``3-5``. Only whole names match after that, so ``gpt-4o`` never
-prices ``gpt-4o-mini`` and an unrecognised model stays unpriced (``None``), never 0.
+prices ``gpt-4o-mini``. Overrides match that loosely; a correction matches only the name it
+lists (and its aliases): ``gpt-4o`` corrected is the alias, not ``gpt-4o-2024-08-06``.
 
-Token semantics (``Usage`` holds counts as the provider reported them):
-
-* OpenAI-style APIs: ``input_tokens`` include the cached (read) tokens and ``output_tokens``
-  include the reasoning tokens; each token is billed once, at the rate of its part.
-* Anthropic's Messages API: ``input_tokens`` exclude cache reads and cache writes, which are
-  billed on top at their own rates; thinking is part of ``output_tokens``.
+Token semantics per provider: :mod:`.token_counts`.
 """
 
 from __future__ import annotations
@@ -24,14 +28,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .price_data import MAX_REMEMBERED, SOURCE, MaintainedPrices, Tokens, maintained
+from .token_counts import Counts, Usage, split_counts
+
 __all__ = [
     "PRICE_FIELDS",
+    "Counts",
     "Price",
     "PriceError",
     "PriceTable",
@@ -40,6 +48,7 @@ __all__ = [
     "load_prices",
     "model_keys",
     "parse_entries",
+    "split_counts",
 ]
 
 #: The per-token-type prices of an entry, USD per 1M tokens.
@@ -48,10 +57,6 @@ PRICE_FIELDS = ("input", "output", "cache_read", "cache_write", "reasoning")
 _PER_TOKEN = 1e-6
 _EPOCH = date(1970, 1, 1)
 
-#: Providers (as spans name them, lower-cased) whose API reports tokens the Anthropic way.
-_ANTHROPIC_APIS = frozenset({"anthropic", "aws.bedrock", "bedrock", "gcp.vertex_ai", "vertex_ai"})
-#: Providers whose API reports tokens the OpenAI way, whatever model they serve.
-_OPENAI_APIS = frozenset({"openai", "azure", "azure.ai.openai", "az.ai.openai", "openrouter"})
 #: ``<provider>:<model>`` prefixes some frameworks write (pydantic-ai, LiteLLM-style names).
 _COLON_PREFIXES = frozenset({"openai", "anthropic", "azure", "bedrock", "openrouter", "vertex_ai"})
 
@@ -62,17 +67,6 @@ _DATE_SUFFIX = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest)$")
 
 class PriceError(ValueError):
     """A price entry or price file that cannot be used; the message names the field."""
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Token counts of one call as the provider reported them (as agentreel's Span stores them)."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,6 +84,17 @@ class Price:
     source: str = ""
     override: bool = False
     aliases: tuple[str, ...] = field(default=())
+    #: From the maintained data (genai-prices), not from a file.
+    maintained: bool = False
+    #: The maintained data prices long prompts higher (the figures here are the base tier).
+    tiered: bool = False
+
+    @property
+    def origin(self) -> str:
+        """Which layer the price comes from: ``override``, ``agentreel`` or ``genai-prices``."""
+        if self.override:
+            return "override"
+        return SOURCE if self.maintained else "agentreel"
 
     def as_dict(self) -> dict[str, Any]:
         """The entry as ``GET /api/v1/prices`` and price files show it."""
@@ -100,6 +105,8 @@ class Price:
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "source": self.source,
             "override": self.override,
+            "origin": self.origin,
+            "tiered": self.tiered,
         }
 
 
@@ -124,22 +131,14 @@ def model_keys(name: str) -> list[str]:
     return [k for i, k in enumerate(keys) if k and k not in keys[:i]]
 
 
-def _anthropic_tokens(provider: str, price: Price) -> bool:
-    """Whether the call's usage counts input the Anthropic way (cache tokens apart)."""
-    name = provider.strip().lower()
-    if name in _OPENAI_APIS:
-        return False
-    if name in _ANTHROPIC_APIS:
-        return price.provider == "anthropic" or name == "anthropic"
-    return price.provider == "anthropic"
-
-
 class PriceTable:
-    """Shipped prices plus a user's overrides, looked up by model name and date.
+    """The price layers (see the module's docstring), looked up by model name and date.
 
     Overrides come in two layers: ``overrides`` (the server's price file) and
     ``project_overrides`` (one project's, stored through the REST API). For a model a
     project overrides, its entries replace the server's; otherwise the server's apply.
+    ``shipped`` are agentreel's corrections; ``data`` the maintained data (None: no such
+    layer, as tests of the layers above it want).
     """
 
     def __init__(
@@ -147,31 +146,20 @@ class PriceTable:
         shipped: Iterable[Price],
         overrides: Iterable[Price] = (),
         project_overrides: Iterable[Price] = (),
+        data: MaintainedPrices | None = None,
     ) -> None:
         self._shipped = list(shipped)
         self._overrides = [_as_override(p) for p in overrides]
         self._project = [_as_override(p) for p in project_overrides]
-        self._index: dict[str, tuple[list[Price], list[Price]]] = {}
-        server: dict[str, list[Price]] = {}
-        for group, entries in ((0, self._shipped), (1, self._project)):
-            for price in entries:
-                for name in (price.model, *price.aliases):
-                    key = model_keys(name)[0]
-                    self._index.setdefault(key, ([], []))[group].append(price)
-        for price in self._overrides:
-            for name in (price.model, *price.aliases):
-                server.setdefault(model_keys(name)[0], []).append(price)
-        for key, prices in server.items():
-            shipped_list, project_list = self._index.setdefault(key, ([], []))
-            if not project_list:
-                project_list.extend(prices)
-        for shipped_list, override_list in self._index.values():
-            shipped_list.sort(key=_effective)
-            override_list.sort(key=_effective)
-        self._keys: dict[str, str | None] = {}
+        self.data = data
+        self._corrections = _by_key(self._shipped)
+        self._override_index = _by_key(self._overrides)
+        self._override_index.update(_by_key(self._project))
+        self._found: dict[str, tuple[list[Price], list[Price]]] = {}
 
     @property
     def shipped(self) -> list[Price]:
+        """agentreel's corrections (``prices.json``)."""
         return list(self._shipped)
 
     @property
@@ -185,8 +173,8 @@ class PriceTable:
         return list(self._project)
 
     def entries(self) -> list[Price]:
-        """Every entry, overrides last (the server's, then the project's), each group by model
-        then date."""
+        """Every entry of the files, overrides last (the server's, then the project's), each
+        group by model then date."""
         ordered = sorted(self._shipped, key=lambda p: (p.provider, p.model, _effective(p)))
         return (
             ordered
@@ -196,83 +184,101 @@ class PriceTable:
 
     def for_project(self, overrides: Iterable[Price]) -> PriceTable:
         """This table with a project's overrides on top of the server-wide ones."""
-        return PriceTable(self._shipped, self._overrides, overrides)
+        return PriceTable(self._shipped, self._overrides, overrides, self.data)
 
-    def _key(self, model: str) -> str | None:
-        if model not in self._keys:
-            self._keys[model] = next((k for k in model_keys(model) if k in self._index), None)
-        return self._keys[model]
+    def _entries_for(self, model: str) -> tuple[list[Price], list[Price]]:
+        """``(overrides, corrections)`` listed for ``model``: overrides under its first
+        listed key, corrections under its exact name only."""
+        hit = self._found.get(model)
+        if hit is None:
+            keys = model_keys(model)
+            overrides = next(
+                (self._override_index[k] for k in keys if k in self._override_index), []
+            )
+            corrections = self._corrections.get(keys[0], []) if keys else []
+            if len(self._found) >= MAX_REMEMBERED:
+                self._found = {}
+            hit = self._found[model] = (overrides, corrections)
+        return hit
 
     def lookup(self, model: str, provider: str = "", at: datetime | None = None) -> Price | None:
-        """The price of ``model`` at ``at`` (default now), or None when the model is unknown.
+        """The price of ``model`` at ``at`` (default now), or None when no layer knows it.
 
-        An override applies from its effective date; before any entry's date, the earliest
-        entry applies (a model used before its listed date was priced at launch).
+        An override or correction applies from its effective date; before it, the layers
+        below it do; before any date and unknown below, the earliest entry applies (a model
+        used before its listed date was priced at launch).
         """
-        key = self._key(model) if model else None
-        if key is None:
+        if not model or not model.strip():
             return None
         when = at or datetime.now(UTC)
         # A naive time is UTC, as everywhere in agentreel.
         day = (when.replace(tzinfo=UTC) if when.tzinfo is None else when).astimezone(UTC).date()
-        shipped, overrides = self._index[key]
+        overrides, corrections = self._entries_for(model)
         if provider:
             wanted = provider.strip().lower()
-            shipped = [p for p in shipped if p.provider == wanted] or shipped
-        for candidates in (overrides, shipped):
+            corrections = [p for p in corrections if p.provider == wanted] or corrections
+        for candidates in (overrides, corrections):
             current = [p for p in candidates if _effective(p) <= day]
             if current:
                 return current[-1]
-        return (overrides or shipped)[0]
+        price: Price | None = self.data.price(model, provider, when) if self.data else None
+        if price is not None:
+            return price
+        listed = overrides or corrections
+        return listed[0] if listed else None
 
     def cost(
         self, model: str, provider: str, usage: Usage, at: datetime | None = None
     ) -> float | None:
-        """USD for one call with this usage; None when the model is unknown (never 0)."""
-        price = self.lookup(model, provider, at)
-        if price is None:
-            return None
-        return price_usage(price, provider, usage)
+        """USD for one call with this usage as the provider reported it; None when the
+        model is unknown (never 0)."""
+        return self._cost(model, provider, usage, at, as_stored=False)
 
     def cost_as_stored(
         self, model: str, provider: str, usage: Usage, at: datetime | None = None
     ) -> float | None:
-        """Like :meth:`cost`, for counts as agentreel stores them: the OTel GenAI semantics,
-        where ``input_tokens`` include cache reads and writes for every provider (that is how
-        OpenInference, OpenLLMetry and the Anthropic SDK's own spans report Anthropic calls).
-        A count smaller than its cache figures can only be Anthropic's raw count; kept as is."""
+        """Like :meth:`cost`, for counts as agentreel stores them (see :func:`split_counts`)."""
+        return self._cost(model, provider, usage, at, as_stored=True)
+
+    def _cost(
+        self, model: str, provider: str, usage: Usage, at: datetime | None, *, as_stored: bool
+    ) -> float | None:
         price = self.lookup(model, provider, at)
         if price is None:
             return None
-        if _anthropic_tokens(provider, price):
-            cached = max(usage.cache_read_tokens, 0) + max(usage.cache_write_tokens, 0)
-            if usage.input_tokens >= cached:
-                usage = replace(usage, input_tokens=usage.input_tokens - cached)
-        return price_usage(price, provider, usage)
+        counts = split_counts(usage, provider, model, price.provider, as_stored=as_stored)
+        if price.maintained and self.data is not None:
+            tokens = Tokens(
+                counts.input_total,
+                counts.cache_read,
+                counts.cache_write,
+                counts.output_total,
+                counts.reasoning,
+            )
+            return self.data.cost(model, provider, tokens, at)
+        return price_counts(price, counts)
 
 
-def price_usage(price: Price, provider: str, usage: Usage) -> float:
-    """USD for ``usage`` at ``price``, reading the counts with the API's semantics."""
-    output = max(usage.output_tokens, 0)
-    reasoning = min(max(usage.reasoning_tokens, 0), output)
-    cache_read = max(usage.cache_read_tokens, 0)
-    cache_write = max(usage.cache_write_tokens, 0)
-    if _anthropic_tokens(provider, price):
-        plain = max(usage.input_tokens, 0)
-    else:
-        # Cached (and any reported cache-write) tokens are part of the prompt count.
-        total = max(usage.input_tokens, 0)
-        cache_read = min(cache_read, total)
-        cache_write = min(cache_write, total - cache_read)
-        plain = total - cache_read - cache_write
+def price_counts(price: Price, counts: Counts) -> float:
+    """USD for these token parts at ``price`` (an agentreel entry: no tiers)."""
     dollars = (
-        plain * price.input
-        + cache_read * price.cache_read
-        + cache_write * price.cache_write
-        + (output - reasoning) * price.output
-        + reasoning * price.reasoning
+        counts.plain_input * price.input
+        + counts.cache_read * price.cache_read
+        + counts.cache_write * price.cache_write
+        + counts.plain_output * price.output
+        + counts.reasoning * price.reasoning
     )
     return dollars * _PER_TOKEN
+
+
+def _by_key(entries: Iterable[Price]) -> dict[str, list[Price]]:
+    index: dict[str, list[Price]] = {}
+    for price in entries:
+        for name in (price.model, *price.aliases):
+            index.setdefault(model_keys(name)[0], []).append(price)
+    for listed in index.values():
+        listed.sort(key=_effective)
+    return index
 
 
 def _effective(price: Price) -> date:
@@ -347,7 +353,11 @@ def _entry(item: Any, where: str, override: bool) -> Price:
         source=source,
         override=override,
         aliases=tuple(aliases),
-        **values,
+        input=values["input"],
+        output=values["output"],
+        cache_read=values["cache_read"],
+        cache_write=values["cache_write"],
+        reasoning=values["reasoning"],
     )
 
 
@@ -375,5 +385,6 @@ def entries_data(entries: Iterable[Price]) -> list[dict[str, Any]]:
 
 
 def load_prices(overrides: str | Path | None = None) -> PriceTable:
-    """The shipped price table, plus the overrides in the file ``overrides`` when given."""
-    return PriceTable(_shipped(), read_overrides(overrides) if overrides else ())
+    """agentreel's corrections over the maintained data, plus the overrides in the file
+    ``overrides`` when given."""
+    return PriceTable(_shipped(), read_overrides(overrides) if overrides else (), (), maintained())

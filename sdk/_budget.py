@@ -6,6 +6,17 @@ the same price table the server uses. A limit is checked *before* a step starts 
 step that would exceed ``max_steps``/``max_llm_calls`` never runs) and spend is checked as
 soon as a call's usage is known. A breach is recorded on the run's span; then the run's
 handler is called (once per limit) or :class:`BudgetExceeded` is raised.
+
+Prices are computed here, in the agent's process, from the same layers as the server
+(:mod:`agentreel.core.prices`: the price file given to ``init``, agentreel's corrections,
+genai-prices' bundled data), not asked of the server. Decided by weight: genai-prices is a
+3 MB install whose dependencies, pydantic and httpx2, every LLM client an agent runs with
+already pulls (openai, anthropic, google-genai, mistralai), so the SDK install grows by that
+one package; imported on the first priced call, it costs about 40 ms and 5 MB once. Asking
+the server instead would put a network round trip before every budget check, tie the guard
+to agentreel's server being up (the SDK may export to any OTLP backend) and leave a run
+unguarded offline. Without the package the guard still runs: calls of models only it knows
+count as unpriced (``agentreel.run.unpriced_llm_calls``), never as free.
 """
 
 from __future__ import annotations

@@ -166,6 +166,16 @@ class Alerts:
                 return [Firing(rule, key, spent, limit, msg)]
             return []
         threshold = rule.threshold or 0.0
+        if rule.metric == "cost_per_user":
+            users = store.users_over(client, project, since_ns, now_ns, rule.agent, threshold)
+            return [
+                Firing(
+                    rule, f"user:{user}", spent, threshold,
+                    f"{rule.name}: user {user} spent ${spent:,.2f} in the last "
+                    f"{rule.window / 3600:g}h ({runs} runs, {label}), over ${threshold:,.2f}",
+                )
+                for user, spent, runs in users
+            ]  # fmt: skip
         if rule.metric in ("run_cost", "steps_per_run"):
             over = store.runs_over(
                 client, project, rule.metric, since_ns, now_ns, rule.agent, threshold

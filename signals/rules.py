@@ -25,6 +25,7 @@ METRICS = {
     "cost_daily": ("USD spent today (UTC); threshold defaults to the daily budget", 0),
     "cost_monthly": ("USD spent this month (UTC); threshold defaults to the monthly budget", 0),
     "run_cost": ("USD of a single run that started within the window", 3600),
+    "cost_per_user": ("USD of each user's runs started within the (rolling) window", 86400),
     "error_rate": ("share of runs with an error within the window", 3600),
     "steps_per_run": ("steps (LLM calls, tool calls, decisions) of a single run", 3600),
     "drift_psi": ("routing drift (PSI) of each day in the window against the day before", 172800),

@@ -366,6 +366,17 @@ def routing(client: Any, scope: Scope, by: str) -> dict[str, Any]:
                      for r in rows]}  # fmt: skip
 
 
+def models_called(client: Any, project: str) -> list[dict[str, Any]]:
+    """Every (model, provider) the project's LLM calls named, with their call count and the
+    last day seen: what the price listing says the source of (or that it has none)."""
+    sql = (
+        "SELECT key AS model, toString(provider) AS provider, sum(calls) AS calls, "
+        "max(day) AS last FROM step_daily WHERE project = {project:String} AND dim = 'model' "
+        "GROUP BY model, provider HAVING calls > 0 ORDER BY model, provider"
+    )
+    return _rows(client, sql, {"project": project})
+
+
 def unknown_models(client: Any, scope: Scope) -> dict[str, Any]:
     """Models whose calls had tokens but no price (and carried no cost): never priced at 0
     silently, listed here to get an override. First and last seen are days."""

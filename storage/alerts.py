@@ -119,7 +119,7 @@ def _runs(agent: str | None) -> tuple[str, dict[str, Any]]:
     sql = (
         "SELECT trace_id, min(start_time) AS start, "
         f"{AGENT_GROUPED} AS agent_, "
-        "sum(cost_usd) AS cost, "
+        "sum(cost_usd) AS cost, max(user) AS user_, "
         "sum(errors) AS errors_ FROM runs WHERE project = {p:String} "
         f"GROUP BY trace_id HAVING {IS_RUN_GROUPED} AND {having}"
     )
@@ -174,3 +174,23 @@ def runs_over(
         )
     rows = client.query(query + " ORDER BY 3 DESC LIMIT 100", parameters=params).result_rows
     return [(str(t), str(a), float(v)) for t, a, v in rows]
+
+
+def users_over(
+    client: Any,
+    project: str,
+    since_ns: int,
+    until_ns: int,
+    agent: str | None,
+    threshold: float,
+) -> list[tuple[str, float, int]]:
+    """``(user, USD, runs)`` of each user (a run's ``user.id``) whose runs started in the
+    range cost more than ``threshold`` together; runs without a user are nobody's."""
+    sql, params = _runs(agent)
+    params.update(p=project, since=since_ns, until=until_ns, threshold=threshold)
+    rows = client.query(
+        f"SELECT user_, sum(cost) AS spent, count() FROM ({sql}) WHERE user_ != '' "
+        "GROUP BY user_ HAVING spent > {threshold:Float64} ORDER BY spent DESC, user_ LIMIT 100",
+        parameters=params,
+    ).result_rows
+    return [(str(u), float(v), int(n)) for u, v, n in rows]

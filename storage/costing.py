@@ -35,7 +35,7 @@ _SHIPPED: PriceTable | None = None
 
 
 def shipped_prices() -> PriceTable:
-    """The shipped table alone, loaded once (writers built without a :class:`PriceBook`)."""
+    """The table without overrides, loaded once (writers built without a :class:`PriceBook`)."""
     global _SHIPPED
     if _SHIPPED is None:
         _SHIPPED = load_prices()
@@ -43,7 +43,8 @@ def shipped_prices() -> PriceTable:
 
 
 class PriceBook:
-    """The server-wide price table: shipped prices plus the operator's overrides file at
+    """The server-wide price table: the maintained data and agentreel's corrections, plus
+    the operator's overrides file at
     ``path``, read once at start (each project's own overrides go on top:
     :mod:`.price_overrides`)."""
 
@@ -90,6 +91,7 @@ def price_spans(spans: Iterable[Span], table_of: Callable[[str], PriceTable]) ->
             cache_read_tokens=span.cache_read_tokens,
             cache_write_tokens=span.cache_write_tokens,
             reasoning_tokens=span.reasoning_tokens,
+            total_tokens=span.total_tokens,
         )
         cost, source = priced(table, span.model, span.provider, usage, span.start_ns)
         if source:

@@ -64,7 +64,7 @@ def reprice(
     rows = client.query(
         "SELECT trace_id, span_id, toString(model), toString(provider), "
         "toUnixTimestamp64Nano(start_time), input_tokens, output_tokens, cache_read_tokens, "
-        "cache_write_tokens, reasoning_tokens, cost_usd, toString(cost_source), counted "
+        "cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, toString(cost_source), counted "
         "FROM spans WHERE project = {project:String} AND kind = 'llm' "
         "AND start_time >= fromUnixTimestamp64Nano({since:Int64}, 'UTC') "
         "AND start_time < fromUnixTimestamp64Nano({until:Int64}, 'UTC') "
@@ -73,10 +73,25 @@ def reprice(
     ).result_rows
     wanted = model_keys(model)[0] if model else None
     changes: dict[tuple[str, str], tuple[float, str]] = {}
-    for trace_id, span_id, name, provider, start, i, o, cr, cw, r, cost, source, counted in rows:
+    for (
+        trace_id,
+        span_id,
+        name,
+        provider,
+        start,
+        i,
+        o,
+        cr,
+        cw,
+        r,
+        total,
+        cost,
+        source,
+        counted,
+    ) in rows:
         if (trace_id, span_id) in changes or (wanted and wanted not in model_keys(name)):
             continue
-        new_cost, new_source = priced(table, name, provider, Usage(i, o, cr, cw, r), start)
+        new_cost, new_source = priced(table, name, provider, Usage(i, o, cr, cw, r, total), start)
         result.llm_spans += 1
         result.unknown += int(not new_source and (i or o) > 0)
         if counted:

@@ -20,6 +20,7 @@ from agentreel.cli import (
     launch,
     mcpserve,
     pin,
+    prices,
     projects,
     replay,
     report,
@@ -136,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     reprice.add_arguments(
         client_command("reprice", "Recompute stored cost with the prices in force now.")
     )
+    prices.add_arguments(
+        client_command("prices", "Show what prices each model called, or the unpriced ones.")
+    )
     mcpserve.add_arguments(
         client_command(
             "mcp",
@@ -166,6 +170,7 @@ _COMMANDS = {
     "eval": evaluate.eval_command,
     "report": report.report_command,
     "reprice": reprice.reprice_command,
+    "prices": prices.prices_command,
     "mcp": mcpserve.mcp_command,
     **projects.COMMANDS,
 }

@@ -49,6 +49,7 @@ class Server:
         # The server's price file for every project, each project's overrides on top.
         self.prices = ProjectPrices(PriceBook(settings.prices_file), self.pool.get)
         self.spool: Spool | None = None
+        self._price_updates: Any = None
 
     def start(self) -> None:
         s = self.settings
@@ -107,6 +108,13 @@ class Server:
         )
         self.grpc.start()
         self.signals = signals_setup.start(s, self.pool)
+        if s.prices_auto_update:
+            # Off by default: the bundled snapshot is what the tests and reprices agree on.
+            from genai_prices import UpdatePrices
+
+            self._price_updates = UpdatePrices()
+            self._price_updates.start()
+            log.info("price data: fetching genai-prices' newest data hourly")
 
     def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
         assert self.metrics is not None
@@ -121,6 +129,9 @@ class Server:
 
     def stop(self) -> None:
         """Stop receiving, write everything accepted, close the store."""
+        if self._price_updates is not None:
+            self._price_updates.stop()
+            self._price_updates = None
         if self.signals is not None:
             self.signals.stop()
             self.signals = None

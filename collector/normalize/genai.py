@@ -86,6 +86,10 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
     span.agent = span.agent or pop_str(attrs, "gen_ai.agent.name")
     span.session = span.session or pop_str(attrs, "gen_ai.conversation.id")
     read_usage(span, attrs)
+    if not operation and span.kind == "span" and span.model and span.input_tokens:
+        # A model call named by no operation (Google ADK's call_llm spans: gen_ai.system,
+        # the model and token counts only) is still an LLM call to count and price.
+        span.kind = "llm"
     cost = pop_float(attrs, "gen_ai.usage.cost", "gen_ai.usage.cost_usd")
     if cost is not None:
         span.cost_usd, span.cost_source = cost, "span"
@@ -133,6 +137,8 @@ def read_usage(span: Span, attrs: Attrs) -> None:
         attrs,
         "gen_ai.usage.reasoning.output_tokens",
         "gen_ai.usage.reasoning_tokens",
+        # Google ADK before 2.3 (Gemini's thoughts; its output count leaves them out).
+        "gen_ai.usage.experimental.reasoning_tokens",
         # PydanticAI's instrumentation (its usage details under their own names).
         "gen_ai.usage.details.reasoning_tokens",
     )

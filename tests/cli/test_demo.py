@@ -129,9 +129,26 @@ def test_demo_command_sends_through_otlp_and_up_demo_seeds_only_an_empty_store(
     assert timeline["first_failure"] is not None
     calls = fresh_server.get(f"/api/v1/runs/{failing[0]['trace_id']}/llm-calls")["llm_calls"]
     assert calls and calls[0]["input_messages"] and not calls[0]["missing_content"]
+    # Every model the demo calls is priced from the maintained data or agentreel's own.
+    unknown = _cli(fresh_server, "prices", "unknown")
+    assert unknown.strip() == "every model called has a price"
+    called = json.loads(_cli(fresh_server, "prices", "--json"))["called"]
+    assert len(called) >= 4 and all(c["origin"] != "unpriced" for c in called), called
     settings = Settings.load(environ={"AGENTREEL_API_URL": fresh_server.url})
     assert seed_if_empty(settings) is False
     assert fresh_server.get("/api/v1/stats")["spans"] == stats["spans"]
+
+
+def _cli(server: RunningServer, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "agentreel", *args, "--api-url", server.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=server.env,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def test_demo_command_with_no_server_says_where_it_looked() -> None:

@@ -13,6 +13,8 @@ import textwrap
 import tomllib
 from typing import Any
 
+import pytest
+
 from support.liveserver import RunningServer
 from support.paths import ROOT
 
@@ -61,14 +63,37 @@ def run_python(code: str, blocked: tuple[str, ...] = (), env: dict[str, str] | N
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_the_package_depends_only_on_opentelemetry() -> None:
+def test_the_package_depends_only_on_opentelemetry_and_the_price_data() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = sorted(d.split(">")[0].split("=")[0].strip() for d in project["dependencies"])
     assert names == [
+        "genai-prices",
         "opentelemetry-api",
         "opentelemetry-exporter-otlp-proto-http",
         "opentelemetry-sdk",
     ]
+
+
+def test_the_cost_guard_prices_from_the_maintained_data_and_runs_without_it() -> None:
+    code = """
+        import json
+        from agentreel import sdk
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        sdk.init(exporter=InMemorySpanExporter(), service_name="guard")
+        with sdk.run("guard", budget_usd=1.0) as run:
+            with sdk.llm_call("mistral-large-latest", provider="mistral_ai") as c:
+                c.record("ok", usage={"input_tokens": 100_000, "output_tokens": 10_000})
+        loaded = "genai_prices" in sys.modules
+        print(json.dumps({"cost": run.cost_usd, "unpriced": run.state.unpriced_llm_calls,
+                          "loaded": loaded}))
+        """
+    # mistral-large-latest: 2.00 input, 6.00 output: 100,000 * 2 + 10,000 * 6 = 260,000 / 1M.
+    priced = run_python(code)
+    assert priced["cost"] == pytest.approx(0.26) and priced["unpriced"] == 0
+    # An install without genai-prices: still guarded, the call counted as unpriced, not free.
+    bare = run_python(code, blocked=("genai_prices",))
+    assert (bare["cost"], bare["unpriced"], bare["loaded"]) == (0.0, 1, False)
 
 
 def test_the_sdk_works_without_any_server_dependency() -> None:

@@ -236,3 +236,37 @@ def test_webhooks_go_only_to_outbound_hosts(tmp_path: Any) -> None:
     finally:
         outbound.configure(previous)
         receiver.close()
+
+
+def test_cost_per_user_over_a_rolling_day(store: Any) -> None:
+    # Langfuse's oldest open request: alert when one user costs more than $X in 24 hours.
+    project = f"p-{uuid.uuid4().hex[:8]}"
+    now = time.time()
+    hour = 3600 * 10**9
+    at = int(now * 10**9)
+    write(
+        store,
+        project,
+        [
+            Run(user="ann", cost=3.0, start_ns=at - 2 * hour),
+            Run(user="ann", cost=2.5, start_ns=at - 20 * hour),
+            Run(user="ann", cost=9.0, start_ns=at - 30 * hour),  # outside the 24 h window
+            Run(user="bob", cost=4.0, start_ns=at - hour),
+            Run(cost=50.0, start_ns=at - hour),  # no user: nobody's
+        ],
+    )
+    rule = parse_rule({"name": "per-user", "metric": "cost_per_user", "threshold": 5})
+    assert rule.window == 86400
+    alerts = Alerts(StorePool(store), project, [rule], clock=lambda: now)
+    try:
+        # ann: 3.00 + 2.50 = 5.50 in the last 24 h, over 5; bob's 4.00 is not.
+        [event] = alerts.check(project)
+        assert (event["key"], event["value"], event["threshold"]) == ("user:ann", 5.5, 5.0)
+        assert "user ann spent $5.50 in the last 24h (2 runs" in event["message"]
+        # A day later, ann's runs have left the window: resolved.
+        later = Alerts(StorePool(store), project, [rule], clock=lambda: now + 86400)
+        [resolved] = later.check(project)
+        assert (resolved["key"], resolved["state"]) == ("user:ann", "resolved")
+        later.close()
+    finally:
+        alerts.close()

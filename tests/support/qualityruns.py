@@ -35,6 +35,7 @@ class Run:
     escalation: str | None = None
     trace_id: bytes = field(default_factory=new_trace_id)
     root_events: Sequence[tuple[str, dict[str, Any]]] = ()
+    user: str = ""  # the root span's user.id when set
 
     @property
     def trace_hex(self) -> str:
@@ -82,6 +83,8 @@ def spans_of(run: Run) -> list[Any]:
         out.append(span(run.trace_id, new_span_id(), "escalate", attrs, parent=root_id,
                         start_ns=end + 2 * MS))  # fmt: skip
     root_attrs = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": run.agent}
+    if run.user:
+        root_attrs["user.id"] = run.user
     out.insert(0, span(run.trace_id, root_id, f"invoke_agent {run.agent}", root_attrs,
                        start_ns=t, duration_ns=end - t + 5 * MS, status=2 if run.error else 0,
                        events=run.root_events))  # fmt: skip

@@ -12,8 +12,10 @@ from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from agentreel.core.prices import Price, PriceError, parse_entries
+from agentreel.core.price_data import SOURCE
+from agentreel.core.prices import Price, PriceError, PriceTable, parse_entries
 from agentreel.server.routes import common
+from agentreel.storage.aggregates import models_called
 from agentreel.storage.price_overrides import ProjectPrices
 from agentreel.storage.queries import BadQuery
 from agentreel.storage.reprice import reprice
@@ -43,17 +45,40 @@ def _listing(entries: list[Price]) -> dict[str, Any]:
     return {"models": [p.as_dict() for p in entries]}
 
 
+def _in_force(table: PriceTable, client: Any, project: str) -> dict[str, Any]:
+    """The listing of ``GET /prices``: the entries of the files, what the maintained data is,
+    and for each model the project called, which layer prices it today (``unpriced`` when
+    none: never a price of 0)."""
+    called = []
+    for row in models_called(client, project):
+        price = table.lookup(row["model"], row["provider"])
+        called.append(
+            {
+                "model": row["model"],
+                "provider": row["provider"],
+                "llm_calls": int(row["calls"]),
+                "last_seen": row["last"].isoformat(),
+                "origin": price.origin if price else "unpriced",
+                "price": price.as_dict() if price else None,
+            }
+        )
+    about = table.data.about() if table.data else {"source": SOURCE, "installed": False}
+    return {**_listing(table.entries()), "data": about, "called": called}
+
+
 def router(pool: common.Pool, project: Callable[[], str], prices: ProjectPrices) -> APIRouter:
     api = APIRouter(prefix="/api/v1/prices", tags=["prices"], responses=common.ERRORS)
 
     @api.get(
         "",
-        summary="The price table in force for your project: shipped prices, the server's "
-        "overrides and your project's, USD per 1M",
+        summary="The prices in force for your project, USD per 1M: the overrides (the "
+        "server's, your project's) and agentreel's corrections (each with its origin), the "
+        "maintained data's release and date, and which layer prices each model you called",
     )
     def listing() -> Response:
-        table = common.read(lambda: prices.table(project(), fresh=True))
-        return common.Json(_listing(table.entries()))
+        name = project()
+        table = common.read(lambda: prices.table(name, fresh=True))
+        return common.Json(common.read(lambda: _in_force(table, pool.get(), name)))
 
     @api.get("/overrides", summary="Your project's price overrides (what PUT replaces)")
     def project_overrides() -> Response:
