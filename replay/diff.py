@@ -23,6 +23,7 @@ from .model import LLMCall, Window
 __all__ = [
     "canonical_json",
     "context_diff",
+    "context_diffs",
     "fingerprint",
     "json_or_text",
     "neutral_window",
@@ -179,6 +180,14 @@ def context_diff(previous: LLMCall | None, current: LLMCall, call: int) -> dict[
             if value is None
         ],
     }
+
+
+def context_diffs(calls: list[LLMCall]) -> list[dict[str, Any]]:
+    """:func:`context_diff` of every call of a run against the one before it, in call order
+    (call 1 against an empty window)."""
+    return [
+        context_diff(calls[n - 2] if n > 1 else None, call, n) for n, call in enumerate(calls, 1)
+    ]
 
 
 _OPS = ("appended", "inserted", "removed", "changed")

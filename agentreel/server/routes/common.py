@@ -1,5 +1,6 @@
 """What REST routes share: the JSON response, the error table for the OpenAPI document, store
-reads translated to HTTP errors, and the checks of trace ids and times."""
+reads translated to HTTP errors (one LLM call of a run, or 404), and the checks of trace ids
+and times."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 
+from agentreel.replay.model import LLMCall
+from agentreel.replay.windows import some_llm_calls
 from agentreel.storage import queries
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -49,6 +52,21 @@ def read(fn: Callable[[], Any]) -> Any:
         raise HTTPException(400, str(exc)) from None
     except (ClickHouseError, OSError) as exc:
         raise HTTPException(503, f"the store could not answer: {exc}") from None
+
+
+def calls_around(
+    pool: Pool, project: str, trace_id: str, n: int, others: set[int]
+) -> dict[int, LLMCall]:
+    """LLM call ``n`` of the run and calls ``others`` (those that exist), by number; 404
+    naming the calls the run has when it has no call ``n``. Only these calls' content is read."""
+    found = read(lambda: some_llm_calls(pool.get(), project, trace_id, {n, *others}))
+    if found is None:
+        raise HTTPException(404, f"no run with trace id {trace_id}")
+    total, calls = found
+    if n not in calls:
+        have = f"calls 1 to {total}" if total else "no LLM calls"
+        raise HTTPException(404, f"run {trace_id} has no LLM call {n} (it has {have})")
+    return calls
 
 
 def trace_id(raw: str) -> str:
