@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -21,11 +22,13 @@ import orjson
 from .model import LLMCall, Window
 
 __all__ = [
+    "Memo",
     "canonical_json",
     "context_diff",
     "context_diffs",
     "fingerprint",
     "json_or_text",
+    "neutral_fingerprints",
     "neutral_window",
     "without_call_ids",
 ]
@@ -60,36 +63,104 @@ def without_call_ids(value: Any) -> Any:
     return value
 
 
+class Memo:
+    """Values computed once per object. A run's windows share their message objects (one per
+    stored message), so with a memo each message is hashed or converted once, not once per
+    call that repeats it: a 200-call run costs O(messages), not O(calls × window)."""
+
+    def __init__(self) -> None:
+        # id → (the object, kept so its id is not reused, and its value)
+        self._seen: dict[Any, tuple[Any, Any]] = {}
+
+    def get(self, key: Any, keep: Any, compute: Callable[[], Any]) -> Any:
+        """The value of ``key`` (a tag and the ids of the objects ``keep`` holds), computed
+        once."""
+        hit = self._seen.get(key)
+        if hit is None:
+            hit = self._seen[key] = (keep, compute())
+        return hit[1]
+
+    def fingerprint(self, value: Any) -> str:
+        return str(self.get(("fingerprint", id(value)), value, lambda: fingerprint(value)))
+
+
 def neutral_window(system: Any, tools: Any, inputs: Any) -> dict[str, Any]:
     """A call's window in a form that does not depend on the instrumentor that recorded it,
     for comparing runs: the system prompt as text (instructions or ``system`` messages
     alike), tool results as one turn however they were split, arguments parsed, ids and
     instrumentor extras left out, tool definitions as name, description and schema."""
+    texts, groups = _neutral_input(system, inputs, Memo())
+    messages: list[dict[str, Any]] = []
+    for role, members in groups:
+        parts = [p for _, neutral in members for p in neutral]
+        messages.append({"role": role, "parts": parts})
+    return {
+        "system": "\n".join(texts) if texts else None,
+        "tools": _neutral_tools(tools),
+        "input": None if inputs is None else messages,
+    }
+
+
+def neutral_fingerprints(system: Any, tools: Any, inputs: Any, memo: Memo) -> dict[str, Any]:
+    """:func:`fingerprint` of each slot of :func:`neutral_window`, each message converted and
+    serialized once per ``memo`` (the canonical JSON of a list is its items' joined)."""
+    texts, groups = _neutral_input(system, inputs, memo)
+    chunks = []
+    for role, members in groups:
+        key = tuple(id(m) for m, _ in members)
+
+        def encode(role: str = role, members: list[tuple[Any, Any]] = members) -> bytes:
+            parts = [p for _, neutral in members for p in neutral]
+            return canonical_json({"role": role, "parts": parts})
+
+        chunks.append(memo.get(("neutral", *key), members, encode))
+    joined = b"[" + b",".join(chunks) + b"]"
+    return {
+        "system": fingerprint("\n".join(texts)) if texts else None,
+        "tools": None if tools is None else fingerprint(_neutral_tools(tools)),
+        "input": None if inputs is None else hashlib.blake2b(joined, digest_size=8).hexdigest(),
+    }
+
+
+def _neutral_tools(tools: Any) -> Any:
+    if tools is None:
+        return None
+    return sorted((_neutral_tool(t) for t in tools), key=lambda t: str(t["name"]))
+
+
+_Group = tuple[str, list[tuple[Any, list[dict[str, Any]]]]]
+
+
+def _neutral_input(system: Any, inputs: Any, memo: Memo) -> tuple[list[str], list[_Group]]:
+    """The system texts, and the input messages as (role, [(message, its neutral parts)])
+    groups: consecutive tool-result messages form one ``tool_results`` group."""
     texts: list[str] = []
     if isinstance(system, list):
         texts += [_text(p.get("content")) for p in system if isinstance(p, dict)]
-    messages: list[dict[str, Any]] = []
+    groups: list[_Group] = []
     for message in inputs if isinstance(inputs, list) else []:
         if not isinstance(message, dict):
             continue
-        parts = [p for p in message.get("parts") or [] if isinstance(p, dict)]
-        if message.get("role") == "system":
-            texts += [_text(p.get("content")) for p in parts if p.get("type") == "text"]
-            continue
-        neutral = [_neutral_part(p) for p in parts]
-        results = bool(parts) and all(p.get("type") == "tool_call_response" for p in parts)
-        role = "tool_results" if results else str(message.get("role", ""))
-        if role == "tool_results" and messages and messages[-1]["role"] == role:
-            messages[-1]["parts"] += neutral
-            continue
-        messages.append({"role": role, "parts": neutral})
-    return {
-        "system": "\n".join(texts) if texts else None,
-        "tools": None
-        if tools is None
-        else sorted((_neutral_tool(t) for t in tools), key=lambda t: str(t["name"])),
-        "input": None if inputs is None else messages,
-    }
+        role, neutral = memo.get(
+            ("message", id(message)), message, lambda m=message: _neutral_message(m)
+        )
+        if role == "system":
+            texts += neutral
+        elif role == "tool_results" and groups and groups[-1][0] == role:
+            groups[-1][1].append((message, neutral))
+        else:
+            groups.append((role, [(message, neutral)]))
+    return texts, groups
+
+
+def _neutral_message(message: dict[str, Any]) -> tuple[str, list[Any]]:
+    """(role, neutral parts) of a message; a system message gives its texts instead."""
+    parts = [p for p in message.get("parts") or [] if isinstance(p, dict)]
+    if message.get("role") == "system":
+        return "system", [_text(p.get("content")) for p in parts if p.get("type") == "text"]
+    results = bool(parts) and all(p.get("type") == "tool_call_response" for p in parts)
+    role = "tool_results" if results else str(message.get("role", ""))
+    return role, [_neutral_part(p) for p in parts]
 
 
 def _neutral_part(part: dict[str, Any]) -> dict[str, Any]:
@@ -133,11 +204,15 @@ def _neutral_tool(tool: Any) -> dict[str, Any]:
 # --- step to step --------------------------------------------------------------------------
 
 
-def context_diff(previous: LLMCall | None, current: LLMCall, call: int) -> dict[str, Any]:
+def context_diff(
+    previous: LLMCall | None, current: LLMCall, call: int, memo: Memo | None = None
+) -> dict[str, Any]:
     """How call ``call`` (1-based) differs from ``previous`` (None: from an empty window).
 
-    Both are LLM calls as :func:`agentreel.replay.windows.llm_calls` returns them.
+    Both are LLM calls as :func:`agentreel.replay.windows.llm_calls` returns them; ``memo``
+    keeps message hashes between the calls of one run.
     """
+    memo = memo or Memo()
     prev = previous.window if previous is not None else Window(input_messages=[])
     now = current.window
     before, after = prev.input_messages, now.input_messages
@@ -146,7 +221,7 @@ def context_diff(previous: LLMCall | None, current: LLMCall, call: int) -> dict[
     kept, labels = 0, list[str]()
     if isinstance(before, list) and isinstance(after, list):
         outputs = {fingerprint(_no_reason(m)) for m in prev.output_messages or []}
-        changes, kept, labels = _align(before, after, outputs)
+        changes, kept, labels = _align(before, after, outputs, memo)
     counts: dict[str, Any] = {"before": _len(before), "after": _len(after), "kept": kept}
     counts |= {op: sum(c["op"] == op for c in changes) for op in _OPS}
     system = _system(prev.system_instructions, now.system_instructions, changes, comparable)
@@ -185,8 +260,10 @@ def context_diff(previous: LLMCall | None, current: LLMCall, call: int) -> dict[
 def context_diffs(calls: list[LLMCall]) -> list[dict[str, Any]]:
     """:func:`context_diff` of every call of a run against the one before it, in call order
     (call 1 against an empty window)."""
+    memo = Memo()
     return [
-        context_diff(calls[n - 2] if n > 1 else None, call, n) for n, call in enumerate(calls, 1)
+        context_diff(calls[n - 2] if n > 1 else None, call, n, memo)
+        for n, call in enumerate(calls, 1)
     ]
 
 
@@ -198,13 +275,17 @@ def _model(call: LLMCall | None) -> str | None:
 
 
 def _align(
-    before: list[Any], after: list[Any], outputs: set[str]
+    before: list[Any], after: list[Any], outputs: set[str], memo: Memo
 ) -> tuple[list[dict[str, Any]], int, list[str]]:
-    a, b = [fingerprint(m) for m in before], [fingerprint(m) for m in after]
+    a, b = [memo.fingerprint(m) for m in before], [memo.fingerprint(m) for m in after]
     changes: list[dict[str, Any]] = []
     labels: set[str] = set()
     kept = 0
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    if b[: len(a)] == a:  # the usual growth: the old window, then new messages at its end
+        opcodes = [("equal", 0, len(a), 0, len(a)), ("insert", len(a), len(a), len(a), len(b))]
+    else:
+        opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             kept += i2 - i1
             continue

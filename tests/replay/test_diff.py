@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentreel.replay.diff import context_diff
+from agentreel.replay.diff import (
+    Memo,
+    context_diff,
+    fingerprint,
+    neutral_fingerprints,
+    neutral_window,
+)
 from agentreel.replay.model import LLMCall, Window
 from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import load_timeline
@@ -422,3 +428,16 @@ def test_a_call_that_failed_in_one_run_only(store: Any) -> None:
     assert (first["type"], first["run"], first["against"]) == ("different_output", "error", "unset")
     assert first["summary"].endswith("llm gpt-4o: status error (rate limited) vs unset (-)")
     assert diff["not_compared"] == []
+
+
+def test_neutral_fingerprints_hash_the_neutral_window_once_per_message() -> None:
+    tool_results = [response("call_1", "sunny"), response("call_2", "rain")]
+    system_message = {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]}
+    inputs = [system_message, user("Weather?"), calls(("call_1", "w", "{}")), *tool_results]
+    tools = [WEATHER_TOOL]
+    memo = Memo()
+    for window in ((SYSTEM, tools, inputs), (None, None, inputs[:3]), (SYSTEM, None, None)):
+        neutral = neutral_window(*window)
+        expected = {k: None if v is None else fingerprint(v) for k, v in neutral.items()}
+        assert neutral_fingerprints(*window, memo) == expected
+        assert neutral_fingerprints(*window, Memo()) == expected
