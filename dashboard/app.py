@@ -34,7 +34,7 @@ from agentreel.dashboard.views import PAGES
 
 ALL = "(all)"
 #: Query parameters that belong to one page and are dropped when another page is opened.
-PAGE_PARAMS = ("run", "against", "q", "status", "sort", "by", "call")
+PAGE_PARAMS = ("run", "against", "q", "status", "sort", "by", "call", "step")
 REFRESH_CHOICES = (10, 30, 60, 300)
 
 
