@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -142,7 +143,7 @@ def _neutral_input(system: Any, inputs: Any, memo: Memo) -> tuple[list[str], lis
         if not isinstance(message, dict):
             continue
         role, neutral = memo.get(
-            ("message", id(message)), message, lambda m=message: _neutral_message(m)
+            ("message", id(message)), message, partial(_neutral_message, message)
         )
         if role == "system":
             texts += neutral
@@ -281,6 +282,7 @@ def _align(
     changes: list[dict[str, Any]] = []
     labels: set[str] = set()
     kept = 0
+    opcodes: Sequence[tuple[str, int, int, int, int]]
     if b[: len(a)] == a:  # the usual growth: the old window, then new messages at its end
         opcodes = [("equal", 0, len(a), 0, len(a)), ("insert", len(a), len(a), len(a), len(b))]
     else:

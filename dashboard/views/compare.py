@@ -63,7 +63,7 @@ def render_compare(ctx: Context, trace_id: str, against: str) -> None:
 
 
 def _is_first(pair: dict[str, Any], first: dict[str, Any] | None) -> bool:
-    return bool(first) and (
+    return first is not None and (
         pair.get("run_step") == first.get("run_step")
         and pair.get("against_step") == first.get("against_step")
     )

@@ -218,18 +218,21 @@ def _compare_input(against: str) -> None:
 
 def _header(t: dict[str, Any]) -> None:
     st.subheader(f"{t['name'] or 'run'} · `{t['trace_id']}`")
-    cols = st.columns(7)
+    cols = st.columns(6)
+    counts = t["counts"]
     cols[0].metric("Status", t["status"])
     cols[1].metric("Duration", millis(t["duration_ms"]))
     cols[2].metric(
         "Steps",
         count(len(t["steps"])),
-        help="Rows of the timeline: LLM calls, tool calls, decisions, escalations.",
+        help=f"Rows of the timeline: {count(counts['llm_calls'])} LLM calls, "
+        f"{count(counts['tool_calls'])} tool calls, {count(counts['decisions'])} decisions, "
+        f"{count(counts['escalations'])} escalations.",
     )
-    cols[3].metric("LLM calls", count(t["counts"]["llm_calls"]))
-    cols[4].metric("Tool calls", count(t["counts"]["tool_calls"]))
-    cols[5].metric("Tokens", count(t["usage"]["total_tokens"]))
-    cols[6].metric("Cost", money(t["cost_usd"]))
+    cols[3].metric("LLM calls", count(counts["llm_calls"]))
+    tokens = t["usage"]["total_tokens"]
+    cols[4].metric("Tokens", _short_count(tokens), help=f"{count(tokens)} tokens")
+    cols[5].metric("Cost", money(t["cost_usd"]))
     st.caption(f"Started {short_time(t['start_time'])} UTC")
     failure = t.get("first_failure")
     if failure:
@@ -251,6 +254,13 @@ def _header(t: dict[str, Any]) -> None:
         st.caption(f":material/warning: {note}")
     if t.get("escalations"):
         st.warning(f"Escalated to a human at step(s) {', '.join(map(str, t['escalations']))}.")
+
+
+def _short_count(value: int | None) -> str:
+    """A count that fits a metric: millions as ``19.6M``."""
+    if value is not None and value >= 1_000_000:
+        return f"{value / 1e6:.1f}M"
+    return count(value)
 
 
 def _gantt_frame(steps: list[dict[str, Any]]) -> pl.DataFrame:

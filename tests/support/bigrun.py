@@ -25,10 +25,35 @@ CHARS_PER_TOKEN = 4
 #: Bytes of spans per OTLP request (well under the server's request limit).
 REQUEST_BYTES = 4_000_000
 MS = 1_000_000
-WORDS = (
-    "agent tool window context call step replay refund order weather city price model token "
-    "span trace answer question search result document section clause invoice customer"
-).split()
+WORDS = tuple(
+    [
+        "agent",
+        "tool",
+        "window",
+        "context",
+        "call",
+        "step",
+        "replay",
+        "refund",
+        "order",
+        "weather",
+        "city",
+        "price",
+        "model",
+        "token",
+        "span",
+        "trace",
+        "answer",
+        "question",
+        "search",
+        "result",
+        "document",
+        "section",
+        "clause",
+        "invoice",
+        "customer",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -88,8 +113,15 @@ def build_big_run(
         nonlocal clock
         clock += 20 * MS
         built.append(
-            span(trace_id, new_span_id(), name, attrs, parent=root, start_ns=clock,
-                 duration_ns=duration_ms * MS)  # fmt: skip
+            span(
+                trace_id,
+                new_span_id(),
+                name,
+                attrs,
+                parent=root,
+                start_ns=clock,
+                duration_ns=duration_ms * MS,
+            )
         )
 
     system = [{"type": "text", "content": "You are a careful research agent."}]
@@ -104,8 +136,12 @@ def build_big_run(
             parts = [{"type": "text", "content": f"Done after {calls} calls."}]
         else:
             parts = [
-                {"type": "tool_call", "id": f"call_{n}_{k}", "name": f"tool_{k % 4}",
-                 "arguments": json.dumps({"query": f"q{n}.{k}"})}  # fmt: skip
+                {
+                    "type": "tool_call",
+                    "id": f"call_{n}_{k}",
+                    "name": f"tool_{k % 4}",
+                    "arguments": json.dumps({"query": f"q{n}.{k}"}),
+                }
                 for k in range(tools_per_call)
             ]
         output = {"role": "assistant", "parts": parts}
@@ -140,9 +176,12 @@ def build_big_run(
                 15,
             )
             messages.append(
-                {"role": "tool",
-                 "parts": [{"type": "tool_call_response", "id": f"call_{n}_{k}",
-                            "response": result}]}  # fmt: skip
+                {
+                    "role": "tool",
+                    "parts": [
+                        {"type": "tool_call_response", "id": f"call_{n}_{k}", "response": result}
+                    ],
+                }
             )
             tokens += 20
         if decisions_left and n % max(1, calls // max(1, decisions)) == 0:
@@ -159,15 +198,27 @@ def build_big_run(
             )
             decisions_left -= 1
     while decisions_left:
-        add("decide stop", {"agentreel.span.kind": "decision",
-                            "agentreel.decision.name": "stop",
-                            "agentreel.decision.chosen": "answer"}, 1)  # fmt: skip
+        add(
+            "decide stop",
+            {
+                "agentreel.span.kind": "decision",
+                "agentreel.decision.name": "stop",
+                "agentreel.decision.chosen": "answer",
+            },
+            1,
+        )
         decisions_left -= 1
     attrs = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "big-agent"}
     built.insert(
         0,
-        span(trace_id, root, "invoke_agent big-agent", attrs, start_ns=start,
-             duration_ns=clock - start + 400 * MS),  # fmt: skip
+        span(
+            trace_id,
+            root,
+            "invoke_agent big-agent",
+            attrs,
+            start_ns=start,
+            duration_ns=clock - start + 400 * MS,
+        ),
     )
     return BigRun(trace_id.hex(), spans, calls, spans - 1, tokens), built
 

@@ -59,7 +59,9 @@ def calls_around(
 ) -> dict[int, LLMCall]:
     """LLM call ``n`` of the run and calls ``others`` (those that exist), by number; 404
     naming the calls the run has when it has no call ``n``. Only these calls' content is read."""
-    found = read(lambda: some_llm_calls(pool.get(), project, trace_id, {n, *others}))
+    found: tuple[int, dict[int, LLMCall]] | None = read(
+        lambda: some_llm_calls(pool.get(), project, trace_id, {n, *others})
+    )
     if found is None:
         raise HTTPException(404, f"no run with trace id {trace_id}")
     total, calls = found

@@ -38,6 +38,10 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         "/api/v1/runs/{trace_id}/timeline",
         tags=["replay"],
         summary="The run's steps in order: LLM calls, tool calls, decisions, escalations",
+        description="A step is a row of the timeline, numbered from 1; an LLM step names its "
+        "call (`llm.call`, LLM calls numbered apart from 1). `counts` counts the steps per "
+        "kind; `step_count` the work steps (LLM calls, tool calls, decisions: escalations "
+        "are steps but not counted).",
     )
     def timeline(trace_id: str) -> Response:
         return common.Json(timeline_json(build_timeline(run_of(common.trace_id(trace_id)))))
