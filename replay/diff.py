@@ -15,7 +15,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 import orjson
@@ -70,19 +69,22 @@ class Memo:
     call that repeats it: a 200-call run costs O(messages), not O(calls × window)."""
 
     def __init__(self) -> None:
-        # id → (the object, kept so its id is not reused, and its value)
-        self._seen: dict[Any, tuple[Any, Any]] = {}
+        # table → key → (the objects, kept so their ids are not reused, and the value)
+        self._tables: dict[str, dict[Any, tuple[Any, Any]]] = {}
 
-    def get(self, key: Any, keep: Any, compute: Callable[[], Any]) -> Any:
-        """The value of ``key`` (a tag and the ids of the objects ``keep`` holds), computed
-        once."""
-        hit = self._seen.get(key)
+    def get(self, table: str, key: Any, keep: Any, compute: Callable[..., Any], *args: Any) -> Any:
+        """``compute(*args)``, once per ``key`` (the id, or the ids, of the objects ``keep``
+        holds) of ``table``."""
+        seen = self._tables.get(table)
+        if seen is None:
+            seen = self._tables[table] = {}
+        hit = seen.get(key)
         if hit is None:
-            hit = self._seen[key] = (keep, compute())
+            hit = seen[key] = (keep, compute(*args))
         return hit[1]
 
     def fingerprint(self, value: Any) -> str:
-        return str(self.get(("fingerprint", id(value)), value, lambda: fingerprint(value)))
+        return str(self.get("fingerprint", id(value), value, fingerprint, value))
 
 
 def neutral_window(system: Any, tools: Any, inputs: Any) -> dict[str, Any]:
@@ -108,19 +110,18 @@ def neutral_fingerprints(system: Any, tools: Any, inputs: Any, memo: Memo) -> di
     texts, groups = _neutral_input(system, inputs, memo)
     chunks = []
     for role, members in groups:
-        key = tuple(id(m) for m, _ in members)
-
-        def encode(role: str = role, members: list[tuple[Any, Any]] = members) -> bytes:
-            parts = [p for _, neutral in members for p in neutral]
-            return canonical_json({"role": role, "parts": parts})
-
-        chunks.append(memo.get(("neutral", *key), members, encode))
+        key = id(members[0][0]) if len(members) == 1 else tuple(id(m) for m, _ in members)
+        chunks.append(memo.get("neutral JSON", key, members, _neutral_json, role, members))
     joined = b"[" + b",".join(chunks) + b"]"
     return {
         "system": fingerprint("\n".join(texts)) if texts else None,
         "tools": None if tools is None else fingerprint(_neutral_tools(tools)),
         "input": None if inputs is None else hashlib.blake2b(joined, digest_size=8).hexdigest(),
     }
+
+
+def _neutral_json(role: str, members: list[tuple[Any, list[Any]]]) -> bytes:
+    return canonical_json({"role": role, "parts": [p for _, neutral in members for p in neutral]})
 
 
 def _neutral_tools(tools: Any) -> Any:
@@ -142,9 +143,7 @@ def _neutral_input(system: Any, inputs: Any, memo: Memo) -> tuple[list[str], lis
     for message in inputs if isinstance(inputs, list) else []:
         if not isinstance(message, dict):
             continue
-        role, neutral = memo.get(
-            ("message", id(message)), message, partial(_neutral_message, message)
-        )
+        role, neutral = memo.get("neutral", id(message), message, _neutral_message, message)
         if role == "system":
             texts += neutral
         elif role == "tool_results" and groups and groups[-1][0] == role:

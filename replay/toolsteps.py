@@ -5,7 +5,6 @@ nesting, tool name, arguments and order where a side has none)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from agentreel.core.calls import ToolSpan, ran_request, same_tool_call
@@ -23,7 +22,7 @@ def tool_responses(calls: list[LLMCall], memo: Memo) -> dict[str, list[tuple[int
     for number, call in enumerate(calls, 1):
         messages = call.window.input_messages
         for message in messages if isinstance(messages, list) else []:
-            found = memo.get(("responses", id(message)), message, partial(_responses, message))
+            found = memo.get("responses", id(message), message, _responses, message)
             for call_id, response in found:
                 out.setdefault(call_id, []).append((number, response))
     return out
