@@ -107,10 +107,10 @@ def _side_text(
     """What one run had at the divergence, as text: the messages sent when the inputs differ
     (the diff holds only their hashes), else the value the diff names."""
     if step and divergence.get("type") == "different_input":
-        steps = ctx.get(f"/runs/{trace_id}/timeline")["steps"]
+        steps = ctx.get_run(f"/runs/{trace_id}/timeline")["steps"]
         llm = steps[step - 1].get("llm") if step <= len(steps) else None
         if llm:
-            call = ctx.get(f"/runs/{trace_id}/llm-calls/{llm['call']}")
+            call = ctx.get_run(f"/runs/{trace_id}/llm-calls/{llm['call']}")
             return window_text(call)
     if value is None:
         return "(nothing)"

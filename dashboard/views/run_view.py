@@ -39,7 +39,7 @@ def render(ctx: Context, trace_id: str) -> None:
         _compare_input(against)
         render_compare(ctx, trace_id, against)
         return
-    timeline = ctx.get(f"/runs/{trace_id}/timeline")
+    timeline = ctx.get_run(f"/runs/{trace_id}/timeline")
     _header(timeline)
     render_lineage(ctx, trace_id)
     render_pin(ctx, trace_id, timeline["name"] or "")
@@ -62,7 +62,7 @@ def render(ctx: Context, trace_id: str) -> None:
     )
     _cost_per_step(steps)
     # One request for what changed at every call; the windows are fetched one at a time.
-    diffs = ctx.get(f"/runs/{trace_id}/llm-calls/diffs")["diffs"] if _has_calls(steps) else []
+    diffs = ctx.get_run(f"/runs/{trace_id}/llm-calls/diffs")["diffs"] if _has_calls(steps) else []
     listed, detail = st.columns([1, 3], gap="medium")
     with listed:
         _step_list(shown, diffs, selected)
@@ -356,7 +356,7 @@ def _llm_step(
     )
     render_rerun_from(trace_id, n)
     diff = diffs[n - 1] if 0 < n <= len(diffs) else {}
-    call = ctx.get(f"/runs/{trace_id}/llm-calls/{n}")  # this call's window, and only this one
+    call = ctx.get_run(f"/runs/{trace_id}/llm-calls/{n}")  # this call's window, and only this one
     offered = [str(t.get("name", "?")) for t in call.get("tool_definitions") or []]
     params = ", ".join(f"{k}={v}" for k, v in (call.get("parameters") or {}).items())
     if offered or params:
