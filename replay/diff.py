@@ -14,22 +14,21 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
+from .memo import Memo
 from .model import LLMCall, Window
 
 __all__ = [
-    "Memo",
     "canonical_json",
     "context_diff",
     "context_diffs",
     "fingerprint",
     "json_or_text",
-    "neutral_fingerprints",
-    "neutral_window",
+    "text_of",
     "without_call_ids",
 ]
 
@@ -63,121 +62,6 @@ def without_call_ids(value: Any) -> Any:
     return value
 
 
-class Memo:
-    """Values computed once per object. A run's windows share their message objects (one per
-    stored message), so with a memo each message is hashed or converted once, not once per
-    call that repeats it: a 200-call run costs O(messages), not O(calls × window)."""
-
-    def __init__(self) -> None:
-        # table → key → (the objects, kept so their ids are not reused, and the value)
-        self._tables: dict[str, dict[Any, tuple[Any, Any]]] = {}
-
-    def get(self, table: str, key: Any, keep: Any, compute: Callable[..., Any], *args: Any) -> Any:
-        """``compute(*args)``, once per ``key`` (the id, or the ids, of the objects ``keep``
-        holds) of ``table``."""
-        seen = self._tables.get(table)
-        if seen is None:
-            seen = self._tables[table] = {}
-        hit = seen.get(key)
-        if hit is None:
-            hit = seen[key] = (keep, compute(*args))
-        return hit[1]
-
-    def fingerprint(self, value: Any) -> str:
-        return str(self.get("fingerprint", id(value), value, fingerprint, value))
-
-
-def neutral_window(system: Any, tools: Any, inputs: Any) -> dict[str, Any]:
-    """A call's window in a form that does not depend on the instrumentor that recorded it,
-    for comparing runs: the system prompt as text (instructions or ``system`` messages
-    alike), tool results as one turn however they were split, arguments parsed, ids and
-    instrumentor extras left out, tool definitions as name, description and schema."""
-    texts, groups = _neutral_input(system, inputs, Memo())
-    messages: list[dict[str, Any]] = []
-    for role, members in groups:
-        parts = [p for _, neutral in members for p in neutral]
-        messages.append({"role": role, "parts": parts})
-    return {
-        "system": "\n".join(texts) if texts else None,
-        "tools": _neutral_tools(tools),
-        "input": None if inputs is None else messages,
-    }
-
-
-def neutral_fingerprints(system: Any, tools: Any, inputs: Any, memo: Memo) -> dict[str, Any]:
-    """:func:`fingerprint` of each slot of :func:`neutral_window`, each message converted and
-    serialized once per ``memo`` (the canonical JSON of a list is its items' joined)."""
-    texts, groups = _neutral_input(system, inputs, memo)
-    chunks = []
-    for role, members in groups:
-        key = id(members[0][0]) if len(members) == 1 else tuple(id(m) for m, _ in members)
-        chunks.append(memo.get("neutral JSON", key, members, _neutral_json, role, members))
-    joined = b"[" + b",".join(chunks) + b"]"
-    return {
-        "system": fingerprint("\n".join(texts)) if texts else None,
-        "tools": None if tools is None else fingerprint(_neutral_tools(tools)),
-        "input": None if inputs is None else hashlib.blake2b(joined, digest_size=8).hexdigest(),
-    }
-
-
-def _neutral_json(role: str, members: list[tuple[Any, list[Any]]]) -> bytes:
-    return canonical_json({"role": role, "parts": [p for _, neutral in members for p in neutral]})
-
-
-def _neutral_tools(tools: Any) -> Any:
-    if tools is None:
-        return None
-    return sorted((_neutral_tool(t) for t in tools), key=lambda t: str(t["name"]))
-
-
-_Group = tuple[str, list[tuple[Any, list[dict[str, Any]]]]]
-
-
-def _neutral_input(system: Any, inputs: Any, memo: Memo) -> tuple[list[str], list[_Group]]:
-    """The system texts, and the input messages as (role, [(message, its neutral parts)])
-    groups: consecutive tool-result messages form one ``tool_results`` group."""
-    texts: list[str] = []
-    if isinstance(system, list):
-        texts += [_text(p.get("content")) for p in system if isinstance(p, dict)]
-    groups: list[_Group] = []
-    for message in inputs if isinstance(inputs, list) else []:
-        if not isinstance(message, dict):
-            continue
-        role, neutral = memo.get("neutral", id(message), message, _neutral_message, message)
-        if role == "system":
-            texts += neutral
-        elif role == "tool_results" and groups and groups[-1][0] == role:
-            groups[-1][1].append((message, neutral))
-        else:
-            groups.append((role, [(message, neutral)]))
-    return texts, groups
-
-
-def _neutral_message(message: dict[str, Any]) -> tuple[str, list[Any]]:
-    """(role, neutral parts) of a message; a system message gives its texts instead."""
-    parts = [p for p in message.get("parts") or [] if isinstance(p, dict)]
-    if message.get("role") == "system":
-        return "system", [_text(p.get("content")) for p in parts if p.get("type") == "text"]
-    results = bool(parts) and all(p.get("type") == "tool_call_response" for p in parts)
-    role = "tool_results" if results else str(message.get("role", ""))
-    return role, [_neutral_part(p) for p in parts]
-
-
-def _neutral_part(part: dict[str, Any]) -> dict[str, Any]:
-    kind = part.get("type")
-    if kind == "text":
-        return {"type": "text", "content": _text(part.get("content"))}
-    if kind == "tool_call":
-        return {
-            "type": "tool_call",
-            "name": part.get("name"),
-            "arguments": json_or_text(part.get("arguments")),
-        }
-    if kind == "tool_call_response":
-        return {"type": "tool_call_response", "response": part.get("response", part.get("result"))}
-    return {k: v for k, v in part.items() if k not in ("id", "attributes")}
-
-
 def json_or_text(value: Any) -> Any:
     """JSON text parsed (so it compares by value: whitespace and key order aside); other
     text, and values that are not text, as they are."""
@@ -187,18 +71,6 @@ def json_or_text(value: Any) -> Any:
         except orjson.JSONDecodeError:
             return value
     return value
-
-
-def _neutral_tool(tool: Any) -> dict[str, Any]:
-    if not isinstance(tool, dict):
-        return {"name": str(tool)}
-    inner = tool.get("function") if isinstance(tool.get("function"), dict) else None
-    source = inner or tool
-    return {
-        "name": source.get("name"),
-        "description": source.get("description"),
-        "schema": source.get("parameters", source.get("input_schema")),
-    }
 
 
 # --- step to step --------------------------------------------------------------------------
@@ -277,7 +149,7 @@ def _model(call: LLMCall | None) -> str | None:
 def _align(
     before: list[Any], after: list[Any], outputs: set[str], memo: Memo
 ) -> tuple[list[dict[str, Any]], int, list[str]]:
-    a, b = [memo.fingerprint(m) for m in before], [memo.fingerprint(m) for m in after]
+    a, b = [_hash(memo, m) for m in before], [_hash(memo, m) for m in after]
     changes: list[dict[str, Any]] = []
     labels: set[str] = set()
     kept = 0
@@ -323,6 +195,10 @@ def _align(
     return changes, kept, [label for label in order if label in labels]
 
 
+def _hash(memo: Memo, message: Any) -> str:
+    return str(memo.get("fingerprint", id(message), message, fingerprint, message))
+
+
 def _changed(i: int, old: Any, j: int, new: Any) -> dict[str, Any]:
     return {
         "op": "changed",
@@ -332,7 +208,7 @@ def _changed(i: int, old: Any, j: int, new: Any) -> dict[str, Any]:
         "previous_role": _role(old),
         "before": old,
         "after": new,
-        "text_diff": _text_diff(_text(old), _text(new)),
+        "text_diff": _text_diff(text_of(old), text_of(new)),
     }
 
 
@@ -343,14 +219,14 @@ def _system(
     comparable = messages_comparable or (old is not None and new is not None)
     out: dict[str, Any] = {"changed": False, "comparable": comparable, "where": None}
     if comparable and fingerprint(old) != fingerprint(new):
-        diff = _text_diff(_text(old), _text(new))
+        diff = _text_diff(text_of(old), text_of(new))
         out.update(changed=True, where="system_instructions", before=old, after=new, text_diff=diff)
         return out
     # Conventions that send the system prompt as a message: look at the system messages.
     olds = [c.get("before", c.get("message")) for c in changes if _was_system(c)]
     news = [c.get("after", c.get("message")) for c in changes if _is_system(c)]
     if olds or news:
-        diff = _text_diff(_text(olds), _text(news))
+        diff = _text_diff(text_of(olds), text_of(news))
         out.update(changed=True, where="messages", before=olds, after=news, text_diff=diff)
     return out
 
@@ -427,15 +303,15 @@ def _role(message: Any) -> str:
     return str(message.get("role", "")) if isinstance(message, dict) else ""
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     """The text a message, a list of parts or a list of messages holds."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "\n".join(_text(v) for v in value)
+        return "\n".join(text_of(v) for v in value)
     if isinstance(value, dict):
         if isinstance(value.get("parts"), list):
-            return _text(value["parts"])
+            return text_of(value["parts"])
         content = value.get("content", value.get("response", value.get("arguments")))
         return content if isinstance(content, str) else orjson.dumps(content, default=str).decode()
     return "" if value is None else str(value)

@@ -44,7 +44,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentreel.core.text import maybe_json
-from agentreel.replay.diff import Memo, neutral_fingerprints
+from agentreel.replay.memo import Memo
+from agentreel.replay.neutral import neutral_fingerprints
 from agentreel.replay.windows import calls_from
 from agentreel.storage import queries
 
@@ -201,7 +202,7 @@ def _llm_step(
     ]
     texts = [p.get("content") for p in parts(outputs) if p.get("type") == "text"]
     # For comparing runs: the window in a form no instrumentor shapes (see
-    # diff.neutral_window), so runs recorded differently still compare equal.
+    # neutral.neutral_window), so runs recorded differently still compare equal.
     hashes = neutral_fingerprints(window.system_instructions, window.tool_definitions, inputs, memo)
     step = Step(
         kind="llm",

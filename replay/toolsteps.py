@@ -11,7 +11,7 @@ from agentreel.core.calls import ToolSpan, ran_request, same_tool_call
 from agentreel.core.model import CONTENT_FLAG
 from agentreel.core.text import maybe_json
 
-from .diff import Memo
+from .memo import Memo
 from .model import LLMCall, Step, ToolRequest, ToolSources, ToolStep
 from .steps import ZERO, common, parts
 

@@ -6,14 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentreel.replay.diff import (
-    Memo,
-    context_diff,
-    fingerprint,
-    neutral_fingerprints,
-    neutral_window,
-)
+from agentreel.replay.diff import context_diff, fingerprint
+from agentreel.replay.memo import Memo
 from agentreel.replay.model import LLMCall, Window
+from agentreel.replay.neutral import neutral_fingerprints, neutral_window
 from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import load_timeline
 from agentreel.replay.windows import llm_calls
