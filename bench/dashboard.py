@@ -15,6 +15,13 @@ filter check), for the default range (last 7 days) and the whole month, and prin
 
     .venv/bin/python bench/dashboard.py                 # 1M then 10M spans
     .venv/bin/python bench/dashboard.py --spans 1000000 --repeat 20
+
+``--big-run`` instead opens one big run (2,000 spans, 200 LLM calls, windows of 80k to 100k
+tokens, ``tests/support/bigrun.py``) sent over OTLP to a live server: the time of each REST
+answer the run page asks for, and with Chromium the page's open time and the time from
+picking a step to seeing it.
+
+    .venv/bin/python bench/dashboard.py --big-run --repeat 5
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import json
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,12 +38,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from agentreel.core.prices import load_prices
 from agentreel.storage import aggregates, queries
 from agentreel.storage.client import connect
 from agentreel.storage.schema import TABLES, migrate
 from agentreel.storage.scope import check_values, make_scope
 
+ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "bench"
 DAYS = 30
 AVG_SPANS_PER_RUN = 16  # 4 + (0..24) spans, uniformly
@@ -250,6 +261,123 @@ def sizes(client: Any) -> dict[str, int]:
     return {f"{t} rows": int(r) for t, r, _ in rows} | {f"{t} bytes": int(b) for t, _, b in rows}
 
 
+# --- a big run in the browser ----------------------------------------------------------------
+
+#: Seconds between two measured opens: longer than the dashboard's answer cache (5 s), as a
+#: user's next visit; the run's own answers (timeline, diffs) stay cached for a minute.
+COLD_GAP = 6.0
+
+
+def big_run(repeat: int) -> dict[str, Any]:
+    """Open a run of 2,000 spans and 200 LLM calls (tests/support/bigrun.py) on a live server:
+    the REST answers the run page asks for, then, with Chromium, the page itself."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "dashboard"))
+    from support.bigrun import send_big_run
+    from support.liveserver import start_server
+
+    directory = Path(tempfile.mkdtemp(prefix="agentreel-bigrun-bench-"))
+    server = start_server(directory / "data", {"AGENTREEL_EVAL_SAMPLE_RATE": "0"})
+    figures: dict[str, Any] = {}
+    try:
+        t = time.perf_counter()
+        run = send_big_run(server.url)
+        figures["ingest_seconds"] = time.perf_counter() - t
+        base = f"{server.url}/api/v1/runs/{run.trace_id}"
+        middle = run.calls // 2
+        requests = {
+            "run summary": base,
+            "timeline": f"{base}/timeline",
+            "all diffs (one request)": f"{base}/llm-calls/diffs",
+            "one call's window": f"{base}/llm-calls/{middle}",
+            f"per-call diff (call {middle})": f"{base}/llm-calls/{middle}/diff",
+            "every window at once (what the page no longer asks)": f"{base}/llm-calls",
+        }
+        api = {}
+        for name, url in requests.items():
+            api[name] = _time(lambda u=url: _get_size(u), repeat)
+            api[name] += (_get_size(url) / 1e6,)
+        figures["api"] = api
+        figures["browser"] = _browser(server.url, run.trace_id, repeat)
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    return figures
+
+
+def _get_size(url: str) -> int:
+    answer = httpx.get(url, timeout=300)
+    answer.raise_for_status()
+    return len(answer.content)
+
+
+def _browser(api_url: str, trace_id: str, repeat: int) -> dict[str, list[float]] | None:
+    """Seconds from opening the run page to its first step shown, and from picking a step in
+    the list to that step shown; None without Chromium."""
+    from test_browser import CHROMIUM, CHROMIUM_FLAGS, _wait_rendered
+    from test_browser_bigrun import STEP_LIST
+
+    if not CHROMIUM:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    from support.liveserver import start_dashboard
+
+    log = Path(tempfile.mkdtemp(prefix="agentreel-bigrun-dashboard-")) / "dashboard.log"
+    dashboard = start_dashboard(api_url, log)
+    url = f"{dashboard.url}/?page=runs&run={trace_id}"
+    out: dict[str, list[float]] = {
+        "first open (nothing cached)": [],
+        "open again": [],
+        "to the selected step": [],
+    }
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                for i in range(repeat):
+                    time.sleep(COLD_GAP)
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    t = time.perf_counter()
+                    page.goto(url, wait_until="domcontentloaded")
+                    _wait_rendered(page)
+                    page.wait_for_selector("h4:has-text('Step 1 ')", timeout=120_000)
+                    out["open again" if i else "first open (nothing cached)"].append(
+                        time.perf_counter() - t
+                    )
+                    step = 10 + i
+                    t = time.perf_counter()
+                    page.locator(STEP_LIST).nth(step - 1).click()
+                    page.wait_for_selector(f"h4:has-text('Step {step} ')", timeout=120_000)
+                    out["to the selected step"].append(time.perf_counter() - t)
+                    page.close()
+            finally:
+                browser.close()
+    finally:
+        dashboard.stop()
+        shutil.rmtree(log.parent, ignore_errors=True)
+    return out
+
+
+def print_big_run(figures: dict[str, Any]) -> None:
+    print(
+        f"\n== big run: 2,000 spans, 200 LLM calls (ingested in {figures['ingest_seconds']:.0f} s) =="
+    )
+    print(f"{'request':<54} {'p50 ms':>8} {'p95 ms':>8} {'MB':>7}")
+    for name, (p50, p95, mb) in figures["api"].items():
+        print(f"{name:<54} {p50:>8.0f} {p95:>8.0f} {mb:>7.2f}")
+    browser = figures["browser"]
+    if browser is None:
+        print("browser: skipped (no chromium)")
+        return
+    for name, samples in browser.items():
+        if not samples:
+            continue
+        flag = "" if statistics.median(samples) < 2 else "  (over the 2 s target)"
+        print(f"browser {name:<28} median {statistics.median(samples):.2f} s, "
+              f"max {max(samples):.2f} s over {len(samples)}{flag}")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spans", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -257,7 +385,19 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100_000, help="spans per insert")
     parser.add_argument("--data-dir", help="store here (kept) instead of a temporary directory")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--big-run",
+        action="store_true",
+        help="instead: open a run of 2,000 spans and 200 LLM calls on a live server (REST "
+        "answers, and the page in Chromium when installed)",
+    )
     args = parser.parse_args()
+    if args.big_run:
+        figures = big_run(min(args.repeat, 5))
+        print_big_run(figures)
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures, indent=2))
+        return 0
     directory = Path(args.data_dir or tempfile.mkdtemp(prefix="agentreel-dashboard-bench-"))
     client = connect(f"chdb://{directory}")
     migrate(client)

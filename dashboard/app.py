@@ -34,7 +34,7 @@ from agentreel.dashboard.views import PAGES
 
 ALL = "(all)"
 #: Query parameters that belong to one page and are dropped when another page is opened.
-PAGE_PARAMS = ("run", "against", "session", "q", "status", "sort", "by", "call", "pg")
+PAGE_PARAMS = ("run", "against", "session", "q", "status", "sort", "by", "call", "step", "pg")
 REFRESH_CHOICES = (10, 30, 60, 300)
 
 

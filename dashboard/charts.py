@@ -137,7 +137,8 @@ def add_vline(fig: go.Figure, x: float, label: str) -> None:
 
 
 def gantt(df: pl.DataFrame, title: str) -> go.Figure:
-    """Steps as bars on a time axis (``start``, ``end``, ``label``, ``kind``)."""
+    """Steps as bars on a time axis (``start``, ``end``, ``label``, ``kind``; ``step``, when
+    there, is each bar's custom data)."""
     fig = px.timeline(
         df.to_pandas(),
         x_start="start",
@@ -146,6 +147,8 @@ def gantt(df: pl.DataFrame, title: str) -> go.Figure:
         color="kind",
         color_discrete_map=KIND_COLORS,
         hover_data=["duration", "cost", "status"],
+        # A clicked bar names its step (``selection.points[i].customdata``).
+        custom_data=["step"] if "step" in df.columns else None,
     )
     # Steps top to bottom in their order, whatever their kind (colour splits them in traces).
     fig.update_yaxes(

@@ -17,6 +17,10 @@ from .filters import Filters
 
 #: Seconds an API answer is reused (widget clicks rerun the whole script).
 CACHE_SECONDS = 5
+#: Seconds one run's replay answers (timeline, diffs, a call's window) are reused: a click on
+#: a step of a 2,000-span run must not rebuild its timeline. "Refresh now" and auto-refresh
+#: drop them sooner.
+RUN_CACHE_SECONDS = 60
 
 
 @dataclass
@@ -32,6 +36,10 @@ class Context:
         """GET ``/api/v1`` + ``path`` (answers reused for a few seconds)."""
         items = tuple(sorted((k, str(v)) for k, v in (params or {}).items() if v is not None))
         return _cached_get(self.client.base_url, self.client.api_key, path, items)
+
+    def get_run(self, path: str) -> Any:
+        """GET a run's replay answer (``/runs/{trace_id}/...``), reused for a minute."""
+        return _cached_run_get(self.client.base_url, self.client.api_key, path)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -52,8 +60,14 @@ def _cached_get(base_url: str, api_key: str, path: str, params: tuple[tuple[str,
     return ApiClient(base_url, api_key).get(path, dict(params))
 
 
+@st.cache_data(ttl=RUN_CACHE_SECONDS, show_spinner=False, max_entries=100)
+def _cached_run_get(base_url: str, api_key: str, path: str) -> Any:
+    return ApiClient(base_url, api_key).get(path)
+
+
 def clear_cache() -> None:
     _cached_get.clear()
+    _cached_run_get.clear()
 
 
 def set_param(param: str, value: object, default: object = None) -> None:

@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
+from .memo import Memo
 from .model import LLMCall, Window
 
 __all__ = [
     "canonical_json",
     "context_diff",
+    "context_diffs",
     "fingerprint",
     "json_or_text",
-    "neutral_window",
+    "text_of",
     "without_call_ids",
 ]
 
@@ -59,53 +62,6 @@ def without_call_ids(value: Any) -> Any:
     return value
 
 
-def neutral_window(system: Any, tools: Any, inputs: Any) -> dict[str, Any]:
-    """A call's window in a form that does not depend on the instrumentor that recorded it,
-    for comparing runs: the system prompt as text (instructions or ``system`` messages
-    alike), tool results as one turn however they were split, arguments parsed, ids and
-    instrumentor extras left out, tool definitions as name, description and schema."""
-    texts: list[str] = []
-    if isinstance(system, list):
-        texts += [_text(p.get("content")) for p in system if isinstance(p, dict)]
-    messages: list[dict[str, Any]] = []
-    for message in inputs if isinstance(inputs, list) else []:
-        if not isinstance(message, dict):
-            continue
-        parts = [p for p in message.get("parts") or [] if isinstance(p, dict)]
-        if message.get("role") == "system":
-            texts += [_text(p.get("content")) for p in parts if p.get("type") == "text"]
-            continue
-        neutral = [_neutral_part(p) for p in parts]
-        results = bool(parts) and all(p.get("type") == "tool_call_response" for p in parts)
-        role = "tool_results" if results else str(message.get("role", ""))
-        if role == "tool_results" and messages and messages[-1]["role"] == role:
-            messages[-1]["parts"] += neutral
-            continue
-        messages.append({"role": role, "parts": neutral})
-    return {
-        "system": "\n".join(texts) if texts else None,
-        "tools": None
-        if tools is None
-        else sorted((_neutral_tool(t) for t in tools), key=lambda t: str(t["name"])),
-        "input": None if inputs is None else messages,
-    }
-
-
-def _neutral_part(part: dict[str, Any]) -> dict[str, Any]:
-    kind = part.get("type")
-    if kind == "text":
-        return {"type": "text", "content": _text(part.get("content"))}
-    if kind == "tool_call":
-        return {
-            "type": "tool_call",
-            "name": part.get("name"),
-            "arguments": json_or_text(part.get("arguments")),
-        }
-    if kind == "tool_call_response":
-        return {"type": "tool_call_response", "response": part.get("response", part.get("result"))}
-    return {k: v for k, v in part.items() if k not in ("id", "attributes")}
-
-
 def json_or_text(value: Any) -> Any:
     """JSON text parsed (so it compares by value: whitespace and key order aside); other
     text, and values that are not text, as they are."""
@@ -117,26 +73,18 @@ def json_or_text(value: Any) -> Any:
     return value
 
 
-def _neutral_tool(tool: Any) -> dict[str, Any]:
-    if not isinstance(tool, dict):
-        return {"name": str(tool)}
-    inner = tool.get("function") if isinstance(tool.get("function"), dict) else None
-    source = inner or tool
-    return {
-        "name": source.get("name"),
-        "description": source.get("description"),
-        "schema": source.get("parameters", source.get("input_schema")),
-    }
-
-
 # --- step to step --------------------------------------------------------------------------
 
 
-def context_diff(previous: LLMCall | None, current: LLMCall, call: int) -> dict[str, Any]:
+def context_diff(
+    previous: LLMCall | None, current: LLMCall, call: int, memo: Memo | None = None
+) -> dict[str, Any]:
     """How call ``call`` (1-based) differs from ``previous`` (None: from an empty window).
 
-    Both are LLM calls as :func:`agentreel.replay.windows.llm_calls` returns them.
+    Both are LLM calls as :func:`agentreel.replay.windows.llm_calls` returns them; ``memo``
+    keeps message hashes between the calls of one run.
     """
+    memo = memo or Memo()
     prev = previous.window if previous is not None else Window(input_messages=[])
     now = current.window
     before, after = prev.input_messages, now.input_messages
@@ -145,7 +93,7 @@ def context_diff(previous: LLMCall | None, current: LLMCall, call: int) -> dict[
     kept, labels = 0, list[str]()
     if isinstance(before, list) and isinstance(after, list):
         outputs = {fingerprint(_no_reason(m)) for m in prev.output_messages or []}
-        changes, kept, labels = _align(before, after, outputs)
+        changes, kept, labels = _align(before, after, outputs, memo)
     counts: dict[str, Any] = {"before": _len(before), "after": _len(after), "kept": kept}
     counts |= {op: sum(c["op"] == op for c in changes) for op in _OPS}
     system = _system(prev.system_instructions, now.system_instructions, changes, comparable)
@@ -181,6 +129,16 @@ def context_diff(previous: LLMCall | None, current: LLMCall, call: int) -> dict[
     }
 
 
+def context_diffs(calls: list[LLMCall]) -> list[dict[str, Any]]:
+    """:func:`context_diff` of every call of a run against the one before it, in call order
+    (call 1 against an empty window)."""
+    memo = Memo()
+    return [
+        context_diff(calls[n - 2] if n > 1 else None, call, n, memo)
+        for n, call in enumerate(calls, 1)
+    ]
+
+
 _OPS = ("appended", "inserted", "removed", "changed")
 
 
@@ -189,13 +147,18 @@ def _model(call: LLMCall | None) -> str | None:
 
 
 def _align(
-    before: list[Any], after: list[Any], outputs: set[str]
+    before: list[Any], after: list[Any], outputs: set[str], memo: Memo
 ) -> tuple[list[dict[str, Any]], int, list[str]]:
-    a, b = [fingerprint(m) for m in before], [fingerprint(m) for m in after]
+    a, b = [_hash(memo, m) for m in before], [_hash(memo, m) for m in after]
     changes: list[dict[str, Any]] = []
     labels: set[str] = set()
     kept = 0
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    opcodes: Sequence[tuple[str, int, int, int, int]]
+    if b[: len(a)] == a:  # the usual growth: the old window, then new messages at its end
+        opcodes = [("equal", 0, len(a), 0, len(a)), ("insert", len(a), len(a), len(a), len(b))]
+    else:
+        opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             kept += i2 - i1
             continue
@@ -232,6 +195,10 @@ def _align(
     return changes, kept, [label for label in order if label in labels]
 
 
+def _hash(memo: Memo, message: Any) -> str:
+    return str(memo.get("fingerprint", id(message), message, fingerprint, message))
+
+
 def _changed(i: int, old: Any, j: int, new: Any) -> dict[str, Any]:
     return {
         "op": "changed",
@@ -241,7 +208,7 @@ def _changed(i: int, old: Any, j: int, new: Any) -> dict[str, Any]:
         "previous_role": _role(old),
         "before": old,
         "after": new,
-        "text_diff": _text_diff(_text(old), _text(new)),
+        "text_diff": _text_diff(text_of(old), text_of(new)),
     }
 
 
@@ -252,14 +219,14 @@ def _system(
     comparable = messages_comparable or (old is not None and new is not None)
     out: dict[str, Any] = {"changed": False, "comparable": comparable, "where": None}
     if comparable and fingerprint(old) != fingerprint(new):
-        diff = _text_diff(_text(old), _text(new))
+        diff = _text_diff(text_of(old), text_of(new))
         out.update(changed=True, where="system_instructions", before=old, after=new, text_diff=diff)
         return out
     # Conventions that send the system prompt as a message: look at the system messages.
     olds = [c.get("before", c.get("message")) for c in changes if _was_system(c)]
     news = [c.get("after", c.get("message")) for c in changes if _is_system(c)]
     if olds or news:
-        diff = _text_diff(_text(olds), _text(news))
+        diff = _text_diff(text_of(olds), text_of(news))
         out.update(changed=True, where="messages", before=olds, after=news, text_diff=diff)
     return out
 
@@ -336,15 +303,15 @@ def _role(message: Any) -> str:
     return str(message.get("role", "")) if isinstance(message, dict) else ""
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     """The text a message, a list of parts or a list of messages holds."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "\n".join(_text(v) for v in value)
+        return "\n".join(text_of(v) for v in value)
     if isinstance(value, dict):
         if isinstance(value.get("parts"), list):
-            return _text(value["parts"])
+            return text_of(value["parts"])
         content = value.get("content", value.get("response", value.get("arguments")))
         return content if isinstance(content, str) else orjson.dumps(content, default=str).decode()
     return "" if value is None else str(value)

@@ -126,7 +126,7 @@ class RenderedCall:
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """Short hashes of a call's window in a form no instrumentor shapes
-    (:func:`agentreel.replay.diff.neutral_window`); None where the slot was not captured."""
+    (:func:`agentreel.replay.neutral.neutral_window`); None where the slot was not captured."""
 
     system: str | None
     tools: str | None

@@ -44,7 +44,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentreel.core.text import maybe_json
-from agentreel.replay.diff import fingerprint, neutral_window
+from agentreel.replay.memo import Memo
+from agentreel.replay.neutral import neutral_fingerprints
 from agentreel.replay.windows import calls_from
 from agentreel.storage import queries
 
@@ -110,17 +111,19 @@ def build_timeline(run: RunData) -> Timeline:
     by_id = {s["span_id"]: s for s in spans}
     origin = min(s["start_time"] for s in spans)
     # (order in ns, sequence, step): requested-only tool calls sort after their call.
+    # The calls share their message objects: each message is converted and hashed once.
+    memo = Memo()
     entries: list[tuple[int, int, Step]] = []
     llm_steps: list[tuple[Step, list[dict[str, Any]], list[ToolRequest]]] = []
     for number, call in enumerate(run.calls, 1):
         own = [by_id[i] for i in call.span_ids if i in by_id]
         later = run.calls[number] if number < len(run.calls) else None
-        step, requests = _llm_step(call, number, own, origin, later)
+        step, requests = _llm_step(call, number, own, origin, later, memo)
         _escalation_field(step, own, run.content)
         llm_steps.append((step, own, requests))
         entries.append((_start(own, origin), len(entries), step))
     unmatched = ToolSpans(tool_groups([s for s in spans if s["kind"] == "tool"]), run.content)
-    responses = tool_responses(run.calls)
+    responses = tool_responses(run.calls, memo)
     for step, own, requests in llm_steps:
         for request in requests:
             group = unmatched.take(request, _start(own, origin))
@@ -179,7 +182,12 @@ def _run_view(run: RunData, steps: list[Step], origin: int) -> Timeline:
 
 
 def _llm_step(
-    call: LLMCall, number: int, own: list[dict[str, Any]], origin: int, later: LLMCall | None
+    call: LLMCall,
+    number: int,
+    own: list[dict[str, Any]],
+    origin: int,
+    later: LLMCall | None,
+    memo: Memo,
 ) -> tuple[Step, list[ToolRequest]]:
     """The step of one call, and the tool calls its output asked for (when the output was
     not captured, as the next call's input repeats it)."""
@@ -194,11 +202,8 @@ def _llm_step(
     ]
     texts = [p.get("content") for p in parts(outputs) if p.get("type") == "text"]
     # For comparing runs: the window in a form no instrumentor shapes (see
-    # diff.neutral_window), so runs recorded differently still compare equal.
-    neutral = neutral_window(window.system_instructions, window.tool_definitions, inputs)
-    hashes = {
-        slot: None if value is None else fingerprint(value) for slot, value in neutral.items()
-    }
+    # neutral.neutral_window), so runs recorded differently still compare equal.
+    hashes = neutral_fingerprints(window.system_instructions, window.tool_definitions, inputs, memo)
     step = Step(
         kind="llm",
         name=call.name,

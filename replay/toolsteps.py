@@ -11,19 +11,29 @@ from agentreel.core.calls import ToolSpan, ran_request, same_tool_call
 from agentreel.core.model import CONTENT_FLAG
 from agentreel.core.text import maybe_json
 
+from .memo import Memo
 from .model import LLMCall, Step, ToolRequest, ToolSources, ToolStep
 from .steps import ZERO, common, parts
 
 
-def tool_responses(calls: list[LLMCall]) -> dict[str, list[tuple[int, Any]]]:
+def tool_responses(calls: list[LLMCall], memo: Memo) -> dict[str, list[tuple[int, Any]]]:
     """Tool results the agent sent back to the model, by call id: (call number, response)."""
     out: dict[str, list[tuple[int, Any]]] = {}
     for number, call in enumerate(calls, 1):
-        for part in parts(call.window.input_messages):
-            if part.get("type") == "tool_call_response" and part.get("id"):
-                response = part.get("response", part.get("result"))
-                out.setdefault(str(part["id"]), []).append((number, response))
+        messages = call.window.input_messages
+        for message in messages if isinstance(messages, list) else []:
+            found = memo.get("responses", id(message), message, _responses, message)
+            for call_id, response in found:
+                out.setdefault(call_id, []).append((number, response))
     return out
+
+
+def _responses(message: Any) -> list[tuple[str, Any]]:
+    return [
+        (str(p["id"]), p.get("response", p.get("result")))
+        for p in parts([message])
+        if p.get("type") == "tool_call_response" and p.get("id")
+    ]
 
 
 def _sent_back(

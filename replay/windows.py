@@ -8,6 +8,7 @@ What was never captured is said, per call, instead of being invented.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -39,11 +40,7 @@ def calls_from(
 ) -> tuple[list[LLMCall], Resolved]:
     """The LLM calls of ``spans`` (one trace, already read), and the content they and
     ``extra_refs`` point to, fetched together."""
-    events = queries.trace_messages(client, project, trace_id)
-    by_span: dict[str, dict[str, list[bytes]]] = {}
-    for event in events:
-        slot = by_span.setdefault(event["span_id"], {"input": [], "output": []})
-        slot[event["direction"]].append(event["ref"])
+    by_span = _events_by_span(client, project, trace_id)
     llm = [s for s in spans if s["kind"] == "llm"]
     groups = _group_calls(llm)
     wanted: set[bytes] = set(extra_refs)
@@ -51,6 +48,36 @@ def calls_from(
         wanted.update(_refs(span, by_span.get(span["span_id"])))
     resolved = resolve(client, project, wanted)
     return [_call(group, by_span, resolved) for group in groups], resolved
+
+
+def some_llm_calls(
+    client: Any, project: str, trace_id: str, numbers: Iterable[int]
+) -> tuple[int, dict[int, LLMCall]] | None:
+    """How many LLM calls the run has, and calls ``numbers`` (1-based; numbers out of range
+    are left out) with their windows; None if no such run. Only the content of the calls
+    asked for is read: a page that shows one call of a long run reads one window."""
+    spans = queries.trace_spans(client, project, trace_id)
+    if not spans:
+        return None
+    groups = _group_calls([s for s in spans if s["kind"] == "llm"])
+    chosen = {n: groups[n - 1] for n in sorted(set(numbers)) if 1 <= n <= len(groups)}
+    if not chosen:
+        return len(groups), {}
+    by_span = _events_by_span(client, project, trace_id)
+    wanted = {
+        r for group in chosen.values() for s in group for r in _refs(s, by_span.get(s["span_id"]))
+    }
+    resolved = resolve(client, project, wanted)
+    return len(groups), {n: _call(group, by_span, resolved) for n, group in chosen.items()}
+
+
+def _events_by_span(client: Any, project: str, trace_id: str) -> dict[str, dict[str, list[bytes]]]:
+    """The message events' content hashes per span and direction (GenAI ≤1.36 log events)."""
+    by_span: dict[str, dict[str, list[bytes]]] = {}
+    for event in queries.trace_messages(client, project, trace_id):
+        slot = by_span.setdefault(event["span_id"], {"input": [], "output": []})
+        slot[event["direction"]].append(event["ref"])
+    return by_span
 
 
 class Resolved:

@@ -1,5 +1,9 @@
 """``agentreel replay TRACE``: a run's LLM calls with their exact context windows, in a terminal.
 
+A *call* is one LLM call, numbered from 1 (``--call N``); a *step* is a row of the timeline
+(LLM call, tool call, decision, escalation). ``--step N`` is the old name of ``--call N``: it
+still works, with a note on stderr.
+
 Reads through the REST API (the embedded store belongs to the server). Colour only on a
 terminal, and never when ``NO_COLOR`` is set.
 """
@@ -24,7 +28,14 @@ _ROLE_COLOURS = {"system": "2", "user": "32", "assistant": "36", "tool": "33"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace_id", metavar="TRACE", help="the run's trace id (32 hex digits)")
-    parser.add_argument("--step", type=int, help="show only LLM call N (1-based)")
+    parser.add_argument(
+        "--call",
+        type=int,
+        metavar="N",
+        help="show only LLM call N (calls are numbered from 1; the timeline's steps are "
+        "LLM and tool calls together)",
+    )
+    parser.add_argument("--step", type=int, metavar="N", help="deprecated: use --call N")
     parser.add_argument(
         "--format",
         choices=("otel", "openai", "anthropic"),
@@ -35,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--diff",
         metavar="OTHER",
         help="compare with another run: the run's summary, then where the two diverge "
-        "(add --step N to see call N's window too)",
+        "(add --call N to see call N's window too)",
     )
     parser.add_argument("--full", action="store_true", help="show long messages in full")
     parser.add_argument(
@@ -47,40 +58,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: What ``--step`` says: it used to mean what ``--call`` means now.
+STEP_NOTE = (
+    "agentreel: --step is deprecated and means --call (the Nth LLM call); a step is a row of "
+    "the timeline (LLM and tool calls together). Use --call N."
+)
+
+
 def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
     """``get(path, params)`` returns decoded JSON from the API, or None after printing why."""
     trace_id = args.trace_id.strip().lower()
-    detail = get(f"/api/v1/runs/{trace_id}")
+    number = args.call
+    if args.step is not None:
+        print(STEP_NOTE, file=sys.stderr)
+        number = args.step if number is None else number
+    base = f"/api/v1/runs/{trace_id}"
+    detail = get(base)
     if detail is None:
         return 1
-    calls = get(f"/api/v1/runs/{trace_id}/llm-calls", {"format": args.format})
-    if calls is None:
-        return 1
-    chosen = calls["llm_calls"]
-    if args.step is not None:
-        if not 1 <= args.step <= len(chosen):
-            print(
-                f"agentreel: run {trace_id} has {count(len(chosen), 'LLM call')}; --step takes 1 to "
-                f"{len(chosen)}",
-                file=sys.stderr,
-            )
-            return 2
-        chosen = [chosen[args.step - 1]]
-    timeline = get(f"/api/v1/runs/{trace_id}/timeline")
+    timeline = get(f"{base}/timeline")
     if timeline is None:
         return 1
-    first = args.step or 1
-    changes = {}
-    if args.diff and args.step is None and not args.json:
-        # A comparison is what was asked for: not every window of the run before it.
-        chosen = []
-    if args.format == "otel" and not args.json:
-        for number in range(first, first + len(chosen)):
-            if number > 1:
-                changes[number] = get(f"/api/v1/runs/{trace_id}/llm-calls/{number}/diff")
+    total = timeline["counts"]["llm_calls"]
+    if number is not None and not 1 <= number <= total:
+        print(
+            f"agentreel: run {trace_id} has {count(total, 'LLM call')}; --call takes 1 to {total}",
+            file=sys.stderr,
+        )
+        return 2
+    windows = not (args.diff and number is None and not args.json)
+    # Only the windows shown are fetched: one call's, or the run's (a comparison shows none).
+    chosen: list[dict[str, Any]] = []
+    if windows and number is not None:
+        one = get(f"{base}/llm-calls/{number}", {"format": args.format})
+        if one is None:
+            return 1
+        chosen = [one]
+    elif windows:
+        every = get(f"{base}/llm-calls", {"format": args.format})
+        if every is None:
+            return 1
+        chosen = every["llm_calls"]
+    first = number or 1
+    changes = (
+        _changes(get, base, first, len(chosen)) if args.format == "otel" and not args.json else {}
+    )
     diff = None
     if args.diff:
-        diff = get(f"/api/v1/runs/{trace_id}/diff", {"against": args.diff.strip().lower()})
+        diff = get(f"{base}/diff", {"against": args.diff.strip().lower()})
         if diff is None:
             return 1
     if args.json:
@@ -95,11 +120,25 @@ def replay_command(get: Callable[..., Any], args: argparse.Namespace) -> int:
     if chosen:
         _print_timeline(timeline, paint)
     for offset, call in enumerate(chosen):
-        number = first + offset
-        _print_call(number, len(calls["llm_calls"]), call, args, paint, changes.get(number))
+        at = first + offset
+        _print_call(at, total, call, args, paint, changes.get(at))
     if diff is not None:
         _print_diff(diff, paint)
     return 0
+
+
+def _changes(
+    get: Callable[..., Any], base: str, first: int, shown: int
+) -> dict[int, dict[str, Any]]:
+    """What changed at each call shown since the call before it: one request for one call,
+    one for the whole run (never one per call)."""
+    if shown == 1 and first > 1:
+        one = get(f"{base}/llm-calls/{first}/diff")
+        return {} if one is None else {first: one}
+    if shown > 1:
+        every = get(f"{base}/llm-calls/diffs")
+        return {} if every is None else {d["call"]: d for d in every["diffs"] if d["call"] > 1}
+    return {}
 
 
 def _painter(stream: Any) -> Callable[[str, str], str]:
@@ -153,14 +192,17 @@ def _print_reruns(detail: dict[str, Any], paint: Callable[[str, str], str]) -> N
 
 def _print_timeline(timeline: dict[str, Any], paint: Any) -> None:
     print()
-    print(paint(f"timeline · {count(timeline['step_count'], 'step')}", "1"))
+    steps, calls = len(timeline["steps"]), timeline["counts"]["llm_calls"]
+    print(paint(f"timeline · {count(steps, 'step')} · {count(calls, 'LLM call')}", "1"))
     for step in timeline["steps"]:
         duration = step.get("duration_ms")
         took = f"{duration:.0f} ms" if isinstance(duration, int | float) else "—"
         status = step.get("status") or ""
         mark = paint("✗", "31") if status == "error" else " "
+        call = f"call {step['llm']['call']}" if step.get("llm") else ""
         line = (
-            f"  {mark} {step['index']:>3} {step['kind']:<10} {step.get('name') or '':<32} {took:>9}"
+            f"  {mark} {step['index']:>3} {step['kind']:<10} {call:<9} "
+            f"{step.get('name') or '':<32} {took:>9}"
         )
         tool = step.get("tool") or {}
         if tool.get("call_id"):

@@ -1,12 +1,17 @@
-"""One run's replay: the Gantt-style timeline, cost per step, and every step in order: LLM
-calls with their context window (what changed since the previous call highlighted) and the
-command that re-runs from each, tool calls with arguments and results, decisions and
-escalations; what the run re-ran, or its re-runs, and pinning it as a case (:mod:`.rerun`).
-And a run compared with another, side by side, with the first divergence marked."""
+"""One run's replay, as a debugger: the Gantt-style timeline, cost per step, the list of steps
+beside the selected step (the URL's ``step``; a Gantt bar or a list entry selects one), which
+:mod:`.step_view` draws: what changed in an LLM call's window since the call before, the rest
+folded; a tool call's arguments and result; a decision's reason.
+What the run re-ran, or its re-runs, and pinning it as a case (:mod:`.rerun`). And a run
+compared with another, side by side, with the first divergence marked.
+
+A *step* is a row of the timeline (LLM call, tool call, decision, escalation); a *call* is an
+LLM call, numbered apart. A long run stays light: steps are paged (``PAGE_STEPS`` per page, in
+the list and the chart), all diffs come in one request, and only the selected call's window
+is fetched and drawn."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,14 +21,8 @@ import streamlit as st
 from .. import charts
 from ..ui import Context, count, millis, money, set_param, short_time
 from .compare import render_compare
-from .rerun import render_lineage, render_pin, render_rerun_from
-
-KIND_ICONS = {
-    "llm": ":material/psychology:",
-    "tool": ":material/build:",
-    "decision": ":material/alt_route:",
-    "escalation": ":material/support_agent:",
-}
+from .rerun import render_lineage, render_pin
+from .step_view import render_step
 
 
 def render(ctx: Context, trace_id: str) -> None:
@@ -33,7 +32,7 @@ def render(ctx: Context, trace_id: str) -> None:
         _compare_input(against)
         render_compare(ctx, trace_id, against)
         return
-    timeline = ctx.get(f"/runs/{trace_id}/timeline")
+    timeline = ctx.get_run(f"/runs/{trace_id}/timeline")
     _header(timeline)
     render_lineage(ctx, trace_id)
     render_pin(ctx, trace_id, timeline["name"] or "")
@@ -44,14 +43,135 @@ def render(ctx: Context, trace_id: str) -> None:
     if not steps:
         st.info("This run has no steps (no LLM calls, tool calls or decisions were recorded).")
         return
-    st.plotly_chart(charts.gantt(_gantt_frame(steps), "Timeline"), key="run_gantt")
-    _cost_per_step(steps)
-    st.subheader("Steps")
-    calls = {c_index: c for c_index, c in enumerate(_llm_calls(ctx, trace_id), start=1)}
     failing = (timeline.get("first_failure") or {}).get("step")
-    # A short run is read whole; in a long one the failing step opens and the rest wait.
-    for step in steps:
-        _step(ctx, trace_id, step, calls, expanded=len(steps) <= 6 or step["index"] == failing)
+    selected = _selected(steps, failing)
+    page = _page(steps, selected)
+    shown = steps[page * PAGE_STEPS : (page + 1) * PAGE_STEPS]
+    st.plotly_chart(
+        charts.gantt(_gantt_frame(shown), _gantt_title(shown, len(steps))),
+        key="run_gantt",
+        on_select=_gantt_clicked,
+        selection_mode="points",
+    )
+    _cost_per_step(steps)
+    # One request for what changed at every call; the windows are fetched one at a time.
+    diffs = ctx.get_run(f"/runs/{trace_id}/llm-calls/diffs")["diffs"] if _has_calls(steps) else []
+    listed, detail = st.columns([1, 3], gap="medium")
+    with listed:
+        _step_list(shown, diffs, selected)
+    with detail:
+        render_step(ctx, trace_id, steps[selected - 1], diffs)
+
+
+#: Steps per page of the step list and the Gantt chart: a long run is paged, never drawn whole.
+PAGE_STEPS = 50
+
+
+def _has_calls(steps: list[dict[str, Any]]) -> bool:
+    return any(s["kind"] == "llm" for s in steps)
+
+
+def _selected(steps: list[dict[str, Any]], failing: int | None) -> int:
+    """The step the URL names (``step``), else the first failing step, else step 1."""
+    raw = st.query_params.get("step", "")
+    if raw.isdigit() and 1 <= int(raw) <= len(steps):
+        return int(raw)
+    if raw:
+        st.warning(f"This run has no step {raw!r} (steps 1 to {len(steps)}); showing another.")
+    return failing if failing and failing <= len(steps) else 1
+
+
+def _page(steps: list[dict[str, Any]], selected: int) -> int:
+    """The page of steps that holds the selected one; a page picker when there are several."""
+    pages = (len(steps) + PAGE_STEPS - 1) // PAGE_STEPS
+    page = (selected - 1) // PAGE_STEPS
+    if pages > 1:
+        st.session_state["run_page"] = page
+
+        def turn() -> None:
+            set_param("step", st.session_state["run_page"] * PAGE_STEPS + 1)
+
+        st.selectbox(
+            "Steps",
+            range(pages),
+            key="run_page",
+            format_func=lambda p: (
+                f"steps {p * PAGE_STEPS + 1}–{min(len(steps), (p + 1) * PAGE_STEPS)} "
+                f"of {len(steps):,}"
+            ),
+            on_change=turn,
+            help="A long run is shown a page of steps at a time.",
+        )
+    return page
+
+
+def _gantt_title(shown: list[dict[str, Any]], total: int) -> str:
+    if len(shown) == total:
+        return "Timeline (click a bar to open its step)"
+    return f"Timeline of steps {shown[0]['index']}–{shown[-1]['index']} (click a bar to open it)"
+
+
+def _gantt_clicked() -> None:
+    step = step_of_selection(st.session_state.get("run_gantt"))
+    if step is not None:
+        set_param("step", step)
+
+
+def step_of_selection(state: Any) -> int | None:
+    """The step of the Gantt bar clicked (its ``customdata``), from the chart's selection."""
+    try:
+        points = state["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for point in points or []:
+        data = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(data, list | tuple) and data:
+            return int(data[0])
+        if isinstance(data, int | float):
+            return int(data)
+    return None
+
+
+def step_label(step: dict[str, Any], diffs: list[dict[str, Any]]) -> str:
+    """How a step reads in the step list: number, kind (an LLM step names its call), name,
+    what changed in the window since the call before (LLM calls), and a failure mark."""
+    mark = "✗ " if step["status"] == "error" else ""
+    llm = step.get("llm")
+    if llm:
+        n = llm["call"]
+        change = _change_words(diffs[n - 1]) if 0 < n <= len(diffs) else ""
+        what = f"LLM call {n} · {llm.get('model') or llm.get('request_model') or step['name']}"
+        return f"{mark}{step['index']}. {what}" + (f" · {change}" if change else "")
+    return f"{mark}{step['index']}. {step['kind']} · {step['name']}"
+
+
+def _change_words(diff: dict[str, Any]) -> str:
+    counts = diff.get("messages") or {}
+    if diff.get("previous_call") is None:
+        return f"{counts.get('after') or 0} msgs" if counts.get("comparable") else ""
+    parts = [f"+{counts['appended']}" if counts.get("appended") else ""]
+    parts += [f"{counts[op]} {op}" for op in ("inserted", "removed", "changed") if counts.get(op)]
+    labels = diff.get("labels") or []
+    parts += [label.split("_")[0] + " changed" for label in labels if label.endswith("_changed")]
+    return " ".join(p for p in parts if p) or ("same" if "unchanged" in labels else "")
+
+
+def _step_list(shown: list[dict[str, Any]], diffs: list[dict[str, Any]], selected: int) -> None:
+    by_index = {s["index"]: s for s in shown}
+    st.session_state["run_step"] = selected
+
+    def pick() -> None:
+        set_param("step", st.session_state["run_step"])
+
+    st.radio(
+        "Steps",
+        list(by_index),
+        key="run_step",
+        format_func=lambda i: step_label(by_index[i], diffs),
+        on_change=pick,
+        help="A step is a row of the timeline: an LLM call, a tool call, a decision or an "
+        "escalation. LLM calls are numbered apart (call 1, 2, …).",
+    )
 
 
 def _scores(scores: list[dict[str, Any]]) -> None:
@@ -92,11 +212,19 @@ def _compare_input(against: str) -> None:
 def _header(t: dict[str, Any]) -> None:
     st.subheader(f"{t['name'] or 'run'} · `{t['trace_id']}`")
     cols = st.columns(6)
+    counts = t["counts"]
     cols[0].metric("Status", t["status"])
     cols[1].metric("Duration", millis(t["duration_ms"]))
-    cols[2].metric("Steps", count(t["step_count"]), help="LLM calls + tool calls + decisions.")
-    cols[3].metric("LLM calls", count(t["counts"]["llm_calls"]))
-    cols[4].metric("Tokens", count(t["usage"]["total_tokens"]))
+    cols[2].metric(
+        "Steps",
+        count(len(t["steps"])),
+        help=f"Rows of the timeline: {count(counts['llm_calls'])} LLM calls, "
+        f"{count(counts['tool_calls'])} tool calls, {count(counts['decisions'])} decisions, "
+        f"{count(counts['escalations'])} escalations.",
+    )
+    cols[3].metric("LLM calls", count(counts["llm_calls"]))
+    tokens = t["usage"]["total_tokens"]
+    cols[4].metric("Tokens", _short_count(tokens), help=f"{count(tokens)} tokens")
     cols[5].metric("Cost", money(t["cost_usd"]))
     st.caption(f"Started {short_time(t['start_time'])} UTC")
     failure = t.get("first_failure")
@@ -121,6 +249,13 @@ def _header(t: dict[str, Any]) -> None:
         st.warning(f"Escalated to a human at step(s) {', '.join(map(str, t['escalations']))}.")
 
 
+def _short_count(value: int | None) -> str:
+    """A count that fits a metric: millions as ``19.6M``."""
+    if value is not None and value >= 1_000_000:
+        return f"{value / 1e6:.1f}M"
+    return count(value)
+
+
 def _gantt_frame(steps: list[dict[str, Any]]) -> pl.DataFrame:
     rows = []
     for s in steps:
@@ -131,7 +266,8 @@ def _gantt_frame(steps: list[dict[str, Any]]) -> pl.DataFrame:
             {
                 "start": start,
                 "end": start + timedelta(milliseconds=max(s["duration_ms"], 1.0)),
-                "label": f"{s['index']:>2} {s['kind']} · {s['name']}",
+                "step": s["index"],
+                "label": _gantt_label(s),
                 "kind": "error" if s["status"] == "error" else s["kind"],
                 "duration": millis(s["duration_ms"]),
                 "cost": money(s["cost_usd"]),
@@ -139,6 +275,12 @@ def _gantt_frame(steps: list[dict[str, Any]]) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(rows)
+
+
+def _gantt_label(step: dict[str, Any]) -> str:
+    llm = step.get("llm")
+    what = f"call {llm['call']}" if llm else step["kind"]
+    return f"{step['index']:>2} {what} · {step['name']}"
 
 
 def _cost_per_step(steps: list[dict[str, Any]]) -> None:
@@ -162,156 +304,3 @@ def _cost_per_step(steps: list[dict[str, Any]]) -> None:
             key="run_step_costs",
             column_config={"cost (USD)": st.column_config.NumberColumn(format="$%.5f")},
         )
-
-
-def _llm_calls(ctx: Context, trace_id: str) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = ctx.get(f"/runs/{trace_id}/llm-calls")["llm_calls"]
-    return calls
-
-
-def _step(
-    ctx: Context,
-    trace_id: str,
-    step: dict[str, Any],
-    calls: dict[int, dict[str, Any]],
-    expanded: bool,
-) -> None:
-    icon = ":material/error:" if step["status"] == "error" else KIND_ICONS.get(step["kind"], "•")
-    title = f"{icon} {step['index']}. {step['kind']} · {step['name']}"
-    if step.get("duration_ms") is not None and step.get("start_time"):
-        title += f" · {millis(step['duration_ms'])}"
-    if step.get("cost_usd"):
-        title += f" · {money(step['cost_usd'])}"
-    with st.expander(title, expanded=expanded):
-        if step["status"] == "error":
-            st.error(step.get("error") or "this step failed")
-        if step.get("missing"):
-            st.caption("Not captured: " + ", ".join(step["missing"]))
-        if step["kind"] == "llm":
-            _llm_step(ctx, trace_id, step, calls)
-        elif step["kind"] == "tool":
-            _tool_step(step)
-        elif step["kind"] == "decision":
-            _decision_step(step["decision"])
-        if step.get("escalation") or step["kind"] == "escalation":
-            esc = step.get("escalation") or {}
-            st.warning(
-                f"Escalated to **{esc.get('target') or 'a human'}** "
-                f"(severity {esc.get('severity') or 'unset'}): {esc.get('reason') or ''}"
-            )
-
-
-def _llm_step(
-    ctx: Context, trace_id: str, step: dict[str, Any], calls: dict[int, dict[str, Any]]
-) -> None:
-    llm = step["llm"]
-    n = llm["call"]
-    usage = step["usage"]
-    st.markdown(
-        f"**Model** `{llm['model'] or llm['request_model']}` ({llm['provider']}) · "
-        f"**tokens** {count(usage['input_tokens'])} in ({count(usage['cache_read_tokens'])} "
-        f"cached) / {count(usage['output_tokens'])} out · **finish** "
-        f"{', '.join(llm['finish_reasons']) or '—'}"
-    )
-    render_rerun_from(trace_id, n)
-    call = calls.get(n)
-    if call is None:
-        st.caption("The context window of this call was not captured.")
-        return
-    diff = ctx.get(f"/runs/{trace_id}/llm-calls/{n}/diff")
-    if n == 1:
-        st.caption("Context window of call 1, the run's first LLM call.")
-    else:
-        st.caption(f"Context window of call {n}: {diff.get('summary', '')}")
-    offered = [str(t.get("name", "?")) for t in call.get("tool_definitions") or []]
-    params = ", ".join(f"{k}={v}" for k, v in (call.get("parameters") or {}).items())
-    if offered or params:
-        st.caption(
-            (f"Tools offered: {', '.join(offered)}. " if offered else "")
-            + (f"Parameters: {params}." if params else "")
-        )
-    marks = {
-        c["index"]: c["op"]
-        for c in diff.get("changes", [])
-        if c.get("index") is not None and c["op"] != "removed"
-    }
-    removed = [c for c in diff.get("changes", []) if c["op"] == "removed"]
-    if call.get("system_instructions"):
-        changed = (diff.get("system_instructions") or {}).get("changed")
-        label = "system" + (" :orange-badge[changed]" if changed and n > 1 else "")
-        _message(label, call["system_instructions"])
-    for index, message in enumerate(call.get("input_messages") or []):
-        op = marks.get(index)
-        badge = ""
-        if op and n > 1:
-            colour = "green" if op in ("appended", "inserted") else "orange"
-            badge = f" :{colour}-badge[{op} since call {n - 1}]"
-        _message(f"{message.get('role', '?')}{badge}", message.get("parts") or [])
-    for change in removed:
-        st.markdown(f":red-badge[removed since call {n - 1}] {change.get('role', '')} message")
-    outputs = call.get("output_messages") or []
-    if outputs:
-        st.markdown("**Output**")
-    elif step["status"] == "error":
-        st.markdown("**Output**: none, the call failed (its error is above).")
-    else:
-        st.markdown("**Output**: not captured by the instrumentation.")
-    for message in outputs:
-        _message(message.get("role", "assistant"), message.get("parts") or [])
-
-
-def _message(label: str, parts: list[dict[str, Any]]) -> None:
-    with st.container(border=True):
-        st.markdown(f"**{label}**")
-        for part in parts:
-            kind = part.get("type")
-            if kind == "text":
-                st.text(part.get("content", ""))
-            elif kind == "tool_call":
-                st.markdown(f"calls tool `{part.get('name')}` (id `{part.get('id')}`)")
-                st.code(_pretty(part.get("arguments")), language="json")
-            elif kind == "tool_call_response":
-                st.markdown(f"result of `{part.get('id')}`")
-                st.code(_pretty(part.get("response")), language="json")
-            else:
-                st.code(_pretty(part), language="json")
-
-
-def _tool_step(step: dict[str, Any]) -> None:
-    tool = step["tool"]
-    requested = tool.get("requested_by")
-    st.markdown(
-        f"**Tool** `{tool['name']}` · call id `{tool.get('call_id') or '—'}`"
-        + (f" · requested by step {requested}" if requested else "")
-    )
-    left, right = st.columns(2)
-    left.markdown("**Arguments**")
-    left.code(_pretty(tool.get("arguments")), language="json")
-    right.markdown("**Result**")
-    if tool.get("result") is None:
-        right.caption("no result (the call failed or its result was not captured)")
-    else:
-        right.code(_pretty(tool.get("result")), language="json")
-
-
-def _decision_step(decision: dict[str, Any]) -> None:
-    options = decision.get("options") or []
-    chosen = decision.get("chosen")
-    shown = " · ".join(f"**{o}** (chosen)" if o == chosen else str(o) for o in options) or "—"
-    st.markdown(f"**Decision** `{decision.get('name')}`: {shown}")
-    confidence = decision.get("confidence")
-    st.caption(
-        f"Chose {chosen!r} because: {decision.get('reason') or '(no reason given)'}"
-        + (f" · confidence {confidence:.0%}" if isinstance(confidence, int | float) else "")
-    )
-
-
-def _pretty(value: Any) -> str:
-    if isinstance(value, str) and not value.strip():
-        return json.dumps(value)  # an empty or blank string shown as such, not as a blank block
-    if isinstance(value, str):
-        try:
-            return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
-        except ValueError:
-            return value
-    return json.dumps(value, indent=2, ensure_ascii=False)

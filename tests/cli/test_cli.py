@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from agentreel.cli.replay import STEP_NOTE
+
 from support.cli import agentreel
 from support.liveserver import RunningServer, free_port, start_server
 from support.otlpbuild import new_span_id, new_trace_id, span, traces
@@ -179,16 +181,33 @@ def test_replay_shows_each_call_with_its_window(
     assert "timeline · 5 steps" in view.stdout and "since call 1:" in view.stdout
     assert scenario.USER_PROMPT in view.stdout and scenario.ANSWER in view.stdout
     assert "→ get_weather(" in view.stdout and "← [call_0001]" in view.stdout
+    # Calls and steps: the timeline numbers its steps (LLM and tool calls), and names the call
+    # each LLM step is; --call N is the Nth LLM call.
+    timeline = server.get(f"/api/v1/runs/{trace_id}/timeline")
+    for step in timeline["steps"]:
+        if step["kind"] == "llm":
+            assert f" {step['index']:>3} llm        call {step['llm']['call']} " in view.stdout
     body = agentreel(
-        "replay", trace_id, "--step", "2", "--format", "openai", "--api-url", server.url
+        "replay", trace_id, "--call", "2", "--format", "openai", "--api-url", server.url
     )
     assert body.returncode == 0, body.stderr
+    assert "LLM call 2/3" in body.stdout and "LLM call 1/3" not in body.stdout
     request = json.loads(body.stdout[body.stdout.index("{") :])
     assert [m["role"] for m in request["messages"]] == ["system", "user", "assistant", "tool"]
+    assert body.stderr == ""
+    # --step is the old name of --call: the same answer, and a one-line note.
+    old = agentreel(
+        "replay", trace_id, "--step", "2", "--format", "openai", "--api-url", server.url
+    )
+    assert old.returncode == 0 and old.stdout == body.stdout
+    assert old.stderr.strip().splitlines() == [STEP_NOTE]
+    one = agentreel("replay", trace_id, "--call", "3", "--api-url", server.url)
+    assert "LLM call 3/3" in one.stdout and "since call 2:" in one.stdout
     as_json = json.loads(agentreel("replay", trace_id, "--json", "--api-url", server.url).stdout)
     assert len(as_json["llm_calls"]) == 3
-    out_of_range = agentreel("replay", trace_id, "--step", "9", "--api-url", server.url)
+    out_of_range = agentreel("replay", trace_id, "--call", "9", "--api-url", server.url)
     assert out_of_range.returncode == 2 and "has 3 LLM calls" in out_of_range.stderr
+    assert "--call takes 1 to 3" in out_of_range.stderr
     # --diff answers the comparison: the run's summary and the diff, not every window first.
     other = instrumented_runs("openinference_openai_stream")["trace_id"]
     compared = agentreel("replay", trace_id, "--diff", other, "--api-url", server.url)

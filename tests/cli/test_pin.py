@@ -114,7 +114,7 @@ def test_replay_prints_the_rerun_command_under_each_call(
         for n in (1, 2)
     ]
     mine = agentreel(
-        "replay", trace_id, "--step", "2", "--command", "uv run bot.py", "--api-url", server.url
+        "replay", trace_id, "--call", "2", "--command", "uv run bot.py", "--api-url", server.url
     )
     assert mine.returncode == 0, mine.stderr
     assert "AGENTREEL_RERUN_FROM=2 uv run bot.py" in mine.stdout

@@ -200,26 +200,35 @@ def test_run_view_replays_a_failing_run(
     assert len(scores) == len(api.get(f"/api/v1/runs/{run}/scores")["scores"])
     assert "it never refunded me" in list(scores["comment / explanation"])
     shown = _metrics(at)
-    assert shown["Steps"] == count(timeline["step_count"])
+    assert shown["Steps"] == count(len(timeline["steps"]))  # the page's rows, every one
     assert shown["Cost"] == money(timeline["cost_usd"])
     assert shown["Tokens"] == count(timeline["usage"]["total_tokens"])
     assert shown["Status"] == "error"
     failure = timeline["first_failure"]
     assert any(f"First failure at step {failure['step']}" in e.value for e in at.error)
-    others = {"Cost and tokens per step", "Compare with another run", "Connection"}
-    step_titles = [e.label for e in at.expander if e.label not in others]
-    assert len(step_titles) == len(timeline["steps"])
+    # The step list beside the selected step: every step listed, the failing one open.
+    assert len(at.radio(key="run_step").options) == len(timeline["steps"])
+    assert at.radio(key="run_step").value == failure["step"]
+
+    def opened(kind: str, **match: Any) -> AppTest:
+        step = next(s for s in timeline["steps"] if s["kind"] == kind and
+                    all(s.get(k) == v or (s.get(kind) or {}).get(k) == v for k, v in match.items()))  # fmt: skip
+        page = render(api.url, monkeypatch, page="runs", run=run, step=str(step["index"]))
+        assert page.radio(key="run_step").value == step["index"]
+        return page
+
     # The second call's window: what changed since call 1 is marked, message by message.
     diff = api.get(f"/api/v1/runs/{run}/llm-calls/2/diff")
     appended = [c for c in diff["changes"] if c["op"] == "appended"]
-    marks = [m for m in at.markdown if "appended since call 1" in m.value]
+    marks = [m for m in opened("llm", call=2).markdown if "appended since call 1" in m.value]
     assert appended and len(marks) == len(appended)
     # Tool calls show their arguments and results as the API has them.
     tool = next(s for s in timeline["steps"] if s["kind"] == "tool" and s["tool"]["result"])
-    code = [c.value for c in at.code]
+    code = [c.value for c in opened("tool", index=tool["index"]).code]
     assert json.dumps(json.loads(tool["tool"]["arguments"]), indent=2) in code
     decision = next(s for s in timeline["steps"] if s["kind"] == "decision")["decision"]
-    assert any(f"**{decision['chosen']}** (chosen)" in m.value for m in at.markdown)
+    shown_decision = opened("decision").markdown
+    assert any(f"**{decision['chosen']}** (chosen)" in m.value for m in shown_decision)
     gantt = _charts(at)[0]
     assert gantt.proto.spec  # the timeline figure
 
@@ -385,10 +394,12 @@ def test_run_view_of_a_rerun_and_of_its_original(
     assert any(f"against={original.id}" in m.value and f"run={rerun.id}" in m.value
                for m in at.markdown)  # fmt: skip
     code = [c.value for c in at.code]
-    # Each LLM call says how to re-run from it; the run can be pinned from the command line.
-    for n in (1, 2):
-        assert f"AGENTREEL_RERUN_OF={rerun.id} AGENTREEL_RERUN_FROM={n} python" in "\n".join(code)
     assert any(c.startswith(f"agentreel pin {rerun.id} -o cases/") for c in code)
+    # Each LLM call says how to re-run from it (steps 1 and 2 are its calls 1 and 2).
+    for n in (1, 2):
+        opened = render(api.url, monkeypatch, page="runs", run=rerun.id, step=str(n))
+        code = [c.value for c in opened.code]
+        assert f"AGENTREEL_RERUN_OF={rerun.id} AGENTREEL_RERUN_FROM={n} python" in "\n".join(code)
 
     # The original lists its re-runs, with the first divergence.
     at = render(api.url, monkeypatch, page="runs", run=original.id)

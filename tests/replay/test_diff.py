@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentreel.replay.diff import context_diff
+from agentreel.replay.diff import context_diff, fingerprint
+from agentreel.replay.memo import Memo
 from agentreel.replay.model import LLMCall, Window
+from agentreel.replay.neutral import neutral_fingerprints, neutral_window
 from agentreel.replay.rundiff import run_diff
 from agentreel.replay.timeline import load_timeline
 from agentreel.replay.windows import llm_calls
@@ -298,6 +300,42 @@ def test_diff_endpoints(replay_api: tuple[Any, str], store: Any) -> None:
     assert http.get(f"/api/v1/runs/{run}/diff").status_code == 422
 
 
+def test_all_diffs_of_a_run_in_one_answer_are_the_per_call_answers(
+    replay_api: tuple[Any, str], store: Any
+) -> None:
+    http, project = replay_api
+    run = _weather_run("Paris", "call_a")
+    run.llm([user("And Lyon?")], answer("Cloudy."))  # a new conversation: context replaced
+    trace_id = run.write(store, project)
+    got = http.get(f"/api/v1/runs/{trace_id}/llm-calls/diffs")
+    assert got.status_code == 200
+    body = got.json()
+    assert body["trace_id"] == trace_id and body["llm_calls"] == len(body["diffs"]) == 3
+    for n, diff in enumerate(body["diffs"], 1):
+        one = http.get(f"/api/v1/runs/{trace_id}/llm-calls/{n}/diff").json()
+        assert {"trace_id": trace_id, **diff} == one
+    assert [d["call"] for d in body["diffs"]] == [1, 2, 3]
+    unknown = "f" * 32
+    assert http.get(f"/api/v1/runs/{unknown}/llm-calls/diffs").status_code == 404
+    assert http.get("/api/v1/runs/xyz/llm-calls/diffs").status_code == 400
+
+
+def test_one_call_is_the_calls_entry_of_the_run(replay_api: tuple[Any, str], store: Any) -> None:
+    http, project = replay_api
+    trace_id = _weather_run("Paris", "call_a").write(store, project)
+    for format in ("otel", "openai", "anthropic"):
+        every = http.get(f"/api/v1/runs/{trace_id}/llm-calls", params={"format": format}).json()
+        for n, call in enumerate(every["llm_calls"], 1):
+            one = http.get(f"/api/v1/runs/{trace_id}/llm-calls/{n}", params={"format": format})
+            assert one.status_code == 200
+            assert one.json() == {"trace_id": trace_id, "format": format, "call": n, **call}
+    missing = http.get(f"/api/v1/runs/{trace_id}/llm-calls/3")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == f"run {trace_id} has no LLM call 3 (it has calls 1 to 2)"
+    bad = http.get(f"/api/v1/runs/{trace_id}/llm-calls/1", params={"format": "xml"})
+    assert bad.status_code == 400
+
+
 def test_runs_without_captured_content_still_diff(replay_api: tuple[Any, str], store: Any) -> None:
     http, project = replay_api
     blind = Run(root=False)
@@ -386,3 +424,16 @@ def test_a_call_that_failed_in_one_run_only(store: Any) -> None:
     assert (first["type"], first["run"], first["against"]) == ("different_output", "error", "unset")
     assert first["summary"].endswith("llm gpt-4o: status error (rate limited) vs unset (-)")
     assert diff["not_compared"] == []
+
+
+def test_neutral_fingerprints_hash_the_neutral_window_once_per_message() -> None:
+    tool_results = [response("call_1", "sunny"), response("call_2", "rain")]
+    system_message = {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]}
+    inputs = [system_message, user("Weather?"), calls(("call_1", "w", "{}")), *tool_results]
+    tools = [WEATHER_TOOL]
+    memo = Memo()
+    for window in ((SYSTEM, tools, inputs), (None, None, inputs[:3]), (SYSTEM, None, None)):
+        neutral = neutral_window(*window)
+        expected = {k: None if v is None else fingerprint(v) for k, v in neutral.items()}
+        assert neutral_fingerprints(*window, memo) == expected
+        assert neutral_fingerprints(*window, Memo()) == expected

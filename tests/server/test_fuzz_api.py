@@ -79,6 +79,8 @@ DELIBERATE: Mapping[str, frozenset[int]] = {
     "/api/v1/runs/{trace_id}": frozenset({400, 404}),
     "/api/v1/runs/{trace_id}/llm-calls": frozenset({400, 404}),
     "/api/v1/runs/{trace_id}/timeline": frozenset({400, 404}),
+    "/api/v1/runs/{trace_id}/llm-calls/{n}": frozenset({400, 404}),
+    "/api/v1/runs/{trace_id}/llm-calls/diffs": frozenset({400, 404}),
     "/api/v1/runs/{trace_id}/llm-calls/{n}/diff": frozenset({400, 404}),
     "/api/v1/runs/{trace_id}/diff": frozenset({400, 404}),
     "/api/v1/runs/{trace_id}/export": frozenset({400, 404}),
@@ -422,6 +424,8 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/api/v1/runs/{trace_id}", False),
     ("GET", "/api/v1/runs/{trace_id}/llm-calls", True),
     ("GET", "/api/v1/runs/{trace_id}/timeline", False),
+    ("GET", "/api/v1/runs/{trace_id}/llm-calls/{n}", True),
+    ("GET", "/api/v1/runs/{trace_id}/llm-calls/diffs", False),
     ("GET", "/api/v1/runs/{trace_id}/llm-calls/{n}/diff", True),
     ("GET", "/api/v1/runs/{trace_id}/diff", True),
     ("GET", "/api/v1/runs/{trace_id}/export", False),
@@ -684,7 +688,9 @@ def test_injection_strings_change_nothing(seeded: Seeded, payload: str) -> None:
     requests: list[tuple[str, str, dict[str, str]]] = [
         ("GET", "/api/v1/runs", {name: payload}) for name in RUN_QUERY
     ]
-    for suffix in ("", "/llm-calls", "/timeline", "/export", "/case", "/llm-calls/1/diff"):
+    suffixes = ("", "/llm-calls", "/llm-calls/1", "/llm-calls/diffs", "/timeline", "/export",
+                "/case", "/llm-calls/1/diff")  # fmt: skip
+    for suffix in suffixes:
         requests.append(("GET", f"/api/v1/runs/{as_path}{suffix}", {}))
     requests += [
         ("GET", f"/api/v1/runs/{as_path}/diff", {"against": run}),

@@ -63,14 +63,19 @@ class RunningServer:
         raise AssertionError(f"timed out waiting for {what}; last value {last!r}\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        return int(self.process.returncode)
+        return stop_process(self.process, sig, timeout)
+
+
+def stop_process(process: subprocess.Popen[bytes], sig: int, timeout: float) -> int:
+    """Send ``sig``; kill the process if it has not exited within ``timeout``. Its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+    return int(process.returncode)
 
 
 def start_server(
@@ -119,3 +124,35 @@ def start_server(
         time.sleep(0.1)
     server.stop(signal.SIGKILL)
     raise RuntimeError(f"agentreel serve did not become healthy:\n{server.log()}")
+
+
+@dataclass
+class RunningDashboard:
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """Ctrl-C, as a user stops it; killed if it does not stop within ``timeout``."""
+        return stop_process(self.process, signal.SIGINT, timeout)
+
+
+def start_dashboard(
+    api_url: str, log_path: Path, *, timeout: float = 3 * START_TIMEOUT
+) -> RunningDashboard:
+    """``agentreel dashboard`` on a free port reading ``api_url``, once it says it is up."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTREEL_")}
+    command = [sys.executable, "-m", "agentreel", "dashboard", "--api-url", api_url]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--dashboard-port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+    dashboard = RunningDashboard(process, f"http://127.0.0.1:{port}", log_path)
+    deadline = time.monotonic() + timeout
+    while "Press Ctrl-C to stop." not in log_path.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            dashboard.stop()
+            raise RuntimeError(f"agentreel dashboard did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    return dashboard

@@ -1,6 +1,6 @@
 """What REST routes share: the JSON response, the error table for the OpenAPI document, store
-reads translated to HTTP errors, the checks of trace ids and times, and the refusal of
-numbers that are not finite."""
+reads translated to HTTP errors (one LLM call of a run, or 404), the checks of trace ids and
+times, and the refusal of numbers that are not finite."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AllowInfNan, StrictFloat
 
+from agentreel.replay.model import LLMCall
+from agentreel.replay.windows import some_llm_calls
 from agentreel.storage import queries
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -54,6 +56,23 @@ def read(fn: Callable[[], Any]) -> Any:
         raise HTTPException(400, str(exc)) from None
     except (ClickHouseError, OSError) as exc:
         raise HTTPException(503, f"the store could not answer: {exc}") from None
+
+
+def calls_around(
+    pool: Pool, project: str, trace_id: str, n: int, others: set[int]
+) -> dict[int, LLMCall]:
+    """LLM call ``n`` of the run and calls ``others`` (those that exist), by number; 404
+    naming the calls the run has when it has no call ``n``. Only these calls' content is read."""
+    found: tuple[int, dict[int, LLMCall]] | None = read(
+        lambda: some_llm_calls(pool.get(), project, trace_id, {n, *others})
+    )
+    if found is None:
+        raise HTTPException(404, f"no run with trace id {trace_id}")
+    total, calls = found
+    if n not in calls:
+        have = f"calls 1 to {total}" if total else "no LLM calls"
+        raise HTTPException(404, f"run {trace_id} has no LLM call {n} (it has {have})")
+    return calls
 
 
 def trace_id(raw: str) -> str:

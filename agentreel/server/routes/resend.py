@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from agentreel.collector.ingest import Ingest
 from agentreel.replay.resend import DEFAULT_TIMEOUT, ResendError, Target, as_run, now_ns, resend
-from agentreel.replay.windows import llm_calls
 from agentreel.server.routes import common
 from agentreel.storage.client import ClientPool
 
@@ -41,12 +40,7 @@ def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIR
     )
     def resend_call(trace_id: str, n: int, target: ResendRequest) -> Response:
         trace_id = common.trace_id(trace_id)
-        calls = common.read(lambda: llm_calls(pool.get(), project(), trace_id))
-        if calls is None:
-            raise HTTPException(404, f"no run with trace id {trace_id}")
-        if not 1 <= n <= len(calls):
-            raise HTTPException(404, f"run {trace_id} has {len(calls)} LLM calls; n is 1-based")
-        call = calls[n - 1]
+        call = common.calls_around(pool, project(), trace_id, n, set())[n]
         chosen = target.api or call.provider
         if chosen not in ("openai", "anthropic"):
             raise HTTPException(

@@ -1,5 +1,5 @@
-"""Runs: what is stored (``/stats``), the run list, one run's span tree (with what it re-ran and
-its re-runs) and its LLM calls with their exact context windows."""
+"""Runs: what is stored (``/stats``), the run list, and one run's span tree (with what it re-ran
+and its re-runs). Its LLM calls and timeline are the replay routes' (:mod:`.replay`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from agentreel.replay.render import FORMATS, render
-from agentreel.replay.windows import Resolved, llm_calls, resolve
+from agentreel.replay.windows import Resolved, resolve
 from agentreel.server.routes import common
-from agentreel.server.routes.replay_json import call_json, rendered_json
 from agentreel.storage import columns, queries, runtable
 from agentreel.storage.scope import check_values, make_scope
 
@@ -104,33 +102,6 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         return common.Json(
             {"run": summary, "reruns": reruns, "reruns_total": total, "spans": _tree(shown)}
         )
-
-    @api.get(
-        "/api/v1/runs/{trace_id}/llm-calls",
-        tags=["replay"],
-        summary="The run's LLM calls in start order, each with its exact context window",
-    )
-    def calls(
-        trace_id: str,
-        format: Annotated[
-            str,
-            Query(
-                description="otel (canonical OTel GenAI messages), openai (a Chat Completions "
-                "request body) or anthropic (a Messages API request body)"
-            ),
-        ] = "otel",
-    ) -> Response:
-        if format not in FORMATS:
-            raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}")
-        trace_id = common.trace_id(trace_id)
-        result = common.read(lambda: llm_calls(pool.get(), project(), trace_id))
-        if result is None:
-            raise HTTPException(404, f"no run with trace id {trace_id}")
-        if format == "otel":
-            answer = [call_json(call) for call in result]
-        else:
-            answer = [rendered_json(render(call, format)) for call in result]
-        return common.Json({"trace_id": trace_id, "format": format, "llm_calls": answer})
 
     return api
 
