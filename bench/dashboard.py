@@ -314,8 +314,9 @@ def _get_size(url: str) -> int:
 def _browser(api_url: str, trace_id: str, repeat: int) -> dict[str, list[float]] | None:
     """Seconds from opening the run page to its first step shown, and from picking a step in
     the list to that step shown; None without Chromium."""
-    from test_browser import CHROMIUM, CHROMIUM_FLAGS, _wait_rendered
     from test_browser_bigrun import STEP_LIST
+
+    from support.browser import CHROMIUM, CHROMIUM_FLAGS, wait_rendered
 
     if not CHROMIUM:
         return None
@@ -340,7 +341,7 @@ def _browser(api_url: str, trace_id: str, repeat: int) -> dict[str, list[float]]
                     page = browser.new_page(viewport={"width": 1400, "height": 1000})
                     t = time.perf_counter()
                     page.goto(url, wait_until="domcontentloaded")
-                    _wait_rendered(page)
+                    wait_rendered(page)
                     page.wait_for_selector("h4:has-text('Step 1 ')", timeout=120_000)
                     out["open again" if i else "first open (nothing cached)"].append(
                         time.perf_counter() - t
