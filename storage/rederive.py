@@ -1,0 +1,178 @@
+"""Derived data rebuilt from the spans: what makes the run and rollup tables crash-consistent.
+
+One write inserts the spans (the views fill ``runs``, ``facet_values`` and
+``escalation_rows`` in the same insert), then the writer's own rows (``step_daily``,
+``user_daily``, scores). A ``kill -9`` between those inserts leaves spans stored without
+their derived rows, and the spool's replay at the next start cannot add them by writing the
+batch again: its spans are stored, so the duplicate check skips them (it must, or a retried
+span would count twice).
+
+So the derived rows are not patched but re-derived: for a set of runs, every derived row
+they touch is deleted and computed again from the spans stored, which is right whatever
+part of the write had happened (nothing, some inserts, all of them). The scope is exact
+for the tables keyed by run (``runs``, ``escalation_rows``); ``facet_values`` rows are keyed
+by value, so the values these runs use are recomputed from all the project's spans, and the
+daily tables by day, so the days these runs' spans fall on are recomputed whole.
+
+* :func:`recover` — at start, before the spool's records are written again: the runs those
+  records touch (some of their spans may be stored without derived rows), and the scores of
+  their spans that are stored. Those records stay in the spool until written, so a crash
+  during recovery or during the replay simply recovers again at the next start.
+* :func:`rebuild` — every derived table from all spans (``agentreel repair``), for stores
+  damaged before recovery existed, or after a reprice interrupted between its steps.
+
+Deletes are lightweight (``DELETE FROM``), synchronous, and only ever follow a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from agentreel.core.model import Batch
+
+from . import crashpoints, rollups, runtable, stepdaily
+from .scores import insert as insert_scores
+from .writer import stored_keys
+
+#: Runs re-derived per round of queries (their ids go into IN lists).
+RUNS_PER_QUERY = 5_000
+
+#: Derived tables keyed by run, and their fill from the spans meeting a condition.
+_BY_RUN = ("runs", "escalation_rows")
+_DAILY = ("step_daily", "user_daily")
+#: Every table :func:`rebuild` empties and fills.
+TABLES = (*_BY_RUN, "facet_values", *_DAILY)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Rederived:
+    """What a recovery or a rebuild did."""
+
+    runs: int = 0
+    days: int = 0
+    spans: int = 0
+    scores: int = 0
+
+
+def recover(client: Any, batches: Iterable[Batch]) -> Rederived:
+    """Re-derive what the runs of these batches (the spool's unfinished records) have stored,
+    and store again the scores of their spans that are stored (scores have stable ids, so a
+    score written before the crash is replaced by itself)."""
+    runs: set[tuple[str, str]] = set()
+    scored: dict[tuple[str, str, str], list[list[Any]]] = {}
+    for batch in batches:
+        for span in batch.spans:
+            runs.add((span.project, span.trace_id))
+            if span.scores:
+                scored[span.key] = [score.row(span.project) for score in span.scores]
+    done = Rederived()
+    for project, traces in stepdaily.by_project(runs).items():
+        for at in range(0, len(traces), RUNS_PER_QUERY):
+            _rederive_runs(client, project, traces[at : at + RUNS_PER_QUERY], done)
+    rows = [row for key in stored_keys(client, scored) for row in scored[key]]
+    insert_scores(client, rows)
+    done.scores = len(rows)
+    return done
+
+
+def rebuild(client: Any, progress: Progress | None = None) -> Rederived:
+    """Empty every derived table and fill it again from all spans, a month of spans at a
+    time (rows of a run or a value that spans months merge as they do at ingestion)."""
+    say = progress or (lambda _: None)
+    months = client.query(
+        "SELECT toYYYYMM(start_time) AS m, count(), uniqExact(project, trace_id) FROM spans "
+        "GROUP BY m ORDER BY m"
+    ).result_rows
+    for table in TABLES:
+        client.command(f"TRUNCATE TABLE IF EXISTS {table}")
+    done = Rederived()
+    for month, spans, runs in months:
+        _fill(client, "toYYYYMM(start_time) = {m:UInt32}", {"m": month})
+        done.spans += int(spans)
+        done.runs += int(runs)
+        say(f"{month // 100}-{month % 100:02d}: {int(spans):,} spans of {int(runs):,} runs")
+    done.days = int(client.query("SELECT uniqExact(day) FROM step_daily").result_rows[0][0])
+    return done
+
+
+def _rederive_runs(client: Any, project: str, traces: list[str], done: Rederived) -> None:
+    """Delete and fill again every derived row these runs of ``project`` contribute to."""
+    params: dict[str, Any] = {"p": project, "t": traces}
+    in_runs = "project = {p:String} AND trace_id IN {t:Array(String)}"
+    days = [
+        row[0]
+        for row in client.query(
+            f"SELECT DISTINCT toDate(start_time) FROM spans WHERE {in_runs}", parameters=params
+        ).result_rows
+    ]
+    facets = [
+        tuple(row)
+        for row in client.query(
+            f"SELECT DISTINCT facet.1, facet.2 FROM spans ARRAY JOIN {rollups.FACET_PAIRS} AS facet "
+            f"WHERE {in_runs} AND facet.2 != ''",
+            parameters=params,
+        ).result_rows
+    ]
+    params |= {"days": days, "facets": facets}
+    in_days = "project = {p:String} AND %s IN {days:Array(Date32)}"
+    in_facets = "project = {p:String} AND %s IN {facets:Array(Tuple(String, String))}"
+    for table in _BY_RUN:
+        client.command(f"DELETE FROM {table} WHERE {in_runs}", parameters=params)
+    if facets:
+        client.command(
+            "DELETE FROM facet_values WHERE " + in_facets % "(field, value)", parameters=params
+        )
+    for table in _DAILY if days else ():
+        client.command(f"DELETE FROM {table} WHERE " + in_days % "day", parameters=params)
+    crashpoints.reached("rederive")
+    _fill(
+        client,
+        in_runs,
+        params,
+        steps=in_days % "toDate(start_time)" if days else None,
+        facets=in_facets % "(facet.1, facet.2)" if facets else None,
+    )
+    done.runs += len(traces)
+    done.days += len(days)
+
+
+def _fill(
+    client: Any,
+    spans: str,
+    params: dict[str, Any],
+    *,
+    steps: str | None = "",
+    facets: str | None = "",
+) -> None:
+    """Insert the derived rows of the spans meeting ``spans`` (a condition on ``spans``
+    columns): runs and escalations of those spans; the daily rows of the spans meeting
+    ``steps`` and the facet rows meeting ``facets`` (a condition on those columns and the
+    ``facet`` pair; the same spans when ``""``, none when None)."""
+    names = client.query(
+        f"SELECT * FROM ({runtable.RUN_SELECT} WHERE 0 GROUP BY project, trace_id) LIMIT 0"
+    ).column_names
+    # The select names its results as the columns it reads (start_time is min(start_time)):
+    # the condition applies to the spans beneath it.
+    select = runtable.RUN_SELECT.replace(
+        "\nFROM spans\n", f"\nFROM (SELECT * FROM spans WHERE {spans}) AS spans\n"
+    )
+    client.command(
+        f"INSERT INTO runs ({', '.join(names)}) {select} GROUP BY project, trace_id",
+        parameters=params,
+    )
+    client.command(
+        f"INSERT INTO escalation_rows {rollups.ESCALATION_SELECT} AND {spans}", parameters=params
+    )
+    if facets is not None:
+        client.command(
+            f"INSERT INTO facet_values {rollups.FACET_SELECT} AND ({facets or spans}) "
+            "GROUP BY project, field, value",
+            parameters=params,
+        )
+    if steps is not None:
+        for fill in (stepdaily.step_daily_fill, stepdaily.user_daily_fill):
+            client.command(fill(steps or spans), parameters=params)
