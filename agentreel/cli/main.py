@@ -21,6 +21,7 @@ from agentreel.cli import (
     mcpserve,
     pin,
     projects,
+    repair,
     replay,
     report,
     reprice,
@@ -144,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     projects.add_commands(sub)
+    repair.add_command(sub)
     return parser
 
 
@@ -166,6 +168,7 @@ _COMMANDS = {
     "eval": evaluate.eval_command,
     "report": report.report_command,
     "reprice": reprice.reprice_command,
+    "repair": repair.repair_command,
     "mcp": mcpserve.mcp_command,
     **projects.COMMANDS,
 }
