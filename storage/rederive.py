@@ -71,8 +71,7 @@ def recover(client: Any, batches: Iterable[Batch]) -> Rederived:
                 scored[span.key] = [score.row(span.project) for score in span.scores]
     done = Rederived()
     for project, traces in stepdaily.by_project(runs).items():
-        for at in range(0, len(traces), RUNS_PER_QUERY):
-            _rederive_runs(client, project, traces[at : at + RUNS_PER_QUERY], done)
+        _rederive(client, project, traces, done)
     rows = [row for key in stored_keys(client, scored) for row in scored[key]]
     insert_scores(client, rows)
     done.scores = len(rows)
@@ -91,7 +90,9 @@ def rebuild(client: Any, progress: Progress | None = None) -> Rederived:
         client.command(f"TRUNCATE TABLE IF EXISTS {table}")
     done = Rederived()
     for month, spans, runs in months:
-        _fill(client, "toYYYYMM(start_time) = {m:UInt32}", {"m": month})
+        in_month = "toYYYYMM(start_time) = {m:UInt32}"
+        for fill in (_fill_runs, _fill_facets, _fill_daily):
+            fill(client, in_month, {"m": month})
         done.spans += int(spans)
         done.runs += int(runs)
         say(f"{month // 100}-{month % 100:02d}: {int(spans):,} spans of {int(runs):,} runs")
@@ -99,59 +100,55 @@ def rebuild(client: Any, progress: Progress | None = None) -> Rederived:
     return done
 
 
-def _rederive_runs(client: Any, project: str, traces: list[str], done: Rederived) -> None:
-    """Delete and fill again every derived row these runs of ``project`` contribute to."""
-    params: dict[str, Any] = {"p": project, "t": traces}
-    in_runs = "project = {p:String} AND trace_id IN {t:Array(String)}"
-    days = [
-        row[0]
-        for row in client.query(
-            f"SELECT DISTINCT toDate(start_time) FROM spans WHERE {in_runs}", parameters=params
-        ).result_rows
-    ]
-    facets = [
-        tuple(row)
-        for row in client.query(
-            f"SELECT DISTINCT facet.1, facet.2 FROM spans ARRAY JOIN {rollups.FACET_PAIRS} AS facet "
-            f"WHERE {in_runs} AND facet.2 != ''",
-            parameters=params,
-        ).result_rows
-    ]
-    params |= {"days": days, "facets": facets}
-    in_days = "project = {p:String} AND %s IN {days:Array(Date32)}"
-    in_facets = "project = {p:String} AND %s IN {facets:Array(Tuple(String, String))}"
-    for table in _BY_RUN:
-        client.command(f"DELETE FROM {table} WHERE {in_runs}", parameters=params)
+#: Runs of a project (``{p}``) by id (``{t}``); its days (``{days}``) and facet pairs
+#: (``{facets}``), with ``%s`` for the column or expression compared.
+_IN_RUNS = "project = {p:String} AND trace_id IN {t:Array(String)}"
+_IN_DAYS = "project = {p:String} AND %s IN {days:Array(Date32)}"
+_IN_FACETS = "project = {p:String} AND %s IN {facets:Array(Tuple(String, String))}"
+
+
+def _rederive(client: Any, project: str, traces: list[str], done: Rederived) -> None:
+    """Delete and fill again every derived row these runs of ``project`` contribute to:
+    per run a chunk at a time, then the facet values and days of them all at once."""
+    days: set[Any] = set()
+    facets: set[tuple[str, str]] = set()
+    for at in range(0, len(traces), RUNS_PER_QUERY):
+        params: dict[str, Any] = {"p": project, "t": traces[at : at + RUNS_PER_QUERY]}
+        days |= {
+            row[0]
+            for row in client.query(
+                f"SELECT DISTINCT toDate(start_time) FROM spans WHERE {_IN_RUNS}",
+                parameters=params,
+            ).result_rows
+        }
+        facets |= {
+            (row[0], row[1])
+            for row in client.query(
+                f"SELECT DISTINCT facet.1, facet.2 FROM spans "
+                f"ARRAY JOIN {rollups.FACET_PAIRS} AS facet WHERE {_IN_RUNS} AND facet.2 != ''",
+                parameters=params,
+            ).result_rows
+        }
+        for table in _BY_RUN:
+            client.command(f"DELETE FROM {table} WHERE {_IN_RUNS}", parameters=params)
+        crashpoints.reached("rederive")
+        _fill_runs(client, _IN_RUNS, params)
+    params = {"p": project, "days": sorted(days), "facets": sorted(facets)}
     if facets:
-        client.command(
-            "DELETE FROM facet_values WHERE " + in_facets % "(field, value)", parameters=params
-        )
-    for table in _DAILY if days else ():
-        client.command(f"DELETE FROM {table} WHERE " + in_days % "day", parameters=params)
-    crashpoints.reached("rederive")
-    _fill(
-        client,
-        in_runs,
-        params,
-        steps=in_days % "toDate(start_time)" if days else None,
-        facets=in_facets % "(facet.1, facet.2)" if facets else None,
-    )
+        where = _IN_FACETS % "(field, value)"
+        client.command(f"DELETE FROM facet_values WHERE {where}", parameters=params)
+        _fill_facets(client, _IN_FACETS % "(facet.1, facet.2)", params)
+    if days:
+        for table in _DAILY:
+            client.command(f"DELETE FROM {table} WHERE {_IN_DAYS % 'day'}", parameters=params)
+        _fill_daily(client, _IN_DAYS % "toDate(start_time)", params)
     done.runs += len(traces)
     done.days += len(days)
 
 
-def _fill(
-    client: Any,
-    spans: str,
-    params: dict[str, Any],
-    *,
-    steps: str | None = "",
-    facets: str | None = "",
-) -> None:
-    """Insert the derived rows of the spans meeting ``spans`` (a condition on ``spans``
-    columns): runs and escalations of those spans; the daily rows of the spans meeting
-    ``steps`` and the facet rows meeting ``facets`` (a condition on those columns and the
-    ``facet`` pair; the same spans when ``""``, none when None)."""
+def _fill_runs(client: Any, spans: str, params: dict[str, Any]) -> None:
+    """Insert the ``runs`` and ``escalation_rows`` rows of the spans meeting ``spans`` (a
+    condition on ``spans`` columns)."""
     names = client.query(
         f"SELECT * FROM ({runtable.RUN_SELECT} WHERE 0 GROUP BY project, trace_id) LIMIT 0"
     ).column_names
@@ -167,12 +164,19 @@ def _fill(
     client.command(
         f"INSERT INTO escalation_rows {rollups.ESCALATION_SELECT} AND {spans}", parameters=params
     )
-    if facets is not None:
-        client.command(
-            f"INSERT INTO facet_values {rollups.FACET_SELECT} AND ({facets or spans}) "
-            "GROUP BY project, field, value",
-            parameters=params,
-        )
-    if steps is not None:
-        for fill in (stepdaily.step_daily_fill, stepdaily.user_daily_fill):
-            client.command(fill(steps or spans), parameters=params)
+
+
+def _fill_facets(client: Any, spans: str, params: dict[str, Any]) -> None:
+    """Insert the ``facet_values`` rows of the spans meeting ``spans`` (a condition on
+    ``spans`` columns and the ``facet`` pair)."""
+    client.command(
+        f"INSERT INTO facet_values {rollups.FACET_SELECT} AND ({spans}) "
+        "GROUP BY project, field, value",
+        parameters=params,
+    )
+
+
+def _fill_daily(client: Any, spans: str, params: dict[str, Any]) -> None:
+    """Insert the ``step_daily`` and ``user_daily`` rows of the spans meeting ``spans``."""
+    for fill in (stepdaily.step_daily_fill, stepdaily.user_daily_fill):
+        client.command(fill(spans), parameters=params)

@@ -149,7 +149,7 @@ def deliver(server: RunningServer, groups: list[list[ReadableSpan]]) -> list[boo
     return results
 
 
-def _env(data_dir: Path, kill_at: str | None, fault: Path | None = None) -> dict[str, str]:
+def _env(kill_at: str | None, fault: Path | None = None) -> dict[str, str]:
     env = {"AGENTREEL_SPOOL_ACK_WAIT": "0.2", "AGENTREEL_LOG_LEVEL": "warning"}
     if kill_at is not None:
         env["AGENTREEL_TEST_KILL_AT"] = kill_at
@@ -167,12 +167,12 @@ def _died(server: RunningServer, what: str) -> None:
     assert server.process.returncode == -signal.SIGKILL, f"{what}:\n{server.log()}"
 
 
-def crash_cycle(data_dir: Path, truth: Truth, point: str, replay_point: str | None) -> None:
-    """Send a cycle's runs, die at ``point`` writing them, die at ``replay_point`` (if any)
-    during the replay; the acknowledged runs join ``truth``."""
+def send_and_die(data_dir: Path, truth: Truth, point: str) -> None:
+    """Send a cycle's runs (acknowledged from the spool: writes fail meanwhile), then let
+    the writer through to die at ``point``; the acknowledged runs join ``truth``."""
     fault = data_dir.parent / f"{data_dir.name}-fault"
     fault.write_text("fail")
-    server = start_server(data_dir, _env(data_dir, point, fault))
+    server = start_server(data_dir, _env(point, fault))
     try:
         runs, groups = build_runs(truth, RUNS_PER_CYCLE)
         acked = deliver(server, groups)
@@ -185,20 +185,32 @@ def crash_cycle(data_dir: Path, truth: Truth, point: str, replay_point: str | No
     finally:
         fault.unlink(missing_ok=True)
         server.stop(signal.SIGKILL)
+
+
+def crash_cycle(data_dir: Path, truth: Truth, point: str, replay_point: str | None) -> None:
+    """:func:`send_and_die` at ``point``, then a start that dies at ``replay_point`` (if
+    any) during its replay."""
+    send_and_die(data_dir, truth, point)
     if replay_point is not None:
         try:
-            again = start_server(data_dir, _env(data_dir, replay_point))
+            again = start_server(data_dir, _env(replay_point))
         except RuntimeError as exc:  # died before it answered /healthz: in the re-derivation
             assert "exited with -9" in str(exc), str(exc)
         else:
             _died(again, f"at {replay_point} during the start-up replay")
 
 
+def restart(data_dir: Path) -> RunningServer:
+    """A clean start, once its spool replay is written."""
+    server = start_server(data_dir, _env(None))
+    server.wait_for(lambda s: _waiting(s) == 0, timeout=60, what="the spool replay")
+    return server
+
+
 def restart_and_check(data_dir: Path, truth: Truth) -> None:
     """A clean start; once its replay is written, every check against ``truth``."""
-    server = start_server(data_dir, _env(data_dir, None))
+    server = restart(data_dir)
     try:
-        server.wait_for(lambda s: _waiting(s) == 0, timeout=60, what="the spool replay")
         check(server, truth)
     finally:
         server.stop()
