@@ -39,7 +39,7 @@ from .writer import stored_keys
 #: Runs re-derived per round of queries (their ids go into IN lists).
 RUNS_PER_QUERY = 5_000
 
-#: Derived tables keyed by run, and their fill from the spans meeting a condition.
+#: Derived tables keyed by run, and by day.
 _BY_RUN = ("runs", "escalation_rows")
 _DAILY = ("step_daily", "user_daily")
 #: Every table :func:`rebuild` empties and fills.
@@ -94,9 +94,14 @@ def rebuild(client: Any, progress: Progress | None = None) -> Rederived:
         for fill in (_fill_runs, _fill_facets, _fill_daily):
             fill(client, in_month, {"m": month})
         done.spans += int(spans)
-        done.runs += int(runs)
         say(f"{month // 100}-{month % 100:02d}: {int(spans):,} spans of {int(runs):,} runs")
-    done.days = int(client.query("SELECT uniqExact(day) FROM step_daily").result_rows[0][0])
+    done.runs, done.days = (
+        int(n)
+        for n in client.query(
+            "SELECT (SELECT uniqExact(project, trace_id) FROM spans), "
+            "(SELECT uniqExact(day) FROM step_daily)"
+        ).result_rows[0]
+    )
     return done
 
 

@@ -129,7 +129,7 @@ class Writer:
         result.messages_written = len(messages)
         return result
 
-    # -- related stored spans -----------------------------------------------------------------------
+    # -- related stored spans -----------------------------------------------------------------
 
     def _stored_tools(self, fresh: list[Span]) -> dict[tuple[str, str], list[ToolSpan]]:
         """Stored tool spans a fresh tool span could record the same call as."""

@@ -118,6 +118,15 @@ def _snapshot(client: Any) -> dict[str, list[Any]]:
     return {table: client.query(sql).result_rows for table, sql in _SNAPSHOTS.items()}
 
 
+def _written(client: Any) -> tuple[list[tuple[str, bytes]], dict[str, list[Any]]]:
+    """The requests, each written whole by one writer, and the derived tables they leave."""
+    requests = _requests()
+    writer = Writer(client)
+    for request in requests:
+        writer.write(_batch(*request).spans, [])
+    return requests, _snapshot(client)
+
+
 def _fail_at(point: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def reached(name: str) -> None:
         if name == point:
@@ -130,11 +139,8 @@ def _fail_at(point: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_write_cut_short_is_recovered_exactly(
     database: Any, point: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    requests, cut = _requests(), 2  # two requests stored whole before the one cut short
-    clean = Writer(database)
-    for request in requests:
-        clean.write(_batch(*request).spans, [])
-    expected = _snapshot(database)
+    requests, expected = _written(database)
+    cut = 2  # two requests stored whole before the one cut short
     assert expected["runs"] and expected["scores"] and expected["escalation_rows"]
     for table in (*rederive.TABLES, "scores", "spans"):
         database.command(f"TRUNCATE TABLE {table}")
@@ -172,11 +178,7 @@ def test_a_write_cut_short_is_recovered_exactly(
 def test_a_crash_during_recovery_is_recovered_at_the_next_start(
     database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    requests = _requests()
-    writer = Writer(database)
-    for request in requests:
-        writer.write(_batch(*request).spans, [])
-    expected = _snapshot(database)
+    requests, expected = _written(database)
     with monkeypatch.context() as patch:
         _fail_at("rederive", patch)
         with pytest.raises(SystemExit):
@@ -187,22 +189,14 @@ def test_a_crash_during_recovery_is_recovered_at_the_next_start(
 
 
 def test_recovering_runs_that_were_whole_changes_nothing(database: Any) -> None:
-    requests = _requests()
-    writer = Writer(database)
-    for request in requests:
-        writer.write(_batch(*request).spans, [])
-    expected = _snapshot(database)
+    requests, expected = _written(database)
     rederive.recover(database, [_batch(*r) for r in requests])
     rederive.recover(database, [_batch(*r) for r in requests[2:]])
     assert _snapshot(database) == expected
 
 
 def test_rebuild_gives_back_every_derived_table_from_the_spans(database: Any) -> None:
-    requests = _requests()
-    writer = Writer(database)
-    for request in requests:
-        writer.write(_batch(*request).spans, [])
-    expected = _snapshot(database)
+    _, expected = _written(database)
     # Damaged as a kill after the spans insert left stores before recovery existed.
     for table in rederive.TABLES:
         database.command(f"DELETE FROM {table} WHERE project = 'p1'")

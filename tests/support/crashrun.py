@@ -126,20 +126,23 @@ def build_runs(truth: Truth, count: int) -> tuple[list[Run], list[list[ReadableS
     return runs, groups
 
 
+def exporter(server: RunningServer, *, grpc: bool, timeout: float) -> SpanExporter:
+    """The real OTLP exporter of either protocol, pointed at ``server``."""
+    if grpc:
+        return GrpcExporter(endpoint=server.grpc_endpoint, insecure=True, timeout=timeout)
+    return HttpExporter(endpoint=server.url + "/v1/traces", timeout=timeout)
+
+
 def deliver(server: RunningServer, groups: list[list[ReadableSpan]]) -> list[bool]:
     """Export each group once through the real exporters (gRPC and HTTP in turn, two
     threads); whether each got a success."""
     results = [False] * len(groups)
 
     def work(first: int) -> None:
-        exporter: SpanExporter
-        if first % 2:
-            exporter = GrpcExporter(endpoint=server.grpc_endpoint, insecure=True, timeout=30)
-        else:
-            exporter = HttpExporter(endpoint=server.url + "/v1/traces", timeout=30)
+        sender = exporter(server, grpc=bool(first % 2), timeout=30)
         for n in range(first, len(groups), 2):
-            results[n] = exporter.export(groups[n]) is SpanExportResult.SUCCESS
-        exporter.shutdown()
+            results[n] = sender.export(groups[n]) is SpanExportResult.SUCCESS
+        sender.shutdown()
 
     workers = [threading.Thread(target=work, args=(i,)) for i in range(2)]
     for worker in workers:
