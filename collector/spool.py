@@ -16,7 +16,9 @@ requests share one ``fsync``. The writer reports each record it has stored with
 :meth:`Spool.done`; everything up to that record is then finished, the position is kept
 in ``checkpoint`` and finished segments are deleted. After a crash the records after the
 checkpoint are replayed: some may be stored already, which the writer's duplicate check
-folds (a span delivered twice is stored once).
+folds (a span delivered twice is stored once). A write cut short may have stored spans
+without their derived rows, so the server re-derives the runs these records touch before it
+replays them (``agentreel.storage.rederive``).
 """
 
 from __future__ import annotations

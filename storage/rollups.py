@@ -121,23 +121,27 @@ ENGINE = AggregatingMergeTree
 ORDER BY (project, field, value)
 """
 
-_FACET_SELECT = """
+#: A span's ``(field, value)`` facets (empty values are not kept).
+FACET_PAIRS = """[('service', toString(service)), ('agent', toString(agent)),
+            ('model', if(kind = 'llm', toString(model), '')),
+            ('provider', if(kind = 'llm', toString(provider), '')),
+            ('environment', toString(environment))]"""
+
+#: ``facet_values`` rows of the spans (:mod:`.rederive` adds conditions and the ``GROUP BY``).
+FACET_SELECT = f"""
 SELECT project, facet.1 AS field, facet.2 AS value,
        min(start_time) AS first_seen, max(start_time) AS last_seen, toUInt64(count()) AS spans
 FROM spans
-ARRAY JOIN [('service', toString(service)), ('agent', toString(agent)),
-            ('model', if(kind = 'llm', toString(model), '')),
-            ('provider', if(kind = 'llm', toString(provider), '')),
-            ('environment', toString(environment))] AS facet
+ARRAY JOIN {FACET_PAIRS} AS facet
 WHERE facet.2 != ''
 """
 
 FACET_VALUES_MV = (
-    f"CREATE MATERIALIZED VIEW IF NOT EXISTS facet_values_mv TO facet_values AS {_FACET_SELECT} "
+    f"CREATE MATERIALIZED VIEW IF NOT EXISTS facet_values_mv TO facet_values AS {FACET_SELECT} "
     "GROUP BY project, field, value"
 )
 FACET_VALUES_BACKFILL = (
-    f"INSERT INTO facet_values {_FACET_SELECT} "
+    f"INSERT INTO facet_values {FACET_SELECT} "
     "AND (project, field, value) NOT IN (SELECT project, field, value FROM facet_values) "
     "GROUP BY project, field, value"
 )
@@ -157,24 +161,25 @@ ENGINE = ReplacingMergeTree
 ORDER BY (project, time, trace_id, span_id)
 """
 
-_ESCALATION_SELECT = """
+#: ``escalation_rows`` rows of the spans (:mod:`.rederive` adds conditions).
+ESCALATION_SELECT = """
 SELECT project, start_time AS time, trace_id, span_id, agent,
        attributes['agentreel.escalation.reason'] AS reason,
        attributes['agentreel.escalation.target'] AS target,
        attributes['agentreel.escalation.severity'] AS severity
 FROM spans
-WHERE kind = 'escalation' OR mapContains(attributes, 'agentreel.escalation.reason')
+WHERE (kind = 'escalation' OR mapContains(attributes, 'agentreel.escalation.reason')
    OR mapContains(attributes, 'agentreel.escalation.target')
-   OR mapContains(attributes, 'agentreel.escalation.severity')
+   OR mapContains(attributes, 'agentreel.escalation.severity'))
 """
 
 ESCALATION_ROWS_MV = (
     "CREATE MATERIALIZED VIEW IF NOT EXISTS escalation_rows_mv TO escalation_rows AS "
-    + _ESCALATION_SELECT
+    + ESCALATION_SELECT
 )
 #: ReplacingMergeTree on the full key: running it twice leaves the same rows once merged,
 #: and reads take DISTINCT.
-ESCALATION_ROWS_BACKFILL = "INSERT INTO escalation_rows " + _ESCALATION_SELECT
+ESCALATION_ROWS_BACKFILL = "INSERT INTO escalation_rows " + ESCALATION_SELECT
 
 #: Migration 2, in order: the column first (the views read it), each view before its backfill.
 STATEMENTS = (

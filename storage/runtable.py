@@ -138,8 +138,9 @@ _TOOL = "kind = 'tool' AND counted"
 #: A root span's value of a re-run key ('' on other spans, and when absent).
 _ROOT = "if(parent_span_id = '', attributes['{key}'], '')"
 
-RUNS_MV = f"""
-CREATE MATERIALIZED VIEW IF NOT EXISTS runs_mv TO runs AS
+#: What ``runs_mv`` selects: a ``runs`` row from spans, before its ``GROUP BY project, trace_id``
+#: (:mod:`.rederive` runs it on stored spans).
+RUN_SELECT = f"""
 SELECT
     project,
     trace_id,
@@ -197,8 +198,13 @@ SELECT
               substringUTF8({_ROOT.format(key=DIVERGENCE_KEY)}, 1, {DIVERGENCE_CHARS})))
         AS rerun_divergence
 FROM spans
-GROUP BY project, trace_id
 """
+
+RUNS_MV = (
+    "\nCREATE MATERIALIZED VIEW IF NOT EXISTS runs_mv TO runs AS"
+    + RUN_SELECT
+    + "GROUP BY project, trace_id\n"
+)
 
 #: What each table of a store made before migration 4 gives the merged table. Each run's
 #: figures are taken once: from ``runs`` all it held, from ``run_rollup`` only what ``runs``

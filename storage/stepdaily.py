@@ -22,6 +22,8 @@ from typing import Any
 
 from agentreel.core.model import Span
 
+from . import crashpoints
+
 #: Columns of ``step_daily`` in insert order: the key, then the sums.
 KEY_COLUMNS = ("project", "day", "dim", "key", "agent", "service", "environment", "provider")
 #: ``user_daily`` keys: LLM calls per user, kept apart (users are many; only cost by user
@@ -90,8 +92,15 @@ USER_DAILY = (
     )
 )
 
-# The same rows from spans already stored, for a store that predates this table.
-_ATTRIBUTED = """
+
+def _attributed(spans: str = "") -> str:
+    """Each counted step of the stored spans with its run's agent and user; ``spans`` (a
+    condition on ``spans`` columns) narrows it to those spans, reading only their runs' roots."""
+    source, roots = "spans", ""
+    if spans:
+        source = f"(SELECT * FROM spans WHERE {spans})"
+        roots = f" AND (project, trace_id) IN (SELECT project, trace_id FROM spans WHERE {spans})"
+    return f"""
 SELECT s.project AS project, toDate(s.start_time) AS day,
     multiIf(s.kind = 'llm', 'model', s.kind = 'tool', 'tool', 'decision') AS dim,
     multiIf(s.kind = 'llm', toString(s.model), s.kind = 'tool', toString(s.tool_name),
@@ -108,25 +117,39 @@ SELECT s.project AS project, toDate(s.start_time) AS day,
     toInt64(if(s.kind = 'llm', s.reasoning_tokens, 0)) AS rt,
     if(s.kind = 'llm', s.cost_usd, 0) AS cost,
     toInt64(s.kind = 'llm' AND s.cost_source = '' AND s.input_tokens + s.output_tokens > 0) AS up
-FROM spans AS s
+FROM {source} AS s
 LEFT JOIN (
     SELECT project, trace_id, any(toString(agent)) AS agent, any(user) AS user FROM spans
-    WHERE parent_span_id = '' GROUP BY project, trace_id
+    WHERE parent_span_id = ''{roots} GROUP BY project, trace_id
 ) AS r ON r.project = s.project AND r.trace_id = s.trace_id
 WHERE (s.kind = 'llm' AND s.counted) OR (s.kind = 'tool' AND s.counted) OR s.kind = 'decision'
 """
+
+
 _SUMS = "sum(calls), sum(errors), sum(i), sum(o), sum(cr), sum(cw), sum(rt), sum(cost), sum(up)"
+
+
+def step_daily_fill(spans: str = "") -> str:
+    """``INSERT`` of the ``step_daily`` rows of the stored spans (those meeting ``spans``)."""
+    return (
+        f"INSERT INTO step_daily SELECT project, day, dim, key, agent_, service, environment, "
+        f"provider, {_SUMS} FROM ({_attributed(spans)}) "
+        "GROUP BY project, day, dim, key, agent_, service, environment, provider"
+    )
+
+
+def user_daily_fill(spans: str = "") -> str:
+    """``INSERT`` of the ``user_daily`` rows of the stored spans (those meeting ``spans``)."""
+    return (
+        f"INSERT INTO user_daily SELECT project, day, user_, agent_, service, environment, "
+        f"provider, key, {_SUMS} FROM ({_attributed(spans)}) WHERE dim = 'model' "
+        "GROUP BY project, day, user_, agent_, service, environment, provider, key"
+    )
+
+
 #: The same rows from spans already stored, for a store that predates these tables.
-STEP_DAILY_BACKFILL = (
-    f"INSERT INTO step_daily SELECT project, day, dim, key, agent_, service, environment, "
-    f"provider, {_SUMS} FROM ({_ATTRIBUTED}) "
-    "GROUP BY project, day, dim, key, agent_, service, environment, provider"
-)
-USER_DAILY_BACKFILL = (
-    f"INSERT INTO user_daily SELECT project, day, user_, agent_, service, environment, "
-    f"provider, key, {_SUMS} FROM ({_ATTRIBUTED}) WHERE dim = 'model' "
-    "GROUP BY project, day, user_, agent_, service, environment, provider, key"
-)
+STEP_DAILY_BACKFILL = step_daily_fill()
+USER_DAILY_BACKFILL = user_daily_fill()
 
 
 def _step(span: Span) -> tuple[str, str] | None:
@@ -200,6 +223,8 @@ def insert(client: Any, rows: Iterable[list[Any]]) -> None:
                 [[*key, *sums] for key, sums in summed.items()],
                 column_names=(*columns, *SUM_COLUMNS),
             )
+        if table == "step_daily":
+            crashpoints.reached("step_daily")
 
 
 _INT64 = (-(2**63), 2**63 - 1)
@@ -245,7 +270,8 @@ def step_rows(client: Any, fresh: list[Span]) -> list[list[Any]]:
     return rows
 
 
-def _by_project(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+def by_project(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """``(project, trace_id)`` pairs as sorted trace ids per project."""
     out: dict[str, list[str]] = {}
     for project, trace in sorted(keys):
         out.setdefault(project, []).append(trace)
@@ -257,7 +283,7 @@ def stored_roots(
 ) -> dict[tuple[str, str], tuple[str, str]]:
     """``(agent, user)`` of the stored root span of each ``(project, trace_id)`` that has one."""
     found: dict[tuple[str, str], tuple[str, str]] = {}
-    for project, traces in _by_project(keys).items():
+    for project, traces in by_project(keys).items():
         result = client.query(
             "SELECT trace_id, toString(agent), user FROM spans WHERE project = {p:String} "
             "AND trace_id IN {t:Array(String)} AND parent_span_id = '' ORDER BY start_time",
@@ -272,7 +298,7 @@ def stored_steps(client: Any, runs: Iterable[tuple[str, str]]) -> list[Span]:
     """Stored steps of these ``(project, trace_id)`` runs, as spans carrying what
     :func:`rows_of` reads."""
     spans: dict[tuple[str, str], Span] = {}
-    for project, traces in _by_project(runs).items():
+    for project, traces in by_project(runs).items():
         result = client.query(
             "SELECT trace_id, span_id, toString(kind), counted, toUnixTimestamp64Nano(start_time), "
             "toString(model), toString(tool_name), attributes['agentreel.decision.name'], "

@@ -23,7 +23,7 @@ from agentreel.core.calls import (
 from agentreel.core.model import MessageEvent, Span
 from agentreel.core.prices import PriceTable
 
-from . import columns, stepdaily
+from . import columns, crashpoints, stepdaily
 from .costing import price_spans, shipped_prices
 from .scores import insert as insert_scores
 
@@ -76,7 +76,7 @@ class Writer:
         unique: dict[tuple[str, str, str], Span] = {}
         for span in spans:
             unique.setdefault(span.key, span)
-        stored = self._duplicates(unique.values())
+        stored = stored_keys(self._client, unique)
         fresh = [s for k, s in unique.items() if k not in stored]
         result.duplicates = len(spans) - len(fresh)
         if any(s.kind == "llm" for s in fresh):
@@ -101,6 +101,7 @@ class Writer:
                 column_names=SPAN_COLUMNS,
                 column_oriented=True,
             )
+        crashpoints.reached("spans")
         if messages:
             rows = [
                 [
@@ -118,6 +119,7 @@ class Writer:
             ]
             self._client.insert("message_events", rows, column_names=_MESSAGE_COLUMNS)
         stepdaily.insert(self._client, steps)
+        crashpoints.reached("rollups")
         scores = [score.row(s.project) for s in fresh for score in s.scores]
         if scores:  # after the spans: a score's run is stored before the score
             insert_scores(self._client, scores)
@@ -127,24 +129,7 @@ class Writer:
         result.messages_written = len(messages)
         return result
 
-    # -- duplicates ---------------------------------------------------------------------------
-
-    def _duplicates(self, spans: Iterable[Span]) -> set[tuple[str, str, str]]:
-        """Keys of these spans that are already stored."""
-        by_project: dict[str, tuple[set[str], set[str]]] = {}
-        for span in spans:
-            traces, ids = by_project.setdefault(span.project, (set(), set()))
-            traces.add(span.trace_id)
-            ids.add(span.span_id)
-        found: set[tuple[str, str, str]] = set()
-        for project, (traces, ids) in by_project.items():
-            result = self._client.query(
-                "SELECT trace_id, span_id FROM spans WHERE project = {project:String} "
-                "AND trace_id IN {traces:Array(String)} AND span_id IN {ids:Array(String)}",
-                parameters={"project": project, "traces": sorted(traces), "ids": sorted(ids)},
-            )
-            found.update((project, t, i) for t, i in result.result_rows)
-        return found
+    # -- related stored spans -----------------------------------------------------------------
 
     def _stored_tools(self, fresh: list[Span]) -> dict[tuple[str, str], list[ToolSpan]]:
         """Stored tool spans a fresh tool span could record the same call as."""
@@ -231,6 +216,24 @@ class Writer:
         if len(young) > CONTENT_CACHE_SIZE:
             self._seen_old, self._seen_young = young, set()
         return len(rows), sum(len(r[3]) for r in rows)
+
+
+def stored_keys(client: Any, keys: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Those of these ``(project, trace_id, span_id)`` span keys that are stored."""
+    by_project: dict[str, tuple[set[str], set[str]]] = {}
+    for project, trace_id, span_id in keys:
+        traces, ids = by_project.setdefault(project, (set(), set()))
+        traces.add(trace_id)
+        ids.add(span_id)
+    found: set[tuple[str, str, str]] = set()
+    for project, (traces, ids) in by_project.items():
+        result = client.query(
+            "SELECT trace_id, span_id FROM spans WHERE project = {project:String} "
+            "AND trace_id IN {traces:Array(String)} AND span_id IN {ids:Array(String)}",
+            parameters={"project": project, "traces": sorted(traces), "ids": sorted(ids)},
+        )
+        found.update((project, t, i) for t, i in result.result_rows)
+    return found
 
 
 def _mark_nested_tools(fresh: list[Span], earlier: dict[tuple[str, str], list[ToolSpan]]) -> None:

@@ -22,6 +22,7 @@ from agentreel.cli import (
     pin,
     prices,
     projects,
+    repair,
     replay,
     report,
     reprice,
@@ -148,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     projects.add_commands(sub)
+    repair.add_command(sub)
     return parser
 
 
@@ -171,6 +173,7 @@ _COMMANDS = {
     "report": report.report_command,
     "reprice": reprice.reprice_command,
     "prices": prices.prices_command,
+    "repair": repair.repair_command,
     "mcp": mcpserve.mcp_command,
     **projects.COMMANDS,
 }

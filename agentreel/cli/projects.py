@@ -31,14 +31,20 @@ _ABOUT = (
 _STORE_SETTINGS = ("data_dir", "clickhouse_url", "log_level")
 
 
-def add_commands(sub: Any) -> None:
-    """Add ``projects`` and ``keys`` to the CLI's subparsers."""
+def add_store_flags(cmd: argparse.ArgumentParser) -> None:
+    """The flags of a command that opens the store: where it is."""
     from agentreel.settings import SETTINGS
 
+    for setting in SETTINGS:
+        if setting.name in _STORE_SETTINGS:
+            cmd.add_argument(setting.flag, dest=setting.name, default=None, help=setting.doc)
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``projects`` and ``keys`` to the CLI's subparsers."""
+
     def store_flags(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        for setting in SETTINGS:
-            if setting.name in _STORE_SETTINGS:
-                cmd.add_argument(setting.flag, dest=setting.name, default=None, help=setting.doc)
+        add_store_flags(cmd)
         cmd.add_argument("--json", action="store_true", help="Print JSON instead of text.")
         return cmd
 
@@ -84,7 +90,7 @@ def projects_command(settings: Settings, args: argparse.Namespace) -> int:
             ]
             _table(args, [asdict(p) for p in listed], ("project", "created (UTC)", "keys"), rows)
 
-    return _with_store(settings, run)
+    return with_store(settings, run)
 
 
 def keys_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -122,10 +128,19 @@ def keys_command(settings: Settings, args: argparse.Namespace) -> int:
             header = ("id", "project", "label", "created (UTC)", "state")
             _table(args, [asdict(k) for k in listed], header, rows)
 
-    return _with_store(settings, run)
+    return with_store(settings, run)
 
 
-def _with_store(settings: Settings, run: Callable[[Any], Any]) -> int:
+#: What to do when the embedded store is held by the server, for these commands.
+_STOP_FIRST = (
+    "projects and keys are managed on the store itself: stop the server, run this command, "
+    "start the server again."
+)
+
+
+def with_store(settings: Settings, run: Callable[[Any], Any], stop_first: str = _STOP_FIRST) -> int:
+    """Open and migrate the store, ``run(client)``, close it; 1 with a message (and
+    ``stop_first`` for the embedded store) when the store cannot be opened."""
     from agentreel.storage.client import StoreUnavailable, connect
     from agentreel.storage.projects import ProjectError
     from agentreel.storage.schema import migrate
@@ -135,11 +150,7 @@ def _with_store(settings: Settings, run: Callable[[Any], Any]) -> int:
     except StoreUnavailable as exc:
         print(f"agentreel: {exc}", file=sys.stderr)
         if settings.embedded:
-            print(
-                "agentreel: projects and keys are managed on the store itself: stop the "
-                "server, run this command, start the server again.",
-                file=sys.stderr,
-            )
+            print(f"agentreel: {stop_first}", file=sys.stderr)
         return 1
     try:
         migrate(client)  # keys may be made before the server ever started

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,13 @@ from agentreel.collector.ingest import Ingest
 from agentreel.collector.limits import Limits
 from agentreel.collector.metrics import Metrics
 from agentreel.collector.pipeline import Pipeline
-from agentreel.collector.spool import Spool
+from agentreel.collector.spool import Ref, Spool
 from agentreel.core import outbound
+from agentreel.core.model import Batch
 from agentreel.core.version import __version__
 from agentreel.server import auth, routes, signals_setup
 from agentreel.settings import Settings, SettingsError
+from agentreel.storage import rederive
 from agentreel.storage.client import ClientPool, connect
 from agentreel.storage.costing import PriceBook
 from agentreel.storage.price_overrides import ProjectPrices
@@ -99,6 +101,10 @@ class Server:
         if redactor is not None:
             self.ingest.redactor = redactor.counted(self.metrics.registry)
         self.auth.counted(self.metrics.registry)
+        if replay:
+            # A crash may have cut a write short: its spans stored, their derived rows not.
+            done = rederive.recover(self._writer_client, self._spooled(replay))
+            log.info("spool replay: %d runs re-derived from their spans first", done.runs)
         # What was acknowledged before the last stop and is not stored yet goes first.
         for ref in replay:
             pipeline.submit(None, ref)
@@ -115,6 +121,14 @@ class Server:
             self._price_updates = UpdatePrices()
             self._price_updates.start()
             log.info("price data: fetching genai-prices' newest data hourly")
+
+    def _spooled(self, refs: list[Ref]) -> Iterator[Batch]:
+        """The batches of these spool records that can be read (the replay refuses the rest)."""
+        for ref in refs:
+            try:
+                yield self.ingest.load(ref)
+            except Exception as exc:
+                log.warning("spool record %s unreadable; not re-derived: %s", ref, exc)
 
     def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
         assert self.metrics is not None

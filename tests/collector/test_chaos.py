@@ -19,13 +19,12 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
+from support.crashrun import exporter
 from support.liveserver import RunningServer, start_server
 from support.otlpbuild import new_span_id, new_trace_id, span, traces
 
@@ -195,15 +194,11 @@ def _deliver(server: RunningServer, spans: list[ReadableSpan], batch: int, threa
     failures: list[int] = []
 
     def work(index: int) -> None:
-        exporter: SpanExporter
-        if index % 2:
-            exporter = GrpcExporter(endpoint=server.grpc_endpoint, insecure=True, timeout=60)
-        else:
-            exporter = HttpExporter(endpoint=server.url + "/v1/traces", timeout=60)
+        sender = exporter(server, grpc=bool(index % 2), timeout=60)
         for n in range(index, len(batches), threads):
-            if exporter.export(batches[n]) is not SpanExportResult.SUCCESS:
+            if sender.export(batches[n]) is not SpanExportResult.SUCCESS:
                 failures.append(n)
-        exporter.shutdown()
+        sender.shutdown()
 
     workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for worker in workers:
