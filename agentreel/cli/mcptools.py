@@ -210,15 +210,10 @@ def get_llm_call(
     include_tool_schemas: bool,
 ) -> dict[str, Any]:
     trace_id = trace_id.strip().lower()
-    calls = get(f"/api/v1/runs/{trace_id}/llm-calls", {"format": format})["llm_calls"]
-    if not calls:
-        raise ToolFailure(f"run {trace_id} has no LLM calls")
-    if not 1 <= call <= len(calls):
-        raise ToolFailure(
-            f"run {trace_id} has {len(calls)} LLM calls: call takes 1 to {len(calls)}"
-        )
-    found = calls[call - 1]
-    out: dict[str, Any] = {"trace_id": trace_id, "call": call, "of": len(calls), "format": format}
+    # Only this call's window is read (a long run's windows together run to 100 MB); the
+    # server answers 404 naming the calls the run has when it has no call ``call``.
+    found = get(f"/api/v1/runs/{trace_id}/llm-calls/{call}", {"format": format})
+    out: dict[str, Any] = {"trace_id": trace_id, "call": call, "of": found["of"], "format": format}
     for key in ("name", "model", "request_model", "provider", "status", "error", "finish_reasons"):
         if found.get(key) not in (None, "", []):
             out[key] = found[key]

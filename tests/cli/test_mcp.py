@@ -298,7 +298,7 @@ def test_bad_requests_are_tool_errors_and_the_server_carries_on(loaded: Loaded) 
             (
                 "get_llm_call",
                 {"trace_id": trace_id, "call": 7},
-                "has 3 LLM calls: call takes 1 to 3",
+                "has no LLM call 7 (it has calls 1 to 3)",
             ),
             ("list_runs", {"since": "last tuesday"}, "since must be ISO 8601"),
             ("cost", {"agent": "no-such-agent"}, "unknown agent 'no-such-agent'"),

@@ -60,9 +60,10 @@ def read(fn: Callable[[], Any]) -> Any:
 
 def calls_around(
     pool: Pool, project: str, trace_id: str, n: int, others: set[int]
-) -> dict[int, LLMCall]:
-    """LLM call ``n`` of the run and calls ``others`` (those that exist), by number; 404
-    naming the calls the run has when it has no call ``n``. Only these calls' content is read."""
+) -> tuple[int, dict[int, LLMCall]]:
+    """How many LLM calls the run has, and call ``n`` and calls ``others`` (those that exist)
+    by number; 404 naming the calls the run has when it has no call ``n``. Only these calls'
+    content is read."""
     found: tuple[int, dict[int, LLMCall]] | None = read(
         lambda: some_llm_calls(pool.get(), project, trace_id, {n, *others})
     )
@@ -72,7 +73,7 @@ def calls_around(
     if n not in calls:
         have = f"calls 1 to {total}" if total else "no LLM calls"
         raise HTTPException(404, f"run {trace_id} has no LLM call {n} (it has {have})")
-    return calls
+    return total, calls
 
 
 def trace_id(raw: str) -> str:

@@ -82,16 +82,16 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         "/api/v1/runs/{trace_id}/llm-calls/{n}",
         tags=["replay"],
         summary="LLM call n of the run (n from 1) with its exact context window",
-        description="What `/llm-calls` answers for that one call, with `call` (n). Only this "
+        description="What `/llm-calls` answers for that one call, with `call` (n) and `of` "
+        "(how many LLM calls the run has). Only this "
         "call's content is read: the way to page through a long run.",
     )
     def one_call(trace_id: str, n: int, format: FormatParam = "otel") -> Response:
         _check_format(format)
         trace_id = common.trace_id(trace_id)
-        call = common.calls_around(pool, project(), trace_id, n, set())[n]
-        return common.Json(
-            {"trace_id": trace_id, "format": format, "call": n, **_call_answer(call, format)}
-        )
+        total, calls = common.calls_around(pool, project(), trace_id, n, set())
+        answer = {"trace_id": trace_id, "format": format, "call": n, "of": total}
+        return common.Json({**answer, **_call_answer(calls[n], format)})
 
     @api.get(
         "/api/v1/runs/{trace_id}/llm-calls/{n}/diff",
@@ -100,7 +100,7 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
     )
     def call_diff(trace_id: str, n: int) -> Response:
         trace_id = common.trace_id(trace_id)
-        calls = common.calls_around(pool, project(), trace_id, n, {n - 1})
+        _, calls = common.calls_around(pool, project(), trace_id, n, {n - 1})
         previous = calls.get(n - 1)
         return common.Json({"trace_id": trace_id, **context_diff(previous, calls[n], n)})
 

@@ -40,7 +40,7 @@ def router(pool: ClientPool, ingest: Ingest, project: Callable[[], str]) -> APIR
     )
     def resend_call(trace_id: str, n: int, target: ResendRequest) -> Response:
         trace_id = common.trace_id(trace_id)
-        call = common.calls_around(pool, project(), trace_id, n, set())[n]
+        call = common.calls_around(pool, project(), trace_id, n, set())[1][n]
         chosen = target.api or call.provider
         if chosen not in ("openai", "anthropic"):
             raise HTTPException(
