@@ -325,10 +325,12 @@ def test_one_call_is_the_calls_entry_of_the_run(replay_api: tuple[Any, str], sto
     trace_id = _weather_run("Paris", "call_a").write(store, project)
     for format in ("otel", "openai", "anthropic"):
         every = http.get(f"/api/v1/runs/{trace_id}/llm-calls", params={"format": format}).json()
+        assert len(every["llm_calls"]) == 2  # the weather run makes two LLM calls
         for n, call in enumerate(every["llm_calls"], 1):
             one = http.get(f"/api/v1/runs/{trace_id}/llm-calls/{n}", params={"format": format})
             assert one.status_code == 200
-            assert one.json() == {"trace_id": trace_id, "format": format, "call": n, **call}
+            expected = {"trace_id": trace_id, "format": format, "call": n, "of": 2, **call}
+            assert one.json() == expected
     missing = http.get(f"/api/v1/runs/{trace_id}/llm-calls/3")
     assert missing.status_code == 404
     assert missing.json()["detail"] == f"run {trace_id} has no LLM call 3 (it has calls 1 to 2)"
