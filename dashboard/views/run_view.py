@@ -34,6 +34,7 @@ def render(ctx: Context, trace_id: str) -> None:
         return
     timeline = ctx.get_run(f"/runs/{trace_id}/timeline")
     _header(timeline)
+    _session(ctx, trace_id)
     render_lineage(ctx, trace_id)
     render_pin(ctx, trace_id, timeline["name"] or "")
     _scores(ctx.get(f"/runs/{trace_id}/scores")["scores"])
@@ -247,6 +248,14 @@ def _header(t: dict[str, Any]) -> None:
         st.caption(f":material/warning: {note}")
     if t.get("escalations"):
         st.warning(f"Escalated to a human at step(s) {', '.join(map(str, t['escalations']))}.")
+
+
+def _session(ctx: Context, trace_id: str) -> None:
+    """A link to the session the run belongs to (the run summary, read for its lineage too)."""
+    session = ctx.get(f"/runs/{trace_id}")["run"].get("session") or ""
+    if session:
+        link = ctx.link(page="sessions", session=session)
+        st.markdown(f"Part of session [`{session}`]({link}): its runs in order.")
 
 
 def _short_count(value: int | None) -> str:

@@ -57,6 +57,17 @@ def test_a_session_shows_its_runs_in_order_with_cost_status_and_scores(
     assert list(odd.dataframe[0].value["trace id"]) == [runs.conversation]
 
 
+def test_a_runs_page_links_to_its_session(
+    session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, runs = session_runs
+    at = render(server.url, monkeypatch, page="runs", run=runs.failed)
+    links = [m.value for m in at.markdown if m.value.startswith("Part of session")]
+    assert len(links) == 1 and f"[`{SESSION_ID}`]" in links[0]
+    query = parse_qs(links[0].split("](?", 1)[1].split(")", 1)[0])
+    assert query["page"] == ["sessions"] and query["session"] == [SESSION_ID]
+
+
 def test_an_unknown_session_is_said_not_raised(
     session_runs: tuple[RunningServer, SessionRuns], monkeypatch: pytest.MonkeyPatch
 ) -> None:
