@@ -10,6 +10,9 @@ a span already stored is not stored twice.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from google.rpc import code_pb2
@@ -98,3 +101,35 @@ def refusal(exc: Exception) -> Refusal:
         if isinstance(exc, kind):
             return Refusal(rule.http_status, rule.rpc_code, rule.retry, f"{rule.prefix}{exc}")
     raise TypeError(f"no refusal for {type(exc).__name__}") from exc
+
+
+#: The longest wait a refused client is told (seconds).
+MAX_RETRY_AFTER_SECONDS = 16
+#: Refusals this far apart belong to one spell of pushback (seconds).
+PUSHBACK_GAP_SECONDS = 5.0
+
+
+class RetryHint:
+    """How long a refused client is told to wait: 1 s at first, then as long as the server
+    has been refusing (up to :data:`MAX_RETRY_AFTER_SECONDS`).
+
+    The OTel exporters retry a refused export at most 6 times, and the gRPC one waits exactly
+    the server's hint between tries: a fixed 1 s hint made it give up after 6 s of pushback,
+    although the data would have been taken a few seconds later. A spell of pushback ends
+    when no request has been refused for :data:`PUSHBACK_GAP_SECONDS`.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._since = 0.0
+        self._last = float("-inf")
+
+    def refused(self) -> int:
+        """Seconds to tell the client refused now."""
+        with self._lock:
+            now = self._clock()
+            if now - self._last > PUSHBACK_GAP_SECONDS:
+                self._since = now
+            self._last = now
+            return max(1, min(MAX_RETRY_AFTER_SECONDS, round(now - self._since)))

@@ -20,7 +20,6 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from . import errors
 from .ingest import Ingest, Signal
-from .pipeline import RETRY_AFTER_SECONDS
 
 log = logging.getLogger("agentreel.collector")
 
@@ -36,7 +35,6 @@ ProjectOf = Callable[[Any], str]
 
 #: gRPC status by ``google.rpc.Code`` number.
 _STATUS = {code.value[0]: code for code in grpc.StatusCode}
-_RETRY_INFO = RetryInfo(retry_delay=Duration(seconds=RETRY_AFTER_SECONDS)).SerializeToString()
 
 
 class _Receiver:
@@ -89,7 +87,9 @@ class _Receiver:
         self.ingest.metrics.requests.labels("grpc", signal, code.name.lower()).inc()
         # RESOURCE_EXHAUSTED without RetryInfo is permanent for exporters (a too-large request).
         if refused.retry:
-            context.set_trailing_metadata((("google.rpc.retryinfo-bin", _RETRY_INFO),))
+            delay = Duration(seconds=self.ingest.retry_hint.refused())
+            info = RetryInfo(retry_delay=delay).SerializeToString()
+            context.set_trailing_metadata((("google.rpc.retryinfo-bin", info),))
         context.abort(code, refused.message)
 
 

@@ -21,7 +21,6 @@ from starlette.requests import ClientDisconnect
 
 from . import decode, errors
 from .ingest import Format, Ingest, Signal
-from .pipeline import RETRY_AFTER_SECONDS
 
 log = logging.getLogger("agentreel.collector")
 
@@ -112,7 +111,8 @@ def router(
         except errors.KNOWN as exc:
             refused = errors.refusal(exc)
             ingest.metrics.requests.labels("http", signal, str(refused.http_status)).inc()
-            return _status_response(refused, media, close=not read)
+            wait = ingest.retry_hint.refused() if refused.retry else 0
+            return _status_response(refused, media, close=not read, retry_after=wait)
         except ClientDisconnect:
             # The client's business (it stopped, or lost its network): nothing to trace.
             log.info("OTLP/HTTP %s: the client went away before its request was read", signal)
@@ -184,8 +184,10 @@ def _success(signal: Signal, media: str, rejected: int, message: str) -> Respons
     return Response(response.SerializeToString(), media_type=PROTOBUF)
 
 
-def _status_response(refused: errors.Refusal, media: str, close: bool = False) -> Response:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if refused.retry else {}
+def _status_response(
+    refused: errors.Refusal, media: str, close: bool = False, retry_after: int = 0
+) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if close:
         headers["Connection"] = "close"
     if media == PROTOBUF:

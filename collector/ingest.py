@@ -23,7 +23,7 @@ from typing import Any, Literal
 from agentreel.core.content import ContentCache
 from agentreel.core.model import Batch, Decoded
 
-from . import decode, memory
+from . import decode, errors, memory
 from .limits import Limits, enforce
 from .metrics import Metrics
 from .normalize import normalize_logs, normalize_spans
@@ -92,6 +92,8 @@ class Ingest:
     ) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
+        #: What the receivers tell a refused client to wait (grows while pushback lasts).
+        self.retry_hint = errors.RetryHint()
         #: The project of requests that name none (the receivers pass one per request).
         self.project = project
         self.max_request_bytes = max_request_bytes

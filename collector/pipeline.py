@@ -30,8 +30,6 @@ from .spool import Ref
 
 log = logging.getLogger("agentreel.collector")
 
-#: Seconds a busy receiver tells the client to wait before retrying.
-RETRY_AFTER_SECONDS = 1
 #: The writer stops waiting for more once nothing new has arrived for this long: clients
 #: wait for their acknowledgement, so past a short pause no more data is coming.
 LINGER_IDLE_SECONDS = 0.01

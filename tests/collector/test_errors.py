@@ -48,3 +48,18 @@ def test_messages_say_what_to_do() -> None:
     assert errors.refusal(Busy("3 bytes waiting")).message == "agentreel is busy: 3 bytes waiting"
     timeout = errors.refusal(errors.StoreTimeout(2.5)).message
     assert "within 2.5 s" in timeout and "not stored twice" in timeout
+
+
+def test_the_retry_hint_grows_while_pushback_lasts_and_starts_over_after_a_pause() -> None:
+    now = [100.0]
+    hint = errors.RetryHint(clock=lambda: now[0])
+    waits = []
+    # Refused every second for 30 s: the OTel gRPC exporter retries 6 times, waiting the
+    # hint each time, so the hints must add up to more than a short spell of pushback.
+    for _ in range(31):
+        waits.append(hint.refused())
+        now[0] += 1.0
+    assert waits[:4] == [1, 1, 2, 3]
+    assert waits[16:] == [errors.MAX_RETRY_AFTER_SECONDS] * 15
+    now[0] += errors.PUSHBACK_GAP_SECONDS + 0.1  # a quiet spell ends the pushback
+    assert hint.refused() == 1
