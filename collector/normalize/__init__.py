@@ -2,7 +2,8 @@
 
 Pure functions: ``normalize_spans`` and ``normalize_logs`` take what :mod:`..decode` produced
 and return a :class:`~agentreel.core.model.Batch` for the writer. The convention is
-detected per span (OpenInference, OpenLLMetry, OTel GenAI, or generic).
+detected per span (the AI SDK's ``ai.*``, OpenInference, OpenLLMetry, OTel GenAI, or
+generic).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from agentreel.core.model import (
     Span,
 )
 
-from . import events, genai, openinference, openllmetry
+from . import aisdk, events, genai, openinference, openllmetry
 from .common import MAX_COUNT, Attrs, RawJson, pop_str
 
 __all__ = ["ATTRIBUTE_INLINE_LIMIT", "normalize_logs", "normalize_spans"]
@@ -84,7 +85,9 @@ def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
     span.user = pop_str(attrs, "user.id", "enduser.id")
     span.agent = pop_str(attrs, "gen_ai.agent.name", "agent.name")
     span.response_id = pop_str(attrs, "gen_ai.response.id")
-    if openinference.detect(attrs):
+    if aisdk.detect(attrs):
+        aisdk.normalize(span, attrs, content)
+    elif openinference.detect(attrs):
         openinference.normalize(span, attrs, content)
     elif openllmetry.detect(attrs):
         openllmetry.normalize(span, attrs, content)

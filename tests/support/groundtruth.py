@@ -65,6 +65,15 @@ def provider_call_ids(run: FrameworkRun) -> list[str]:
     ids: list[str] = []
     for exchange in run.exchanges:
         response = exchange.response
+        if exchange.streamed and exchange.api == "anthropic":
+            ids += [
+                e["content_block"]["id"]
+                for e in response
+                if isinstance(e, dict)
+                and e.get("type") == "content_block_start"
+                and e["content_block"].get("type") == "tool_use"
+            ]
+            continue
         if exchange.streamed:  # the last event with a whole response or message
             finals = [
                 e for e in response if isinstance(e, dict) and e.get("type") == "response.completed"
