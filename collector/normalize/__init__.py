@@ -93,6 +93,7 @@ def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
         openllmetry.normalize(span, attrs, content)
     elif genai.detect(attrs):
         genai.normalize(span, attrs, content)
+        aisdk.unquote_tool_result(span, content)
     if not span.total_tokens:
         span.total_tokens = min(span.input_tokens + span.output_tokens, MAX_COUNT)
     _agentreel_keys(span, attrs)

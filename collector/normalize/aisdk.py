@@ -66,6 +66,23 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
         span.kind = "agent"
 
 
+#: The instrumentation scope of AI SDK 7's ``@ai-sdk/otel`` (OTel GenAI conventions).
+OTEL_SCOPE = "gen_ai"
+
+
+def unquote_tool_result(span: Span, content: dict[str, Any]) -> None:
+    """AI SDK 7 writes ``gen_ai.tool.call.result`` as ``JSON.stringify(output)``, so a tool
+    that returned text has it quoted (``"\"69.8\""``), unlike the conventions' plain text
+    and unlike what the provider is sent. Its execute_tool spans get the text back."""
+    raw = content.get("tool_result")
+    if span.scope != OTEL_SCOPE or span.kind != "tool" or not isinstance(raw, str):
+        return
+    if raw.startswith('"'):
+        value = _loads(raw)
+        if isinstance(value, str):
+            content["tool_result"] = value
+
+
 def _call(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
     span.kind = "llm"
     span.operation = "chat"

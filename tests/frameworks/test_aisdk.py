@@ -44,6 +44,10 @@ NEEDS_METRICS_TOKENS = (
 NEEDS_METRICS_TOOLS = (
     "needs branch metrics: @ai-sdk/otel writes inputSchema in gen_ai.tool.definitions"
 )
+NEEDS_METRICS_PARTS = (
+    "needs branch metrics: a streamed Anthropic answer's "
+    '{"type":"custom","kind":"anthropic.message_start"} part is rendered as if it were sent'
+)
 #: Tool fields the AI SDK puts on the wire but records in no span: ``eager_input_streaming``
 #: (Anthropic, streamed), which it adds to every tool of a streamed Messages request.
 UNRECORDED_TOOL_FIELDS = ("eager_input_streaming",)
@@ -75,6 +79,10 @@ def _major(run: FrameworkRun) -> int:
 
 def _api(run: FrameworkRun) -> str:
     return run.label.split("-")[1]
+
+
+def _mode(run: FrameworkRun) -> str:
+    return run.label.split("-")[2]
 
 
 def test_one_run_per_invocation(run: FrameworkRun) -> None:
@@ -129,9 +137,11 @@ def test_llm_call_figures(run: FrameworkRun) -> None:
         assert got["cache_read_tokens"] == want["cache_read"], where
 
 
-def test_replay_equals_requests(run: FrameworkRun) -> None:
+def test_replay_equals_requests(run: FrameworkRun, request: pytest.FixtureRequest) -> None:
     """``llm-calls?format=openai|anthropic`` renders each call as the request the provider
     received: system, messages with every tool call and result, model, parameters."""
+    if _major(run) == 7 and _api(run) == "anthropic" and _mode(run) == "stream":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=NEEDS_METRICS_PARTS))
     if _api(run) == "anthropic":
         for index, (call, exchange) in enumerate(_rendered(run, "anthropic")):
             where = f"{run.label} call {index + 1}"
