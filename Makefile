@@ -15,8 +15,13 @@ FW_STAMP := $(FW_VENV)/.installed
 FW_CREWAI_VENV ?= .venv-frameworks-crewai
 FW_CREWAI_REQUIREMENTS := tests/frameworks/requirements-crewai.txt
 FW_CREWAI_STAMP := $(FW_CREWAI_VENV)/.installed
+# The AI SDK tests' Node projects (tests/js/aisdk6, tests/js/aisdk7): `npm ci` from their lock
+# files, again whenever a lock file changes. Node and npm come from the system (Debian: nodejs,
+# npm).
+JS_PROJECTS := tests/js/aisdk6 tests/js/aisdk7
+JS_STAMPS := $(addsuffix /node_modules/.installed,$(JS_PROJECTS))
 
-.PHONY: run test install frameworks lint typecheck unit bench clean
+.PHONY: run test install frameworks js lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +49,13 @@ $(FW_CREWAI_STAMP): pyproject.toml $(FW_CREWAI_REQUIREMENTS)
 	$(FW_CREWAI_VENV)/bin/python -m pip install --quiet -e . -r $(FW_CREWAI_REQUIREMENTS)
 	touch $(FW_CREWAI_STAMP)
 
-frameworks: $(FW_STAMP) $(FW_CREWAI_STAMP)
+%/node_modules/.installed: %/package.json %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+js: $(JS_STAMPS)
+
+frameworks: $(FW_STAMP) $(FW_CREWAI_STAMP) js
 
 run: $(SERVER_STAMP)
 	$(BIN)/agentreel up --demo
@@ -70,4 +81,4 @@ bench: install
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) $(FW_VENV) $(FW_CREWAI_VENV) .agentreel .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FW_VENV) $(FW_CREWAI_VENV) $(addsuffix /node_modules,$(JS_PROJECTS)) .agentreel .pytest_cache .mypy_cache .ruff_cache

@@ -131,9 +131,7 @@ def test_llm_call_figures(run: FrameworkRun) -> None:
         assert call["model"] == answer["model"], where
         want = groundtruth.expected_usage(_only(run, index))
         got = call["usage"]
-        assert (got["input_tokens"], got["output_tokens"]) == (want["input"], want["output"]), (
-            where
-        )
+        assert (got["input_tokens"], got["output_tokens"]) == (want["input"], want["output"]), where
         assert got["cache_read_tokens"] == want["cache_read"], where
 
 
@@ -171,7 +169,9 @@ def test_replay_tools_equal_requests(run: FrameworkRun, request: pytest.FixtureR
         body = exchange.body
         if exchange.api == "responses":
             body = groundtruth.responses_as_chat(body)
-        sent = [{k: v for k, v in t.items() if k not in UNRECORDED_TOOL_FIELDS} for t in body["tools"]]
+        sent = [
+            {k: v for k, v in t.items() if k not in UNRECORDED_TOOL_FIELDS} for t in body["tools"]
+        ]
         assert call["request"]["tools"] == sent, where
 
 
