@@ -97,22 +97,23 @@ def _call(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
     elif reason:
         span.finish_reasons = [reason]
     _usage(span, attrs)
-    messages = _json(attrs, "ai.prompt.messages")
+    messages = _json(span, attrs, "ai.prompt.messages")
     if isinstance(messages, list):
         content["input"] = [_message(m) for m in messages if isinstance(m, dict)]
     # An array attribute of JSON strings (older releases: one JSON string).
     tools = attrs.pop("ai.prompt.tools") if isinstance(attrs.get("ai.prompt.tools"), list) else None
-    tools = tools if tools is not None else _json(attrs, "ai.prompt.tools")
+    tools = tools if tools is not None else _json(span, attrs, "ai.prompt.tools")
     if isinstance(tools, list):
         content["tools"] = [_tool_definition(t) for t in tools]
-    choice = _json(attrs, "ai.prompt.toolChoice")
-    if isinstance(choice, dict):
-        wire = _tool_choice(span.provider, choice)
-        if wire is not None:
-            # As the provider's API spells it (replay renders it as a request parameter).
-            attrs["gen_ai.request.tool_choice"] = json.dumps(wire, separators=(",", ":"))
-            attrs.pop("ai.prompt.toolChoice", None)
-    output = _output(attrs, span.finish_reasons)
+    raw_choice = attrs.get("ai.prompt.toolChoice")
+    choice = _json(span, attrs, "ai.prompt.toolChoice")
+    wire = _tool_choice(span.provider, choice) if isinstance(choice, dict) else None
+    if wire is not None:
+        # As the provider's API spells it (replay renders it as a request parameter).
+        attrs["gen_ai.request.tool_choice"] = json.dumps(wire, separators=(",", ":"))
+    elif raw_choice is not None:
+        attrs["ai.prompt.toolChoice"] = raw_choice  # not known how to spell it: kept as it came
+    output = _output(span, attrs)
     if output is not None:
         content["output"] = [output]
 
@@ -150,16 +151,18 @@ def _tool(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
         content["tool_result"] = value if isinstance(value, str) else raw
 
 
-def _json(attrs: Attrs, key: str) -> Any:
-    """The parsed JSON of ``key``, consumed; text that does not parse stays as it came."""
+def _json(span: Span, attrs: Attrs, key: str) -> Any:
+    """The parsed JSON of ``key``, consumed; text that does not parse stays as it came, with
+    a warning on the span."""
     raw = attrs.get(key)
     if not isinstance(raw, str):
         return None
     value = _loads(raw)
-    if value is not _INVALID:
-        attrs.pop(key)
-        return value
-    return None
+    if value is _INVALID:
+        span.warnings.append(f"{key} is not valid JSON; kept as a plain attribute")
+        return None
+    attrs.pop(key)
+    return value
 
 
 _INVALID = object()
@@ -260,7 +263,7 @@ def _tool_choice(provider: str, choice: dict[str, Any]) -> Any:
     return None
 
 
-def _output(attrs: Attrs, reasons: list[str]) -> dict[str, Any] | None:
+def _output(span: Span, attrs: Attrs) -> dict[str, Any] | None:
     """The answer of one model request: its text, then its tool calls."""
     parts: list[dict[str, Any]] = []
     text = attrs.get("ai.response.text")
@@ -268,7 +271,7 @@ def _output(attrs: Attrs, reasons: list[str]) -> dict[str, Any] | None:
         attrs.pop("ai.response.text")
         if text:
             parts.append({"type": "text", "content": text})
-    calls = _json(attrs, "ai.response.toolCalls")
+    calls = _json(span, attrs, "ai.response.toolCalls")
     for call in calls if isinstance(calls, list) else []:
         if not isinstance(call, dict):
             continue
@@ -287,6 +290,6 @@ def _output(attrs: Attrs, reasons: list[str]) -> dict[str, Any] | None:
     if not parts and text is None and calls is None:
         return None
     message: dict[str, Any] = {"role": "assistant", "parts": parts}
-    if reasons:
-        message["finish_reason"] = reasons[0]
+    if span.finish_reasons:
+        message["finish_reason"] = span.finish_reasons[0]
     return message
