@@ -117,6 +117,10 @@ def test_tokens(run: FrameworkRun, request: pytest.FixtureRequest) -> None:
     writes and reasoning included, never the root's totals on top."""
     if _major(run) == 7:
         request.applymarker(pytest.mark.xfail(strict=True, reason=NEEDS_METRICS_TOKENS))
+        # @ai-sdk/otel records reasoning tokens only as its own ai.usage.* details, and only
+        # with OpenTelemetry({ usage: true }).
+        groundtruth.check_tokens(run, gaps={"reasoning"})
+        return
     groundtruth.check_tokens(run)
 
 
