@@ -110,40 +110,45 @@ def build_timeline(run: RunData) -> Timeline:
     spans = run.spans
     by_id = {s["span_id"]: s for s in spans}
     origin = min(s["start_time"] for s in spans)
-    # (order in ns, sequence, step): requested-only tool calls sort after their call.
+    # (order in ns, tie, sequence, step): requested-only tool calls sort after their call. On
+    # a tie in time (emitters with millisecond clocks, such as the AI SDK, start a tool and the
+    # next call in the same millisecond) a tool step sorts after the call that asked for it
+    # and before the next one; any other step after every call, as it was added.
     # The calls share their message objects: each message is converted and hashed once.
     memo = Memo()
-    entries: list[tuple[int, int, Step]] = []
+    entries: list[tuple[int, int, int, Step]] = []
     llm_steps: list[tuple[Step, list[dict[str, Any]], list[ToolRequest]]] = []
+    after_calls = 2 * len(run.calls) + 2
     for number, call in enumerate(run.calls, 1):
         own = [by_id[i] for i in call.span_ids if i in by_id]
         later = run.calls[number] if number < len(run.calls) else None
         step, requests = _llm_step(call, number, own, origin, later, memo)
         _escalation_field(step, own, run.content)
         llm_steps.append((step, own, requests))
-        entries.append((_start(own, origin), len(entries), step))
+        entries.append((_start(own, origin), 2 * number, len(entries), step))
     unmatched = ToolSpans(tool_groups([s for s in spans if s["kind"] == "tool"]), run.content)
     responses = tool_responses(run.calls, memo)
-    for step, own, requests in llm_steps:
+    for number, (step, own, requests) in enumerate(llm_steps, 1):
         for request in requests:
             group = unmatched.take(request, _start(own, origin))
             if group is None:
                 tool = requested_tool(request, step, responses)
-                entries.append((_end(own, origin), len(entries), tool))
+                entries.append((_end(own, origin), 2 * number + 1, len(entries), tool))
             else:
                 tool = tool_step(group, run.content, origin, request, step, responses)
                 _escalation_field(tool, group, run.content)
-                entries.append((group[0]["start_time"], len(entries), tool))
+                entries.append((group[0]["start_time"], 2 * number + 1, len(entries), tool))
             request.step = tool
     for group in unmatched.left.values():
         tool = tool_step(group, run.content, origin, None, None, responses)
         _escalation_field(tool, group, run.content)
-        entries.append((group[0]["start_time"], len(entries), tool))
+        entries.append((group[0]["start_time"], after_calls, len(entries), tool))
     for span in spans:
         if span["kind"] not in ("llm", "tool") and _marked(span):
-            entries.append((span["start_time"], len(entries), _marked_step(span, run, origin)))
-    entries.sort(key=lambda e: (e[0], e[1]))
-    steps = [step for _, _, step in entries]
+            step = _marked_step(span, run, origin)
+            entries.append((span["start_time"], after_calls, len(entries), step))
+    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    steps = [step for _, _, _, step in entries]
     # Steps link to steps by object (a tool call to the step that ran it, a tool step to the
     # call that asked for it); the JSON gives the numbers set here.
     for index, step in enumerate(steps, 1):

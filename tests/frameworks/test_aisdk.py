@@ -15,6 +15,7 @@ exporters: one Node process per run.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -105,6 +106,18 @@ def test_tool_calls_in_timeline(run: FrameworkRun) -> None:
     """Tool steps carry the provider's call id, and the arguments and result the tool logged,
     whether the AI SDK put the tool span under the root or under the streamed call."""
     groundtruth.check_tool_timeline(run)
+
+
+def test_steps_in_the_order_they_ran(run: FrameworkRun) -> None:
+    """Each tool ran between the call that asked for it and the next call (the provider saw
+    the tool's result in the next request), and the timeline says so, though the AI SDK's
+    spans start on a millisecond clock (a tool and the next call often in the same one)."""
+    kinds = [s["kind"] for s in run.timeline()["steps"] if s["kind"] in ("llm", "tool")]
+    assert kinds == ["llm", "tool"] * len(run.tools) + ["llm"]
+    for index, done in enumerate(run.tools):
+        sent = json.dumps(done.result)[1:-1].encode()  # as it sits in a JSON body
+        assert sent not in run.exchanges[index].raw, index
+        assert sent in run.exchanges[index + 1].raw, index
 
 
 def test_agent_service_status(run: FrameworkRun) -> None:

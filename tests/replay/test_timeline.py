@@ -273,3 +273,24 @@ def test_timeline_endpoint(replay_api: tuple[Any, str], store: Any) -> None:
     }
     bad = http.get("/api/v1/runs/not-a-trace/timeline")
     assert bad.status_code == 400 and "32 hexadecimal" in bad.json()["detail"]
+
+
+def test_a_tool_and_the_next_call_started_in_the_same_millisecond_keep_their_order(
+    store: Any,
+) -> None:
+    """Emitters with millisecond clocks (the AI SDK) often start a tool and the next call at
+    the same instant: the tool the first call asked for still comes between the two."""
+    run = Run()
+    ask = [user("Weather in Paris?")]
+    weather = ("c1", "get_weather", '{"city": "Paris"}')
+    run.llm(ask, calls(weather))
+    run.tool("get_weather", "c1", '{"city": "Paris"}', '{"sky": "rain"}')
+    run.clock -= 10 * MS  # the next call starts when the tool did
+    run.llm([*ask, calls(weather), response("c1", '{"sky": "rain"}')], answer("Rain."))
+    project = new_project()
+    steps = _timeline(store, project, run.write(store, project))["steps"]
+    assert [(s["kind"], s["name"]) for s in steps] == [
+        ("llm", "chat gpt-4o"),
+        ("tool", "get_weather"),
+        ("llm", "chat gpt-4o"),
+    ]
