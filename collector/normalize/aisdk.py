@@ -26,6 +26,7 @@ from typing import Any
 
 from agentreel.core.model import Span
 
+from . import genai
 from .common import Attrs, pop_int, pop_str
 
 #: Model requests: one LLM call each.
@@ -64,6 +65,12 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
         # The loop itself. Its usage totals stay plain attributes: counted, they would
         # double every step's tokens.
         span.kind = "agent"
+    elif genai.detect(attrs):
+        # An operation this reader does not know (embeddings, …): read as the gen_ai.* it
+        # carries, as before this reader existed.
+        agent = span.agent
+        genai.normalize(span, attrs, content)
+        span.agent = span.agent or agent
 
 
 #: The instrumentation scope of AI SDK 7's ``@ai-sdk/otel`` (OTel GenAI conventions).

@@ -222,3 +222,21 @@ def test_ai_sdk_7_tool_results_are_unquoted_only_for_its_scope() -> None:
     assert content.decode(_bodies(s)[s.tool_result_ref]) == "69.8"
     other = _one(attrs, scope="someone-else")
     assert content.decode(_bodies(other)[other.tool_result_ref]) == '"69.8"'
+
+
+def test_an_operation_it_does_not_know_is_read_as_its_gen_ai_attributes() -> None:
+    s = _one(
+        {
+            "ai.operationId": "ai.embed.doEmbed",
+            "ai.telemetry.functionId": "indexer",
+            "gen_ai.operation.name": "embeddings",
+            "gen_ai.request.model": "text-embedding-3-small",
+            "gen_ai.usage.input_tokens": 12,
+        }
+    )
+    assert (s.kind, s.agent, s.request_model, s.input_tokens) == (
+        "embedding",
+        "indexer",
+        "text-embedding-3-small",
+        12,
+    )
