@@ -12,11 +12,12 @@ before anything tied them together.
 
 * **Calls are connected components.** The LLM spans of a trace are grouped by the
   transitive closure of :func:`agentreel.core.calls.same_call` (tool spans by
-  :func:`~agentreel.core.calls.same_tool_call`), and exactly one span per group counts: the
-  canonical one (:func:`_canonical_llm`, :func:`_canonical_tool`), which depends on the
-  spans only, never on the order they came in. A stored span whose ``counted`` disagrees is
-  written again with the right flag and a later ``ingested_at`` (``spans`` is a
-  ``ReplacingMergeTree(ingested_at)``: the new row replaces the old one).
+  :func:`~agentreel.core.calls.same_tool_call`), and exactly one span per group counts
+  (:func:`_counted_one`): the one the writers counted when they counted exactly one, else a
+  canonical one chosen from the spans alone, not from their arrival order. A stored span
+  whose ``counted`` disagrees is written again with the right flag and a later
+  ``ingested_at`` (``spans`` is a ``ReplacingMergeTree(ingested_at)``: the new row replaces
+  the old one).
 * **Totals come from distinct spans.** A run's ``runs`` figures are compared with the same
   figures computed from its spans read ``FINAL`` (one row per span however often it was
   inserted). A run that differs, or whose calls were re-flagged, is re-derived by
@@ -151,9 +152,8 @@ def counted_flips(traces: dict[str, list[_Stored]]) -> dict[str, dict[str, bool]
         llm = [s for s in spans if s.kind == "llm"]
         tools = [s for s in spans if s.kind == "tool"]
         counted = {
-            s.span_id
+            _counted_one(group, _canonical_llm if group[0].kind == "llm" else _canonical_tool)
             for group in (*_llm_groups(llm), *_tool_groups(tools))
-            for s in [max(group, key=_canonical_llm if group[0].kind == "llm" else _canonical_tool)]
         }
         changed = {
             s.span_id: s.span_id in counted for s in spans if s.counted != (s.span_id in counted)
@@ -161,6 +161,17 @@ def counted_flips(traces: dict[str, list[_Stored]]) -> dict[str, dict[str, bool]
         if changed:
             flips[trace_id] = changed
     return flips
+
+
+def _counted_one(group: list[_Stored], rank: Any) -> str:
+    """The id of the span of a call that counts. A call with exactly one counted span keeps
+    it (whichever a writer counted first: what a single writer always did); one with none or
+    several gets the canonical one of those counted (or of all), which depends on the spans
+    only, not on the order they arrived in."""
+    counted = [s for s in group if s.counted]
+    if len(counted) == 1:
+        return counted[0].span_id
+    return max(counted or group, key=rank).span_id
 
 
 def _canonical_llm(span: _Stored) -> tuple[bool, int, str]:

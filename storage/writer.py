@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentreel.core.calls import (
     CLIENT_SCOPES,
@@ -30,9 +30,12 @@ from agentreel.core.calls import (
 from agentreel.core.model import MessageEvent, Span
 from agentreel.core.prices import PriceTable
 
-from . import columns, crashpoints, exact, stepdaily
+from . import columns, crashpoints, stepdaily
 from .costing import price_spans, shipped_prices
 from .scores import insert as insert_scores
+
+if TYPE_CHECKING:
+    from .exact import Reconciled
 
 T = TypeVar("T")
 
@@ -87,8 +90,11 @@ class Writer:
         self._touched: set[tuple[str, str]] = set()
         self._reconcile_at = time.monotonic() + RECONCILE_SECONDS
 
-    def reconcile(self) -> exact.Reconciled:
+    def reconcile(self) -> Reconciled:
         """Make the runs written since the last reconcile exact (see :mod:`.exact`)."""
+        # Here, not at the top: .exact re-derives through .rederive, which imports this module.
+        from . import exact
+
         touched, self._touched = self._touched, set()
         self._reconcile_at = time.monotonic() + RECONCILE_SECONDS
         try:

@@ -228,7 +228,7 @@ def _in_threads(jobs: list[Callable[[], None]]) -> None:
     def run(job: Callable[[], None]) -> None:
         try:
             job()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:  # handed to the test thread
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
