@@ -139,9 +139,9 @@ def _stored_steps(client: Any, params: dict[str, Any]) -> dict[str, list[_Stored
         parameters=params,
     ).result_rows
     found: dict[str, list[_Stored]] = {}
-    for trace_id, *fields in rows:
-        *head, counted = fields
-        found.setdefault(trace_id, []).append(_Stored(*head, counted=bool(counted)))
+    for trace_id, sid, kind, parent, response, scope, start, end, i, o, tool, call, on in rows:
+        stored = _Stored(sid, kind, parent, response, scope, start, end, i, o, tool, call, bool(on))
+        found.setdefault(trace_id, []).append(stored)
     return found
 
 
