@@ -116,6 +116,21 @@ def _three_span_call(model: str) -> tuple[str, list[Any]]:
     ]
 
 
+def _three_span_tool_call(name: str) -> tuple[str, list[Any]]:
+    """One tool call traced three times, nested: two spans without the call id (an agent
+    framework's, an instrumentor's) over one with it. A~B (nested, same name, no ids), B~C
+    (nested, only C has an id); A and C are not nested."""
+    trace = new_trace_id()
+    a, b, c = new_span_id(), new_span_id(), new_span_id()
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+    return trace.hex(), [
+        span(trace, a, name, tool, start_ns=START, duration_ns=9 * SECOND),
+        span(trace, b, name, tool, parent=a, start_ns=START + SECOND),
+        span(trace, c, name, tool | {"gen_ai.tool.call.id": "call-1"}, parent=b,
+             start_ns=START + 2 * SECOND),
+    ]  # fmt: skip
+
+
 #: How the three spans (in one arrival order) come in batches, and which writer takes each.
 _SPLITS: list[tuple[list[list[int]], list[int]]] = [
     ([[0], [1], [2]], [0, 0, 0]),
@@ -156,8 +171,29 @@ def test_every_arrival_order_of_a_three_span_call_counts_one_call(clients: Any) 
         assert counted == 1, where
 
 
-def test_the_late_middle_span_is_what_a_single_writer_got_wrong(clients: Any) -> None:
+def test_every_arrival_order_of_a_three_span_tool_call_counts_one_tool_call(clients: Any) -> None:
+    writers = [Writer(clients()), Writer(clients())]
+    reader = clients()
+    cases = []
+    for n, order in enumerate(itertools.permutations(range(3))):
+        name = f"tool{n}"
+        trace_id, otlp = _three_span_tool_call(name)
+        for k, i in enumerate(order):  # one span a batch, the writers taking turns
+            writers[k % 2].write(_normalized([otlp[i]]), [])
+        cases.append((order, name, trace_id))
+    for w in writers:
+        w.reconcile()
+    for order, name, trace_id in cases:
+        # 3 spans, 1 tool call, no LLM calls.
+        assert _run(reader, trace_id) == (3, 0, 1, 0, 0, 0), order
+        assert _daily(reader, "step_daily", name, "key") == (1, 0), order
+
+
+def test_the_late_middle_span_is_what_a_single_writer_got_wrong(
+    clients: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The fault the reconcile repairs is real: before it, A then C then B counts two."""
+    monkeypatch.setattr(writer_module, "RECONCILE_SECONDS", float("inf"))  # not on its own
     writer, reader = Writer(clients()), clients()
     trace_id, (a, b, c) = _three_span_call("late-middle")
     for one in (a, c, b):
@@ -244,6 +280,8 @@ def test_two_writers_racing_on_the_same_batches_count_each_span_once(
     clients: Any, orders: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batches, totals = _workload()
+    # Reconciled below, not on its own mid-race: the double count is asserted first.
+    monkeypatch.setattr(writer_module, "RECONCILE_SECONDS", float("inf"))
     writers, reader = [Writer(clients()), Writer(clients())], clients()
     _race_after_the_duplicate_check(monkeypatch)
     second = batches if orders == "same" else batches[::-1]
