@@ -21,7 +21,12 @@ daily tables by day, so the days these runs' spans fall on are recomputed whole.
 * :func:`rebuild` — every derived table from all spans (``agentreel repair``), for stores
   damaged before recovery existed, or after a reprice interrupted between its steps.
 
-Deletes are lightweight (``DELETE FROM``), synchronous, and only ever follow a crash.
+Every fill reads the spans ``FINAL``: one row per span however many times it was inserted
+(two collectors storing one retried span), so what is re-derived is exact.
+:mod:`.exact` re-derives the runs it finds inexact the same way.
+
+Deletes are lightweight (``DELETE FROM``), synchronous, and only follow a crash or a run
+:mod:`.exact` found inexact.
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ from .writer import stored_keys
 
 #: Runs re-derived per round of queries (their ids go into IN lists).
 RUNS_PER_QUERY = 5_000
+
+#: The facet rows' select over distinct spans: a span two writers both inserted (before
+#: the merge folds it) counts once, as every fill here reads ``spans FINAL``.
+_FACETS_DISTINCT = rollups.FACET_SELECT.replace("\nFROM spans\n", "\nFROM spans FINAL\n")
 
 #: Derived tables keyed by run, and by day.
 _BY_RUN = ("runs", "escalation_rows")
@@ -160,7 +169,7 @@ def _fill_runs(client: Any, spans: str, params: dict[str, Any]) -> None:
     # The select names its results as the columns it reads (start_time is min(start_time)):
     # the condition applies to the spans beneath it.
     select = runtable.RUN_SELECT.replace(
-        "\nFROM spans\n", f"\nFROM (SELECT * FROM spans WHERE {spans}) AS spans\n"
+        "\nFROM spans\n", f"\nFROM (SELECT * FROM spans FINAL WHERE {spans}) AS spans\n"
     )
     client.command(
         f"INSERT INTO runs ({', '.join(names)}) {select} GROUP BY project, trace_id",
@@ -175,8 +184,7 @@ def _fill_facets(client: Any, spans: str, params: dict[str, Any]) -> None:
     """Insert the ``facet_values`` rows of the spans meeting ``spans`` (a condition on
     ``spans`` columns and the ``facet`` pair)."""
     client.command(
-        f"INSERT INTO facet_values {rollups.FACET_SELECT} AND ({spans}) "
-        "GROUP BY project, field, value",
+        f"INSERT INTO facet_values {_FACETS_DISTINCT} AND ({spans}) GROUP BY project, field, value",
         parameters=params,
     )
 

@@ -98,7 +98,7 @@ def _attributed(spans: str = "") -> str:
     condition on ``spans`` columns) narrows it to those spans, reading only their runs' roots."""
     source, roots = "spans", ""
     if spans:
-        source = f"(SELECT * FROM spans WHERE {spans})"
+        source = f"(SELECT * FROM spans FINAL WHERE {spans})"
         roots = f" AND (project, trace_id) IN (SELECT project, trace_id FROM spans WHERE {spans})"
     return f"""
 SELECT s.project AS project, toDate(s.start_time) AS day,

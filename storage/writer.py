@@ -3,15 +3,22 @@
 One writer per store connection, called from one thread: the order of its batches is the
 order spans are checked against what is stored, which is what makes "a span delivered twice
 is stored once" hold for everything this process accepts.
+
+Those checks are per process and per arrival order, so the totals they give are
+provisional: another collector may store the same span at the same instant, and a call's
+spans may arrive in an order that hides that they are one call. Every
+:data:`RECONCILE_SECONDS` the writer has the runs it touched made exact from their distinct
+spans (:mod:`.exact`), and :meth:`Writer.reconcile` does it at once (at shutdown, in tests).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentreel.core.calls import (
     CLIENT_SCOPES,
@@ -27,7 +34,16 @@ from . import columns, crashpoints, stepdaily
 from .costing import price_spans, shipped_prices
 from .scores import insert as insert_scores
 
+if TYPE_CHECKING:
+    from .exact import Reconciled
+
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+#: How often the runs a writer touched are checked against their distinct spans: the longest
+#: a run's totals stay provisional (another writer's duplicate, a call's late middle span).
+RECONCILE_SECONDS = 5.0
 
 #: Content hashes remembered as written (per generation; two are kept), so repeats skip the
 #: insert. Forgetting one only costs a second insert, which the table folds.
@@ -70,6 +86,38 @@ class Writer:
         # Two generations: a hash is "seen" in either; when the young one fills, it ages.
         self._seen_young: set[tuple[str, bytes]] = set()
         self._seen_old: set[tuple[str, bytes]] = set()
+        #: Runs written since the last reconcile, and when the next one is due.
+        self._touched: set[tuple[str, str]] = set()
+        self._reconcile_at = time.monotonic() + RECONCILE_SECONDS
+
+    def reconcile(self) -> Reconciled:
+        """Make the runs written since the last reconcile exact (see :mod:`.exact`)."""
+        # Here, not at the top: .exact re-derives through .rederive, which imports this module.
+        from . import exact
+
+        touched, self._touched = self._touched, set()
+        self._reconcile_at = time.monotonic() + RECONCILE_SECONDS
+        try:
+            return exact.reconcile(self._client, touched)
+        except Exception:
+            self._touched |= touched  # checked again next time: the store may be back
+            raise
+
+    def _reconcile_if_due(self) -> None:
+        if not self._touched or time.monotonic() < self._reconcile_at:
+            return
+        try:
+            done = self.reconcile()
+        except Exception as exc:  # the batch is stored; its totals stay provisional a while
+            log.warning("reconciling run totals failed, retrying later: %s", exc)
+            return
+        if done.runs_rederived:
+            log.info(
+                "run totals: %d of %d runs re-derived from distinct spans (%d spans re-flagged)",
+                done.runs_rederived,
+                done.runs_checked,
+                done.spans_reflagged,
+            )
 
     def write(self, spans: list[Span], messages: list[MessageEvent]) -> WriteResult:
         result = WriteResult()
@@ -127,6 +175,8 @@ class Writer:
             span.input_group.mark_written()
         result.spans_written = len(fresh)
         result.messages_written = len(messages)
+        self._touched.update((s.project, s.trace_id) for s in unique.values())
+        self._reconcile_if_due()
         return result
 
     # -- related stored spans -----------------------------------------------------------------

@@ -52,6 +52,7 @@ class Server:
         self.prices = ProjectPrices(PriceBook(settings.prices_file), self.pool.get)
         self.spool: Spool | None = None
         self._price_updates: Any = None
+        self._writer: Writer | None = None
 
     def start(self) -> None:
         s = self.settings
@@ -67,7 +68,7 @@ class Server:
         if applied:
             log.info("store schema migrated to version %d", applied[-1])
         self.auth = auth.from_settings(s, self.pool)
-        writer = Writer(self._writer_client, self.prices.table)
+        writer = self._writer = Writer(self._writer_client, self.prices.table)
         spool = Spool(s.spool_dir, s.spool_max_bytes)
         replay = spool.open()
         self.spool = spool
@@ -155,6 +156,13 @@ class Server:
             self.ingest.shutdown()
         if self.pipeline is not None:
             self.pipeline.shutdown()
+        if self._writer is not None:
+            # The runs written since the last reconcile leave exact, not provisional.
+            try:
+                self._writer.reconcile()
+            except Exception as exc:
+                log.warning("run totals not reconciled at stop: %s", exc)
+            self._writer = None
         if self.spool is not None:
             self.spool.close()
         self.pool.close()
