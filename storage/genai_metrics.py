@@ -11,6 +11,9 @@ Sums over a window are derived here, honestly per temporality:
   or the last point itself when the series started inside the window. Adding cumulative
   points up would count every export again.
 
+A point is one row per series and time (ReplacingMergeTree, read ``FINAL``): an exporter's
+retry of a request that was stored, or a spool replay after a crash, stores nothing twice.
+
 A duration's p50 is read from the merged buckets (linear within the bucket holding the
 middle observation): an estimate as good as the client's bucket bounds, never a measured
 value.
@@ -45,9 +48,10 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     bucket_counts Array(UInt64),
     received_at DateTime64(3, 'UTC') DEFAULT now64(3)
 )
-ENGINE = MergeTree
+ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(time)
-ORDER BY (project, metric, time)
+ORDER BY (project, metric, time, start_time, service, operation, provider, request_model,
+          response_model, token_type, error_type)
 """
 
 _COLUMNS = [
@@ -111,7 +115,7 @@ def summary(client: Any, project: str, since_ns: int, until_ns: int) -> dict[str
     rows = client.query(
         f"SELECT metric, temporality, toUnixTimestamp64Nano(start_time) AS start, "
         f"toUnixTimestamp64Nano(time) AS t, {', '.join(_SERIES)}, count, sum, bounds, "
-        f"bucket_counts FROM {TABLE} "
+        f"bucket_counts FROM {TABLE} FINAL "
         "WHERE project = {project:String} AND toUnixTimestamp64Nano(time) < {until:Int64} "
         "ORDER BY t",
         parameters={"project": project, "until": until_ns},

@@ -229,3 +229,84 @@ def test_exporters_configured_by_the_base_endpoint_get_no_404(
     assert _group(server, "gpt-auto")["input_tokens"] == 1_000
     log = server.log()
     assert " 404 " not in log
+
+
+def test_a_retried_and_replayed_request_counts_once(store: Any, tmp_path: Path) -> None:
+    """Spooled like traces: a request sent twice (an exporter retry), then replayed from the
+    spool after a crash that lost the checkpoint, leaves the same figures as one send."""
+    import uuid
+
+    from agentreel.collector.ingest import Ingest
+    from agentreel.collector.metrics import Metrics
+    from agentreel.collector.pipeline import Pipeline
+    from agentreel.collector.spool import Ref, Spool
+    from agentreel.storage import genai_metrics
+    from agentreel.storage.writer import Writer
+
+    project = f"p-{uuid.uuid4().hex[:8]}"
+    point = _json_point(3, 900.0, [2, 1, 0], [256, 1024])
+    body = orjson.dumps(
+        {
+            "resourceMetrics": [
+                {
+                    "scopeMetrics": [
+                        {
+                            "metrics": [
+                                {
+                                    "name": TOKENS,
+                                    "histogram": {
+                                        "aggregationTemporality": 1,
+                                        "dataPoints": [point],
+                                    },
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    def start() -> tuple[Spool, Ingest, Pipeline, list[Ref]]:
+        spool = Spool(tmp_path, 1 << 30)
+        refs = spool.open()
+        holder: list[Ingest] = []
+        pipeline = Pipeline(
+            Writer(store).write,
+            max_queued_spans=1000,
+            batch_spans=100,
+            flush_interval=0.001,
+            load=lambda ref: holder[0].load(ref),
+            done=spool.done,
+        )
+        ingest = Ingest(pipeline, Metrics(lambda: 0), project, 1 << 20, spool)
+        holder.append(ingest)
+        pipeline.start()
+        return spool, ingest, pipeline, refs
+
+    def stop(spool: Spool, ingest: Ingest, pipeline: Pipeline) -> None:
+        ingest.shutdown()
+        pipeline.shutdown()
+        spool.close()
+
+    def input_tokens() -> int:
+        return int(genai_metrics.summary(store, project, 0, 1 << 62)["input_tokens"])
+
+    spool, ingest, pipeline, refs = start()
+    for _ in range(2):
+        taken = ingest.submit("metrics", "json", body, project=project).result(10)
+        assert taken.durable is not None, "acknowledged only once fsync'ed, as traces are"
+        taken.durable.result(10)
+        assert taken.future.result(10).points_written == 1
+    assert input_tokens() == 900
+    segments = {p: p.read_bytes() for p in tmp_path.glob("*.spool")}
+    stop(spool, ingest, pipeline)
+    for path, data in segments.items():
+        path.write_bytes(data)
+    (tmp_path / "checkpoint").unlink()
+    spool, ingest, pipeline, refs = start()
+    assert len(refs) == 2
+    for future in [pipeline.submit(None, ref) for ref in refs]:
+        assert future.result(10).points_written >= 1  # written again, stored once
+    assert input_tokens() == 900
+    stop(spool, ingest, pipeline)
