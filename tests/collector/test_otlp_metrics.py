@@ -310,3 +310,39 @@ def test_a_retried_and_replayed_request_counts_once(store: Any, tmp_path: Path) 
         assert future.result(10).points_written >= 1  # written again, stored once
     assert input_tokens() == 900
     stop(spool, ingest, pipeline)
+
+
+def test_the_cost_page_shows_client_reported_tokens_only_when_there_are_some(
+    fresh_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentreel.dashboard.ui import clear_cache
+
+    from support.dashboard import render
+    from support.otlpbuild import new_span_id, new_trace_id, span, traces
+
+    label = "Client-reported (OTLP metrics)"
+    chat = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 20,
+    }
+    body = traces([span(new_trace_id(), new_span_id(), "chat gpt-4o-mini", chat)])
+    response = httpx.post(
+        fresh_server.url + "/v1/traces",
+        content=body.SerializeToString(),
+        headers={"Content-Type": "application/x-protobuf"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    at = render(fresh_server.url, monkeypatch, page="cost")
+    assert label not in {m.label for m in at.metric}
+
+    _record(HttpMetricExporter(endpoint=fresh_server.url + "/v1/metrics"), "gpt-dash", CALLS)
+    clear_cache()  # the first render's answers are reused for a few seconds
+    at = render(fresh_server.url, monkeypatch, page="cost")
+    (shown,) = [m for m in at.metric if m.label == label]
+    assert shown.value == f"{1_000 + 2_500 + 300 + 120 + 40 + 600:,} tokens"
+    assert "3,800 input, 760 output, over 3 timed calls" in shown.proto.help
+    assert "From spans: 120 tokens" in shown.proto.help
