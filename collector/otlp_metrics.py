@@ -66,19 +66,32 @@ def decode_metrics_json(body: bytes, limits: Limits) -> DecodedMetrics:
         raise DecodeError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise DecodeError("an ExportMetricsServiceRequest is a JSON object")
-    for rm in data.get("resourceMetrics") or []:
-        for sm in (rm.get("scopeMetrics") or []) if isinstance(rm, dict) else []:
-            for metric in (sm.get("metrics") or []) if isinstance(sm, dict) else []:
-                for kind in ("sum", "gauge", "histogram", "exponentialHistogram", "summary"):
-                    inner = metric.get(kind) if isinstance(metric, dict) else None
-                    for point in (inner or {}).get("dataPoints") or []:
-                        if isinstance(point, dict):
-                            point.pop("exemplars", None)  # hex ids; protobuf's JSON wants base64
+    _drop_exemplars(data)
     try:
         request = ParseDict(data, ExportMetricsServiceRequest(), ignore_unknown_fields=True)
-    except ParseError as exc:
+    except (ParseError, TypeError, ValueError, AttributeError) as exc:
         raise DecodeError(f"not an ExportMetricsServiceRequest: {exc}") from None
     return points_of(request, limits)
+
+
+def _drop_exemplars(data: dict[str, Any]) -> None:
+    """Remove exemplars (hex ids where protobuf's JSON wants base64); the shape is checked by
+    the parse that follows, so anything unexpected here is passed over."""
+    for rm in _list(data.get("resourceMetrics")):
+        for sm in _list(rm.get("scopeMetrics") if isinstance(rm, dict) else None):
+            for metric in _list(sm.get("metrics") if isinstance(sm, dict) else None):
+                if not isinstance(metric, dict):
+                    continue
+                for kind in ("sum", "gauge", "histogram", "exponentialHistogram", "summary"):
+                    inner = metric.get(kind)
+                    points = inner.get("dataPoints") if isinstance(inner, dict) else None
+                    for point in _list(points):
+                        if isinstance(point, dict):
+                            point.pop("exemplars", None)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def points_of(request: Any, limits: Limits) -> DecodedMetrics:
