@@ -43,7 +43,7 @@ _DECODERS: dict[tuple[str, str], Callable[[bytes, Limits], Decoded]] = {
     ("logs", "proto"): decode.decode_logs_proto,
     ("logs", "json"): decode.decode_logs_json,
 }
-_METRIC_DECODERS: dict[str, Callable[[bytes, Limits], DecodedMetrics]] = {
+_METRIC_DECODERS: dict[str, Callable[[bytes, Limits, int], DecodedMetrics]] = {
     "proto": decode_metrics_proto,
     "json": decode_metrics_json,
 }
@@ -216,7 +216,7 @@ class Ingest:
         body = record.body
         if record.encoding:
             body = decode.inflate(body, record.encoding, self.limits)
-        metrics = _METRIC_DECODERS[record.format](body, self.limits)
+        metrics = _METRIC_DECODERS[record.format](body, self.limits, record.received_ns)
         for point in metrics.points:
             point.project = record.project
         if live:  # counted when received, not again when replayed

@@ -14,6 +14,7 @@ rejected on its own (``partial_success.rejected_data_points``).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,16 +49,16 @@ class DecodedMetrics:
     rejected: list[str] = field(default_factory=list)
 
 
-def decode_metrics_proto(body: bytes, limits: Limits) -> DecodedMetrics:
+def decode_metrics_proto(body: bytes, limits: Limits, received_ns: int = 0) -> DecodedMetrics:
     request = ExportMetricsServiceRequest()
     try:
         request.ParseFromString(body)
     except _ProtoDecodeError as exc:
         raise DecodeError(f"not an ExportMetricsServiceRequest: {exc}") from None
-    return points_of(request, limits)
+    return points_of(request, limits, received_ns)
 
 
-def decode_metrics_json(body: bytes, limits: Limits) -> DecodedMetrics:
+def decode_metrics_json(body: bytes, limits: Limits, received_ns: int = 0) -> DecodedMetrics:
     """OTLP/JSON: protobuf's JSON mapping (camelCase, 64-bit integers as strings, enums as
     numbers); the only ids in metrics are exemplars', which are not kept."""
     try:
@@ -71,7 +72,7 @@ def decode_metrics_json(body: bytes, limits: Limits) -> DecodedMetrics:
         request = ParseDict(data, ExportMetricsServiceRequest(), ignore_unknown_fields=True)
     except (ParseError, TypeError, ValueError, AttributeError) as exc:
         raise DecodeError(f"not an ExportMetricsServiceRequest: {exc}") from None
-    return points_of(request, limits)
+    return points_of(request, limits, received_ns)
 
 
 def _drop_exemplars(data: dict[str, Any]) -> None:
@@ -94,8 +95,13 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def points_of(request: Any, limits: Limits) -> DecodedMetrics:
+def points_of(request: Any, limits: Limits, received_ns: int = 0) -> DecodedMetrics:
+    """The kept points of a parsed request; times are checked against ``received_ns`` (when
+    the request came in, also on a spool replay) as span times are."""
     out = DecodedMetrics()
+    received_ns = received_ns or time.time_ns()
+    earliest = received_ns - limits.max_past_seconds * 1_000_000_000
+    latest = received_ns + limits.max_future_seconds * 1_000_000_000
     check_count(
         sum(
             _point_count(metric)
@@ -126,11 +132,27 @@ def points_of(request: Any, limits: Limits) -> DecodedMetrics:
                 temporality = _TEMPORALITY.get(metric.histogram.aggregation_temporality)
                 for point in metric.histogram.data_points:
                     reason = _bad(point, temporality)
+                    if not reason and not earliest <= point.time_unix_nano <= latest:
+                        reason = (
+                            f"time {point.time_unix_nano} is outside max_past_seconds/"
+                            "max_future_seconds of the time it was received"
+                        )
                     if reason:
                         out.rejected.append(f"{metric.name}: {reason}")
                         continue
-                    out.points.append(_point(name, service, str(temporality), point))
+                    kept = _point(name, service, str(temporality), point)
+                    _cut(kept, limits.max_attribute_length)
+                    out.points.append(kept)
     return out
+
+
+def _cut(point: MetricPoint, limit: int) -> None:
+    """Attribute values cut to ``max_attribute_length``, as span attributes are."""
+    for name in ("service", "operation", "provider", "request_model", "response_model",
+                 "token_type", "error_type"):  # fmt: skip
+        value = getattr(point, name)
+        if len(value) > limit:
+            setattr(point, name, value[:limit])
 
 
 def _point_count(metric: Any) -> int:

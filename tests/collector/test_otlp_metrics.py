@@ -157,6 +157,11 @@ def test_a_json_body_is_stored_and_a_bad_point_rejected_alone(server: RunningSer
                                         _json_point(2, 700.0, [1, 1, 0], [256, 1024]),
                                         # 3 counts for 1 bound: rejected on its own
                                         _json_point(1, 5.0, [1, 0, 0], [256]),
+                                        # 2001: older than max_past_seconds (5 years)
+                                        {
+                                            **_json_point(1, 9.0, [1, 0, 0], [256, 1024]),
+                                            "timeUnixNano": "1000000000000000000",
+                                        },
                                     ],
                                 },
                             },
@@ -185,8 +190,9 @@ def test_a_json_body_is_stored_and_a_bad_point_rejected_alone(server: RunningSer
     )
     assert response.status_code == 200, response.text
     partial = response.json()["partialSuccess"]
-    assert partial["rejectedDataPoints"] == "1"
+    assert partial["rejectedDataPoints"] == "2"
     assert "bucket counts" in partial["errorMessage"]
+    assert "max_past_seconds" in partial["errorMessage"]
     (group,) = [
         g
         for g in server.get("/api/v1/metrics/genai", since="2025-12-01")["groups"]
