@@ -1,4 +1,4 @@
-"""OTLP/gRPC receiver: TraceService and LogsService on one grpcio server.
+"""OTLP/gRPC receiver: TraceService, LogsService and MetricsService on one grpcio server.
 
 Status codes follow the OTLP spec: INVALID_ARGUMENT for what cannot be read (permanent),
 RESOURCE_EXHAUSTED with RetryInfo when the queue is full, UNAVAILABLE with RetryInfo when
@@ -16,6 +16,7 @@ import grpc
 from google.protobuf.duration_pb2 import Duration
 from google.rpc.error_details_pb2 import RetryInfo
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from . import errors
@@ -56,6 +57,14 @@ class _Receiver:
         response = logs_service_pb2.ExportLogsServiceResponse()
         if rejected or message:
             response.partial_success.rejected_log_records = rejected
+            response.partial_success.error_message = message
+        return response
+
+    def metrics(self, body: bytes, context: Any) -> Any:
+        rejected, message = self._export("metrics", body, context)
+        response = metrics_service_pb2.ExportMetricsServiceResponse()
+        if rejected or message:
+            response.partial_success.rejected_data_points = rejected
             response.partial_success.error_message = message
         return response
 
@@ -110,6 +119,10 @@ def _handlers(receiver: _Receiver) -> list[Any]:
         grpc.method_handlers_generic_handler(
             "opentelemetry.proto.collector.logs.v1.LogsService",
             {"Export": method(receiver.logs)},
+        ),
+        grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.metrics.v1.MetricsService",
+            {"Export": method(receiver.metrics)},
         ),
     ]
 

@@ -1,4 +1,4 @@
-"""OTLP/HTTP receiver: ``POST /v1/traces`` and ``POST /v1/logs``.
+"""OTLP/HTTP receiver: ``POST /v1/traces``, ``POST /v1/logs`` and ``POST /v1/metrics``.
 
 Answers per the OTLP/HTTP spec: 200 with ``partial_success`` when some items were rejected,
 400 malformed, 413 too large, 415 unsupported media type, 429/503 with Retry-After. Bodies
@@ -16,6 +16,9 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.requests import ClientDisconnect
 
@@ -131,6 +134,14 @@ def router(
     async def logs(request: Request) -> Response:
         return await export(request, "logs")
 
+    @api.post(
+        "/v1/metrics",
+        summary="OTLP/HTTP metric export (GenAI client metrics kept, others dropped)",
+        openapi_extra=_BODY,
+    )
+    async def metrics(request: Request) -> Response:
+        return await export(request, "metrics")
+
     return api
 
 
@@ -170,6 +181,11 @@ def _success(signal: Signal, media: str, rejected: int, message: str) -> Respons
         if rejected or message:
             response.partial_success.rejected_spans = rejected
             response.partial_success.error_message = message
+    elif signal == "metrics":
+        response = ExportMetricsServiceResponse()
+        if rejected or message:
+            response.partial_success.rejected_data_points = rejected
+            response.partial_success.error_message = message
     else:
         response = ExportLogsServiceResponse()
         if rejected or message:
@@ -178,10 +194,17 @@ def _success(signal: Signal, media: str, rejected: int, message: str) -> Respons
     if media == JSON:
         body: dict[str, Any] = {}
         if rejected or message:
-            key = "rejectedSpans" if signal == "traces" else "rejectedLogRecords"
+            key = _REJECTED_KEY[signal]
             body["partialSuccess"] = {key: str(rejected), "errorMessage": message}
         return Response(orjson.dumps(body), media_type=JSON)
     return Response(response.SerializeToString(), media_type=PROTOBUF)
+
+
+_REJECTED_KEY = {
+    "traces": "rejectedSpans",
+    "logs": "rejectedLogRecords",
+    "metrics": "rejectedDataPoints",
+}
 
 
 def _status_response(

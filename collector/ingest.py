@@ -27,12 +27,13 @@ from . import decode, errors, memory
 from .limits import Limits, enforce
 from .metrics import Metrics
 from .normalize import normalize_logs, normalize_spans
+from .otlp_metrics import DecodedMetrics, decode_metrics_json, decode_metrics_proto
 from .pipeline import Busy, Pipeline
 from .redact import IngestRedactor
 from .spool import Record, Ref, Spool
 from .usage import drop_counts_over
 
-Signal = Literal["traces", "logs"]
+Signal = Literal["traces", "logs", "metrics"]
 #: How a request body is encoded: OTLP protobuf or OTLP/JSON.
 Format = Literal["proto", "json"]
 
@@ -41,6 +42,10 @@ _DECODERS: dict[tuple[str, str], Callable[[bytes, Limits], Decoded]] = {
     ("traces", "json"): decode.decode_traces_json,
     ("logs", "proto"): decode.decode_logs_proto,
     ("logs", "json"): decode.decode_logs_json,
+}
+_METRIC_DECODERS: dict[str, Callable[[bytes, Limits, int], DecodedMetrics]] = {
+    "proto": decode_metrics_proto,
+    "json": decode_metrics_json,
 }
 #: Seconds a receiver waits for a spooled request to be written before acknowledging it
 #: anyway (it is safe in the spool); not at all while the store is failing. The default of
@@ -186,6 +191,8 @@ class Ingest:
     ) -> Taken:
         try:
             record = Record(signal, fmt, encoding, project, time.time_ns(), 0, body)
+            if signal == "metrics":
+                return self.take_metrics(self._decode_metrics(record, live=True), record)
             decoded = self._decode(record, live=True)
             return self.take(signal, decoded, project, record)
         finally:
@@ -205,10 +212,49 @@ class Ingest:
             self.metrics.dropped_attributes.inc(tally.dropped)
         return decoded
 
+    def _decode_metrics(self, record: Record, live: bool) -> DecodedMetrics:
+        body = record.body
+        if record.encoding:
+            body = decode.inflate(body, record.encoding, self.limits)
+        metrics = _METRIC_DECODERS[record.format](body, self.limits, record.received_ns)
+        for point in metrics.points:
+            point.project = record.project
+        if live:  # counted when received, not again when replayed
+            for reason, count in metrics.dropped.items():
+                self.metrics.metric_points_dropped.labels(reason).inc(count)
+        return metrics
+
+    def take_metrics(self, metrics: DecodedMetrics, record: Record) -> Taken:
+        """Queue a metrics request's GenAI points (spooled first, as spans are); the other
+        points were counted as dropped when decoded."""
+        received = len(metrics.points) + len(metrics.rejected)
+        self.metrics.received.labels("metrics").inc(received)
+        batch = Batch(points=metrics.points)
+        ref, durable = None, None
+        if self.spool is not None and batch.points:
+            if len(record.body) >= self.spool.max_bytes:
+                raise decode.TooLarge(
+                    f"request of {len(record.body)} bytes is over spool_max_bytes "
+                    f"({self.spool.max_bytes})"
+                )
+            ref, durable = self.spool.append(replace(record, items=len(batch.points)))
+        future = self.pipeline.submit(batch, ref, len(record.body))
+        if metrics.rejected:
+            self.metrics.rejected.labels("metrics").inc(len(metrics.rejected))
+        message = ""
+        if metrics.rejected:
+            shown = metrics.rejected[:MAX_REASONS]
+            message = f"{len(metrics.rejected)} data points rejected: " + _listed(
+                shown, metrics.rejected
+            )
+        return Taken(future, len(metrics.rejected), message, durable, self.ack_wait)
+
     def load(self, ref: Ref) -> Batch:
         """A spooled request's batch, read back from the spool (on the writer thread)."""
         assert self.spool is not None
         record = self.spool.load(ref)
+        if record.signal == "metrics":
+            return Batch(points=self._decode_metrics(record, live=False).points)
         decoded = self._decode(record, live=False)
         if self.redactor is not None:  # the spool keeps requests as received
             self.redactor.apply(decoded, count=False)

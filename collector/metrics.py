@@ -38,6 +38,13 @@ class Metrics:
             ["signal"],
             registry=r,
         )
+        self.metric_points_dropped = Counter(
+            "agentreel_otlp_metric_points_dropped",
+            "OTLP metric data points accepted and not kept, by reason (not_genai: only the "
+            "GenAI client metrics are kept).",
+            ["reason"],
+            registry=r,
+        )
         self.content_bytes = Counter(
             "agentreel_content_bytes_written",
             "Bytes of new distinct content written to the content store.",

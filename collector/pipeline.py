@@ -80,7 +80,7 @@ class Pipeline:
 
     def __init__(
         self,
-        write: Callable[[list[Any], list[Any]], Any],
+        write: Callable[..., Any],
         *,
         max_queued_spans: int,
         batch_spans: int,
@@ -413,8 +413,10 @@ class Pipeline:
     def _write_together(self, taken: list[_Pending]) -> None:
         spans = [s for p in taken if p.batch for s in p.batch.spans]
         messages = [m for p in taken if p.batch for m in p.batch.messages]
+        points = [m for p in taken if p.batch for m in p.batch.points]
         started = time.perf_counter()
-        result = self._write(spans, messages)
+        # GenAI metric points only when there are some: writers of spans alone take two.
+        result = self._write(spans, messages, points) if points else self._write(spans, messages)
         elapsed = time.perf_counter() - started
         if self._on_written is not None:
             self._on_written(len(spans), elapsed)
@@ -423,4 +425,4 @@ class Pipeline:
 
 
 def _size(batch: Batch | None) -> int:
-    return 0 if batch is None else len(batch.spans) + len(batch.messages)
+    return 0 if batch is None else len(batch.spans) + len(batch.messages) + len(batch.points)

@@ -41,7 +41,7 @@ _LENGTH = struct.Struct("<I")
 # version, signal, format, received_ns, items, project length
 _FIXED = struct.Struct("<BBBQIH")
 VERSION = 1
-SIGNALS = ("traces", "logs")
+SIGNALS = ("traces", "logs", "metrics")
 FORMATS = ("proto", "json")
 #: Largest segment file before a new one is started (smaller when the spool is small).
 SEGMENT_BYTES = 64 * 1024 * 1024

@@ -28,6 +28,34 @@ TOKEN_FIELDS = (
 )
 #: Attribute keeping the counts of a span that was over the limit, as they came (JSON).
 OVER_KEY = "agentreel.tokens_over_limit"
+#: Attribute keeping the usage (and cost) an agent, workflow or tool span carried (JSON).
+AGGREGATE_KEY = "agentreel.aggregate_usage"
+#: Span kinds that are not model calls: usage on them is their children's, summed.
+NOT_CALLS = frozenset({"agent", "chain", "tool"})
+
+
+def aggregate_usage(span: Span) -> None:
+    """Move the usage of a span that is not a model call out of its counted fields.
+
+    The GenAI conventions let an ``invoke_agent`` (or workflow) span carry its run's total
+    ``gen_ai.usage.*``; OpenInference AGENT/CHAIN spans may carry ``llm.token_count.*`` and
+    OpenLLMetry workflow/agent spans ``gen_ai.usage.*``. Those are the sums of the LLM calls
+    under them, so counting them as well counts every token twice. Such a span's counts (and
+    a cost it carried) are kept in :data:`AGGREGATE_KEY` and count nowhere: run totals and
+    cost are the sums of the calls themselves.
+    """
+    if span.kind not in NOT_CALLS:
+        return
+    counts = {name: getattr(span, name) for name in TOKEN_FIELDS if getattr(span, name)}
+    if span.cost_source == "span" and span.cost_usd:
+        counts["cost_usd"] = span.cost_usd
+    if not counts:
+        return
+    for name in TOKEN_FIELDS:
+        setattr(span, name, 0)
+    if span.cost_source == "span":
+        span.cost_usd, span.cost_source = 0.0, ""
+    span.attributes[AGGREGATE_KEY] = orjson.dumps(counts).decode()
 
 
 def drop_counts_over(spans: Iterable[Span], limit: int) -> int:

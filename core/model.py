@@ -193,10 +193,36 @@ class MessageEvent:
 
 
 @dataclass(slots=True)
+class MetricPoint:
+    """One histogram data point of a GenAI client metric, as the client reported it
+    (``gen_ai.client.token.usage`` is ``token.usage``, ``gen_ai.client.operation.duration``
+    is ``operation.duration``); cumulative points are kept as they came, not differenced."""
+
+    metric: str
+    service: str
+    temporality: str  # "delta" | "cumulative"
+    start_ns: int
+    time_ns: int
+    operation: str
+    provider: str
+    request_model: str
+    response_model: str
+    token_type: str
+    error_type: str
+    count: int
+    sum: float
+    bounds: list[float]
+    bucket_counts: list[int]
+    project: str = ""
+
+
+@dataclass(slots=True)
 class Batch:
     """Normalized output of one request, ready for the writer."""
 
     spans: list[Span] = field(default_factory=list)
     messages: list[MessageEvent] = field(default_factory=list)
+    #: GenAI client metric points (an OTLP metrics request carries only these).
+    points: list[MetricPoint] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

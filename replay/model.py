@@ -118,6 +118,11 @@ class RenderedCall:
     request: dict[str, JsonValue]
     #: What the body lacks because the spans did not capture it.
     not_captured: list[str]
+    #: Content parts the spans did capture but this API has no place for (an AI SDK
+    #: ``custom`` part, reasoning in Chat Completions ...), left out of ``request`` rather than
+    #: passed through as something never on the wire; each as ``input_messages[i].parts[j]:
+    #: type``.
+    not_rendered: list[str] = field(default_factory=list)
 
 
 # --- a timeline ------------------------------------------------------------------------------

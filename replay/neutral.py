@@ -9,6 +9,7 @@ from typing import Any
 
 from .diff import canonical_json, fingerprint, json_or_text, text_of
 from .memo import Memo
+from .render import tool_schema
 
 __all__ = ["neutral_fingerprints", "neutral_window"]
 
@@ -112,5 +113,5 @@ def _neutral_tool(tool: Any) -> dict[str, Any]:
     return {
         "name": source.get("name"),
         "description": source.get("description"),
-        "schema": source.get("parameters", source.get("input_schema")),
+        "schema": tool_schema(source),
     }

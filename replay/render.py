@@ -4,7 +4,9 @@ The window is in the canonical OTel GenAI form (``role`` + typed ``parts``; see
 :mod:`agentreel.replay.windows`). ``openai`` renders a Chat Completions request body,
 ``anthropic`` a Messages API request body. What the spans did not capture is not invented:
 each rendering lists it under ``not_captured`` (tool definitions, system instructions,
-parameters, or the messages themselves).
+parameters, or the messages themselves). Content parts the target API has no place for (an
+AI SDK ``custom`` part, reasoning in Chat Completions) are left out of the body and listed under
+``not_rendered``; they are never passed through as blocks that were not on the wire.
 """
 
 from __future__ import annotations
@@ -22,28 +24,33 @@ FORMATS = ("otel", "openai", "anthropic")
 
 def render(call: LLMCall, fmt: str) -> RenderedCall:
     """``call`` (one entry of ``llm_calls``) with its request rendered in ``fmt``."""
+    skipped: list[str] = []
     if fmt == "openai":
-        request, missing = openai_request(call)
+        request, missing = openai_request(call, skipped)
     elif fmt == "anthropic":
-        request, missing = anthropic_request(call)
+        request, missing = anthropic_request(call, skipped)
     else:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    return RenderedCall(call, request, missing)
+    return RenderedCall(call, request, missing, skipped)
 
 
 # --- OpenAI Chat Completions -----------------------------------------------------------------
 
 
-def openai_request(call: LLMCall) -> tuple[dict[str, Any], list[str]]:
-    """A Chat Completions request body, and what the spans did not capture of it."""
+def openai_request(
+    call: LLMCall, skipped: list[str] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """A Chat Completions request body, and what the spans did not capture of it; parts the
+    API cannot carry are appended to ``skipped``."""
+    skipped = [] if skipped is None else skipped
     missing = _missing(call)
     messages: list[dict[str, Any]] = []
     system = _system_text(call.window.system_instructions)
     inputs = call.window.input_messages or []
     if system is not None and not any(m.get("role") == "system" for m in inputs):
         messages.append({"role": "system", "content": system})
-    for message in inputs:
-        messages.extend(_openai_messages(message))
+    for index, message in enumerate(inputs):
+        messages.extend(_openai_messages(message, _Skips(skipped, index)))
     request: dict[str, Any] = {"model": call.request_model or call.model or ""}
     request["messages"] = messages
     tools = call.window.tool_definitions
@@ -53,9 +60,9 @@ def openai_request(call: LLMCall) -> tuple[dict[str, Any], list[str]]:
     return request, missing
 
 
-def _openai_messages(message: dict[str, Any]) -> list[dict[str, Any]]:
+def _openai_messages(message: dict[str, Any], skips: _Skips) -> list[dict[str, Any]]:
     role = message.get("role", "user")
-    parts = [p for p in message.get("parts", []) if isinstance(p, dict)]
+    parts = skips.keep(message.get("parts", []), _OPENAI_PART_TYPES)
     responses = [p for p in parts if p.get("type") == "tool_call_response"]
     if responses:
         # Each tool result is its own "tool" message in Chat Completions.
@@ -64,7 +71,7 @@ def _openai_messages(message: dict[str, Any]) -> list[dict[str, Any]]:
             for p in responses
         ]
     calls = [p for p in parts if p.get("type") == "tool_call"]
-    content_parts = [p for p in parts if p.get("type") not in ("tool_call", "reasoning")]
+    content_parts = [p for p in parts if p.get("type") != "tool_call"]
     out: dict[str, Any] = {"role": role}
     if message.get("name"):
         out["name"] = message["name"]
@@ -109,8 +116,12 @@ def _openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
 # --- Anthropic Messages ----------------------------------------------------------------------
 
 
-def anthropic_request(call: LLMCall) -> tuple[dict[str, Any], list[str]]:
-    """A Messages API request body, and what the spans did not capture of it."""
+def anthropic_request(
+    call: LLMCall, skipped: list[str] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """A Messages API request body, and what the spans did not capture of it; parts the API
+    cannot carry are appended to ``skipped``."""
+    skipped = [] if skipped is None else skipped
     missing = _missing(call)
     inputs = call.window.input_messages or []
     system = _system_text(call.window.system_instructions)
@@ -119,10 +130,10 @@ def anthropic_request(call: LLMCall) -> tuple[dict[str, Any], list[str]]:
         if system_messages:
             system = "\n".join(_system_text(m.get("parts")) or "" for m in system_messages)
     messages: list[dict[str, Any]] = []
-    for message in inputs:
+    for index, message in enumerate(inputs):
         if message.get("role") == "system":
             continue
-        rendered = _anthropic_message(message)
+        rendered = _anthropic_message(message, _Skips(skipped, index))
         # Tool results travel in user turns; consecutive ones belong to one turn.
         if (
             messages
@@ -147,11 +158,11 @@ def anthropic_request(call: LLMCall) -> tuple[dict[str, Any], list[str]]:
     return request, missing
 
 
-def _anthropic_message(message: dict[str, Any]) -> dict[str, Any]:
+def _anthropic_message(message: dict[str, Any], skips: _Skips) -> dict[str, Any]:
     role = message.get("role", "user")
     if role == "tool":
         role = "user"
-    parts = [p for p in message.get("parts", []) if isinstance(p, dict)]
+    parts = skips.keep(message.get("parts", []), _ANTHROPIC_PART_TYPES)
     if role == "user" and len(parts) == 1 and parts[0].get("type") == "text":
         return {"role": role, "content": _text(parts[0].get("content"))}
     blocks: list[dict[str, Any]] = []
@@ -203,22 +214,94 @@ def _anthropic_tool(tool: dict[str, Any]) -> dict[str, Any]:
 
 # --- shared ------------------------------------------------------------------------------------
 
+#: Part types each renderer turns into the API's own blocks (the GenAI ones above), plus the
+#: API's native block types, which some instrumentors record verbatim and pass through. Any
+#: other part (``custom``, a provider event, another API's block) has no place in the body.
+_GENAI_PARTS = frozenset({"text", "tool_call", "tool_call_response"})
+_OPENAI_PART_TYPES = _GENAI_PARTS | {
+    "uri",
+    "blob",
+    "image_url",
+    "input_audio",
+    "file",
+    "refusal",
+}
+_ANTHROPIC_PART_TYPES = _GENAI_PARTS | {
+    "reasoning",
+    "image",
+    "document",
+    "search_result",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "redacted_thinking",
+    "server_tool_use",
+    "web_search_tool_result",
+    "container_upload",
+}
+
+
+class _Skips:
+    """Filters one input message's parts to what the target API can carry, and notes the rest
+    (by position and type) for ``not_rendered``."""
+
+    def __init__(self, skipped: list[str], message: int) -> None:
+        self._skipped = skipped
+        self._message = message
+
+    def keep(self, parts: Any, allowed: frozenset[str]) -> list[dict[str, Any]]:
+        kept: list[dict[str, Any]] = []
+        for index, part in enumerate(parts if isinstance(parts, list) else []):
+            if not isinstance(part, dict):
+                continue
+            kind = part.get("type")
+            if kind in allowed and not _unrenderable_media(part, allowed):
+                kept.append(part)
+                continue
+            label = str(kind)
+            if kind == "custom" and part.get("kind"):
+                label = f"custom ({part['kind']})"
+            elif part.get("modality"):
+                label = f"{kind} ({part['modality']})"
+            self._skipped.append(f"input_messages[{self._message}].parts[{index}]: {label}")
+        return kept
+
+
+def _unrenderable_media(part: dict[str, Any], allowed: frozenset[str]) -> bool:
+    """GenAI ``uri``/``blob`` parts render into Chat Completions only as images."""
+    return part.get("type") in ("uri", "blob") and (
+        "uri" not in allowed or part.get("modality") != "image"
+    )
+
 
 def _tool(definition: Any) -> dict[str, Any]:
     """A tool definition in any of the shapes instrumentors record, as name/description/schema:
     Chat Completions (``function``), OTel GenAI (flat, ``parameters``), Anthropic
-    (``input_schema``)."""
+    (``input_schema``), the Vercel AI SDK (``inputSchema``)."""
     if not isinstance(definition, dict):
         return {"name": str(definition), "description": None, "parameters": None, "strict": None}
     inner = definition.get("function") if isinstance(definition.get("function"), dict) else None
     source = inner or definition
-    schema = source.get("parameters", source.get("input_schema"))
+    schema = tool_schema(source)
     return {
         "name": source.get("name", ""),
         "description": source.get("description"),
         "parameters": schema,
         "strict": source.get("strict"),
     }
+
+
+SCHEMA_KEYS = ("parameters", "input_schema", "inputSchema")
+
+
+def tool_schema(source: dict[str, Any]) -> Any:
+    """The JSON schema of a flat tool definition, under whichever key its emitter used: the
+    GenAI conventions say ``parameters``, Anthropic ``input_schema``, the AI SDK writes
+    ``inputSchema`` in ``gen_ai.tool.definitions``. ``None`` when it has none."""
+    for key in SCHEMA_KEYS:
+        if source.get(key) is not None:
+            return source[key]
+    return None
 
 
 def _system_text(parts: Any) -> str | None:

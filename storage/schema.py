@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import columns, rollups, runtable
+from . import columns, genai_metrics, rollups, runtable
 from .rollups import TABLES as ROLLUP_TABLES
 
 #: Tables whose bytes on disk ``/api/v1/stats`` reports.
@@ -269,6 +269,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "re-runs: what a run re-ran, from which call, where it diverged",
         (),
         runtable.add_reruns,
+    ),
+    Migration(
+        43,
+        "GenAI client metrics (OTLP gen_ai.client.* histogram points)",
+        (genai_metrics.CREATE,),
     ),
 )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,11 +27,12 @@ from agentreel.core.calls import (
     same_call,
     same_tool_call,
 )
-from agentreel.core.model import MessageEvent, Span
+from agentreel.core.model import MessageEvent, MetricPoint, Span
 from agentreel.core.prices import PriceTable
 
 from . import columns, crashpoints, stepdaily
 from .costing import price_spans, shipped_prices
+from .genai_metrics import insert_points
 from .scores import insert as insert_scores
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class WriteResult:
     spans_written: int = 0
     duplicates: int = 0
     messages_written: int = 0
+    points_written: int = 0
     content_written: int = 0
     content_bytes: int = 0
 
@@ -119,8 +121,16 @@ class Writer:
                 done.spans_reflagged,
             )
 
-    def write(self, spans: list[Span], messages: list[MessageEvent]) -> WriteResult:
+    def write(
+        self,
+        spans: list[Span],
+        messages: list[MessageEvent],
+        points: Sequence[MetricPoint] = (),
+    ) -> WriteResult:
         result = WriteResult()
+        if points:
+            insert_points(self._client, points)
+            result.points_written = len(points)
         unique: dict[tuple[str, str, str], Span] = {}
         for span in spans:
             unique.setdefault(span.key, span)

@@ -242,6 +242,9 @@ def _print_call(
         if call["not_captured"]:
             note = ", ".join(call["not_captured"])
             print(paint(f"   not captured by the instrumentor: {note}", "33"))
+        if call.get("not_rendered"):
+            note = ", ".join(call["not_rendered"])
+            print(paint(f"   recorded but not expressible in {args.format}: {note}", "33"))
         print(json.dumps(call["request"], indent=2, ensure_ascii=False))
         return
     if call["system_instructions"]:

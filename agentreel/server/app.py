@@ -73,7 +73,7 @@ class Server:
         replay = spool.open()
         self.spool = spool
         pipeline = Pipeline(
-            lambda spans, messages: self._write(writer, spans, messages),
+            lambda spans, messages, points=(): self._write(writer, spans, messages, points),
             max_queued_spans=s.queue_spans,
             max_queued_bytes=s.queue_bytes,
             batch_spans=s.batch_spans,
@@ -131,11 +131,13 @@ class Server:
             except Exception as exc:
                 log.warning("spool record %s unreadable; not re-derived: %s", ref, exc)
 
-    def _write(self, writer: Writer, spans: list[Any], messages: list[Any]) -> Any:
+    def _write(
+        self, writer: Writer, spans: list[Any], messages: list[Any], points: Any = ()
+    ) -> Any:
         assert self.metrics is not None
         _injected_fault()
         with self.metrics.write_seconds.time():
-            result = writer.write(spans, messages)
+            result = writer.write(spans, messages, list(points))
         self.metrics.accepted.inc(result.spans_written)
         self.metrics.duplicates.inc(result.duplicates)
         self.metrics.content_bytes.inc(result.content_bytes)

@@ -30,6 +30,7 @@ from agentreel.core.model import (
     Span,
 )
 
+from ..usage import aggregate_usage
 from . import aisdk, events, genai, openinference, openllmetry
 from .common import MAX_COUNT, Attrs, RawJson, pop_str
 
@@ -100,6 +101,7 @@ def normalize_span(raw: DecodedSpan, project: str, cache: ContentCache) -> Span:
     _errors(span, raw, attrs)
     _store_content(span, content, attrs, cache)
     span.attributes = _flatten(span, attrs)
+    aggregate_usage(span)
     resource = raw.resource
     if resource.as_text is None:
         resource.as_text = {k: _as_text(v) for k, v in resource.attributes.items()}

@@ -86,6 +86,12 @@ def normalize(span: Span, attrs: Attrs, content: dict[str, Any]) -> None:
     span.agent = span.agent or pop_str(attrs, "gen_ai.agent.name")
     span.session = span.session or pop_str(attrs, "gen_ai.conversation.id")
     read_usage(span, attrs)
+    if not operation and span.kind == "span":
+        # The conventions name a span "{operation} {name}": an "invoke_agent x" span that
+        # lost its operation attribute is still an agent span, never a model call below.
+        named = OPERATION_KINDS.get(span.name.split(" ", 1)[0])
+        if named in ("agent", "chain"):
+            span.kind = named
     if not operation and span.kind == "span" and span.model and span.input_tokens:
         # A model call named by no operation (Google ADK's call_llm spans: gen_ai.system,
         # the model and token counts only) is still an LLM call to count and price.

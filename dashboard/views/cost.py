@@ -45,6 +45,7 @@ def render(ctx: Context) -> None:
         money(month.get("projected_usd")),
         help="Month-to-date spend extended at its daily rate.",
     )
+    _client_reported(ctx, rows)
     fig = charts.stacked_days(
         rows, "cost_usd", f"Cost per day by {BREAKDOWNS[by].lower()}", money=True
     )
@@ -93,6 +94,25 @@ def render(ctx: Context) -> None:
     st.subheader("Most expensive runs")
     runs_table(ctx, {"sort": "cost", "order": "desc", "limit": 10}, key="cost_runs")
     _unknown_models(ctx)
+
+
+def _client_reported(ctx: Context, rows: pl.DataFrame) -> None:
+    """The tokens and calls instrumented clients reported as OTLP metrics, beside the
+    span-derived ones; shown only when some were reported in the range."""
+    window = {k: ctx.params.get(k) for k in ("since", "until")}
+    reported = ctx.get("/metrics/genai", window)
+    if not reported["groups"]:
+        return
+    from_spans = int(rows["input_tokens"].sum()) + int(rows["output_tokens"].sum())
+    from_metrics = int(reported["input_tokens"]) + int(reported["output_tokens"])
+    st.metric(
+        "Client-reported (OTLP metrics)",
+        f"{count(from_metrics)} tokens",
+        help="gen_ai.client.token.usage as the clients counted it, in the time range (other "
+        f"filters do not apply): {count(int(reported['input_tokens']))} input, "
+        f"{count(int(reported['output_tokens']))} output, over "
+        f"{count(int(reported['calls']))} timed calls. From spans: {count(from_spans)} tokens.",
+    )
 
 
 def _token_kinds(rows: pl.DataFrame) -> pl.DataFrame:

@@ -37,18 +37,6 @@ RUNS = [
     for mode in ("generate", "stream")
     for exporter in ("proto", "json")
 ]
-#: What AI SDK 7's spans need from branch ``metrics`` (issue 20's other half).
-NEEDS_METRICS_TOKENS = (
-    "needs branch metrics: the invoke_agent root carries the run's total gen_ai.usage.*, "
-    "which must be counted once"
-)
-NEEDS_METRICS_TOOLS = (
-    "needs branch metrics: @ai-sdk/otel writes inputSchema in gen_ai.tool.definitions"
-)
-NEEDS_METRICS_PARTS = (
-    "needs branch metrics: a streamed Anthropic answer's "
-    '{"type":"custom","kind":"anthropic.message_start"} part is rendered as if it were sent'
-)
 #: Tool fields the AI SDK puts on the wire but records in no span: ``eager_input_streaming``
 #: (Anthropic, streamed), which it adds to every tool of a streamed Messages request.
 UNRECORDED_TOOL_FIELDS = ("eager_input_streaming",)
@@ -80,10 +68,6 @@ def _major(run: FrameworkRun) -> int:
 
 def _api(run: FrameworkRun) -> str:
     return run.label.split("-")[1]
-
-
-def _mode(run: FrameworkRun) -> str:
-    return run.label.split("-")[2]
 
 
 def test_one_run_per_invocation(run: FrameworkRun) -> None:
@@ -125,11 +109,10 @@ def test_agent_service_status(run: FrameworkRun) -> None:
     groundtruth.check_identity(run, AGENT_NAME)
 
 
-def test_tokens(run: FrameworkRun, request: pytest.FixtureRequest) -> None:
+def test_tokens(run: FrameworkRun) -> None:
     """The run's tokens are the provider's usage summed over the 4 calls, cache reads and
     writes and reasoning included, never the root's totals on top."""
     if _major(run) == 7:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NEEDS_METRICS_TOKENS))
         # @ai-sdk/otel records reasoning tokens only as its own ai.usage.* details, and only
         # with OpenTelemetry({ usage: true }).
         groundtruth.check_tokens(run, gaps={"reasoning"})
@@ -152,11 +135,9 @@ def test_llm_call_figures(run: FrameworkRun) -> None:
         assert got["cache_read_tokens"] == want["cache_read"], where
 
 
-def test_replay_equals_requests(run: FrameworkRun, request: pytest.FixtureRequest) -> None:
+def test_replay_equals_requests(run: FrameworkRun) -> None:
     """``llm-calls?format=openai|anthropic`` renders each call as the request the provider
     received: system, messages with every tool call and result, model, parameters."""
-    if _major(run) == 7 and _api(run) == "anthropic" and _mode(run) == "stream":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NEEDS_METRICS_PARTS))
     if _api(run) == "anthropic":
         for index, (call, exchange) in enumerate(_rendered(run, "anthropic")):
             where = f"{run.label} call {index + 1}"
@@ -175,10 +156,8 @@ def test_replay_equals_requests(run: FrameworkRun, request: pytest.FixtureReques
         same_parameters(call["request"], body, call["not_captured"], where)
 
 
-def test_replay_tools_equal_requests(run: FrameworkRun, request: pytest.FixtureRequest) -> None:
+def test_replay_tools_equal_requests(run: FrameworkRun) -> None:
     """The rendered tools are the tools the provider received (schemas included)."""
-    if _major(run) == 7:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NEEDS_METRICS_TOOLS))
     fmt = "anthropic" if _api(run) == "anthropic" else "openai"
     for index, (call, exchange) in enumerate(_rendered(run, fmt)):
         where = f"{run.label} call {index + 1}"

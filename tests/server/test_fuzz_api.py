@@ -68,7 +68,7 @@ FUZZ = settings(
 )
 
 PROTOBUF = {"content-type": "application/x-protobuf"}
-OTLP_PATHS = ("/v1/traces", "/v1/logs")
+OTLP_PATHS = ("/v1/traces", "/v1/logs", "/v1/metrics")
 RESEND_PATH = "/api/v1/runs/{trace_id}/llm-calls/{n}/resend"
 
 #: What each operation answers on purpose beyond the statuses its OpenAPI entry lists (read
@@ -90,6 +90,8 @@ DELIBERATE: Mapping[str, frozenset[int]] = {
     "/api/v1/sessions/{session_id}": frozenset({404}),
     "/v1/traces": frozenset({400, 413, 415}),
     "/v1/logs": frozenset({400, 413, 415}),
+    "/v1/metrics": frozenset({400, 413, 415}),
+    "/api/v1/metrics/genai": frozenset({400}),
     # 502: the endpoint could not be reached (always, here: the port is closed).
     RESEND_PATH: frozenset({400, 404, 502}),
 }
@@ -329,6 +331,36 @@ _OTLP_LOG = {
 }
 
 
+_HISTOGRAM_POINT = {
+    "type": "object",
+    "properties": {
+        "startTimeUnixNano": _NANOS,
+        "timeUnixNano": _NANOS,
+        "count": _NANOS,
+        "sum": {"type": "number"},
+        "bucketCounts": {"type": "array", "maxItems": 4, "items": _NANOS},
+        "explicitBounds": {"type": "array", "maxItems": 3, "items": {"type": "number"}},
+        "attributes": _ATTRIBUTES,
+    },
+}
+_OTLP_METRIC = {
+    "type": "object",
+    "properties": {
+        "name": {
+            "type": "string",
+            "enum": ["gen_ai.client.token.usage", "gen_ai.client.operation.duration", "x"],
+        },
+        "histogram": {
+            "type": "object",
+            "properties": {
+                "aggregationTemporality": {"type": "integer", "minimum": 0, "maximum": 2},
+                "dataPoints": {"type": "array", "maxItems": 3, "items": _HISTOGRAM_POINT},
+            },
+        },
+    },
+}
+
+
 def _with_otlp_bodies(document: dict[str, Any]) -> dict[str, Any]:
     """The server's document, with a request body for the two OTLP/HTTP operations (they read
     the raw request, so FastAPI documents none)."""
@@ -338,6 +370,9 @@ def _with_otlp_bodies(document: dict[str, Any]) -> dict[str, Any]:
     )
     paths["/v1/logs"]["post"]["requestBody"] = _otlp_body(
         "resourceLogs", "scopeLogs", "logRecords", _OTLP_LOG
+    )
+    paths["/v1/metrics"]["post"]["requestBody"] = _otlp_body(
+        "resourceMetrics", "scopeMetrics", "metrics", _OTLP_METRIC
     )
     return document
 
@@ -435,6 +470,8 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/api/v1/sessions/{session_id}", True),
     ("POST", "/v1/traces", True),
     ("POST", "/v1/logs", True),
+    ("POST", "/v1/metrics", True),
+    ("GET", "/api/v1/metrics/genai", True),
     ("POST", RESEND_PATH, True),
     ("POST", "/api/v1/scores", False),
     ("GET", "/api/v1/runs/{trace_id}/scores", False),

@@ -18,6 +18,7 @@ from agentreel.server.routes import (
     aggregates,
     alerts,
     common,
+    genai_metrics,
     ops,
     prices,
     quality,
@@ -73,6 +74,7 @@ def build(deps: Dependencies) -> list[APIRouter]:
         alerts.router(deps.alerts, deps.project),
         aggregates.router(deps.pool, deps.project, deps.budgets, deps.price_table),
         prices.router(deps.pool, deps.project, deps.prices),
+        genai_metrics.router(deps.pool, deps.project),
     ]
 
 

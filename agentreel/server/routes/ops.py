@@ -24,7 +24,7 @@ def router(pool: common.Pool, metrics: Metrics, dashboard_url: str) -> APIRouter
                 "dashboard": dashboard_url,
                 "api_docs": "/docs",
                 "api": "/api/v1",
-                "otlp_http": ["/v1/traces", "/v1/logs"],
+                "otlp_http": ["/v1/traces", "/v1/logs", "/v1/metrics"],
             }
         )
 

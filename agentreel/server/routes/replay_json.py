@@ -98,6 +98,7 @@ def rendered_json(rendered: RenderedCall) -> dict[str, Any]:
     out = {k: v for k, v in call_json(rendered.call).items() if k not in _RENDERED_AWAY}
     out["request"] = rendered.request
     out["not_captured"] = rendered.not_captured
+    out["not_rendered"] = rendered.not_rendered
     return out
 
 
