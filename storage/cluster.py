@@ -22,8 +22,9 @@ it), by :func:`rewrite`:
 * a materialized view is created on every node and reads and writes the local tables;
 * ``ALTER``, ``DROP`` and ``EXCHANGE`` go ``ON CLUSTER``, to the local table and (for a
   column change or a drop) to the ``Distributed`` table in front of it;
-* ``NOT IN (SELECT ...)`` of a backfill becomes ``GLOBAL NOT IN``: a subquery on a
-  ``Distributed`` table inside a distributed query is refused otherwise.
+* in a backfill (``INSERT ... SELECT``), ``NOT IN (SELECT ...)`` and ``JOIN (SELECT ...)``
+  become ``GLOBAL``: a subquery on a ``Distributed`` table inside a distributed query is
+  refused otherwise (``distributed_product_mode = 'deny'``).
 
 Without a cluster nothing is rewritten: chDB and a single server run the statements as they
 are. A table the maps below do not know is refused, so a new migration has to choose.
@@ -85,6 +86,7 @@ _DROP_TABLE = re.compile(rf"^(\s*DROP TABLE IF EXISTS )({_NAME})((?: SYNC)?\s*)$
 _EXCHANGE = re.compile(rf"^(\s*EXCHANGE TABLES )({_NAME}) AND ({_NAME})(\s*)$", re.S)
 _INSERT = re.compile(r"^\s*INSERT INTO ", re.S)
 _NOT_IN = re.compile(r"\bNOT IN \(SELECT\b")
+_JOIN = re.compile(r"(?<!GLOBAL )\b((?:LEFT |INNER )?JOIN \()")
 
 
 def _placed(table: str) -> str:
@@ -104,9 +106,11 @@ def _replicated(statement: str, path: str) -> str:
         raise ClusterDDLError(f"no MergeTree engine in: {statement.strip()[:80]}")
     engine, args = match.group(1), match.group(2)
     replica = f"'{path}', '{{replica}}'" + (f", {args}" if args else "")
-    return statement[: match.start()] + f"ENGINE = Replicated{engine}({replica})" + statement[
-        match.end() :
-    ]
+    return (
+        statement[: match.start()]
+        + f"ENGINE = Replicated{engine}({replica})"
+        + statement[match.end() :]
+    )
 
 
 def _local_sources(select: str) -> str:
@@ -170,7 +174,7 @@ def rewrite(statement: str, cluster: str) -> list[str]:
             )
         return swapped
     if _INSERT.match(statement):
-        return [_NOT_IN.sub("GLOBAL NOT IN (SELECT", statement)]
+        return [_JOIN.sub(r"GLOBAL \1", _NOT_IN.sub("GLOBAL NOT IN (SELECT", statement))]
     raise ClusterDDLError(f"cannot place this statement on a cluster: {statement.strip()[:80]}")
 
 
@@ -193,7 +197,8 @@ class ClusterClient:
 
 
 class _Result:
-    result_rows = [[0]]
+    def __init__(self) -> None:
+        self.result_rows = [[0]]
 
 
 class Recorder:
@@ -219,5 +224,5 @@ def script(cluster: str | None = None) -> str:
     from .schema import migrate
 
     recorder = Recorder()
-    migrate(recorder if cluster is None else ClusterClient(recorder, cluster))
+    migrate(recorder, cluster or "")
     return "".join(statement.rstrip() + "\n;\n" for statement in recorder.statements)

@@ -462,7 +462,7 @@ SELECT s.project AS project, toDate(s.start_time) AS day,
     if(s.kind = 'llm', s.cost_usd, 0) AS cost,
     toInt64(s.kind = 'llm' AND s.cost_source = '' AND s.input_tokens + s.output_tokens > 0) AS up
 FROM spans AS s
-LEFT JOIN (
+GLOBAL LEFT JOIN (
     SELECT project, trace_id, any(toString(agent)) AS agent, any(user) AS user FROM spans
     WHERE parent_span_id = '' GROUP BY project, trace_id
 ) AS r ON r.project = s.project AND r.trace_id = s.trace_id
@@ -487,7 +487,7 @@ SELECT s.project AS project, toDate(s.start_time) AS day,
     if(s.kind = 'llm', s.cost_usd, 0) AS cost,
     toInt64(s.kind = 'llm' AND s.cost_source = '' AND s.input_tokens + s.output_tokens > 0) AS up
 FROM spans AS s
-LEFT JOIN (
+GLOBAL LEFT JOIN (
     SELECT project, trace_id, any(toString(agent)) AS agent, any(user) AS user FROM spans
     WHERE parent_span_id = '' GROUP BY project, trace_id
 ) AS r ON r.project = s.project AND r.trace_id = s.trace_id
