@@ -8,6 +8,7 @@ a message that names it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -122,6 +123,12 @@ def _hosts(raw: str) -> str:
     return ",".join(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _cluster(raw: str) -> str:
+    if raw and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", raw):
+        raise ValueError("must be a ClickHouse cluster name: letters, digits and _")
+    return raw
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -137,6 +144,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "ClickHouse DSN: chdb:///path (embedded) or http(s)://user:pass@host:8123/db. "
         "Empty means chdb://<data_dir>/clickhouse.",
+    ),
+    Setting(
+        "clickhouse_cluster",
+        _cluster,
+        "",
+        "ClickHouse cluster (of the server's remote_servers) the schema is made on: sharded "
+        "and replicated tables ON CLUSTER (see `agentreel migrate`). Empty: one server or chDB.",
     ),
     Setting("host", str, "127.0.0.1", "Address the OTLP receivers and REST API bind to."),
     Setting("grpc_port", _port, 4317, "OTLP/gRPC port."),
@@ -364,6 +378,7 @@ class Settings:
 
     data_dir: str
     clickhouse_url: str
+    clickhouse_cluster: str
     host: str
     grpc_port: int
     http_port: int

@@ -286,11 +286,17 @@ CREATE TABLE IF NOT EXISTS agentreel_migrations (
 """
 
 
-def migrate(client: Any) -> list[int]:
+def migrate(client: Any, cluster: str = "") -> list[int]:
     """Apply the migrations the store has not seen yet; return their versions.
 
-    Every statement is idempotent, so a start interrupted half-way simply runs again.
+    Every statement is idempotent, so a start interrupted half-way simply runs again. With
+    ``cluster``, every statement (those a migration's ``apply`` step sends too) is placed on
+    that cluster by :mod:`.cluster`.
     """
+    if cluster:
+        from .cluster import ClusterClient
+
+        client = ClusterClient(client, cluster)
     client.command(_LEDGER)
     done = {row[0] for row in client.query("SELECT version FROM agentreel_migrations").result_rows}
     applied = []

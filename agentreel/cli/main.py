@@ -19,6 +19,7 @@ from agentreel.cli import (
     evaluate,
     launch,
     mcpserve,
+    migrate,
     pin,
     prices,
     projects,
@@ -150,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     projects.add_commands(sub)
     repair.add_command(sub)
+    migrate.add_command(sub)
     return parser
 
 
@@ -174,6 +176,7 @@ _COMMANDS = {
     "reprice": reprice.reprice_command,
     "prices": prices.prices_command,
     "repair": repair.repair_command,
+    "migrate": migrate.migrate_command,
     "mcp": mcpserve.mcp_command,
     **projects.COMMANDS,
 }

@@ -28,7 +28,7 @@ _ABOUT = (
 )
 
 #: Settings these commands read: where the store is.
-_STORE_SETTINGS = ("data_dir", "clickhouse_url", "log_level")
+_STORE_SETTINGS = ("data_dir", "clickhouse_url", "clickhouse_cluster", "log_level")
 
 
 def add_store_flags(cmd: argparse.ArgumentParser) -> None:
@@ -153,7 +153,9 @@ def with_store(settings: Settings, run: Callable[[Any], Any], stop_first: str = 
             print(f"agentreel: {stop_first}", file=sys.stderr)
         return 1
     try:
-        migrate(client)  # keys may be made before the server ever started
+        migrate(
+            client, settings.clickhouse_cluster
+        )  # keys may be made before the server ever started
         run(client)
     except ProjectError as exc:
         print(f"agentreel: {exc}", file=sys.stderr)

@@ -64,7 +64,7 @@ class Server:
         except redact.RedactionError as exc:
             raise SettingsError(f"invalid AGENTREEL_REDACT: {exc}") from None
         self._writer_client = connect(s.clickhouse_url)
-        applied = migrate(self._writer_client)
+        applied = migrate(self._writer_client, s.clickhouse_cluster)
         if applied:
             log.info("store schema migrated to version %d", applied[-1])
         self.auth = auth.from_settings(s, self.pool)
