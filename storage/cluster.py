@@ -48,6 +48,9 @@ SHARD_KEYS: dict[str, str] = {
     "facet_values": "rand()",
     "step_daily": "rand()",
     "user_daily": "rand()",
+    # A metric point's copies (an exporter's retry, a spool replay) must meet on one shard for
+    # FINAL to fold them: the key is made of the point's own identity, never rand().
+    "genai_metric_points": "cityHash64(project, metric, service, start_time)",
 }
 
 #: Tables with a full replica on every node (not sharded).

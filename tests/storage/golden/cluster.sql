@@ -875,3 +875,32 @@ SELECT
 FROM spans_local
 GROUP BY project, trace_id
 ;
+
+CREATE TABLE IF NOT EXISTS genai_metric_points_local ON CLUSTER agentreel (
+    project LowCardinality(String),
+    metric LowCardinality(String),
+    service LowCardinality(String),
+    temporality LowCardinality(String),
+    start_time DateTime64(9, 'UTC'),
+    time DateTime64(9, 'UTC'),
+    operation LowCardinality(String),
+    provider LowCardinality(String),
+    request_model LowCardinality(String),
+    response_model LowCardinality(String),
+    token_type LowCardinality(String),
+    error_type LowCardinality(String),
+    count UInt64,
+    sum Float64,
+    bounds Array(Float64),
+    bucket_counts Array(UInt64),
+    received_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(time)
+ORDER BY (project, metric, time, start_time, service, operation, provider, request_model,
+          response_model, token_type, error_type)
+;
+
+CREATE TABLE IF NOT EXISTS genai_metric_points ON CLUSTER agentreel AS genai_metric_points_local
+ENGINE = Distributed(agentreel, currentDatabase(), genai_metric_points_local, cityHash64(project, metric, service, start_time))
+;

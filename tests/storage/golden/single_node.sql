@@ -795,3 +795,28 @@ SELECT
 FROM spans
 GROUP BY project, trace_id
 ;
+
+CREATE TABLE IF NOT EXISTS genai_metric_points (
+    project LowCardinality(String),
+    metric LowCardinality(String),
+    service LowCardinality(String),
+    temporality LowCardinality(String),
+    start_time DateTime64(9, 'UTC'),
+    time DateTime64(9, 'UTC'),
+    operation LowCardinality(String),
+    provider LowCardinality(String),
+    request_model LowCardinality(String),
+    response_model LowCardinality(String),
+    token_type LowCardinality(String),
+    error_type LowCardinality(String),
+    count UInt64,
+    sum Float64,
+    bounds Array(Float64),
+    bucket_counts Array(UInt64),
+    received_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (project, metric, time, start_time, service, operation, provider, request_model,
+          response_model, token_type, error_type)
+;
