@@ -87,7 +87,7 @@ def stats(client: Any, project: str | None = None) -> dict[str, Any]:
     per_table = {
         name: {"bytes_on_disk": int(b), "uncompressed_bytes": int(u)} for name, b, u in tables
     }
-    return {
+    found = {
         "spans": int(spans),
         "runs": int(traces),
         "llm_calls": int(llm_calls),
@@ -96,6 +96,28 @@ def stats(client: Any, project: str | None = None) -> dict[str, Any]:
         "storage_bytes": sum(t["bytes_on_disk"] for t in per_table.values()),
         "tables": per_table,
     }
+    if project:
+        found["project_storage_bytes_estimate"] = project_bytes_estimate(
+            client, project, {name: t["bytes_on_disk"] for name, t in per_table.items()}
+        )
+    return found
+
+
+def project_bytes_estimate(client: Any, project: str, table_bytes: dict[str, int]) -> int:
+    """``project``'s share of the bytes on disk: projects share parts, so each table's bytes
+    are split by the project's share of its rows' uncompressed size (``byteSize``). An
+    estimate: compression differs between projects' data. Reads every row of each table."""
+    total = 0.0
+    for table, on_disk in table_bytes.items():
+        if not on_disk:
+            continue
+        mine, every = client.query(
+            f"SELECT sumIf(byteSize(*), project = {{p:String}}), sum(byteSize(*)) FROM {table}",
+            parameters={"p": project},
+        ).result_rows[0]
+        if every:
+            total += on_disk * int(mine) / int(every)
+    return round(total)
 
 
 #: A run's columns from ``runs FINAL`` (one merged row per run).

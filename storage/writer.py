@@ -33,6 +33,16 @@ T = TypeVar("T")
 #: insert. Forgetting one only costs a second insert, which the table folds.
 CONTENT_CACHE_SIZE = 100_000
 
+#: Bumped when content is deleted (retention): every writer then forgets what it remembered.
+_content_epoch = 0
+
+
+def forget_content() -> None:
+    """Make every writer forget which content it stored (some of it was deleted)."""
+    global _content_epoch
+    _content_epoch += 1
+
+
 #: The columns of a span insert (see :mod:`.columns`).
 SPAN_COLUMNS = tuple(c.name for c in columns.INSERTED)
 
@@ -70,6 +80,7 @@ class Writer:
         # Two generations: a hash is "seen" in either; when the young one fills, it ages.
         self._seen_young: set[tuple[str, bytes]] = set()
         self._seen_old: set[tuple[str, bytes]] = set()
+        self._epoch = _content_epoch
 
     def write(self, spans: list[Span], messages: list[MessageEvent]) -> WriteResult:
         result = WriteResult()
@@ -200,6 +211,9 @@ class Writer:
     # -- content ------------------------------------------------------------------------------
 
     def _write_content(self, items: list[tuple[str, Any]]) -> tuple[int, int]:
+        if self._epoch != _content_epoch:
+            self._epoch = _content_epoch
+            self._seen_young, self._seen_old = set(), set()
         young, old = self._seen_young, self._seen_old
         rows = []
         fresh: set[tuple[str, bytes]] = set()

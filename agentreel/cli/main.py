@@ -26,6 +26,7 @@ from agentreel.cli import (
     replay,
     report,
     reprice,
+    retention,
     runs,
     serve,
     stats,
@@ -141,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     prices.add_arguments(
         client_command("prices", "Show what prices each model called, or the unpriced ones.")
     )
+    retention.add_arguments(
+        client_command("retention", "Show or set how many days your project keeps its runs.")
+    )
     mcpserve.add_arguments(
         client_command(
             "mcp",
@@ -173,6 +177,7 @@ _COMMANDS = {
     "report": report.report_command,
     "reprice": reprice.reprice_command,
     "prices": prices.prices_command,
+    "retention": retention.retention_command,
     "repair": repair.repair_command,
     "mcp": mcpserve.mcp_command,
     **projects.COMMANDS,
