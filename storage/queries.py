@@ -66,8 +66,11 @@ class RunFilter:
     offset: int = 0
 
 
-def stats(client: Any, project: str | None = None) -> dict[str, Any]:
-    """Counts of what is stored and queryable, and bytes on disk of agentreel's tables."""
+def stats(
+    client: Any, project: str | None = None, *, project_bytes: bool = False
+) -> dict[str, Any]:
+    """Counts of what is stored and queryable, and bytes on disk of agentreel's tables; with
+    ``project_bytes``, an estimate of ``project``'s share of them (it reads every row)."""
     where = "WHERE project = {project:String}" if project else ""
     params = {"project": project} if project else {}
     spans, llm_calls, traces = client.query(
@@ -96,7 +99,7 @@ def stats(client: Any, project: str | None = None) -> dict[str, Any]:
         "storage_bytes": sum(t["bytes_on_disk"] for t in per_table.values()),
         "tables": per_table,
     }
-    if project:
+    if project and project_bytes:
         found["project_storage_bytes_estimate"] = project_bytes_estimate(
             client, project, {name: t["bytes_on_disk"] for name, t in per_table.items()}
         )

@@ -9,7 +9,7 @@ from agentreel.settings import Settings
 
 
 def stats_command(settings: Settings, args: argparse.Namespace) -> int:
-    data = get_json(settings, "/api/v1/stats")
+    data = get_json(settings, "/api/v1/stats", {"project_bytes": "true"})
     if data is None:
         return 1
     if args.json:

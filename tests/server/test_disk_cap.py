@@ -5,6 +5,7 @@ log, ``/metrics`` and the run routes say after the retention thread's pass. And 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -102,3 +103,12 @@ def test_the_retention_command_round_trips(capped: tuple) -> None:
     assert "14 days" in agentreel("retention", env=env).stdout
     assert agentreel("retention", "--default", env=env).returncode == 0
     assert server.get("/api/v1/retention")["days"] is None
+
+
+def test_stats_shows_the_project_share_of_the_store(capped: tuple) -> None:
+    server, _ = capped
+    done = agentreel("stats", "--json", env={"AGENTREEL_API_URL": server.url})
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    # One project holds everything: its share is the whole store (to rounding).
+    assert abs(shown["project_storage_bytes_estimate"] - shown["storage_bytes"]) <= 20

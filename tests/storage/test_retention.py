@@ -193,7 +193,8 @@ def test_per_project_storage_bytes_share_the_store(store: Any) -> None:
         old_run(store, big, 1, f"big question {i} " + "x" * 2000)
     old_run(store, small, 1, "small question")
     # One snapshot of the parts: merges in the background change their bytes between reads.
-    found = stats(store, big)
+    found = stats(store, big, project_bytes=True)
+    assert "project_storage_bytes_estimate" not in stats(store, big)  # a full read: asked for
     on_disk = {name: t["bytes_on_disk"] for name, t in found["tables"].items()}
     every = {
         str(r[0])

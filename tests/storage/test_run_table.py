@@ -263,11 +263,7 @@ def _answers(client: Any, runs: Runs) -> dict[str, Any]:
             return response.json()
 
         stats = get("/stats")
-        out["stats"] = {
-            k: v
-            for k, v in stats.items()
-            if k not in ("tables", "storage_bytes", "project_storage_bytes_estimate")
-        }
+        out["stats"] = {k: v for k, v in stats.items() if k not in ("tables", "storage_bytes")}
         # A run's first error is new in migration 41 and not backfilled: runs stored before it
         # say `error: null` (checked apart); every other figure must stay.
         for params in _RUN_QUERIES:
