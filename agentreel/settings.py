@@ -67,6 +67,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _days(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be a whole number of days, 0 or more (0: keep forever)")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
@@ -345,6 +352,32 @@ SETTINGS: tuple[Setting, ...] = (
         "a span over it keeps none of its counts and is not priced (partial_success says why).",
     ),
     Setting(
+        "retention_days",
+        _days,
+        0,
+        "Days a run is kept after its last span (0: forever); a project may set its own "
+        "(agentreel retention --days N, PUT /api/v1/retention).",
+    ),
+    Setting(
+        "rollup_retention_days",
+        _days,
+        0,
+        "Days the daily rollups behind the dashboard's trends are kept (0: forever).",
+    ),
+    Setting(
+        "max_disk_gb",
+        _non_negative_float,
+        0.0,
+        "Disk cap of the store in GB (0: none): above it the oldest month of spans is "
+        "dropped, then the next, keeping the newest month; each drop is logged and counted.",
+    ),
+    Setting(
+        "retention_interval",
+        _positive_float,
+        3600.0,
+        "Seconds between retention and disk cap passes.",
+    ),
+    Setting(
         "auth",
         _auth,
         "auto",
@@ -416,6 +449,10 @@ class Settings:
     max_past_seconds: int
     max_future_seconds: int
     max_tokens_per_span: int
+    retention_days: int
+    rollup_retention_days: int
+    max_disk_gb: float
+    retention_interval: float
     auth: str
     api_key: str
     redact: str

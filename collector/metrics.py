@@ -76,6 +76,21 @@ class Metrics:
             "Spans acknowledged and waiting to be written, in memory or only in the spool.",
             registry=r,
         )
+        self.partitions_dropped = Counter(
+            "agentreel_partitions_dropped",
+            "Partitions the disk cap (max_disk_gb) dropped, oldest first.",
+            registry=r,
+        )
+        self.partition_bytes_dropped = Counter(
+            "agentreel_partition_bytes_dropped",
+            "Bytes on disk of the partitions the disk cap dropped.",
+            registry=r,
+        )
+        self.store_bytes = Gauge(
+            "agentreel_store_bytes",
+            "Bytes on disk of agentreel's tables, as of the last retention pass.",
+            registry=r,
+        )
         queue = Gauge(
             "agentreel_queue_spans", "Spans accepted and waiting to be written.", registry=r
         )

@@ -62,6 +62,7 @@ EVERYWHERE = frozenset(
         "price_overrides",
         "alert_rules",
         "alert_history",
+        "retention",
     }
 )
 
@@ -150,7 +151,9 @@ def rewrite(statement: str, cluster: str) -> list[str]:
         if _placed(table) == "everywhere":
             return [f"{head}{table}{on}{rest}"]
         altered = [f"{head}{table}{LOCAL}{on}{rest}"]
-        if " COLUMN " in rest:  # the Distributed table shows the local table's columns
+        # The Distributed table shows the local table's columns: a change of columns goes to
+        # it too; work on the data (MATERIALIZE, UPDATE, DELETE) only where the data is.
+        if re.search(r"\b(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b", rest):
             altered.append(f"{head}{table}{on}{rest}")
         return altered
     if match := _DROP_VIEW.match(statement):

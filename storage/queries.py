@@ -66,8 +66,11 @@ class RunFilter:
     offset: int = 0
 
 
-def stats(client: Any, project: str | None = None) -> dict[str, Any]:
-    """Counts of what is stored and queryable, and bytes on disk of agentreel's tables."""
+def stats(
+    client: Any, project: str | None = None, *, project_bytes: bool = False
+) -> dict[str, Any]:
+    """Counts of what is stored and queryable, and bytes on disk of agentreel's tables; with
+    ``project_bytes``, an estimate of ``project``'s share of them (it reads every row)."""
     where = "WHERE project = {project:String}" if project else ""
     params = {"project": project} if project else {}
     spans, llm_calls, traces = client.query(
@@ -87,7 +90,7 @@ def stats(client: Any, project: str | None = None) -> dict[str, Any]:
     per_table = {
         name: {"bytes_on_disk": int(b), "uncompressed_bytes": int(u)} for name, b, u in tables
     }
-    return {
+    found = {
         "spans": int(spans),
         "runs": int(traces),
         "llm_calls": int(llm_calls),
@@ -96,6 +99,28 @@ def stats(client: Any, project: str | None = None) -> dict[str, Any]:
         "storage_bytes": sum(t["bytes_on_disk"] for t in per_table.values()),
         "tables": per_table,
     }
+    if project and project_bytes:
+        found["project_storage_bytes_estimate"] = project_bytes_estimate(
+            client, project, {name: t["bytes_on_disk"] for name, t in per_table.items()}
+        )
+    return found
+
+
+def project_bytes_estimate(client: Any, project: str, table_bytes: dict[str, int]) -> int:
+    """``project``'s share of the bytes on disk: projects share parts, so each table's bytes
+    are split by the project's share of its rows' uncompressed size (``byteSize``). An
+    estimate: compression differs between projects' data. Reads every row of each table."""
+    total = 0.0
+    for table, on_disk in table_bytes.items():
+        if not on_disk:
+            continue
+        mine, every = client.query(
+            f"SELECT sumIf(byteSize(*), project = {{p:String}}), sum(byteSize(*)) FROM {table}",
+            parameters={"p": project},
+        ).result_rows[0]
+        if every:
+            total += on_disk * int(mine) / int(every)
+    return round(total)
 
 
 #: A run's columns from ``runs FINAL`` (one merged row per run).

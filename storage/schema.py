@@ -275,6 +275,32 @@ MIGRATIONS: tuple[Migration, ...] = (
         "GenAI client metrics (OTLP gen_ai.client.* histogram points)",
         (genai_metrics.CREATE,),
     ),
+    Migration(
+        44,
+        "retention per project (storage/retention.py)",
+        (
+            # A project's retention in days (0: no override, the server default applies);
+            # the row with the highest version is in force.
+            """
+            CREATE TABLE IF NOT EXISTS retention (
+                project String,
+                days UInt32,
+                version UInt64
+            )
+            ENGINE = ReplacingMergeTree(version)
+            ORDER BY project
+            """,
+        ),
+    ),
+    Migration(
+        45,
+        "when each content row was written: unreferenced content is deleted only once settled",
+        (
+            "ALTER TABLE content ADD COLUMN IF NOT EXISTS written_at DateTime DEFAULT now()",
+            # Rows stored before this migration count as written now (not at read time).
+            "ALTER TABLE content MATERIALIZE COLUMN written_at",
+        ),
+    ),
 )
 
 _LEDGER = """

@@ -50,6 +50,16 @@ RECONCILE_SECONDS = 5.0
 #: insert. Forgetting one only costs a second insert, which the table folds.
 CONTENT_CACHE_SIZE = 100_000
 
+#: Bumped when content is deleted (retention): every writer then forgets what it remembered.
+_content_epoch = 0
+
+
+def forget_content() -> None:
+    """Make every writer forget which content it stored (some of it was deleted)."""
+    global _content_epoch
+    _content_epoch += 1
+
+
 #: The columns of a span insert (see :mod:`.columns`).
 SPAN_COLUMNS = tuple(c.name for c in columns.INSERTED)
 
@@ -91,6 +101,7 @@ class Writer:
         #: Runs written since the last reconcile, and when the next one is due.
         self._touched: set[tuple[str, str]] = set()
         self._reconcile_at = time.monotonic() + RECONCILE_SECONDS
+        self._epoch = _content_epoch
 
     def reconcile(self) -> Reconciled:
         """Make the runs written since the last reconcile exact (see :mod:`.exact`)."""
@@ -260,6 +271,9 @@ class Writer:
     # -- content ------------------------------------------------------------------------------
 
     def _write_content(self, items: list[tuple[str, Any]]) -> tuple[int, int]:
+        if self._epoch != _content_epoch:
+            self._epoch = _content_epoch
+            self._seen_young, self._seen_old = set(), set()
         young, old = self._seen_young, self._seen_old
         rows = []
         fresh: set[tuple[str, bytes]] = set()

@@ -27,6 +27,7 @@ from agentreel.cli import (
     replay,
     report,
     reprice,
+    retention,
     runs,
     serve,
     stats,
@@ -142,6 +143,9 @@ def _parser() -> argparse.ArgumentParser:
     prices.add_arguments(
         client_command("prices", "Show what prices each model called, or the unpriced ones.")
     )
+    retention.add_arguments(
+        client_command("retention", "Show or set how many days your project keeps its runs.")
+    )
     mcpserve.add_arguments(
         client_command(
             "mcp",
@@ -175,6 +179,7 @@ _COMMANDS = {
     "report": report.report_command,
     "reprice": reprice.reprice_command,
     "prices": prices.prices_command,
+    "retention": retention.retention_command,
     "repair": repair.repair_command,
     "migrate": migrate.migrate_command,
     "mcp": mcpserve.mcp_command,

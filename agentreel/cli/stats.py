@@ -9,7 +9,7 @@ from agentreel.settings import Settings
 
 
 def stats_command(settings: Settings, args: argparse.Namespace) -> int:
-    data = get_json(settings, "/api/v1/stats")
+    data = get_json(settings, "/api/v1/stats", {"project_bytes": "true"})
     if data is None:
         return 1
     if args.json:
@@ -21,8 +21,10 @@ def stats_command(settings: Settings, args: argparse.Namespace) -> int:
         ("LLM calls", data["llm_calls"]),
         ("distinct content items", data["content_items"]),
         ("content bytes (raw)", data["content_bytes"]),
-        ("storage bytes on disk", data["storage_bytes"]),
+        ("storage bytes on disk (store)", data["storage_bytes"]),
     ]
+    if "project_storage_bytes_estimate" in data:
+        rows.append(("of them this project's (est.)", data["project_storage_bytes_estimate"]))
     width = max(len(r[0]) for r in rows)
     for label, value in rows:
         print(f"{label:<{width}}  {value:>14,}")

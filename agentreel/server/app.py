@@ -26,6 +26,7 @@ from agentreel.core import outbound
 from agentreel.core.model import Batch
 from agentreel.core.version import __version__
 from agentreel.server import auth, routes, signals_setup
+from agentreel.server.retention_loop import RetentionLoop
 from agentreel.settings import Settings, SettingsError
 from agentreel.storage import rederive
 from agentreel.storage.client import ClientPool, connect
@@ -53,6 +54,7 @@ class Server:
         self.spool: Spool | None = None
         self._price_updates: Any = None
         self._writer: Writer | None = None
+        self.retention: RetentionLoop | None = None
 
     def start(self) -> None:
         s = self.settings
@@ -115,6 +117,8 @@ class Server:
         )
         self.grpc.start()
         self.signals = signals_setup.start(s, self.pool)
+        self.retention = RetentionLoop(s, self.pool, self.metrics)
+        self.retention.start()
         if s.prices_auto_update:
             # Off by default: the bundled snapshot is what the tests and reprices agree on.
             from genai_prices import UpdatePrices
@@ -149,6 +153,9 @@ class Server:
         if self._price_updates is not None:
             self._price_updates.stop()
             self._price_updates = None
+        if self.retention is not None:
+            self.retention.stop()
+            self.retention = None
         if self.signals is not None:
             self.signals.stop()
             self.signals = None
@@ -212,6 +219,7 @@ class Server:
             budgets=lambda: signals_setup.budgets(self.settings),
             max_request_bytes=self.settings.max_request_bytes,
             dashboard_url=self.settings.dashboard_url,
+            retention_days=self.settings.retention_days or None,
         )
         for router in routes.build(deps):
             app.include_router(router)

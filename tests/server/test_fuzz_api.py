@@ -498,6 +498,8 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/api/v1/prices/overrides", False),
     ("PUT", "/api/v1/prices/overrides", True),
     ("POST", "/api/v1/prices/reprice", True),
+    ("GET", "/api/v1/retention", False),
+    ("PUT", "/api/v1/retention", True),
 )
 
 

@@ -324,7 +324,7 @@ def test_the_two_run_tables_become_one_and_every_answer_stays(
     held = _figures(old, "runs", _RUNS_FIGURES)
     rolled = _figures(old, "run_rollup", _ROLLUP_FIGURES.format(agent="any_agent", models="models"))
 
-    assert schema.migrate(old) == [4, 41, 42, 43]
+    assert schema.migrate(old) == [4, 41, 42, 43, 44, 45]
 
     assert not {"run_rollup", "run_rollup_mv", "runs_merged"} & _tables(old)
     assert _figures(old, "runs", _RUNS_FIGURES) == held

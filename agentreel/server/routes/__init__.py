@@ -24,6 +24,7 @@ from agentreel.server.routes import (
     quality,
     replay,
     resend,
+    retention,
     runs,
     sessions,
     transfer,
@@ -54,6 +55,8 @@ class Dependencies:
     max_request_bytes: int
     #: Where the dashboard answers, for the pointer at ``/``.
     dashboard_url: str
+    #: AGENTREEL_RETENTION_DAYS (None: keep forever), what a project without its own follows.
+    retention_days: int | None = None
 
     def price_table(self) -> PriceTable:
         """The price table in force for the calling request's project."""
@@ -75,6 +78,7 @@ def build(deps: Dependencies) -> list[APIRouter]:
         aggregates.router(deps.pool, deps.project, deps.budgets, deps.price_table),
         prices.router(deps.pool, deps.project, deps.prices),
         genai_metrics.router(deps.pool, deps.project),
+        retention.router(deps.pool, deps.project, deps.retention_days),
     ]
 
 

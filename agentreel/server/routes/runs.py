@@ -19,8 +19,18 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
     api = APIRouter(responses=common.ERRORS)
 
     @api.get("/api/v1/stats", tags=["runs"], summary="What is stored and how much disk it takes")
-    def stats() -> Response:
-        return common.Json(common.read(lambda: queries.stats(pool.get(), project())))
+    def stats(
+        project_bytes: Annotated[
+            bool,
+            Query(
+                description="Also estimate your project's share of the bytes on disk "
+                "(project_storage_bytes_estimate); reads every row, so it is off by default"
+            ),
+        ] = False,
+    ) -> Response:
+        return common.Json(
+            common.read(lambda: queries.stats(pool.get(), project(), project_bytes=project_bytes))
+        )
 
     @api.get("/api/v1/runs", tags=["runs"], summary="Runs (one trace = one run)")
     def runs(

@@ -904,3 +904,18 @@ ORDER BY (project, metric, time, start_time, service, operation, provider, reque
 CREATE TABLE IF NOT EXISTS genai_metric_points ON CLUSTER agentreel AS genai_metric_points_local
 ENGINE = Distributed(agentreel, currentDatabase(), genai_metric_points_local, cityHash64(project, metric, service, start_time))
 ;
+
+            CREATE TABLE IF NOT EXISTS retention ON CLUSTER agentreel (
+                project String,
+                days UInt32,
+                version UInt64
+            )
+            ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}', version)
+            ORDER BY project
+;
+ALTER TABLE content_local ON CLUSTER agentreel ADD COLUMN IF NOT EXISTS written_at DateTime DEFAULT now()
+;
+ALTER TABLE content ON CLUSTER agentreel ADD COLUMN IF NOT EXISTS written_at DateTime DEFAULT now()
+;
+ALTER TABLE content_local ON CLUSTER agentreel MATERIALIZE COLUMN written_at
+;

@@ -820,3 +820,16 @@ PARTITION BY toYYYYMM(time)
 ORDER BY (project, metric, time, start_time, service, operation, provider, request_model,
           response_model, token_type, error_type)
 ;
+
+            CREATE TABLE IF NOT EXISTS retention (
+                project String,
+                days UInt32,
+                version UInt64
+            )
+            ENGINE = ReplacingMergeTree(version)
+            ORDER BY project
+;
+ALTER TABLE content ADD COLUMN IF NOT EXISTS written_at DateTime DEFAULT now()
+;
+ALTER TABLE content MATERIALIZE COLUMN written_at
+;
