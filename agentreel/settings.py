@@ -493,6 +493,16 @@ class Settings:
             if known is None:
                 raise SettingsError(f"unknown setting {name}")
             values[name] = _parse(known, str(value), source=known.flag)
+        if values["clickhouse_cluster"]:
+            # Retention's DELETEs and partition drops name the Distributed tables; on a
+            # cluster they must act on each shard's local tables (not built yet).
+            for name in ("retention_days", "rollup_retention_days", "max_disk_gb"):
+                if values[name]:
+                    env = _BY_NAME[name].env
+                    raise SettingsError(
+                        f"{env} is not supported with AGENTREEL_CLICKHOUSE_CLUSTER yet: "
+                        "use ClickHouse TTL or drop partitions on the shards"
+                    )
         if not values["clickhouse_url"]:
             store = Path(values["data_dir"]).absolute() / "clickhouse"
             values["clickhouse_url"] = f"chdb://{store}"

@@ -119,3 +119,16 @@ def test_the_sdks_own_variables_are_not_refused() -> None:
     assert Settings.load(environ=env).http_port == 4318
     with pytest.raises(SettingsError, match="AGENTREEL_RERUN_FRM"):
         Settings.load(environ={"AGENTREEL_RERUN_FRM": "3"})
+
+
+def test_retention_is_refused_on_a_cluster() -> None:
+    """Retention acts on the tables a single store has; a cluster's shards need their own."""
+    for env in (
+        "AGENTREEL_RETENTION_DAYS",
+        "AGENTREEL_ROLLUP_RETENTION_DAYS",
+        "AGENTREEL_MAX_DISK_GB",
+    ):
+        environ = {"AGENTREEL_CLICKHOUSE_CLUSTER": "agentreel", env: "30"}
+        with pytest.raises(SettingsError, match=env):
+            Settings.load(environ)
+    assert Settings.load({"AGENTREEL_RETENTION_DAYS": "30"}).retention_days == 30
