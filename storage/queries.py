@@ -349,6 +349,24 @@ def trace_spans(client: Any, project: str, trace_id: str) -> list[dict[str, Any]
     return list(spans.values())
 
 
+def trace_marker(client: Any, project: str, trace_id: str) -> tuple[Any, ...] | None:
+    """What changes whenever a trace's stored data does: its spans' and message events' count
+    and last ingest time, and its spans' cost (repricing updates cost in place, without a new
+    ingest time). A cache of a run's derived answers is valid while this stays the same; None
+    when no span of the trace is stored."""
+    result = client.query(
+        "SELECT (SELECT (count(), max(ingested_at), sum(cost_usd)) FROM spans "
+        "WHERE project = {project:String} AND trace_id = {trace:String}), "
+        "(SELECT (count(), max(ingested_at)) FROM message_events "
+        "WHERE project = {project:String} AND trace_id = {trace:String})",
+        parameters={"project": project, "trace": trace_id},
+    )
+    spans, events = result.result_rows[0]
+    if not spans[0]:
+        return None
+    return (*spans, *events)
+
+
 def trace_messages(client: Any, project: str, trace_id: str) -> list[dict[str, Any]]:
     """Messages of one trace that arrived as log events, in order."""
     result = client.query(

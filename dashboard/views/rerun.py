@@ -36,7 +36,7 @@ def case_name(trace_id: str, run_name: str) -> str:
 
 def render_lineage(ctx: Context, trace_id: str) -> None:
     """What this run re-ran, and the runs that re-ran it."""
-    detail = ctx.get(f"/runs/{trace_id}")
+    detail = ctx.get(f"/runs/{trace_id}", {"spans": "false"})  # the summary, not the tree
     run = detail["run"]
     original = run.get("rerun_of")
     if original:

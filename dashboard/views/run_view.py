@@ -57,6 +57,24 @@ def render(ctx: Context, trace_id: str) -> None:
     _cost_per_step(steps)
     # One request for what changed at every call; the windows are fetched one at a time.
     diffs = ctx.get_run(f"/runs/{trace_id}/llm-calls/diffs")["diffs"] if _has_calls(steps) else []
+    _steps_panel(ctx, trace_id, steps, shown, diffs, failing)
+
+
+@st.fragment
+def _steps_panel(
+    ctx: Context,
+    trace_id: str,
+    steps: list[dict[str, Any]],
+    shown: list[dict[str, Any]],
+    diffs: list[dict[str, Any]],
+    failing: int | None,
+) -> None:
+    """The page's steps beside the selected one. A fragment: picking a step in the list
+    reruns this panel alone (the URL's ``step`` follows), not the header, chart and tables
+    above it, which a big run makes the costly part of the page."""
+    selected = _selected(steps, failing, warn=False)
+    if not any(s["index"] == selected for s in shown):
+        selected = shown[0]["index"]
     listed, detail = st.columns([1, 3], gap="medium")
     with listed:
         _step_list(shown, diffs, selected)
@@ -72,12 +90,12 @@ def _has_calls(steps: list[dict[str, Any]]) -> bool:
     return any(s["kind"] == "llm" for s in steps)
 
 
-def _selected(steps: list[dict[str, Any]], failing: int | None) -> int:
+def _selected(steps: list[dict[str, Any]], failing: int | None, *, warn: bool = True) -> int:
     """The step the URL names (``step``), else the first failing step, else step 1."""
     raw = st.query_params.get("step", "")
     if raw.isdigit() and 1 <= int(raw) <= len(steps):
         return int(raw)
-    if raw:
+    if raw and warn:
         st.warning(f"This run has no step {raw!r} (steps 1 to {len(steps)}); showing another.")
     return failing if failing and failing <= len(steps) else 1
 
@@ -252,7 +270,7 @@ def _header(t: dict[str, Any]) -> None:
 
 def _session(ctx: Context, trace_id: str) -> None:
     """A link to the session the run belongs to (the run summary, read for its lineage too)."""
-    session = ctx.get(f"/runs/{trace_id}")["run"].get("session") or ""
+    session = ctx.get(f"/runs/{trace_id}", {"spans": "false"})["run"].get("session") or ""
     if session:
         link = ctx.link(page="sessions", session=session)
         st.markdown(f"Part of session [`{session}`]({link}): its runs in order.")

@@ -115,6 +115,9 @@ def test_a_rerun_names_its_original_and_the_original_lists_its_reruns(store: Any
     ]  # fmt: skip
     starts = [r["start_time"] for r in detail["reruns"]]
     assert starts == sorted(starts, reverse=True) and detail["reruns_total"] == 3
+    # Without the span tree (what the run page asks): the same summary and re-runs.
+    lean = _get(api, f"/runs/{original.id}", spans="false")
+    assert lean == {k: detail[k] for k in ("run", "reruns", "reruns_total")}
 
     one = _get(api, f"/runs/{live.id}")
     assert {k: one["run"][k] for k in NOT_A_RERUN} == {
@@ -146,6 +149,8 @@ def test_a_long_divergence_is_whole_in_the_run_and_cut_in_the_list(store: Any) -
         run.write(store, project)
     api = _api(store, project)
     assert _get(api, f"/runs/{long_run.id}")["run"]["rerun_divergence"] == long_text
+    lean = _get(api, f"/runs/{long_run.id}", spans="false")  # read from the root span all the same
+    assert lean["run"]["rerun_divergence"] == long_text and "spans" not in lean
     assert _get(api, f"/runs/{short_run.id}")["run"]["rerun_divergence"] == short_text
     listed = {r["trace_id"]: r for r in _get(api, f"/runs/{original.id}")["reruns"]}
     assert listed[long_run.id]["diverged_at"] == 2

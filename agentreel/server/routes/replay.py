@@ -23,10 +23,13 @@ from agentreel.replay.timeline import RunData, build_timeline, load_run
 from agentreel.replay.windows import llm_calls
 from agentreel.server.routes import common
 from agentreel.server.routes.replay_json import call_json, rendered_json, timeline_json
+from agentreel.server.routes.runcache import RunCache
 
 
 def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
     api = APIRouter(responses=common.ERRORS)
+    # A run's timeline and diffs, kept while its stored data stays the same (runcache.py).
+    cache = RunCache(pool)
 
     def run_of(trace_id: str, which: str = "run") -> RunData:
         run: RunData | None = common.read(lambda: load_run(pool.get(), project(), trace_id))
@@ -44,7 +47,10 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         "are steps but not counted).",
     )
     def timeline(trace_id: str) -> Response:
-        return common.Json(timeline_json(build_timeline(run_of(common.trace_id(trace_id)))))
+        trace_id = common.trace_id(trace_id)
+        return cache.answer(
+            "timeline", project(), trace_id, lambda: timeline_json(build_timeline(run_of(trace_id)))
+        )
 
     @api.get(
         "/api/v1/runs/{trace_id}/llm-calls",
@@ -71,12 +77,14 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
     )
     def call_diffs(trace_id: str) -> Response:
         trace_id = common.trace_id(trace_id)
-        calls = common.read(lambda: llm_calls(pool.get(), project(), trace_id))
-        if calls is None:
-            raise HTTPException(404, f"no run with trace id {trace_id}")
-        return common.Json(
-            {"trace_id": trace_id, "llm_calls": len(calls), "diffs": context_diffs(calls)}
-        )
+
+        def build() -> dict[str, Any]:
+            calls = common.read(lambda: llm_calls(pool.get(), project(), trace_id))
+            if calls is None:
+                raise HTTPException(404, f"no run with trace id {trace_id}")
+            return {"trace_id": trace_id, "llm_calls": len(calls), "diffs": context_diffs(calls)}
+
+        return cache.answer("diffs", project(), trace_id, build)
 
     @api.get(
         "/api/v1/runs/{trace_id}/llm-calls/{n}",

@@ -96,22 +96,34 @@ def router(pool: common.Pool, project: Callable[[], str]) -> APIRouter:
         f"the runs that re-ran this one, newest first (at most {queries.MAX_RERUNS}; "
         "`reruns_total` counts them all).",
     )
-    def run(trace_id: str) -> Response:
+    def run(
+        trace_id: str,
+        spans: Annotated[
+            bool,
+            Query(
+                description="Include the span tree (`spans`). `false` answers the summary and "
+                "re-runs alone: what a page that shows the steps needs, a few KB where a big "
+                "run's tree is MBs."
+            ),
+        ] = True,
+    ) -> Response:
         trace_id = common.trace_id(trace_id)
         client = pool.get()
         summary = common.read(lambda: queries.run_summary(client, project(), trace_id))
         if summary is None:
             raise HTTPException(404, f"no run with trace id {trace_id}")
-        spans = common.read(lambda: queries.trace_spans(client, project(), trace_id))
         reruns, total = common.read(lambda: queries.reruns(client, project(), trace_id))
-        refs = {r for s in spans for r in _span_refs(s)}
+        answer = {"run": summary, "reruns": reruns, "reruns_total": total}
+        diverged = summary["rerun_diverged_at"] is not None
+        if not (spans or diverged):
+            return common.Json(answer)
+        stored = common.read(lambda: queries.trace_spans(client, project(), trace_id))
+        refs = {r for s in stored for r in _span_refs(s)}
         resolved = common.read(lambda: resolve(client, project(), refs))
-        shown = [_span(s, resolved) for s in spans]
-        if summary["rerun_diverged_at"] is not None:
+        shown = [_span(s, resolved) for s in stored]
+        if diverged:
             summary["rerun_divergence"] = _divergence(shown, summary)
-        return common.Json(
-            {"run": summary, "reruns": reruns, "reruns_total": total, "spans": _tree(shown)}
-        )
+        return common.Json({**answer, "spans": _tree(shown)} if spans else answer)
 
     return api
 
