@@ -1,46 +1,45 @@
 """Groundedness without a model: the checkable claims of an answer — amounts, numbers,
-percentages, dates, ids and quoted names — each looked up in the run's evidence (tool
-results and the context the model was given). A claim found in none of it is unsupported.
+percentages, dates and times, versions, ids, names and statuses — each looked up in the run's
+evidence (tool results and the context the model was given), after both are normalized
+(:mod:`.normalize`: "1.2 million" is 1200000, "$49.99" is 4999 cents, "May 31" is
+``May 31 08:14:54 2024 GMT``).
 
-Deliberately literal: a number the model derived (a sum of two tool results) is reported
-as unsupported, which is what a reviewer wants to see first. Numbers below 10 without a
-unit are not claims (step counts, list positions)."""
+Why each rule:
+
+- A claim about one record (an order, a customer, a job named in the same clause) is looked
+  up in that record, so two values swapped between records are caught.
+- The user's words are no evidence for facts: a number copied from the question is checked
+  like any other. Ids and names the user gave may be repeated (they name what was asked).
+- A value derived by simple arithmetic from evidence values (sums, differences, products,
+  ratios, counts and averages over a list) is supported.
+- A status ("paid", "shipped", "failed") is checked only when the evidence speaks of that
+  status or a contrary one; a contrary one makes the claim unsupported.
+- Hedged sentences and refusals are not claims; an answer without any claim is
+  ``unchecked``, not grounded.
+
+Each unsupported claim says which evidence value it was compared with."""
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-_MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july")
-_MONTHS += ("august", "september", "october", "november", "december")
-_MONTH = {m[:3]: i for i, m in enumerate(_MONTHS, 1)} | {m: i for i, m in enumerate(_MONTHS, 1)}
-_MONTH_NAMES = "|".join(sorted(_MONTH, key=len, reverse=True))
+import orjson
 
-_DATE_PATTERNS = (
-    re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"),  # 2026-03-15
-    re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I),
-    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_NAMES})\.?,?\s+(\d{{4}})\b", re.I),
-    re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"),  # 03/15/2026 (US order)
-)
-_AMOUNT = re.compile(
-    r"(?:[$€£¥]\s?(\d[\d,]*(?:\.\d+)?))|(?:\b(\d[\d,]*(?:\.\d+)?)\s?(?:USD|EUR|GBP|dollars?|euros?)\b)",
-    re.I,
-)
-_PERCENT = re.compile(r"\b(\d+(?:\.\d+)?)\s?%")
-_NUMBER = re.compile(r"(?<![\w.-])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w-])")
-# Letters and digits together (ORD-88213, INV_2026_001, 3f2a9c1e): what systems name things by.
-_ID = re.compile(r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_-]{3,}\b")
-_QUOTED = re.compile(r"[\"“”]([^\"“”\n]{2,80})[\"“”]")
-_SPACE = re.compile(r"\s+")
+from . import normalize as nz
 
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # amount, percent, number, date, id, quoted
+    kind: str  # amount, percent, number, date, time, version, id, email, quoted, name, status
     text: str  # as written in the answer
     key: str  # normalized form compared with the evidence
+    evidence: str = ""  # for an unsupported claim: what the evidence had instead
 
 
 @dataclass(frozen=True)
@@ -52,105 +51,882 @@ class Verdict:
     def grounded(self) -> bool:
         return not self.unsupported
 
-
-def _number_key(raw: str) -> str:
-    value = float(raw.replace(",", ""))
-    return f"{value:.4f}".rstrip("0").rstrip(".")
-
-
-def _date_key(match: re.Match[str], pattern_index: int) -> str | None:
-    a, b, c = match.groups()
-    try:
-        if pattern_index == 0:
-            moment = date(int(a), int(b), int(c))
-        elif pattern_index == 1:
-            moment = date(int(c), _MONTH[a.lower()], int(b))
-        elif pattern_index == 2:
-            moment = date(int(c), _MONTH[b.lower()], int(a))
-        else:
-            moment = date(int(c), int(a), int(b))
-    except (ValueError, KeyError):
-        return None
-    return moment.isoformat()
+    @property
+    def status(self) -> str:
+        """``unsupported``, ``grounded`` or ``unchecked`` (nothing in the answer to check)."""
+        if self.unsupported:
+            return "unsupported"
+        return "grounded" if self.claims else "unchecked"
 
 
-def claims(text: str) -> list[Claim]:
-    """The checkable claims in ``text``, each once, in order of appearance."""
-    found: list[tuple[int, Claim]] = []
-    taken: list[tuple[int, int]] = []  # spans already claimed, so 15 in $15 is one claim
+# --- statuses ---------------------------------------------------------------------------
 
-    def add(start: int, end: int, claim: Claim) -> None:
-        if any(s < end and start < e for s, e in taken):
+#: Words of state as written → the state they name.
+STATES = {
+    "paid": "paid", "settled": "paid", "unpaid": "unpaid", "outstanding": "unpaid",
+    "overdue": "overdue", "past due": "overdue", "refunded": "refunded",
+    "shipped": "shipped", "dispatched": "shipped", "in transit": "in transit",
+    "on its way": "in transit", "out for delivery": "in transit", "delivered": "delivered",
+    "pending": "pending", "awaiting": "pending", "on hold": "on hold",
+    "processing": "processing", "being processed": "processing",
+    "cancelled": "cancelled", "canceled": "cancelled", "returned": "returned",
+    "active": "active", "inactive": "inactive", "suspended": "suspended",
+    "expired": "expired", "paused": "paused", "trialing": "trialing",
+    "succeeded": "succeeded", "successful": "succeeded", "successfully": "succeeded",
+    "success": "succeeded", "failed": "failed", "failing": "failed", "failure": "failed",
+    "errored": "failed", "passed": "passed", "completed": "completed", "complete": "completed",
+    "finished": "completed", "running": "running", "in progress": "running",
+    "queued": "queued", "open": "open", "closed": "closed", "resolved": "resolved",
+    "approved": "approved", "rejected": "rejected", "denied": "rejected", "declined": "rejected",
+    "enabled": "enabled", "disabled": "disabled", "in stock": "in stock",
+    "out of stock": "out of stock", "sold out": "out of stock", "available": "available",
+    "unavailable": "unavailable", "backordered": "out of stock", "online": "online",
+    "offline": "offline", "healthy": "healthy", "unhealthy": "unhealthy",
+    "degraded": "degraded", "down": "down", "operational": "operational",
+    "verified": "verified", "unverified": "unverified", "valid": "valid", "invalid": "invalid",
+    "locked": "locked", "unlocked": "unlocked", "blocked": "blocked", "merged": "merged",
+}  # fmt: skip
+_DONE = {"completed", "succeeded", "passed", "delivered", "closed", "resolved"}
+#: States that cannot hold together with a state (of the same thing).
+CONTRARY: dict[str, set[str]] = {
+    "paid": {"unpaid", "overdue", "pending", "failed", "rejected"},
+    "unpaid": {"paid", "refunded"},
+    "overdue": {"paid", "refunded"},
+    "refunded": {"unpaid", "overdue", "rejected", "pending"},
+    "shipped": {"pending", "processing", "cancelled", "on hold"},
+    "in transit": {"delivered", "pending", "processing", "cancelled", "returned"},
+    "delivered": {"pending", "processing", "in transit", "shipped", "cancelled", "on hold"},
+    "pending": {"shipped", "delivered", "completed", "succeeded", "paid", "cancelled",
+                "in transit", "approved", "rejected", "refunded"},
+    "processing": {"shipped", "delivered", "completed", "cancelled", "in transit"},
+    "on hold": {"shipped", "delivered", "in transit"},
+    "cancelled": {"active", "shipped", "delivered", "pending", "processing", "completed",
+                  "trialing", "in transit", "paused"},
+    "returned": {"delivered", "in transit"},
+    "active": {"cancelled", "inactive", "suspended", "expired", "paused", "disabled",
+               "closed", "trialing"},
+    "inactive": {"active"}, "suspended": {"active"}, "expired": {"active", "valid"},
+    "paused": {"active", "cancelled"}, "trialing": {"active", "cancelled"},
+    "succeeded": {"failed", "running", "queued", "pending"},
+    "failed": {"succeeded", "passed", "completed", "running", "queued"},
+    "passed": {"failed"}, "completed": {"failed", "pending", "running", "processing",
+                                        "queued", "cancelled"},
+    "running": _DONE | {"failed", "queued"}, "queued": _DONE | {"failed", "running"},
+    "open": {"closed", "resolved", "merged"}, "closed": {"open"}, "resolved": {"open"},
+    "merged": {"open", "closed"},
+    "approved": {"rejected", "pending"}, "rejected": {"approved", "pending"},
+    "enabled": {"disabled"}, "disabled": {"enabled"},
+    "in stock": {"out of stock", "unavailable"}, "out of stock": {"in stock", "available"},
+    "available": {"unavailable", "out of stock"}, "unavailable": {"available", "in stock"},
+    "online": {"offline", "down"}, "offline": {"online", "operational", "healthy"},
+    "healthy": {"unhealthy", "degraded", "down", "offline"},
+    "unhealthy": {"healthy", "operational"}, "degraded": {"healthy", "operational"},
+    "down": {"healthy", "operational", "online"}, "operational": {"down", "degraded", "offline"},
+    "verified": {"unverified"}, "unverified": {"verified"},
+    "valid": {"invalid", "expired"}, "invalid": {"valid"},
+    "locked": {"unlocked"}, "unlocked": {"locked", "blocked"}, "blocked": {"unlocked"},
+}  # fmt: skip
+_NEGATION = re.compile(
+    r"(?:\bnot|n't|\bnever|\bno longer|\byet to be|\bhas yet to|\bhave yet to|\bwithout)"
+    r"(?:\s+(?:been|be|yet|being|get|got|gotten|already|actually|fully|successfully))*\s+$",
+    re.I,
+)
+_BOOL_PREFIX = re.compile(r"^(?:is|has|was|are|have|had|can|did)_", re.I)
+
+
+def _state_pattern(words: Iterable[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])({alternatives})(?![\w-])", re.I)
+
+
+_STATE_WORDS = _state_pattern(STATES)
+
+
+def _negated(before: str) -> bool:
+    return bool(_NEGATION.search(before[-40:]))
+
+
+# --- evidence ---------------------------------------------------------------------------
+
+_ID_KEY = re.compile(
+    r"(?:^|_)(?:id|ids|name|title|sku|number|no|code|key|email|username|login|ref|reference|"
+    r"slug|handle|host|hostname|service|job|ticket|order|customer|account)$",
+    re.I,
+)
+_FACT_SPLIT = re.compile(r"[\s_\-]+")
+
+
+@dataclass
+class Scope:
+    """The facts a claim may be checked against: the whole evidence or one record."""
+
+    numbers: list[tuple[float, str]] = field(default_factory=list)  # (value, where)
+    whens: list[tuple[nz.When, str]] = field(default_factory=list)
+    versions: list[str] = field(default_factory=list)
+    states: dict[str, str] = field(default_factory=dict)  # state → where it was said
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, key: str, value: Any, dynamic: dict[str, str]) -> None:
+        where = f"{key}: {value}" if key else str(value)
+        if isinstance(value, bool):
+            phrase = _FACT_SPLIT.sub(" ", _BOOL_PREFIX.sub("", key)).strip().lower()
+            if phrase:
+                state = STATES.get(phrase, phrase)
+                dynamic.setdefault(phrase, state)
+                self.states[state if value else f"not {state}"] = where
             return
-        taken.append((start, end))
-        found.append((start, claim))
+        if isinstance(value, int | float):
+            self.numbers.append((float(value), where))
+            when = nz.epoch(float(value))
+            if when is not None:
+                self.whens.append((when, where))
+            return
+        text = str(value)
+        self.texts.append(text.lower())
+        if key:
+            self.texts.append(key.lower())
+        lowered = _FACT_SPLIT.sub(" ", text.strip().lower())
+        if key and lowered in ("yes", "no", "true", "false"):
+            self.add(key, lowered in ("yes", "true"), dynamic)
+            return
+        self.scan(text, where if len(where) < 80 else "")
 
-    for index, pattern in enumerate(_DATE_PATTERNS):
-        for m in pattern.finditer(text):
-            key = _date_key(m, index)
-            if key:
-                add(m.start(), m.end(), Claim("date", m.group(0), key))
-    for m in _AMOUNT.finditer(text):
-        add(m.start(), m.end(), Claim("amount", m.group(0), _number_key(m.group(1) or m.group(2))))
-    for m in _PERCENT.finditer(text):
-        add(m.start(), m.end(), Claim("percent", m.group(0), _number_key(m.group(1))))
-    for m in _QUOTED.finditer(text):
-        inner = _SPACE.sub(" ", m.group(1).strip()).lower()
-        add(m.start(), m.end(), Claim("quoted", m.group(0), inner))
-    for m in _ID.finditer(text):
-        add(m.start(), m.end(), Claim("id", m.group(0), m.group(0).lower()))
-    for m in _NUMBER.finditer(text):
-        key = _number_key(m.group(0))
-        if float(key) < 10 and not m.group(2):
+    def scan(self, text: str, where: str) -> None:
+        """Index the numbers, dates, versions and states written in a string."""
+        taken: list[tuple[int, int]] = []
+        for start, end, when in nz.dates(text):
+            taken.append((start, end))
+            self.whens.append((when, where or text[start:end]))
+            if when.year:
+                self.numbers.append((float(when.year), where or text[start:end]))
+        for start, end, when in nz.clock_times(text):
+            self.whens.append((when, where or text[start:end]))
+        for start, end, version in nz.versions(text):
+            taken.append((start, end))
+            self.versions.append(version)
+            self.numbers.append((float(version.split(".")[0]), where or text[start:end]))
+        for m in nz.NUMBER.finditer(text):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            if nz.inside_word(text, m.start(), m.end()):
+                continue
+            number = nz.parse_number(m)
+            if number is not None:
+                self.numbers.append((number.value, where or m.group(0).strip()))
+                when = nz.epoch(number.value)
+                if when is not None:
+                    self.whens.append((when, where or m.group(0)))
+        for m in _STATE_WORDS.finditer(text):
+            state = STATES[m.group(1).lower()]
+            negated = _negated(text[: m.start()])
+            self.states[f"not {state}" if negated else state] = where or m.group(0)
+
+    def merge(self, other: Scope) -> None:
+        self.numbers += other.numbers
+        self.whens += other.whens
+        self.versions += other.versions
+        self.states.update(other.states)
+        self.texts += other.texts
+
+
+@dataclass
+class Evidence:
+    """A run's evidence, parsed once: the whole of it, its records, what names them."""
+
+    everything: Scope
+    records: list[Scope]
+    names: dict[str, set[int]]  # identifying value (lower case) → records it names
+    derived: list[tuple[float, str]]  # values computed from evidence values
+    text: str  # all evidence, lower case, spaces collapsed
+    context: str  # the user's words, lower case: may name things, not state facts
+    dynamic: dict[str, str]  # boolean field phrases seen ("in stock") → state
+    phrases: list[str]  # capitalized phrases of the evidence, for "compared with"
+
+    @classmethod
+    def of(cls, texts: Iterable[str], context: Iterable[str] = ()) -> Evidence:
+        everything, records, names = Scope(), [], {}
+        dynamic: dict[str, str] = {}
+        lists: list[list[Any]] = []
+        raw = []
+        for text in texts:
+            raw.append(text)
+            parsed = _json(text)
+            if parsed is None:
+                everything.scan(text, "")
+                everything.texts.append(text.lower())
+                continue
+            for record, ids in _walk(parsed, [], lists):
+                scope = Scope()
+                for key, value in record:
+                    scope.add(key, value, dynamic)
+                records.append(scope)
+                for name in ids:
+                    names.setdefault(name, set()).add(len(records) - 1)
+            for key, value in _leaves(parsed, ""):
+                everything.add(key, value, dynamic)
+        joined = " ".join(raw)
+        return cls(
+            everything=everything,
+            records=records,
+            names=names,
+            derived=_derived(everything.numbers, lists),
+            text=re.sub(r"\s+", " ", joined + " " + " ".join(everything.texts)).lower(),
+            context=re.sub(r"\s+", " ", " ".join(context)).lower(),
+            dynamic=dynamic,
+            phrases=_capitalized(joined),
+        )
+
+
+def _json(text: str) -> Any:
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "[{":
+        return None
+    try:
+        return orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _leaves(node: Any, key: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, str(k))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _leaves(item, key)
+    elif node is not None:
+        yield key, node
+
+
+def _walk(
+    node: Any, inherited: list[tuple[str, Any]], lists: list[list[Any]]
+) -> Iterator[tuple[list[tuple[str, Any]], list[str]]]:
+    """Records (dicts that carry an identifying value) with their facts: their own subtree
+    and the plain fields of the dicts they sit in (not their siblings)."""
+    if isinstance(node, list):
+        if node and all(isinstance(i, dict) for i in node):
+            lists.append(node)
+        for item in node:
+            yield from _walk(item, inherited, lists)
+        return
+    if not isinstance(node, dict):
+        return
+    scalars = [(str(k), v) for k, v in node.items() if not isinstance(v, dict | list)]
+    ids = [
+        str(v).strip().lower()
+        for k, v in scalars
+        if _ID_KEY.search(str(k)) and not isinstance(v, bool) and v is not None
+        and len(str(v).strip()) >= 3
+    ]  # fmt: skip
+    if ids:
+        yield list(_leaves(node, "")) + inherited, ids
+    for value in node.values():
+        if isinstance(value, dict | list):
+            yield from _walk(value, inherited + scalars, lists)
+
+
+def _derived(numbers: list[tuple[float, str]], lists: list[list[Any]]) -> list[tuple[float, str]]:
+    """Values an answer may compute from the evidence: pairwise sums, differences, products
+    and ratios; sums of three; and per list of records, counts, sums, averages, extremes."""
+    out: list[tuple[float, str]] = []
+    values = list(dict.fromkeys(v for v, _ in numbers))[:40]
+    for a, b in itertools.combinations(values, 2):
+        out += [
+            (a + b, f"{a:g} + {b:g}"),
+            (abs(a - b), f"{a:g} − {b:g}"),
+            (a * b, f"{a:g} × {b:g}"),
+        ]
+        for x, y in ((a, b), (b, a)):
+            if y:
+                out.append((x / y, f"{x:g} / {y:g}"))
+                out.append(((x - y) / y, f"({x:g} − {y:g}) / {y:g}"))
+        out.append(((a + b) / 2, f"mean of {a:g}, {b:g}"))
+    if len(values) <= 16:
+        for combo in itertools.combinations(values, 3):
+            out.append((sum(combo), " + ".join(f"{v:g}" for v in combo)))
+            out.append((sum(combo) / 3, "mean of " + ", ".join(f"{v:g}" for v in combo)))
+    if 2 <= len(values) <= 6:
+        out.append((sum(values), "sum of all"))
+        out.append((sum(values) / len(values), "mean of all"))
+    for items in lists:
+        out.append((float(len(items)), f"{len(items)} items"))
+        keys = {k for item in items for k in item}
+        for key in keys:
+            column = [item.get(key) for item in items]
+            nums = [
+                float(v) for v in column if isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+            if nums:
+                out += [(sum(nums), f"sum of {key}"), (sum(nums) / len(nums), f"mean of {key}")]
+            for value, n in Counter(
+                str(v).lower() for v in column if isinstance(v, str | bool)
+            ).items():
+                out.append((float(n), f"{n} with {key} {value}"))
+    # A value that is in the evidence as such is no derivation: kept out, so that a claim
+    # about one record is not supported by another record's value.
+    base = set(values)
+    return [(v, how) for v, how in out if v not in base]
+
+
+# --- claims -----------------------------------------------------------------------------
+
+_HEDGE = re.compile(
+    r"\b(?:i\s+(?:could\s*n[o']t|couldn't|can't|cannot|was\s+unable|am\s+unable|wasn't\s+able|"
+    r"was\s+not\s+able|don't\s+have|do\s+not\s+have|don't\s+know|do\s+not\s+know|"
+    r"have\s+no|found\s+no|did\s+not\s+find|didn't\s+find)|not\s+sure|unsure|unclear|"
+    r"might\s+be|may\s+be|may\s+have|might\s+have|possibly|perhaps|it\s+seems|appears\s+to|"
+    r"no\s+(?:record|information|data|results?|details)|unable\s+to|can't\s+confirm|"
+    r"cannot\s+confirm|couldn't\s+confirm|not\s+able\s+to|i'm\s+sorry|sorry,)",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
+_CLAUSE = re.compile(r"[,;:]\s|\s(?:and|while|whereas|but|vs\.?|versus)\s|\s[-–—]\s", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_ID = re.compile(
+    r"(?<![\w.$€£])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_-]{3,}\b"
+)
+_QUOTED = re.compile(r"[\"“”]([^\"“”\n]{2,80})[\"“”]")
+_WORD = re.compile(r"[A-Za-z][\w'’&-]*")
+_FIRST_PERSON = re.compile(r"^\s*(?:i|we|i've|i'm|we've|let me)\b", re.I)
+_NOUNISH = re.compile(
+    r"^\s+(?!(?:of|and|or|to|in|on|at|the|a|an|is|are|was|were|times?)\b)[a-z]{3,}", re.I
+)
+_FIELDISH = re.compile(
+    r"(?:qty|quantity|count|rating|score|level|tier|priority|rank|attempts?|retries|seats?|"
+    r"items?|units?|stars?|nodes?|replicas?|[a-z]+:)\s*$",
+    re.I,
+)
+_SMALL_WORDS = {
+    w: i
+    for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
+}
+_NUMBER_WORD = re.compile(rf"\b({'|'.join(_SMALL_WORDS)})\s+(?=[a-z]{{3,}})", re.I)
+#: Capitalized words that are no names (sentence words, units, calendar, acronyms of trade).
+COMMON = set(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "so",
+        "yes",
+        "no",
+        "not",
+        "your",
+        "you",
+        "our",
+        "we",
+        "i",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "his",
+        "her",
+        "their",
+        "my",
+        "me",
+        "he",
+        "she",
+        "they",
+        "them",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "order",
+        "orders",
+        "status",
+        "total",
+        "amount",
+        "customer",
+        "account",
+        "user",
+        "invoice",
+        "payment",
+        "plan",
+        "premium",
+        "basic",
+        "pro",
+        "enterprise",
+        "free",
+        "standard",
+        "team",
+        "please",
+        "note",
+        "also",
+        "however",
+        "thanks",
+        "thank",
+        "sure",
+        "okay",
+        "ok",
+        "hi",
+        "hello",
+        "dear",
+        "regards",
+        "best",
+        "great",
+        "good",
+        "based",
+        "according",
+        "currently",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "now",
+        "as",
+        "of",
+        "for",
+        "from",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "about",
+        "after",
+        "before",
+        "since",
+        "until",
+        "during",
+        "per",
+        "via",
+        "api",
+        "json",
+        "sql",
+        "http",
+        "https",
+        "url",
+        "id",
+        "ids",
+        "sku",
+        "utc",
+        "gmt",
+        "est",
+        "pst",
+        "cet",
+        "usd",
+        "eur",
+        "gbp",
+        "pm",
+        "am",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "ticket",
+        "job",
+        "build",
+        "service",
+        "server",
+        "region",
+        "version",
+        "release",
+        "support",
+        "product",
+        "item",
+        "items",
+        "price",
+        "subscription",
+        "refund",
+        "shipment",
+        "delivery",
+        "tracking",
+        "warehouse",
+        "report",
+        "summary",
+        "result",
+        "results",
+        "total",
+        "error",
+        "errors",
+        "warning",
+        "which",
+        "what",
+        "when",
+        "where",
+        "who",
+        "why",
+        "how",
+        "all",
+        "none",
+        "some",
+        "both",
+        "each",
+        "every",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "paid",
+        "unpaid",
+        "shipped",
+        "pending",
+        "delivered",
+        "active",
+        "cancelled",
+        "failed",
+        "succeeded",
+        "open",
+        "closed",
+    ]
+) | set(STATES)
+
+
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    end: int
+    claim: Claim
+    payload: Any = None
+
+
+def _sentences(answer: str) -> Iterator[tuple[int, str]]:
+    start = 0
+    for m in _SENTENCE_END.finditer(answer):
+        if answer[start : m.start()].strip():
+            yield start, answer[start : m.start()]
+        start = m.end()
+    if answer[start:].strip():
+        yield start, answer[start:]
+
+
+def _capitalized(text: str) -> list[str]:
+    return sorted({m.group(0) for m in re.finditer(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", text)})
+
+
+def _extract(answer: str, question: str, dynamic: dict[str, str]) -> list[_Found]:
+    """Every checkable claim of the answer with its span, hedged sentences left out."""
+    found: list[_Found] = []
+    state_words = _state_pattern(set(STATES) | set(dynamic))
+    for offset, sentence in _sentences(answer):
+        if _HEDGE.search(sentence):
             continue
-        add(m.start(), m.end(), Claim("number", m.group(0), key))
+        taken: list[tuple[int, int]] = []
+
+        def add(
+            start: int,
+            end: int,
+            claim: Claim,
+            payload: Any = None,
+            taken: list[tuple[int, int]] = taken,
+            offset: int = offset,
+        ) -> None:
+            if any(s < end and start < e for s, e in taken):
+                return
+            taken.append((start, end))
+            found.append(_Found(offset + start, offset + end, claim, payload))
+
+        for start, end, when in nz.dates(sentence):
+            add(start, end, Claim("date", sentence[start:end], when.key()), when)
+        for start, end, when in nz.clock_times(sentence):
+            add(start, end, Claim("time", sentence[start:end], when.key()), when)
+        for start, end, version in nz.versions(sentence):
+            add(start, end, Claim("version", sentence[start:end], version), version)
+        for m in _EMAIL.finditer(sentence):
+            add(m.start(), m.end(), Claim("email", m.group(0), m.group(0).lower()))
+        for m in _QUOTED.finditer(sentence):
+            inner = re.sub(r"\s+", " ", m.group(1).strip()).lower()
+            add(m.start(), m.end(), Claim("quoted", m.group(0), inner))
+        for m in nz.NUMBER.finditer(sentence):
+            number = nz.parse_number(m)
+            start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+            text = m.group(0).strip()
+            if number is None or re.match(r"(?:st|nd|rd|th)\b", sentence[m.end() :]):
+                continue
+            if nz.inside_word(sentence, m.start(), m.end()):
+                continue  # part of an id (ORD-88213, 3f2a9c)
+            plain = not (number.percent or number.currency or number.measure)
+            if plain and abs(number.value) < 10 and number.unit >= 1:
+                attached = _NOUNISH.match(sentence[m.end() :]) or _FIELDISH.search(
+                    sentence[: m.start()]
+                )
+                if not attached or _FIRST_PERSON.match(sentence):
+                    continue
+            kind = "percent" if number.percent else "amount" if number.currency else "number"
+            add(start, m.end(), Claim(kind, text, f"{number.value:g}"), number)
+        for m in _NUMBER_WORD.finditer(sentence):
+            if _FIRST_PERSON.match(sentence):
+                break
+            value = _SMALL_WORDS[m.group(1).lower()]
+            number = nz.Number(float(value), 1.0)
+            add(m.start(), m.end() - 1, Claim("number", m.group(1), f"{value}"), number)
+        for m in _ID.finditer(sentence):
+            if re.fullmatch(r"\d+(?:\.\d+)?[a-z]{1,3}", m.group(0), re.I):
+                continue
+            add(m.start(), m.end(), Claim("id", m.group(0), m.group(0).lower()))
+        for m in state_words.finditer(sentence):
+            word = m.group(1).lower()
+            state = STATES.get(word) or dynamic[word]
+            negated = _negated(sentence[: m.start()])
+            key = f"not {state}" if negated else state
+            text = sentence[max(0, m.start() - 12) : m.end()].strip() if negated else m.group(0)
+            add(m.start(), m.end(), Claim("status", text, key), (state, negated))
+        _names(sentence, add)
+    _yes_no(answer, question, dynamic, found)
+    return sorted(found, key=lambda f: f.start)
+
+
+def _names(sentence: str, add: Any) -> None:
+    """Capitalized words and runs of them that are not sentence words: names of people,
+    companies, places and products, quoted or not."""
+    words = list(_WORD.finditer(sentence))
+    run: list[re.Match[str]] = []
+    first = words[0].start() if words else 0
+
+    def flush() -> None:
+        kept = [w for w in run if w.group(0).lower().rstrip("'’s") not in COMMON]
+        if run and run[0].start() == first and len(run) == 1:
+            kept = []  # a sentence's first word is capitalized anyway
+        kept = [w for w in kept if not (w.group(0).isupper() and len(w.group(0)) <= 5)]
+        if kept:
+            text = re.sub(r"['’]s$", "", sentence[kept[0].start() : kept[-1].end()])
+            key = " ".join(re.sub(r"['’]s$", "", w.group(0)).lower() for w in kept)
+            add(kept[0].start(), kept[-1].end(), Claim("name", text, key))
+        run.clear()
+
+    for w in words:
+        token = w.group(0)
+        if token[0].isupper() and not any(c.isdigit() for c in token):
+            if run and sentence[run[-1].end() : w.start()].strip() not in ("", "&", "-"):
+                flush()
+            run.append(w)
+        else:
+            flush()
+    flush()
+
+
+def _yes_no(answer: str, question: str, dynamic: dict[str, str], found: list[_Found]) -> None:
+    """ "Yes"/"No" at the start of an answer to a question about one state claims that
+    state (or its absence)."""
+    m = re.match(r"\s*(yes|no)\b", answer, re.I)
+    if not m or not question:
+        return
+    words = _state_pattern(set(STATES) | set(dynamic))
+    asked = {STATES.get(w.lower()) or dynamic[w.lower()] for w in words.findall(question)}
+    if len(asked) != 1:
+        return
+    state = asked.pop()
+    negated = m.group(1).lower() == "no"
+    key = f"not {state}" if negated else state
+    found.append(
+        _Found(m.start(), m.end(), Claim("status", m.group(0).strip(), key), (state, negated))
+    )
+
+
+# --- checking ---------------------------------------------------------------------------
+
+
+def _scope_at(answer: str, position: int, evidence: Evidence) -> Scope | None:
+    """The records named nearest the claim: in its clause, or earlier in its sentence."""
+    if not evidence.names or not evidence.records:
+        return None
+    lowered = answer.lower()
+    sentence_start = max(answer.rfind(c, 0, position) for c in ".!?\n") + 1
+    cuts = [sentence_start]
+    cuts += [m.end() for m in _CLAUSE.finditer(answer, sentence_start, position)]
+    clause_start = cuts[-1]
+    end_match = _CLAUSE.search(answer, position)
+    sentence_end = min(
+        [i for i in (answer.find(c, position) for c in ".!?\n") if i >= 0] or [len(answer)]
+    )
+    clause_end = min(end_match.start() if end_match else len(answer), sentence_end)
+    mentions: list[tuple[int, set[int]]] = []
+    for name, records in evidence.names.items():
+        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lowered):
+            mentions.append((m.start(), records))
+    if not mentions:
+        return None
+    in_clause = [(abs(p - position), r) for p, r in mentions if clause_start <= p < clause_end]
+    if in_clause:
+        chosen = min(in_clause, key=lambda t: t[0])[1]
+    else:
+        before = [(p, r) for p, r in mentions if sentence_start <= p < clause_start]
+        if not before:
+            return None
+        chosen = max(before, key=lambda t: t[0])[1]
+    if len(chosen) == len(evidence.records):
+        return None
+    scope = Scope()
+    for index in sorted(chosen):
+        scope.merge(evidence.records[index])
+    return scope
+
+
+def _number_candidates(
+    number: nz.Number, values: list[tuple[float, str]]
+) -> Iterator[tuple[float, str]]:
+    factors: tuple[float, ...] = (1.0,)
+    if number.percent:
+        factors = (1.0, 100.0)
+    elif number.currency or number.measure:
+        factors = nz.UNIT_FACTORS
+    for value, where in values:
+        for factor in factors:
+            yield value * factor, where
+
+
+def _closest(number: nz.Number, values: list[tuple[float, str]]) -> str:
+    if not values:
+        return "no number in the evidence"
+    return min(values, key=lambda v: abs(v[0] - number.value) / (abs(v[0]) + 1))[1]
+
+
+def _check_number(number: nz.Number, scope: Scope, evidence: Evidence) -> str | None:
+    """None when supported, else what the evidence had."""
+    if any(number.matches(v) for v, _ in _number_candidates(number, scope.numbers)):
+        return None
+    plain = replace(number, currency=False, measure="")  # derived values keep their unit
+    if any(number.matches(v) for v, _ in _number_candidates(plain, evidence.derived)):
+        return None
+    return _closest(number, scope.numbers or evidence.everything.numbers)
+
+
+def _check_when(when: nz.When, scope: Scope) -> str | None:
+    if any(when.within(w) for w, _ in scope.whens):
+        return None
+    written = [w for w, _ in scope.whens if (w.hour is not None) == (when.hour is not None)]
+    near = [where for w, where in scope.whens if w in written] or [w for _, w in scope.whens]
+    return near[0] if near else "no date or time in the evidence"
+
+
+def _check_status(state: str, negated: bool, scope: Scope) -> str | bool | None:
+    """None when supported, what the evidence said when contradicted, False when the
+    evidence says nothing of this status (no claim to check)."""
+    said = scope.states
+    if negated:
+        if state in said and f"not {state}" not in said:
+            return said[state]
+        if f"not {state}" in said or CONTRARY.get(state, set()) & set(said):
+            return None
+        return False
+    if state in said:
+        return None
+    contrary = sorted(CONTRARY.get(state, set()) & set(said))
+    if f"not {state}" in said:
+        return said[f"not {state}"]
+    if contrary:
+        return said[contrary[0]]
+    return False
+
+
+def _in_text(key: str, text: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(key)}(?![\w])", text) is not None
+
+
+def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
+    """The answer's claims and those of them the evidence does not support. ``question``
+    is the user's words: they may name what was asked about but state no fact."""
+    index = Evidence.of(evidence, [question] if question else [])
+    checked: list[Claim] = []
+    unsupported: list[Claim] = []
+    for f in _extract(answer, question, index.dynamic):
+        claim = f.claim
+        scope = _scope_at(answer, f.start, index) or index.everything
+        problem: str | bool | None = None
+        if claim.kind in ("amount", "percent", "number"):
+            problem = _check_number(f.payload, scope, index)
+        elif claim.kind in ("date", "time"):
+            problem = _check_when(f.payload, scope)
+        elif claim.kind == "version":
+            if not any(nz.same_version(f.payload, v) for v in index.everything.versions):
+                problem = ", ".join(dict.fromkeys(index.everything.versions)) or "no version"
+        elif claim.kind == "status":
+            state, negated = f.payload
+            problem = _check_status(state, negated, scope)
+            if problem is False:
+                continue
+        elif claim.kind == "name":
+            words = claim.key.split()
+            if not _in_text(claim.key, index.text) and not _in_text(claim.key, index.context):
+                missing = [w for w in words if not _in_text(w, index.text + " " + index.context)]
+                if missing:
+                    close = difflib.get_close_matches(claim.text, index.phrases, n=1, cutoff=0.5)
+                    problem = close[0] if close else "no such name in the evidence"
+        elif claim.key not in index.text and claim.key not in index.context:
+            close = difflib.get_close_matches(claim.key, _tokens(index.text), n=1, cutoff=0.6)
+            problem = close[0] if close else f"no such {claim.kind} in the evidence"
+        checked.append(claim)
+        if problem:
+            unsupported.append(replace(claim, evidence=str(problem)))
+    return Verdict(_once(checked), _once(unsupported))
+
+
+def _tokens(text: str) -> list[str]:
+    return sorted(set(re.findall(r"[\w@.-]{4,}", text)))
+
+
+def _once(found: list[Claim]) -> list[Claim]:
     seen: set[tuple[str, str]] = set()
     out = []
-    for _, claim in sorted(found, key=lambda f: f[0]):
+    for claim in found:
         if (claim.kind, claim.key) not in seen:
             seen.add((claim.kind, claim.key))
             out.append(claim)
     return out
 
 
-class Evidence:
-    """What a run's claims may be checked against, indexed once."""
-
-    def __init__(self, texts: Iterable[str]) -> None:
-        joined = "\n".join(texts)
-        self.text = _SPACE.sub(" ", joined).lower()
-        self.numbers = {_number_key(m.group(0)) for m in _NUMBER.finditer(joined)}
-        self.numbers |= {_number_key(m.group(1)) for m in _PERCENT.finditer(joined)}
-        self.dates = {
-            key
-            for i, p in enumerate(_DATE_PATTERNS)
-            for m in p.finditer(joined)
-            if (key := _date_key(m, i))
-        }
-        self.dates |= {_iso_date(m.group(0)) for m in _ISO_STAMP.finditer(joined)}
-
-    def supports(self, claim: Claim) -> bool:
-        if claim.kind in ("amount", "percent", "number"):
-            return claim.key in self.numbers
-        if claim.kind == "date":
-            return claim.key in self.dates
-        return claim.key in self.text
-
-
-_ISO_STAMP = re.compile(
-    r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-)
-
-
-def _iso_date(stamp: str) -> str:
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
-        return stamp[:10]
-
-
-def check(answer: str, evidence: Iterable[str]) -> Verdict:
-    """The answer's claims and those of them no evidence text supports."""
-    found = claims(answer)
-    index = Evidence(evidence)
-    return Verdict(found, [c for c in found if not index.supports(c)])
+def claims(text: str) -> list[Claim]:
+    """The checkable claims in ``text``, each once, in order of appearance."""
+    return _once([f.claim for f in _extract(text, "", {})])

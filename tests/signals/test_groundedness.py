@@ -1,0 +1,175 @@
+"""The model-free groundedness check against hand-written cases: the normalizers (numbers in
+any notation and scale, percentages, minor units, dates and epoch values, versions), and the
+checks that use them (statuses, names, records, the question, arithmetic, hedges)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agentreel.signals import normalize as nz
+from agentreel.signals.groundedness import check
+
+
+def _number(text: str) -> nz.Number:
+    match = nz.NUMBER.search(text)
+    assert match is not None, text
+    number = nz.parse_number(match)
+    assert number is not None
+    return number
+
+
+@pytest.mark.parametrize(
+    ("written", "value", "unit"),
+    [
+        ("1,200,000", 1_200_000, 1),
+        ("1.2 million", 1_200_000, 100_000),
+        ("1.2M", 1_200_000, 100_000),
+        ("58.2k", 58_200, 100),
+        ("$49.99", 49.99, 0.01),
+        ("3%", 3, 1),
+        ("2.5 billion", 2_500_000_000, 100_000_000),
+    ],
+)
+def test_numbers_are_read_in_any_notation(written: str, value: float, unit: float) -> None:
+    number = _number(written)
+    assert number.value == pytest.approx(value)
+    assert number.unit == pytest.approx(unit)
+
+
+def test_a_number_matches_what_rounds_to_it_and_nothing_else() -> None:
+    assert _number("1.2 million").matches(1_234_567)
+    assert not _number("1.3 million").matches(1_234_567)
+    assert _number("1,234").matches(1234) and not _number("1,243").matches(1234)
+    assert _number("$50").matches(49.99) and not _number("$50").matches(48)
+
+
+@pytest.mark.parametrize(
+    ("written", "parts"),
+    [
+        ("May 31 08:14:54 2024 GMT", (2024, 5, 31, 8, 14)),
+        ("2024-05-31T08:14:54Z", (2024, 5, 31, 8, 14)),
+        ("31 May 2024", (2024, 5, 31, None, None)),
+        ("May 31st, 2024 at 8:14 pm", (2024, 5, 31, 20, 14)),
+        ("05/31/2024", (2024, 5, 31, None, None)),
+        ("31/05/2024", (2024, 5, 31, None, None)),
+        ("June 3", (None, 6, 3, None, None)),
+    ],
+)
+def test_dates_are_read_in_common_formats(written: str, parts: tuple[int | None, ...]) -> None:
+    [(_, _, when)] = nz.dates(written)
+    assert when.parts() == parts
+
+
+def test_epoch_seconds_and_millis_read_as_dates() -> None:
+    # 1717143294 = 2024-05-31T08:14:54Z (computed by hand from 19874 days + 29694 s)
+    assert nz.epoch(1717143294).parts() == (2024, 5, 31, 8, 14)
+    assert nz.epoch(1717143294000).parts() == (2024, 5, 31, 8, 14)
+    assert nz.epoch(4411) is None
+
+
+def test_versions_are_compared_whole() -> None:
+    assert [v for _, _, v in nz.versions("upgrade to v5.6.2 now")] == ["5.6.2"]
+    assert not nz.same_version("5.6.2", "5.6.0")
+    assert nz.same_version("5.6", "5.6.0")
+
+
+def _unsupported(answer: str, evidence: list[str], question: str = "") -> list[tuple[str, str]]:
+    return [(c.kind, c.text) for c in check(answer, evidence, question).unsupported]
+
+
+ORDERS = json.dumps(
+    {
+        "orders": [
+            {"order_id": "A-1001", "total": 20.0, "status": "shipped", "paid": True},
+            {"order_id": "B-2002", "total": 30.0, "status": "pending", "paid": False},
+        ]
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Revenue was 1.2 million dollars.",
+        "Revenue was $1.2M, up 3% on a churn of 0.03.",
+        "The subscription costs $49.99 per month.",
+        "The certificate expires on May 31, 2024 at 08:14 UTC.",
+        "Orders A-1001 and B-2002 come to $50 together.",
+        "A-1001 costs $10 less than B-2002.",
+    ],
+)
+def test_restated_evidence_is_grounded(answer: str) -> None:
+    evidence = [
+        '{"revenue": 1200000, "churn": 0.03, "growth_pct": 3}',
+        '{"plan": "pro", "price_cents": 4999}',
+        "notAfter=May 31 08:14:54 2024 GMT",
+        ORDERS,
+    ]
+    verdict = check(answer, evidence)
+    assert verdict.unsupported == [] and verdict.status == "grounded"
+
+
+def test_inverted_status_is_caught_with_the_field_it_contradicts() -> None:
+    [claim] = check("Order B-2002 has been paid.", [ORDERS]).unsupported
+    assert claim.kind == "status" and claim.evidence == "paid: False"
+    [claim] = check("B-2002 has shipped.", [ORDERS]).unsupported
+    assert claim.evidence == "status: pending"
+    assert check("A-1001 has shipped and is paid.", [ORDERS]).status == "grounded"
+    assert check("B-2002 has not shipped yet.", [ORDERS]).status == "grounded"
+
+
+def test_values_swapped_between_records_are_caught() -> None:
+    found = check("A-1001 costs $30 and B-2002 costs $20.", [ORDERS]).unsupported
+    assert [(c.text, c.evidence) for c in found] == [("$30", "total: 20.0"), ("$20", "total: 30.0")]
+
+
+def test_wrong_and_invented_names_are_caught_quoted_or_not() -> None:
+    evidence = ['{"customer": "Maria Lopez", "carrier": "Acme Freight"}']
+    assert _unsupported("Maria Lopez's parcel goes with Acme Freight.", evidence) == []
+    assert _unsupported("Mario Lopez's parcel goes with Acme Freight.", evidence) == [
+        ("name", "Mario Lopez")
+    ]
+    assert _unsupported("It goes with Globex Logistics.", evidence) == [
+        ("name", "Globex Logistics")
+    ]
+
+
+def test_the_question_is_no_evidence_for_numbers() -> None:
+    evidence = ['{"refund": 45.0}']
+    question = "Was my refund of $50 processed?"
+    assert _unsupported("Your refund of $50 was processed.", evidence, question) == [
+        ("amount", "$50")
+    ]
+    # but it may name what was asked about
+    assert _unsupported("Your refund for ORD-7 is $45.", evidence, "Refund for ORD-7?") == []
+
+
+def test_small_numbers_attached_to_a_noun_are_checked() -> None:
+    evidence = ['{"items": [{"sku": "X-1"}, {"sku": "X-2"}], "warehouse": "north"}']
+    assert _unsupported("The order has 2 items.", evidence) == []
+    assert _unsupported("The order has 3 items.", evidence) == [("number", "3")]
+
+
+def test_wrong_version_date_and_number_name_the_evidence_they_were_compared_with() -> None:
+    evidence = ['{"version": "5.6.0", "released": "2024-05-31", "downloads": 1234}']
+    found = check("Version 5.6.2 came out on June 1, 2024 with 1,243 downloads.", evidence)
+    assert [(c.kind, c.evidence) for c in found.unsupported] == [
+        ("version", "5.6.0"),
+        ("date", "released: 2024-05-31"),
+        ("number", "downloads: 1234"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I couldn't find an order with that number; could you check it?",
+        "It might be around $80, but I could not confirm that.",
+        "Thanks for waiting, the team will get back to you.",
+    ],
+)
+def test_hedges_refusals_and_claimless_answers_are_not_flagged(answer: str) -> None:
+    verdict = check(answer, ['{"total": 20.0}'])
+    assert verdict.unsupported == [] and verdict.status == "unchecked"
