@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -177,9 +178,9 @@ class Scope:
             return
         if isinstance(value, int | float):
             self.numbers.append((float(value), where))
-            when = nz.epoch(float(value))
-            if when is not None:
-                self.whens.append((when, where))
+            moment = nz.epoch(float(value))
+            if moment is not None:
+                self.whens.append((moment, where))
             return
         text = str(value)
         self.texts.append(text.lower())
@@ -213,9 +214,9 @@ class Scope:
             number = nz.parse_number(m)
             if number is not None:
                 self.numbers.append((number.value, where or m.group(0).strip()))
-                when = nz.epoch(number.value)
-                if when is not None:
-                    self.whens.append((when, where or m.group(0)))
+                moment = nz.epoch(number.value)
+                if moment is not None:
+                    self.whens.append((moment, where or m.group(0)))
         for m in _STATE_WORDS.finditer(text):
             state = STATES[m.group(1).lower()]
             negated = _negated(text[: m.start()])
@@ -244,7 +245,8 @@ class Evidence:
 
     @classmethod
     def of(cls, texts: Iterable[str], context: Iterable[str] = ()) -> Evidence:
-        everything, records, names = Scope(), [], {}
+        everything, records = Scope(), []
+        names: dict[str, set[int]] = {}
         dynamic: dict[str, str] = {}
         lists: list[list[Any]] = []
         raw = []
@@ -930,3 +932,21 @@ def _once(found: list[Claim]) -> list[Claim]:
 def claims(text: str) -> list[Claim]:
     """The checkable claims in ``text``, each once, in order of appearance."""
     return _once([f.claim for f in _extract(text, "", {})])
+
+
+#: The check's precision and recall as measured on the labelled set by
+#: ``bench/groundedness.py --write``: shown beside every rate it feeds.
+QUALITY_FILE = Path(__file__).with_name("groundedness_quality.json")
+
+
+def measured_quality() -> dict[str, Any] | None:
+    """The measured figures (held-out set preferred), None when never measured."""
+    try:
+        stored = orjson.loads(QUALITY_FILE.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    sets = stored.get("sets") or {}
+    name = "holdout" if "holdout" in sets else next(iter(sets), None)
+    if name is None:
+        return None
+    return {"set": name, "measured": stored.get("measured"), **sets[name]}

@@ -46,8 +46,8 @@ SCALES = {
 }
 #: Units whose values are commonly restated in another unit: the factors an evidence value
 #: may be multiplied by to reach the answer's (cents → dollars, ms → s, bytes → GB, ...).
-UNIT_FACTORS = (1.0, 0.01, 100.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1 / 60, 1 / 3600, 60.0)
-UNIT_FACTORS += (3600.0, 1 / 86400, 1 / 1024, 1 / 1024**2, 1 / 1024**3, 1024.0)
+UNIT_FACTORS: tuple[float, ...] = (1.0, 0.01, 100.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1 / 60)
+UNIT_FACTORS += (1 / 3600, 60.0, 3600.0, 1 / 86400, 1 / 1024, 1 / 1024**2, 1 / 1024**3, 1024.0)
 UNIT_WORDS = (
     "ms|msec|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|"
     "kb|mb|gb|tb|kib|mib|gib|bytes?|km|m|meters?|metres?|kg|g|grams?|cents?|"

@@ -132,9 +132,19 @@ def test_evaluate_runs_and_hallucination_rate_per_day(store: Any, quality_api: A
             "model": "gpt-4o",
             "evaluated": 2,
             "flagged": 1,
+            "unchecked": 0,
             "rate": 0.5,
+            "unchecked_share": 0.0,
         }
     ]
+    # "Nothing found." has nothing to check: unchecked, with no value, in no rate's n.
+    long = scores["long"]["groundedness"]
+    assert (long["label"], long["value"], long["data_type"]) == ("unchecked", None, "categorical")
+    yesterday = sorted(by_day)[1]
+    assert by_day[yesterday] | {"day": ""} == {
+        "day": "", "evaluated": 0, "flagged": 0, "unchecked": 1, "rate": None,
+        "unchecked_share": 1.0,
+    }  # fmt: skip
     unknown = client.post("/api/v1/eval", json={"trace_ids": [], "evaluators": ["vibes"]})
     assert unknown.status_code == 400 and "vibes" in unknown.json()["detail"]
 
