@@ -108,7 +108,7 @@ CONTRARY: dict[str, set[str]] = {
                "closed", "trialing"},
     "inactive": {"active"}, "suspended": {"active"}, "expired": {"active", "valid"},
     "paused": {"active", "cancelled"}, "trialing": {"active", "cancelled"},
-    "succeeded": {"failed", "running", "queued", "pending"},
+    "succeeded": {"failed", "running", "queued", "pending", "rejected"},
     "failed": {"succeeded", "passed", "completed", "running", "queued"},
     "passed": {"failed"}, "completed": {"failed", "pending", "running", "processing",
                                         "queued", "cancelled"},
@@ -206,6 +206,8 @@ class Scope:
             taken.append((start, end))
             self.versions.append(version)
             self.numbers.append((float(version.split(".")[0]), where or text[start:end]))
+        for m in _DOTTED.finditer(text):  # "Kubernetes 1.29": a version when the answer says so
+            self.versions.append(m.group(0))
         for m in nz.NUMBER.finditer(text):
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
@@ -301,15 +303,23 @@ def _leaves(node: Any, key: str) -> Iterator[tuple[str, Any]]:
 
 
 def _walk(
-    node: Any, inherited: list[tuple[str, Any]], lists: list[list[Any]]
+    node: Any,
+    inherited: list[tuple[str, Any]],
+    lists: list[list[Any]],
+    naming: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[list[tuple[str, Any]], list[str]]]:
     """Records (dicts that carry an identifying value) with their facts: their own subtree
-    and the plain fields of the dicts they sit in (not their siblings)."""
+    and the plain fields of the dicts they sit in (not their siblings). A value identifies
+    when its key says so (``order_id``, ``name``) or, in a list of records, when each record
+    has its own short text there (``"region": "EMEA"``)."""
     if isinstance(node, list):
+        distinct: frozenset[str] = frozenset()
         if node and all(isinstance(i, dict) for i in node):
             lists.append(node)
+            keys = {k for item in node for k, v in item.items() if isinstance(v, str)}
+            distinct = frozenset(k for k in keys if _distinct_labels(node, k))
         for item in node:
-            yield from _walk(item, inherited, lists)
+            yield from _walk(item, inherited, lists, distinct)
         return
     if not isinstance(node, dict):
         return
@@ -317,8 +327,8 @@ def _walk(
     ids = [
         str(v).strip().lower()
         for k, v in scalars
-        if _ID_KEY.search(str(k)) and not isinstance(v, bool) and v is not None
-        and len(str(v).strip()) >= 3
+        if (_ID_KEY.search(str(k)) or k in naming) and not isinstance(v, bool)
+        and v is not None and len(str(v).strip()) >= 2
     ]  # fmt: skip
     if ids:
         yield list(_leaves(node, "")) + inherited, ids
@@ -327,17 +337,32 @@ def _walk(
             yield from _walk(value, inherited + scalars, lists)
 
 
+def _comparable(a: float, b: float) -> bool:
+    """Of a size that adding them makes sense (neither under 1% of the other)."""
+    small, large = sorted((abs(a), abs(b)))
+    return small >= 0.01 * large
+
+
+def _distinct_labels(items: list[dict[str, Any]], key: str) -> bool:
+    values = [items[i].get(key) for i in range(len(items))]
+    texts = [v.strip().lower() for v in values if isinstance(v, str)]
+    return (
+        len(items) > 1
+        and len(texts) == len(items)
+        and len(set(texts)) == len(texts)
+        and all(0 < len(t) <= 40 and t not in STATES for t in texts)
+    )
+
+
 def _derived(numbers: list[tuple[float, str]], lists: list[list[Any]]) -> list[tuple[float, str]]:
     """Values an answer may compute from the evidence: pairwise sums, differences, products
     and ratios; sums of three; and per list of records, counts, sums, averages, extremes."""
     out: list[tuple[float, str]] = []
     values = list(dict.fromkeys(v for v, _ in numbers))[:40]
     for a, b in itertools.combinations(values, 2):
-        out += [
-            (a + b, f"{a:g} + {b:g}"),
-            (abs(a - b), f"{a:g} − {b:g}"),
-            (a * b, f"{a:g} × {b:g}"),
-        ]
+        out.append((a * b, f"{a:g} × {b:g}"))
+        if _comparable(a, b):  # 4410 + 0.031 is no sum anyone states
+            out += [(a + b, f"{a:g} + {b:g}"), (abs(a - b), f"{a:g} − {b:g}")]
         for x, y in ((a, b), (b, a)):
             if y:
                 out.append((x / y, f"{x:g} / {y:g}"))
@@ -345,6 +370,8 @@ def _derived(numbers: list[tuple[float, str]], lists: list[list[Any]]) -> list[t
         out.append(((a + b) / 2, f"mean of {a:g}, {b:g}"))
     if len(values) <= 16:
         for combo in itertools.combinations(values, 3):
+            if not _comparable(min(combo, key=abs), max(combo, key=abs)):
+                continue
             out.append((sum(combo), " + ".join(f"{v:g}" for v in combo)))
             out.append((sum(combo) / 3, "mean of " + ", ".join(f"{v:g}" for v in combo)))
     if 2 <= len(values) <= 6:
@@ -383,6 +410,7 @@ _HEDGE = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:and|while|whereas|but|vs\.?|versus)\s|\s[-–—]\s", re.I)
+_DOTTED = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.]*\d)")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _ID = re.compile(
     r"(?<![\w.$€£])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_-]{3,}\b"
@@ -723,7 +751,9 @@ def _extract(answer: str, question: str, dynamic: dict[str, str]) -> list[_Found
             state = STATES.get(word) or dynamic[word]
             negated = _negated(sentence[: m.start()])
             key = f"not {state}" if negated else state
-            text = sentence[max(0, m.start() - 12) : m.end()].strip() if negated else m.group(0)
+            said = _NEGATION.search(sentence[max(0, m.start() - 40) : m.start()])
+            text = sentence[max(0, m.start() - 40) + said.start() : m.end()] if said else m.group(0)
+            text = text.strip()
             add(m.start(), m.end(), Claim("status", text, key), (state, negated))
         _names(sentence, add)
     _yes_no(answer, question, dynamic, found)
@@ -796,7 +826,7 @@ def _scope_at(answer: str, position: int, evidence: Evidence) -> Scope | None:
     clause_end = min(end_match.start() if end_match else len(answer), sentence_end)
     mentions: list[tuple[int, set[int]]] = []
     for name, records in evidence.names.items():
-        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lowered):
+        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?:s|es)?(?![\w-])", lowered):
             mentions.append((m.start(), records))
     if not mentions:
         return None
@@ -830,9 +860,11 @@ def _number_candidates(
 
 
 def _closest(number: nz.Number, values: list[tuple[float, str]]) -> str:
-    if not values:
+    """The evidence value nearest the claim (in the claim's unit): what it was compared with."""
+    candidates = list(_number_candidates(number, values))
+    if not candidates:
         return "no number in the evidence"
-    return min(values, key=lambda v: abs(v[0] - number.value) / (abs(v[0]) + 1))[1]
+    return min(candidates, key=lambda v: abs(v[0] - number.value) / (abs(v[0]) + 1))[1]
 
 
 def _check_number(number: nz.Number, scope: Scope, evidence: Evidence) -> str | None:
@@ -840,6 +872,8 @@ def _check_number(number: nz.Number, scope: Scope, evidence: Evidence) -> str | 
     if any(number.matches(v) for v, _ in _number_candidates(number, scope.numbers)):
         return None
     plain = replace(number, currency=False, measure="")  # derived values keep their unit
+    if scope is not evidence.everything and abs(number.value) < 10:
+        return _closest(number, scope.numbers)  # a small count about one record: no sums
     if any(number.matches(v) for v, _ in _number_candidates(plain, evidence.derived)):
         return None
     return _closest(number, scope.numbers or evidence.everything.numbers)
@@ -902,7 +936,8 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
         elif claim.kind == "name":
             words = claim.key.split()
             if not _in_text(claim.key, index.text) and not _in_text(claim.key, index.context):
-                missing = [w for w in words if not _in_text(w, index.text + " " + index.context)]
+                known = index.text + " " + index.context
+                missing = [w for w in words if not _word_in(w, known)]
                 if missing:
                     close = difflib.get_close_matches(claim.text, index.phrases, n=1, cutoff=0.5)
                     problem = close[0] if close else "no such name in the evidence"
@@ -913,6 +948,13 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
         if problem:
             unsupported.append(replace(claim, evidence=str(problem)))
     return Verdict(_once(checked), _once(unsupported))
+
+
+def _word_in(word: str, text: str) -> bool:
+    """A name's word in the evidence, allowing a plural or inflected ending ("Keyboards")."""
+    if _in_text(word, text) or (word.endswith("s") and _in_text(word[:-1], text)):
+        return True
+    return len(word) >= 6 and re.search(rf"(?<![\w]){re.escape(word[:-2])}", text) is not None
 
 
 def _tokens(text: str) -> list[str]:
