@@ -426,12 +426,9 @@ _FIELDISH = re.compile(
     r"items?|units?|stars?|nodes?|replicas?|[a-z]+:)\s*$",
     re.I,
 )
-_SMALL_WORDS = {
-    w: i
-    for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-    )
-}
+#: Counts written as words ("two keyboards"); not "one" ("one of them", "no one").
+_SMALL_WORDS = {w: i for i, w in enumerate(["", "", "two", "three", "four", "five", "six",
+                                            "seven", "eight", "nine"]) if w}  # fmt: skip
 _NUMBER_WORD = re.compile(rf"\b({'|'.join(_SMALL_WORDS)})\s+(?=[a-z]{{3,}})", re.I)
 #: Capitalized words that are no names (sentence words, units, calendar, acronyms of trade).
 COMMON = set(
