@@ -132,6 +132,7 @@ _NEGATION = re.compile(
     r"(?:\s+(?:been|be|yet|being|get|got|gotten|already|actually|fully|successfully))*\s+$",
     re.I,
 )
+_STOCK_KEY = re.compile(r"stock|inventory|available_qty|qty_available|on_hand", re.I)
 _BOOL_PREFIX = re.compile(r"^(?:is|has|was|are|have|had|can|did)_", re.I)
 
 
@@ -178,6 +179,8 @@ class Scope:
             return
         if isinstance(value, int | float):
             self.numbers.append((float(value), where))
+            if _STOCK_KEY.search(key):  # "stock": 0 says out of stock
+                self.states["in stock" if value > 0 else "out of stock"] = where
             moment = nz.epoch(float(value))
             if moment is not None:
                 self.whens.append((moment, where))
@@ -364,6 +367,10 @@ def _derived(numbers: list[tuple[float, str]], lists: list[list[Any]]) -> list[t
         if _comparable(a, b):  # 4410 + 0.031 is no sum anyone states
             out += [(a + b, f"{a:g} + {b:g}"), (abs(a - b), f"{a:g} − {b:g}")]
         for x, y in ((a, b), (b, a)):
+            if 0 < y <= 100:  # a percentage applied: 129 less 15% is 109.65
+                rate = y / 100 if y > 1 else y
+                out += [(x * (1 - rate), f"{x:g} − {y:g}%"), (x * (1 + rate), f"{x:g} + {y:g}%")]
+                out.append((x * rate, f"{y:g}% of {x:g}"))
             if y:
                 out.append((x / y, f"{x:g} / {y:g}"))
                 out.append(((x - y) / y, f"({x:g} − {y:g}) / {y:g}"))
@@ -414,6 +421,7 @@ _DOTTED = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.]*\d)")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _ID = re.compile(
     r"(?<![\w.$€£])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_-]{3,}\b"
+    r"|\b[A-Z]\d{2,3}\b"  # gate B12, room A101
 )
 _QUOTED = re.compile(r"[\"“”]([^\"“”\n]{2,80})[\"“”]")
 _WORD = re.compile(r"[A-Za-z][\w'’&-]*")
@@ -769,6 +777,10 @@ def _names(sentence: str, add: Any) -> None:
         if run and run[0].start() == first and len(run) == 1:
             kept = []  # a sentence's first word is capitalized anyway
         kept = [w for w in kept if not (w.group(0).isupper() and len(w.group(0)) <= 5)]
+        # One capitalized word alone is too often an ordinary word or common knowledge
+        # ("the Transformer paper"); a brand's inner capital (FedEx, PayPal) makes it a name.
+        if len(kept) == 1 and not any(c.isupper() for c in kept[0].group(0)[1:]):
+            kept = []
         if kept:
             text = re.sub(r"['’]s$", "", sentence[kept[0].start() : kept[-1].end()])
             key = " ".join(re.sub(r"['’]s$", "", w.group(0)).lower() for w in kept)
@@ -854,6 +866,8 @@ def _number_candidates(
     for value, where in values:
         for factor in factors:
             yield value * factor, where
+        if number.measure in ("°f", "f", "fahrenheit"):
+            yield value * 9 / 5 + 32, where
 
 
 def _closest(number: nz.Number, values: list[tuple[float, str]]) -> str:
@@ -865,7 +879,8 @@ def _closest(number: nz.Number, values: list[tuple[float, str]]) -> str:
 
 
 def _check_number(number: nz.Number, scope: Scope, evidence: Evidence) -> str | None:
-    """None when supported, else what the evidence had."""
+    """None when supported, else what the evidence had. A number said to be approximate
+    ("about 70°F") may be 5% off."""
     if any(number.matches(v) for v, _ in _number_candidates(number, scope.numbers)):
         return None
     plain = replace(number, currency=False, measure="")  # derived values keep their unit

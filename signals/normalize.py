@@ -51,9 +51,13 @@ UNIT_FACTORS += (1 / 3600, 60.0, 3600.0, 1 / 86400, 1 / 1024, 1 / 1024**2, 1 / 1
 UNIT_WORDS = (
     "ms|msec|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|"
     "kb|mb|gb|tb|kib|mib|gib|bytes?|km|m|meters?|metres?|kg|g|grams?|cents?|"
-    "usd|eur|gbp|dollars?|euros?|pounds?"
+    "usd|eur|gbp|dollars?|euros?|pounds?|°c|°f|°|degrees?|fahrenheit|celsius"
 )
 
+_APPROX = re.compile(
+    r"(?:about|around|roughly|approximately|approx\.?|nearly|almost|close to|some|~|≈)\s*[$€£¥]?\s*$",
+    re.I,
+)
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 #: A number as written in prose: currency sign, digits, scale, percent or unit.
 NUMBER = re.compile(
@@ -121,9 +125,12 @@ class Number:
     percent: bool = False
     currency: bool = False
     measure: str = ""  # unit word, lower case
+    approximate: bool = False  # "about", "around", "roughly", "~": 5% either way
 
     def matches(self, other: float, slack: float = 0.0) -> bool:
         """``other`` rounds or truncates to this number as written."""
+        if self.approximate:
+            slack = max(slack, 0.05 * abs(self.value))
         tolerance = max(self.unit / 2, slack) + 1e-9 * max(1.0, abs(other))
         if abs(other - self.value) <= tolerance:
             return True
@@ -154,7 +161,9 @@ def parse_number(match: re.Match[str]) -> Number | None:
         or unit_word in ("usd", "eur", "gbp")
         or (unit_word.rstrip("s") in ("dollar", "euro", "pound", "cent"))
     )
+    before = match.string[max(0, match.start() - 20) : match.start()]
     return Number(
+        approximate=bool(_APPROX.search(before)),
         value=value * scale,
         unit=10.0**-decimals * scale,
         percent=bool(match.group("pct")),
