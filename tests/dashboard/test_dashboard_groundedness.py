@@ -55,8 +55,12 @@ def test_quality_page_rate_is_over_checked_runs_with_the_detectors_quality(
     assert shown["Runs checked (n)"] == count(2)
     assert shown["Runs flagged"] == count(1)
     assert shown["Unchecked"] == percent(1 / 3)
-    stored = orjson.loads(QUALITY.read_bytes())["sets"]["holdout"]
     captions = " ".join(c.value for c in at.caption)
+    if not QUALITY.exists():  # a checkout where the bench has not stored its figures
+        assert "precision and recall have not been measured" in captions
+        return
+    sets = orjson.loads(QUALITY.read_bytes())["sets"]
+    stored = sets.get("holdout") or sets["dev"]
     assert f"{percent(stored['recall'])} of hallucinated answers (recall)" in captions
     assert f"{percent(stored['precision'])} of its flags are right (precision)" in captions
 
