@@ -78,6 +78,7 @@ _TIME = r"(?:\s*(?:at\s+)?(\d{1,2}):(\d{2})(?::\d{2})?\s*(am|pm)?)?"
 DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (ISO_STAMP, "ymd"),
     (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), "ymd"),
+    (re.compile(r"(?<![\w-])(\d{4})-(\d{2})(?![\w-])"), "ym"),  # "month": "2024-04"
     # May 31 08:14:54 2024 GMT (openssl, syslog-ish): time between day and year
     (
         re.compile(
@@ -243,6 +244,9 @@ def _when(groups: tuple[str | None, ...], shape: str) -> When | None:
             m, d = (b, a) if a > 12 else (a, b)  # US order unless the first cannot be a month
             date(y, m, d)
             return When(y, m, d)
+        if shape == "ym":
+            y, m = int(g[0] or 0), int(g[1] or 0)
+            return When(y, m) if 1 <= m <= 12 else None
         if shape == "my":
             return When(int(g[1] or 0), MONTH[str(g[0]).lower()])
         if shape == "md":
