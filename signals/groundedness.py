@@ -262,6 +262,11 @@ class Evidence:
             if parsed is None:
                 everything.scan(text, "")
                 everything.texts.append(text.lower())
+                for line, label in _rows(text):  # a table or log: each row is a record
+                    scope = Scope()
+                    scope.scan(line, line.strip()[:60])
+                    records.append(scope)
+                    names.setdefault(label, set()).add(len(records) - 1)
                 continue
             for record, ids in _walk(parsed, [], lists):
                 scope = Scope()
@@ -283,6 +288,22 @@ class Evidence:
             dynamic=dynamic,
             phrases=_capitalized(joined),
         )
+
+
+def _rows(text: str) -> list[tuple[str, str]]:
+    """The rows of tabular text (CSV, ``docker ps``, ``key=value`` logs) with the first
+    field that names each, when every row has its own."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return []
+    firsts = [
+        re.split(r",|\s{2,}|\t|\s(?=\w+=)", line.strip(), maxsplit=1)[0].lower() for line in lines
+    ]
+    rows = [(line, first) for line, first in zip(lines, firsts, strict=True) if len(first) >= 2]
+    labels = [first for _, first in rows]
+    if len(set(labels)) != len(labels):
+        return []
+    return rows
 
 
 def _json(text: str) -> Any:
@@ -869,11 +890,13 @@ def _number_candidates(
         factors = (1.0, 100.0)
     elif number.currency or number.measure:
         factors = nz.UNIT_FACTORS
+    fahrenheit = number.measure in ("°f", "fahrenheit")
     for value, where in values:
+        if fahrenheit:  # said in °F: only a conversion from °C matches (27.5°C is no 27.5°F)
+            yield value * 9 / 5 + 32, where
+            continue
         for factor in factors:
             yield abs(value) * factor, where  # a credit of -305000 is said "305,000"
-        if number.measure in ("°f", "f", "fahrenheit"):
-            yield value * 9 / 5 + 32, where
 
 
 def _closest(number: nz.Number, values: list[tuple[float, str]]) -> str:
