@@ -212,9 +212,15 @@ class Scope:
             self.numbers.append((float(version.split(".")[0]), where or text[start:end]))
         for m in _DOTTED.finditer(text):  # "Kubernetes 1.29": a version when the answer says so
             self.versions.append(m.group(0))
-        for m in nz.NUMBER.finditer(text):
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue
+        # Dates and versions blanked out (same length) so that the number after one is read
+        # alone: in ``2024-07-01,120`` the "01,120" is no 1,120.
+        plain = list(text)
+        for s, e in taken:
+            plain[s:e] = " " * (e - s)
+        numbers_text = "".join(plain)
+        if _is_csv(text):  # a comma separates fields here, never thousands
+            numbers_text = numbers_text.replace(",", ";")
+        for m in nz.NUMBER.finditer(numbers_text):
             if nz.inside_word(text, m.start(), m.end()):
                 continue
             number = nz.parse_number(m)
@@ -290,12 +296,21 @@ class Evidence:
         )
 
 
+def _is_csv(text: str) -> bool:
+    """Comma-separated rows: two or more lines, each with the same number of commas."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    counts = {line.count(",") for line in lines}
+    return len(lines) >= 2 and len(counts) == 1 and counts != {0}
+
+
 def _rows(text: str) -> list[tuple[str, str]]:
     """The rows of tabular text (CSV, ``docker ps``, ``key=value`` logs) with the first
     field that names each, when every row has its own."""
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
         return []
+    if not re.search(r"\d", lines[0]) and all(re.search(r"\d", line) for line in lines[1:]):
+        lines = lines[1:]  # a header names columns, not a record
     firsts = [
         re.split(r",|\s{2,}|\t|\s(?=\w+=)", line.strip(), maxsplit=1)[0].lower() for line in lines
     ]

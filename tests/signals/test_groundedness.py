@@ -173,3 +173,20 @@ def test_wrong_version_date_and_number_name_the_evidence_they_were_compared_with
 def test_hedges_refusals_and_claimless_answers_are_not_flagged(answer: str) -> None:
     verdict = check(answer, ['{"total": 20.0}'])
     assert verdict.unsupported == [] and verdict.status == "unchecked"
+
+
+def test_a_csv_value_after_a_date_is_read_alone_and_sums_over_it() -> None:
+    # 120 + 95 + 143 = 358 by hand; "01,120" must not read as 1,120.
+    evidence = ["date,signups\n2024-07-01,120\n2024-07-02,95\n2024-07-03,143"]
+    assert _unsupported("There were 358 signups over the three days.", evidence) == []
+    assert _unsupported("July 1 had 120 signups.", evidence) == []
+    assert _unsupported("July 1 had 1,120 signups.", evidence) == [("number", "1,120")]
+
+
+def test_a_table_header_is_not_a_record() -> None:
+    # 18420.55 + 3310.20 + 469.25 = 22200.00; "accounts" names the header, which has no date.
+    evidence = ["account,month,cost_usd\nprod,2024-08,18420.55\nstaging,2024-08,3310.20"]
+    assert _unsupported("The accounts spent $21,730.75 in August 2024.", evidence) == []
+    assert _unsupported("The accounts spent $21,730.75 in July 2024.", evidence) == [
+        ("date", "July 2024")
+    ]
