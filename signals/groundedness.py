@@ -463,7 +463,13 @@ _ID = re.compile(
     r"|\b[A-Z]\d{2,3}\b"  # gate B12, room A101
 )
 _QUOTED = re.compile(r"[\"“”]([^\"“”\n]{2,80})[\"“”]")
-_WORD = re.compile(r"[A-Za-z][\w'’&-]*")
+#: A word; a hyphen joins only a capitalized or numbered part ("Coca-Cola"), so that in
+#: "DNS-related" the name is "DNS" and "related" an ordinary word.
+_WORD = re.compile(r"[A-Za-z][\w'’&]*(?:-(?=[A-Z0-9])[\w'’&]*)*")
+#: A count or measure joined to its noun: "5-second", "2-bedroom", "30-day".
+_HYPHEN_NOUN = re.compile(r"-([a-z]{3,})\b")
+#: A UTC offset as written in prose ("UTC-5", "GMT+2"): a time zone, not an id.
+_UTC_OFFSET = re.compile(r"(?:utc|gmt)[+-]\d{1,2}(?::?\d{2})?", re.I)
 _FIRST_PERSON = re.compile(r"^\s*(?:i|we|i've|i'm|we've|let me)\b", re.I)
 _NOUNISH = re.compile(
     r"^\s+(?!(?:of|and|or|to|in|on|at|the|a|an|is|are|was|were|times?)\b)[a-z]{3,}", re.I
@@ -772,11 +778,16 @@ def _extract(answer: str, question: str, dynamic: dict[str, str]) -> list[_Found
             text = m.group(0).strip()
             if number is None or re.match(r"(?:st|nd|rd|th)\b", sentence[m.end() :]):
                 continue
-            if nz.inside_word(sentence, m.start(), m.end()):
+            joined = _HYPHEN_NOUN.match(sentence, m.end())
+            if joined and not re.search(r"\w[-_/#]$", sentence[: m.start()]):
+                unit = joined.group(1).rstrip("s")
+                if re.fullmatch(nz.UNIT_WORDS, unit, re.I):
+                    number = replace(number, measure=unit)
+            elif nz.inside_word(sentence, m.start(), m.end()):
                 continue  # part of an id (ORD-88213, 3f2a9c)
             plain = not (number.percent or number.currency or number.measure)
             if plain and abs(number.value) < 10 and number.unit >= 1:
-                attached = _NOUNISH.match(sentence[m.end() :]) or _FIELDISH.search(
+                attached = joined or _NOUNISH.match(sentence[m.end() :]) or _FIELDISH.search(
                     sentence[: m.start()]
                 )
                 if not attached or _FIRST_PERSON.match(sentence):
@@ -792,6 +803,10 @@ def _extract(answer: str, question: str, dynamic: dict[str, str]) -> list[_Found
         for m in _ID.finditer(sentence):
             if re.fullmatch(r"\d+(?:\.\d+)?[a-z]{1,3}", m.group(0), re.I):
                 continue
+            if re.fullmatch(r"\d+(?:\.\d+)?-[a-z]+", m.group(0)) or _UTC_OFFSET.fullmatch(
+                m.group(0)
+            ):
+                continue  # "5-second": the number is the claim; "UTC-5": a time zone
             add(m.start(), m.end(), Claim("id", m.group(0), m.group(0).lower()))
         for m in state_words.finditer(sentence):
             word = m.group(1).lower()

@@ -101,6 +101,11 @@ DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "dmyHMp",
     ),
+    # 22/Feb/2024:18:05:31 +0000 (Apache/nginx access logs)
+    (
+        re.compile(rf"\b(\d{{1,2}})/({_MONTH_NAMES})/(\d{{4}})(?::(\d{{2}}):(\d{{2}}))?", re.I),
+        "dMyHM",
+    ),
     (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), "slash"),
     (re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{4}})\b", re.I), "my"),
     (
@@ -113,6 +118,7 @@ DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?!\d)", re.I)
 CLOCK_12 = re.compile(r"\b(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.)", re.I)
+_RANGE_END = re.compile(r"\s*(?:to|until|till|-|–|—)\s*\d{1,2}(?::\d{2})?\s*(am|pm|a\.m\.|p\.m\.)", re.I)
 #: Epoch seconds and milliseconds between 2000 and 2100.
 EPOCH_S = (946_684_800, 4_102_444_800)
 
@@ -239,6 +245,10 @@ def _when(groups: tuple[str | None, ...], shape: str) -> When | None:
             date(y, m, d)
             mm = int(g[4]) if g[4] else None
             return When(y, m, d, _hour(g[3], g[5]), mm)
+        if shape == "dMyHM":
+            d, m, y = int(g[0] or 0), MONTH[str(g[1]).lower()], int(g[2] or 0)
+            date(y, m, d)
+            return When(y, m, d, int(g[3]) if g[3] else None, int(g[4]) if g[4] else None)
         if shape == "slash":
             a, b, y = int(g[0] or 0), int(g[1] or 0), int(g[2] or 0)
             m, d = (b, a) if a > 12 else (a, b)  # US order unless the first cannot be a month
@@ -288,7 +298,11 @@ def clock_times(text: str) -> list[tuple[int, int, When]]:
     """Times of day ("08:14", "8:14 pm", "5pm") as hour and minute."""
     out = []
     for m in CLOCK.finditer(text):
-        hour = _hour(m.group(1), m.group(4))
+        meridiem = m.group(4)
+        if not meridiem:  # "from 3:30 to 4:30 pm": the range's am/pm holds for both ends
+            ahead = _RANGE_END.match(text, m.end())
+            meridiem = ahead.group(1) if ahead else None
+        hour = _hour(m.group(1), meridiem)
         if hour is not None and hour < 24 and int(m.group(2)) < 60:
             out.append((m.start(), m.end(), When(hour=hour, minute=int(m.group(2)))))
     for m in CLOCK_12.finditer(text):

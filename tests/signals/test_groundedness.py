@@ -190,3 +190,24 @@ def test_a_table_header_is_not_a_record() -> None:
     assert _unsupported("The accounts spent $21,730.75 in July 2024.", evidence) == [
         ("date", "July 2024")
     ]
+
+
+def test_access_log_dates_and_time_ranges_sharing_one_pm() -> None:
+    log = ['10.0.4.17 - - [22/Feb/2024:18:05:31 +0000] "POST /api/v2/orders HTTP/1.1" 502 166']
+    assert _unsupported("It failed at 18:05 UTC on 22 February 2024.", log) == []
+    assert _unsupported("It failed on 23 February 2024.", log) == [("date", "23 February 2024")]
+    meeting = ['{"start": "2025-03-04T15:30:00-05:00", "end": "2025-03-04T16:30:00-05:00"}']
+    assert _unsupported("It runs from 3:30 to 4:30 pm (UTC-5).", meeting) == []
+    assert _unsupported("It runs from 2:30 to 4:30 pm.", meeting) == [("time", "2:30 ")]
+
+
+def test_a_number_joined_to_its_noun_is_checked_as_that_number() -> None:
+    evidence = ['{"listing": "L-7712", "bedrooms": 2, "timeout_ms": 5000}']
+    assert _unsupported("It's a 2-bedroom that timed out after a 5-second wait.", evidence) == []
+    assert _unsupported("It's a 3-bedroom.", evidence) == [("number", "3")]
+    assert _unsupported("It timed out after a 7-second wait.", evidence) == [("number", "7")]
+
+
+def test_a_capitalized_prefix_of_an_adjective_is_the_name() -> None:
+    evidence = ['{"snippet": "elevated DNS resolution failures in us-east"}']
+    assert _unsupported("The errors look DNS-related.", evidence) == []
