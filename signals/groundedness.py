@@ -163,6 +163,7 @@ class Scope:
     """The facts a claim may be checked against: the whole evidence or one record."""
 
     numbers: list[tuple[float, str]] = field(default_factory=list)  # (value, where)
+    units: list[str] = field(default_factory=list)  # each number's unit, "" when unsaid
     whens: list[tuple[nz.When, str]] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
     states: dict[str, str] = field(default_factory=dict)  # state → where it was said
@@ -179,7 +180,7 @@ class Scope:
                 self.states[state if value else f"not {state}"] = where
             return
         if isinstance(value, int | float):
-            self.numbers.append((float(value), where))
+            self._number(float(value), where, nz.key_unit(key))
             if _STOCK_KEY.search(key):  # "stock": 0 says out of stock
                 self.states["in stock" if value > 0 else "out of stock"] = where
             moment = nz.epoch(float(value))
@@ -203,13 +204,13 @@ class Scope:
             taken.append((start, end))
             self.whens.append((when, where or text[start:end]))
             if when.year:
-                self.numbers.append((float(when.year), where or text[start:end]))
+                self._number(float(when.year), where or text[start:end])
         for start, end, when in nz.clock_times(text):
             self.whens.append((when, where or text[start:end]))
         for start, end, version in nz.versions(text):
             taken.append((start, end))
             self.versions.append(version)
-            self.numbers.append((float(version.split(".")[0]), where or text[start:end]))
+            self._number(float(version.split(".")[0]), where or text[start:end])
         for m in _DOTTED.finditer(text):  # "Kubernetes 1.29": a version when the answer says so
             self.versions.append(m.group(0))
         # Dates and versions blanked out (same length) so that the number after one is read
@@ -225,7 +226,9 @@ class Scope:
                 continue
             number = nz.parse_number(m)
             if number is not None:
-                self.numbers.append((number.value, where or m.group(0).strip()))
+                key = _KEY_BEFORE.search(text, 0, m.start())
+                unit = number.measure or (nz.key_unit(key.group(1)) if key else "")
+                self._number(number.value, where or m.group(0).strip(), unit)
                 moment = nz.epoch(number.value)
                 if moment is not None:
                     self.whens.append((moment, where or m.group(0)))
@@ -234,8 +237,13 @@ class Scope:
             negated = _negated(text[: m.start()])
             self.states[f"not {state}" if negated else state] = where or m.group(0)
 
+    def _number(self, value: float, where: str, unit: str = "") -> None:
+        self.numbers.append((value, where))
+        self.units.append(unit)
+
     def merge(self, other: Scope) -> None:
         self.numbers += other.numbers
+        self.units += other.units
         self.whens += other.whens
         self.versions += other.versions
         self.states.update(other.states)
@@ -454,6 +462,7 @@ _HEDGE = re.compile(
     r"cannot\s+confirm|couldn't\s+confirm|not\s+able\s+to|i'm\s+sorry|sorry,)",
     re.I,
 )
+_KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)\s*[:=]\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:and|while|whereas|but|vs\.?|versus)\s|\s[-–—]\s", re.I)
 _DOTTED = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.]*\d)")
@@ -787,8 +796,10 @@ def _extract(answer: str, question: str, dynamic: dict[str, str]) -> list[_Found
                 continue  # part of an id (ORD-88213, 3f2a9c)
             plain = not (number.percent or number.currency or number.measure)
             if plain and abs(number.value) < 10 and number.unit >= 1:
-                attached = joined or _NOUNISH.match(sentence[m.end() :]) or _FIELDISH.search(
-                    sentence[: m.start()]
+                attached = (
+                    joined
+                    or _NOUNISH.match(sentence[m.end() :])
+                    or _FIELDISH.search(sentence[: m.start()])
                 )
                 if not attached or _FIRST_PERSON.match(sentence):
                     continue
@@ -913,19 +924,23 @@ def _scope_at(answer: str, position: int, evidence: Evidence) -> Scope | None:
 
 
 def _number_candidates(
-    number: nz.Number, values: list[tuple[float, str]]
+    number: nz.Number, values: list[tuple[float, str]], units: list[str] | None = None
 ) -> Iterator[tuple[float, str]]:
+    """The evidence values in the claim's unit. When both units are known only the factor
+    between them applies (and none across dimensions); otherwise any common one."""
     factors: tuple[float, ...] = (1.0,)
     if number.percent:
         factors = (1.0, 100.0)
     elif number.currency or number.measure:
         factors = nz.UNIT_FACTORS
     fahrenheit = number.measure in ("°f", "fahrenheit")
-    for value, where in values:
+    for index, (value, where) in enumerate(values):
         if fahrenheit:  # said in °F: only a conversion from °C matches (27.5°C is no 27.5°F)
             yield value * 9 / 5 + 32, where
             continue
-        for factor in factors:
+        unit = units[index] if units and index < len(units) else ""
+        known = nz.conversions(unit, number.measure) if unit and number.measure else None
+        for factor in factors if known is None else known:
             yield abs(value) * factor, where  # a credit of -305000 is said "305,000"
 
 
@@ -937,10 +952,15 @@ def _closest(number: nz.Number, values: list[tuple[float, str]]) -> str:
     return min(candidates, key=lambda v: abs(v[0] - number.value) / (abs(v[0]) + 1))[1]
 
 
-def _literal(number: nz.Number, text: str, written: str) -> bool:
+def _literal(number: nz.Number, text: str, written: str, scope: Scope) -> bool:
     """A plain whole number whose digits are in the evidence as written, inside a name or
     id too ("rack 12" for ``rack-12-inlet``, "30 days" for ``logins_last_30d``)."""
     if number.percent or number.currency or number.unit < 1:
+        return False
+    if number.measure and any(  # "90 minutes" for ``ttl_seconds: 90``: the unit was checked
+        v == number.value and nz.conversions(u, number.measure) is not None
+        for (v, _), u in zip(scope.numbers, scope.units, strict=True)
+    ):
         return False
     digits = re.sub(r"\D", "", written)
     return bool(digits) and re.search(rf"(?<!\d){digits}(?!\d)", text) is not None
@@ -949,7 +969,7 @@ def _literal(number: nz.Number, text: str, written: str) -> bool:
 def _check_number(number: nz.Number, scope: Scope, evidence: Evidence) -> str | None:
     """None when supported, else what the evidence had. A number said to be approximate
     ("about 70°F") may be 5% off."""
-    if any(number.matches(v) for v, _ in _number_candidates(number, scope.numbers)):
+    if any(number.matches(v) for v, _ in _number_candidates(number, scope.numbers, scope.units)):
         return None
     plain = replace(number, currency=False, measure="")  # derived values keep their unit
     if scope is not evidence.everything and abs(number.value) < 10:
@@ -1006,7 +1026,7 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
             if (
                 problem
                 and scope is index.everything
-                and _literal(f.payload, index.text, claim.text)
+                and _literal(f.payload, index.text, claim.text, index.everything)
             ):
                 problem = None
         elif claim.kind in ("date", "time"):

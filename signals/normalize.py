@@ -54,6 +54,75 @@ UNIT_WORDS = (
     "usd|eur|gbp|dollars?|euros?|pounds?|°c|°f|°|degrees?|fahrenheit|celsius"
 )
 
+#: Units of one dimension with their size in its base unit (bytes: decimal and binary), so
+#: a value said in one is restated in another only by the factor between them: 90 from
+#: ``ttl_seconds`` is "1.5 minutes", never "90 minutes".
+_SIZES: dict[str, tuple[str, tuple[float, ...]]] = {
+    "ns": ("time", (1e-9,)),
+    "nanos": ("time", (1e-9,)),
+    "us": ("time", (1e-6,)),
+    "µs": ("time", (1e-6,)),
+    "micros": ("time", (1e-6,)),
+    "ms": ("time", (1e-3,)),
+    "msec": ("time", (1e-3,)),
+    "millis": ("time", (1e-3,)),
+    "millisecond": ("time", (1e-3,)),
+    "s": ("time", (1.0,)),
+    "sec": ("time", (1.0,)),
+    "second": ("time", (1.0,)),
+    "min": ("time", (60.0,)),
+    "minute": ("time", (60.0,)),
+    "h": ("time", (3600.0,)),
+    "hr": ("time", (3600.0,)),
+    "hour": ("time", (3600.0,)),
+    "day": ("time", (86400.0,)),
+    "week": ("time", (604800.0,)),
+    "byte": ("bytes", (1.0,)),
+    "kb": ("bytes", (1e3, 1024.0)),
+    "kib": ("bytes", (1024.0,)),
+    "mb": ("bytes", (1e6, 1024.0**2)),
+    "mib": ("bytes", (1024.0**2,)),
+    "gb": ("bytes", (1e9, 1024.0**3)),
+    "gib": ("bytes", (1024.0**3,)),
+    "tb": ("bytes", (1e12, 1024.0**4)),
+    "tib": ("bytes", (1024.0**4,)),
+}
+_KEY_UNIT = re.compile(
+    r"(?:^|[_\s.-])(ns|nanos|us|µs|micros|ms|msec|millis|s|secs?|seconds|mins?|minutes|"
+    r"hours?|hrs?|days|bytes|kb|mb|gb|tb|kib|mib|gib|tib)$|^(?:size|file_?size|content_?length)$",
+    re.I,
+)
+
+
+def measure(word: str) -> tuple[str, tuple[float, ...]] | None:
+    """The dimension and size(s) of a unit word ("ms", "minutes", "GiB"), None if unknown."""
+    w = word.lower().strip()
+    if w in _SIZES:
+        return _SIZES[w]
+    if w.endswith("s") and w[:-1] in _SIZES:
+        return _SIZES[w[:-1]]
+    return None
+
+
+def key_unit(key: str) -> str:
+    """The unit a field's name gives its value (``ttl_seconds``, ``duration_us``, ``size``)."""
+    m = _KEY_UNIT.search(key.strip())
+    if not m:
+        return ""
+    return (m.group(1) or "byte").lower()
+
+
+def conversions(evidence_unit: str, claim_unit: str) -> tuple[float, ...] | None:
+    """The factors that turn a value in ``evidence_unit`` into ``claim_unit``: empty when the
+    two measure different things, None when either unit is unknown."""
+    ev, said = measure(evidence_unit), measure(claim_unit)
+    if ev is None or said is None:
+        return None
+    if ev[0] != said[0]:
+        return ()
+    return tuple({a / b for a in ev[1] for b in said[1]})
+
+
 _APPROX = re.compile(
     r"(?:about|around|roughly|approximately|approx\.?|nearly|almost|close to|some|~|≈)\s*[$€£¥]?\s*$",
     re.I,
@@ -118,7 +187,9 @@ DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?!\d)", re.I)
 CLOCK_12 = re.compile(r"\b(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.)", re.I)
-_RANGE_END = re.compile(r"\s*(?:to|until|till|-|–|—)\s*\d{1,2}(?::\d{2})?\s*(am|pm|a\.m\.|p\.m\.)", re.I)
+_RANGE_END = re.compile(
+    r"\s*(?:to|until|till|-|–|—)\s*\d{1,2}(?::\d{2})?\s*(am|pm|a\.m\.|p\.m\.)", re.I
+)
 #: Epoch seconds and milliseconds between 2000 and 2100.
 EPOCH_S = (946_684_800, 4_102_444_800)
 

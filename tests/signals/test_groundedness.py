@@ -211,3 +211,25 @@ def test_a_number_joined_to_its_noun_is_checked_as_that_number() -> None:
 def test_a_capitalized_prefix_of_an_adjective_is_the_name() -> None:
     evidence = ['{"snippet": "elevated DNS resolution failures in us-east"}']
     assert _unsupported("The errors look DNS-related.", evidence) == []
+
+
+@pytest.mark.parametrize(
+    ("evidence", "right", "wrong"),
+    [
+        # 90 s = 1.5 min; the unit comes from the field's name, here in YAML
+        ("cache:\n  backend: redis\n  ttl_seconds: 90", "1.5 minutes", "90 minutes"),
+        ('{"elapsed_ms": 4200}', "4.2 seconds", "4.2 minutes"),
+        ('{"duration_us": 1840}', "1.84 ms", "1.84 seconds"),
+        ('{"size_bytes": 734003200}', "700 MB", "700 GB"),  # 734003200 / 1024² = 700
+        ("dist/main.js  286 kB │ gzip: 82 kB", "286 kB", "286 MB"),  # the unit beside it
+    ],
+)
+def test_a_known_unit_converts_only_by_its_own_factor(
+    evidence: str, right: str, wrong: str
+) -> None:
+    assert _unsupported(f"It is {right}.", [evidence]) == []
+    assert _unsupported(f"It is {wrong}.", [evidence]) == [("number", wrong)]
+
+
+def test_unit_free_values_still_convert_by_any_common_factor() -> None:
+    assert _unsupported("It costs $49.99.", ['{"price": 4999}']) == []
