@@ -229,6 +229,12 @@ class Scope:
                 key = _KEY_BEFORE.search(text, 0, m.start())
                 unit = number.measure or (nz.key_unit(key.group(1)) if key else "")
                 self._number(number.value, where or m.group(0).strip(), unit)
+                glued = re.fullmatch(r"[\d.,]+([kmt])", m.group(0).strip(), re.I)
+                if glued and not number.currency:  # df -h "1.8T": 1.8 TB as much as 1.8e12
+                    scale = nz.SCALES[glued.group(1).lower()]
+                    self._number(
+                        number.value / scale, where or m.group(0).strip(), f"{glued.group(1)}b"
+                    )
                 moment = nz.epoch(number.value)
                 if moment is not None:
                     self.whens.append((moment, where or m.group(0)))
@@ -258,6 +264,7 @@ class Evidence:
     records: list[Scope]
     names: dict[str, set[int]]  # identifying value (lower case) → records it names
     derived: list[tuple[float, str]]  # values computed from evidence values
+    aggregates: list[tuple[float, str]]  # counts, sums and means over lists of records
     text: str  # all evidence, lower case, spaces collapsed
     context: str  # the user's words, lower case: may name things, not state facts
     dynamic: dict[str, str]  # boolean field phrases seen ("in stock") → state
@@ -276,9 +283,19 @@ class Evidence:
             if parsed is None:
                 everything.scan(text, "")
                 everything.texts.append(text.lower())
+                lines = [line for line in text.splitlines() if line.strip()]
+                header = [h.strip() for h in lines[0].split(",")] if _is_csv(text) else []
                 for line, label in _rows(text):  # a table or log: each row is a record
                     scope = Scope()
-                    scope.scan(line, line.strip()[:60])
+                    fields = line.split(",")
+                    if header and line == lines[0]:
+                        continue  # a CSV header names columns
+                    if header and len(fields) == len(header):  # each value under its column
+                        for column, cell in zip(header, fields, strict=True):
+                            value = nz.number_of(cell)
+                            scope.add(column, cell.strip() if value is None else value, dynamic)
+                    else:
+                        scope.scan(line, line.strip()[:60])
                     records.append(scope)
                     names.setdefault(label, set()).add(len(records) - 1)
                 continue
@@ -297,6 +314,7 @@ class Evidence:
             records=records,
             names=names,
             derived=_derived(everything.numbers, lists),
+            aggregates=_derived([], lists),
             text=re.sub(r"\s+", " ", joined + " " + " ".join(everything.texts)).lower(),
             context=re.sub(r"\s+", " ", " ".join(context)).lower(),
             dynamic=dynamic,
@@ -422,11 +440,18 @@ def _derived(numbers: list[tuple[float, str]], lists: list[list[Any]]) -> list[t
                 if x:
                     out.append(((x - y) / x, f"({x:g} − {y:g}) / {x:g}"))
         out.append(((a + b) / 2, f"mean of {a:g}, {b:g}"))
+        if a > 0 and b > 0:  # a share of the two together: hits / (hits + misses)
+            out += [
+                (a / (a + b), f"{a:g} / ({a:g} + {b:g})"),
+                (b / (a + b), f"{b:g} / ({a:g} + {b:g})"),
+            ]
     if len(values) <= 16:
         for combo in itertools.combinations(values, 3):
             if not _comparable(min(combo, key=abs), max(combo, key=abs)):
                 continue
             out.append((sum(combo), " + ".join(f"{v:g}" for v in combo)))
+            top, *rest = sorted(combo, reverse=True)  # what remains: 25 − 17.5 − 2
+            out.append((top - sum(rest), f"{top:g} − " + " − ".join(f"{v:g}" for v in rest)))
             out.append((sum(combo) / 3, "mean of " + ", ".join(f"{v:g}" for v in combo)))
     if 2 <= len(values) <= 6:
         out.append((sum(values), "sum of all"))
@@ -909,7 +934,8 @@ def _scope_at(answer: str, position: int, evidence: Evidence) -> Scope | None:
         return None
     in_clause = [(abs(p - position), r) for p, r in mentions if clause_start <= p < clause_end]
     if in_clause:
-        chosen = min(in_clause, key=lambda t: t[0])[1]
+        # Every record the clause names: "A-1001 costs $10 less than B-2002" compares two.
+        chosen = set().union(*(r for _, r in in_clause))
     else:
         before = [(p, r) for p, r in mentions if sentence_start <= p < clause_start]
         if not before:
@@ -972,9 +998,14 @@ def _check_number(number: nz.Number, scope: Scope, evidence: Evidence) -> str | 
     if any(number.matches(v) for v, _ in _number_candidates(number, scope.numbers, scope.units)):
         return None
     plain = replace(number, currency=False, measure="")  # derived values keep their unit
-    if scope is not evidence.everything and abs(number.value) < 10:
-        return _closest(number, scope.numbers)  # a small count about one record: no sums
-    if any(number.matches(v) for v, _ in _number_candidates(plain, evidence.derived)):
+    derived = evidence.derived
+    if scope is not evidence.everything:
+        # About one record: computed from that record's values (or a count or total over
+        # a list), not from any values that happen to add up: 311 − 58 − 12 is no 241.
+        derived = _derived(scope.numbers, []) + evidence.aggregates
+        if abs(number.value) < 10:  # a small count about one record: no sums
+            derived = evidence.aggregates
+    if any(number.matches(v) for v, _ in _number_candidates(plain, derived)):
         return None
     return _closest(number, scope.numbers or evidence.everything.numbers)
 

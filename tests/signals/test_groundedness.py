@@ -233,3 +233,33 @@ def test_a_known_unit_converts_only_by_its_own_factor(
 
 def test_unit_free_values_still_convert_by_any_common_factor() -> None:
     assert _unsupported("It costs $49.99.", ['{"price": 4999}']) == []
+
+
+def test_derived_shares_and_remainders() -> None:
+    # 91200 / (91200 + 8800) = 0.912; 25 − 17.5 − 2 = 5.5
+    assert _unsupported("91.2% came from cache.", ['{"hits": 91200, "misses": 8800}']) == []
+    assert _unsupported("92.4% came from cache.", ['{"hits": 91200, "misses": 8800}']) == [
+        ("percent", "92.4%")
+    ]
+    pto = ['{"allowance_days": 25, "taken_days": 17.5, "pending_days": 2}']
+    assert _unsupported("You have 5.5 days left.", pto) == []
+
+
+def test_a_claim_about_one_row_is_not_supported_by_sums_over_other_rows() -> None:
+    table = ["queue       open  pending\nbilling      214       37\nonboarding    58       12"]
+    assert _unsupported("The billing queue has 214 open tickets.", table) == []
+    # 58 + 12 = 70 adds up only over onboarding's values
+    assert _unsupported("The billing queue has 70 open tickets.", table) == [("number", "70")]
+
+
+def test_csv_cells_take_their_column_unit() -> None:
+    csv = ["region,p95_ms\neu-west-1,142\nap-south-1,231"]
+    assert _unsupported("ap-south-1 has a p95 of 231 ms.", csv) == []
+    assert _unsupported("ap-south-1 has a p95 of 231 seconds.", csv) == [("number", "231 seconds")]
+
+
+def test_df_sizes_with_a_glued_letter() -> None:
+    df = [
+        "Filesystem      Size  Used Avail Use% Mounted on\n/dev/nvme0n1p2  1.8T  1.5T  312G  83% /data"
+    ]
+    assert _unsupported("/data has 312 GB free of 1.8 TB.", df) == []
