@@ -72,7 +72,7 @@ STATES = {
     "processing": "processing", "being processed": "processing",
     "cancelled": "cancelled", "canceled": "cancelled", "returned": "returned",
     "active": "active", "inactive": "inactive", "suspended": "suspended",
-    "expired": "expired", "paused": "paused", "trialing": "trialing",
+    "expired": "expired", "lapsed": "expired", "paused": "paused", "trialing": "trialing",
     "succeeded": "succeeded", "successful": "succeeded", "successfully": "succeeded",
     "success": "succeeded", "failed": "failed", "failing": "failed", "failure": "failed",
     "errored": "failed", "passed": "passed", "completed": "completed", "complete": "completed",
@@ -484,7 +484,7 @@ _HEDGE = re.compile(
     r"have\s+no|found\s+no|did\s+not\s+find|didn't\s+find)|not\s+sure|unsure|unclear|"
     r"might\s+be|may\s+be|may\s+have|might\s+have|possibly|perhaps|it\s+seems|appears\s+to|"
     r"no\s+(?:record|information|data|results?|details)|unable\s+to|can't\s+confirm|"
-    r"cannot\s+confirm|couldn't\s+confirm|not\s+able\s+to|i'm\s+sorry|sorry,)",
+    r"cannot\s+confirm|couldn't\s+confirm|not\s+able\s+to)",
     re.I,
 )
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)\s*[:=]\s*$")

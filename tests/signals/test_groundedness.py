@@ -263,3 +263,17 @@ def test_df_sizes_with_a_glued_letter() -> None:
         "Filesystem      Size  Used Avail Use% Mounted on\n/dev/nvme0n1p2  1.8T  1.5T  312G  83% /data"
     ]
     assert _unsupported("/data has 312 GB free of 1.8 TB.", df) == []
+
+
+def test_an_apology_does_not_hedge_the_claim_after_it() -> None:
+    evidence = ['{"sku": "DESK-51", "in_stock": true, "quantity": 59}']
+    assert _unsupported("Sorry, DESK-51 is currently out of stock.", evidence) == [
+        ("status", "out of stock")
+    ]
+    assert _unsupported("Sorry for the wait: DESK-51 is in stock.", evidence) == []
+
+
+def test_a_lapsed_membership_is_not_active() -> None:
+    evidence = ['{"member": "M-30021", "status": "lapsed"}']
+    assert _unsupported("Membership M-30021 is active.", evidence) == [("status", "active")]
+    assert _unsupported("Membership M-30021 has expired.", evidence) == []
