@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -1072,7 +1073,10 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
                 continue
         elif claim.kind == "name":
             words = claim.key.split()
-            if not _in_text(claim.key, index.text) and not _in_text(claim.key, index.context):
+            respelled = _respelled(claim.text, index)
+            if respelled:  # "Karen Liu" from the question where the evidence says "Karen Lu"
+                problem = respelled
+            elif not _in_text(claim.key, index.text) and not _in_text(claim.key, index.context):
                 known = index.text + " " + index.context
                 missing = [w for w in words if not _word_in(w, known)]
                 if missing:
@@ -1085,6 +1089,30 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
         if problem:
             unsupported.append(replace(claim, evidence=str(problem)))
     return Verdict(_once(checked), _once(unsupported))
+
+
+def _respelled(name: str, evidence: Evidence) -> str | None:
+    """The evidence's spelling of a name the answer spells otherwise: a person's or
+    place's name of two or more words, not in the evidence as written, of which the
+    evidence has a near copy sharing a word ("Mark Jensen" for "Mark Jansen")."""
+    words = _folded(name).split()
+    if len(words) < 2 or _in_text(_folded(name), _folded(evidence.text)):
+        return None
+    for phrase in evidence.phrases:
+        theirs = _folded(phrase).split()
+        if len(theirs) != len(words) or not set(theirs) & set(words):
+            continue
+        if theirs == words:
+            continue
+        if difflib.SequenceMatcher(None, " ".join(theirs), " ".join(words)).ratio() >= 0.75:
+            return phrase
+    return None
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents: "Café" and "Cafe" are one spelling."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _word_in(word: str, text: str) -> bool:

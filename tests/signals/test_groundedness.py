@@ -277,3 +277,15 @@ def test_a_lapsed_membership_is_not_active() -> None:
     evidence = ['{"member": "M-30021", "status": "lapsed"}']
     assert _unsupported("Membership M-30021 is active.", evidence) == [("status", "active")]
     assert _unsupported("Membership M-30021 has expired.", evidence) == []
+
+
+def test_a_name_spelled_as_in_the_question_not_as_in_the_evidence() -> None:
+    evidence = ['{"contract": "MSA-2024-17", "signed_by": "Karen Lu"}']
+    question = "Did Karen Liu sign MSA-2024-17?"
+    assert _unsupported("Yes, Karen Liu signed MSA-2024-17.", evidence, question) == [
+        ("name", "Karen Liu")
+    ]
+    assert _unsupported("Yes, Karen Lu signed MSA-2024-17.", evidence, question) == []
+    # an accent is no other spelling
+    cafe = ['{"place": "Sunrise Cafe", "rating": 4.4}']
+    assert _unsupported("Sunrise Café has a 4.4 rating.", cafe) == []
