@@ -1076,9 +1076,9 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
             respelled = _respelled(claim.text, index)
             if respelled:  # "Karen Liu" from the question where the evidence says "Karen Lu"
                 problem = respelled
-            elif not _in_text(claim.key, index.text) and not _in_text(claim.key, index.context):
-                known = index.text + " " + index.context
-                missing = [w for w in words if not _word_in(w, known)]
+            elif not _in_text(_folded(claim.key), _folded(index.text + " " + index.context)):
+                known = _folded(index.text + " " + index.context)
+                missing = [w for w in words if not _word_in(_folded(w), known)]
                 if missing:
                     close = difflib.get_close_matches(claim.text, index.phrases, n=1, cutoff=0.5)
                     problem = close[0] if close else "no such name in the evidence"
