@@ -266,6 +266,7 @@ class Evidence:
     names: dict[str, set[int]]  # identifying value (lower case) → records it names
     derived: list[tuple[float, str]]  # values computed from evidence values
     aggregates: list[tuple[float, str]]  # counts, sums and means over lists of records
+    fields: frozenset[str]  # words of the evidence's field names ("party" of party_size)
     text: str  # all evidence, lower case, spaces collapsed
     context: str  # the user's words, lower case: may name things, not state facts
     dynamic: dict[str, str]  # boolean field phrases seen ("in stock") → state
@@ -316,6 +317,12 @@ class Evidence:
             names=names,
             derived=_derived(everything.numbers, lists),
             aggregates=_derived([], lists),
+            fields=frozenset(
+                word.lower()
+                for key in _FIELD_NAME.findall(joined)
+                for word in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", key)
+                if len(word) >= 4
+            ),
             text=re.sub(r"\s+", " ", joined + " " + " ".join(everything.texts)).lower(),
             context=re.sub(r"\s+", " ", " ".join(context)).lower(),
             dynamic=dynamic,
@@ -489,6 +496,7 @@ _HEDGE = re.compile(
     re.I,
 )
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)\s*[:=]\s*$")
+_FIELD_NAME = re.compile(r"[\"']?([A-Za-z][A-Za-z_]*)[\"']?\s*[:=]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:and|while|whereas|but|vs\.?|versus)\s|\s[-–—]\s", re.I)
 _DOTTED = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.]*\d)")
@@ -774,7 +782,9 @@ def _capitalized(text: str) -> list[str]:
     return sorted({m.group(0) for m in re.finditer(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", text)})
 
 
-def _extract(answer: str, question: str, dynamic: dict[str, str]) -> list[_Found]:
+def _extract(
+    answer: str, question: str, dynamic: dict[str, str], fields: frozenset[str] = frozenset()
+) -> list[_Found]:
     """Every checkable claim of the answer with its span, hedged sentences left out."""
     found: list[_Found] = []
     state_words = _state_pattern(set(STATES) | set(dynamic))
@@ -824,6 +834,7 @@ def _extract(answer: str, question: str, dynamic: dict[str, str]) -> list[_Found
             if plain and abs(number.value) < 10 and number.unit >= 1:
                 attached = (
                     joined
+                    or _field_before(sentence[: m.start()], fields)
                     or _NOUNISH.match(sentence[m.end() :])
                     or _FIELDISH.search(sentence[: m.start()])
                 )
@@ -1049,7 +1060,7 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
     index = Evidence.of(evidence, [question] if question else [])
     checked: list[Claim] = []
     unsupported: list[Claim] = []
-    for f in _extract(answer, question, index.dynamic):
+    for f in _extract(answer, question, index.dynamic, index.fields):
         claim = f.claim
         scope = _scope_at(answer, f.start, index) or index.everything
         problem: str | bool | None = None
@@ -1089,6 +1100,13 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
         if problem:
             unsupported.append(replace(claim, evidence=str(problem)))
     return Verdict(_once(checked), _once(unsupported))
+
+
+def _field_before(before: str, fields: frozenset[str]) -> bool:
+    """A small number right after a word the evidence names a field with ("a party of 4"
+    for ``party_size``): a claim about that field."""
+    m = re.search(r"([A-Za-z]{4,})(?:\s+(?:of|for|at|is|was|=|:))?\s*$", before)
+    return bool(m) and m.group(1).lower() in fields
 
 
 def _respelled(name: str, evidence: Evidence) -> str | None:

@@ -289,3 +289,11 @@ def test_a_name_spelled_as_in_the_question_not_as_in_the_evidence() -> None:
     # an accent is no other spelling
     cafe = ['{"place": "Sunrise Cafe", "rating": 4.4}']
     assert _unsupported("Sunrise Café has a 4.4 rating.", cafe) == []
+
+
+def test_a_small_number_after_a_field_word_is_checked() -> None:
+    evidence = ['{"reservation": "RSV-332373", "party_size": 2, "time": "2025-06-17T19:30:00"}']
+    assert _unsupported("The reservation is for a party of 2 at 7:30 PM.", evidence) == []
+    assert _unsupported("The reservation is for a party of 4 at 7:30 PM.", evidence) == [
+        ("number", "4")
+    ]
