@@ -497,6 +497,7 @@ _HEDGE = re.compile(
 )
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)\s*[:=]\s*$")
 _FIELD_NAME = re.compile(r"[\"']?([A-Za-z][A-Za-z_]*)[\"']?\s*[:=]")
+_STOP = re.compile(r"[.!?](?=\s|$)|\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:and|while|whereas|but|vs\.?|versus)\s|\s[-–—]\s", re.I)
 _DOTTED = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.]*\d)")
@@ -929,14 +930,14 @@ def _scope_at(answer: str, position: int, evidence: Evidence) -> Scope | None:
     if not evidence.names or not evidence.records:
         return None
     lowered = answer.lower()
-    sentence_start = max(answer.rfind(c, 0, position) for c in ".!?\n") + 1
+    # A sentence ends at a stop before a space, not at the point of "$980.00"
+    ends = [m.end() for m in _STOP.finditer(answer)]
+    sentence_start = max([e for e in ends if e <= position] or [0])
     cuts = [sentence_start]
     cuts += [m.end() for m in _CLAUSE.finditer(answer, sentence_start, position)]
     clause_start = cuts[-1]
     end_match = _CLAUSE.search(answer, position)
-    sentence_end = min(
-        [i for i in (answer.find(c, position) for c in ".!?\n") if i >= 0] or [len(answer)]
-    )
+    sentence_end = min([m.start() for m in _STOP.finditer(answer, position)] or [len(answer)])
     clause_end = min(end_match.start() if end_match else len(answer), sentence_end)
     mentions: list[tuple[int, set[int]]] = []
     for name, records in evidence.names.items():

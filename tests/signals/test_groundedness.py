@@ -297,3 +297,17 @@ def test_a_small_number_after_a_field_word_is_checked() -> None:
     assert _unsupported("The reservation is for a party of 4 at 7:30 PM.", evidence) == [
         ("number", "4")
     ]
+
+
+def test_a_decimal_point_does_not_end_the_sentence_that_names_the_record() -> None:
+    evidence = [
+        '{"id": "INV-7001", "due": "2025-03-01", "amount": 980.00}',
+        '{"id": "INV-7002", "due": "2025-03-15", "amount": 1450.00}',
+    ]
+    right = "INV-7001 ($980.00) is due March 1, 2025, and INV-7002 ($1,450.00) March 15, 2025."
+    swapped = "INV-7001 ($980.00) is due March 15, 2025, and INV-7002 ($1,450.00) March 1, 2025."
+    assert _unsupported(right, evidence) == []
+    assert _unsupported(swapped, evidence) == [
+        ("date", "March 15, 2025"),
+        ("date", "March 1, 2025"),
+    ]
