@@ -28,6 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -315,7 +316,7 @@ class Evidence:
             everything=everything,
             records=records,
             names=names,
-            derived=_derived(everything.numbers, lists),
+            derived=_derived(everything.numbers, lists) + _durations(everything.whens),
             aggregates=_derived([], lists),
             fields=frozenset(
                 word.lower()
@@ -409,6 +410,26 @@ def _walk(
     for value in node.values():
         if isinstance(value, dict | list):
             yield from _walk(value, inherited + scalars, lists)
+
+
+def _durations(whens: list[tuple[nz.When, str]]) -> list[tuple[float, str]]:
+    """How long between two moments of the evidence, in days, hours, minutes and seconds:
+    an outage from 21:15 to 02:05 the next day lasted 4 hours 50 minutes."""
+    moments = []
+    for when, where in whens:
+        if when.year and when.month and when.day:
+            moment = datetime(when.year, when.month, when.day, when.hour or 0, when.minute or 0)
+            moments.append((moment, when.hour is not None, where))
+    out: list[tuple[float, str]] = []
+    for (a, timed_a, wa), (b, timed_b, wb) in itertools.combinations(moments[:12], 2):
+        seconds = abs((b - a).total_seconds())
+        if not seconds:
+            continue
+        how = f"from {wa} to {wb}"
+        out += [(seconds / 86400, how), (seconds / 3600, how), (seconds / 60, how)]
+        if timed_a and timed_b:
+            out.append((seconds, how))
+    return out
 
 
 def _comparable(a: float, b: float) -> bool:
@@ -842,7 +863,12 @@ def _extract(
                 if not attached or _FIRST_PERSON.match(sentence):
                     continue
             kind = "percent" if number.percent else "amount" if number.currency else "number"
-            add(start, m.end(), Claim(kind, text, f"{number.value:g}"), number)
+            end = m.end()
+            compound = _compound(sentence, end, number)
+            if compound is not None:  # "4 hours 50 minutes": one span of time
+                number, end = compound
+                text = sentence[start:end]
+            add(start, end, Claim(kind, text, f"{number.value:g}"), number)
         for m in _NUMBER_WORD.finditer(sentence if COUNT_WORDS else ""):
             if _FIRST_PERSON.match(sentence):
                 break
@@ -1101,6 +1127,25 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
         if problem:
             unsupported.append(replace(claim, evidence=str(problem)))
     return Verdict(_once(checked), _once(unsupported))
+
+
+_THEN_SMALLER = re.compile(
+    r"\s*,?\s*(?:and\s+)?(\d{1,2})\s*(minutes?|mins?|seconds?|secs?)\b", re.I
+)
+
+
+def _compound(sentence: str, end: int, number: nz.Number) -> tuple[nz.Number, int] | None:
+    """A span of time written in two units ("4 hours 50 minutes", "2 min 5 s") as one
+    number in the smaller unit, and where it ends."""
+    big = nz.measure(number.measure) if number.measure else None
+    m = _THEN_SMALLER.match(sentence, end)
+    if big is None or big[0] != "time" or m is None or number.unit < 1:
+        return None
+    small = nz.measure(m.group(2))
+    if small is None or small[1][0] >= big[1][0]:
+        return None
+    value = number.value * big[1][0] / small[1][0] + int(m.group(1))
+    return replace(number, value=value, unit=1.0, measure=m.group(2).lower()), m.end()
 
 
 def _field_before(before: str, fields: frozenset[str]) -> bool:

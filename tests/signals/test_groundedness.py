@@ -311,3 +311,13 @@ def test_a_decimal_point_does_not_end_the_sentence_that_names_the_record() -> No
         ("date", "March 15, 2025"),
         ("date", "March 1, 2025"),
     ]
+
+
+def test_a_span_between_two_moments_of_the_evidence() -> None:
+    # 21:15 on Aug 2 to 02:05 on Aug 3 is 4 h 50 min (290 min) by hand
+    evidence = ['{"started_at": "2024-08-02T21:15:00Z", "resolved_at": "2024-08-03T02:05:00Z"}']
+    assert _unsupported("The outage lasted 4 hours 50 minutes.", evidence) == []
+    assert _unsupported("The outage lasted 290 minutes.", evidence) == []
+    assert _unsupported("The outage lasted 5 hours 50 minutes.", evidence) == [
+        ("number", "5 hours 50 minutes")
+    ]
