@@ -1152,7 +1152,7 @@ def _field_before(before: str, fields: frozenset[str]) -> bool:
     """A small number right after a word the evidence names a field with ("a party of 4"
     for ``party_size``): a claim about that field."""
     m = re.search(r"([A-Za-z]{4,})(?:\s+(?:of|for|at|is|was|=|:))?\s*$", before)
-    return bool(m) and m.group(1).lower() in fields
+    return m is not None and m.group(1).lower() in fields
 
 
 def _respelled(name: str, evidence: Evidence) -> str | None:
