@@ -39,7 +39,8 @@ from . import normalize as nz
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # amount, percent, number, date, time, version, id, email, quoted, name, status
+    kind: str  # amount, percent, number, date, time, version, id, email, url, quoted, name,
+    # status
     text: str  # as written in the answer
     key: str  # normalized form compared with the evidence
     evidence: str = ""  # for an unsupported claim: what the evidence had instead
@@ -522,6 +523,7 @@ _STOP = re.compile(r"[.!?](?=\s|$)|\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:and|while|whereas|but|vs\.?|versus)\s|\s[-–—]\s", re.I)
 _DOTTED = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.]*\d)")
+_URL = re.compile(r"\bhttps?://[^\s<>()\[\]]+", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _ID = re.compile(
     r"(?<![\w.$€£])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_-]{3,}\b"
@@ -828,6 +830,9 @@ def _extract(
             taken.append((start, end))
             found.append(_Found(offset + start, offset + end, claim, payload))
 
+        for m in _URL.finditer(sentence):  # a link the evidence never gave is made up
+            url = m.group(0).rstrip(".,;:)!?'\"")
+            add(m.start(), m.start() + len(url), Claim("url", url, url.lower().rstrip("/")))
         for start, end, when in nz.dates(sentence):
             add(start, end, Claim("date", sentence[start:end], when.key()), when)
         for start, end, when in nz.clock_times(sentence):

@@ -321,3 +321,11 @@ def test_a_span_between_two_moments_of_the_evidence() -> None:
     assert _unsupported("The outage lasted 5 hours 50 minutes.", evidence) == [
         ("number", "5 hours 50 minutes")
     ]
+
+
+def test_a_link_the_evidence_never_gave_is_unsupported() -> None:
+    evidence = ['[{"title": "Rate limits", "url": "https://docs.example.com/api/rate-limits"}]']
+    assert _unsupported("See https://docs.example.com/api/rate-limits.", evidence) == []
+    assert _unsupported("See https://docs.example.com/api/quotas.", evidence) == [
+        ("url", "https://docs.example.com/api/quotas")
+    ]
