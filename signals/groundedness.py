@@ -130,6 +130,14 @@ CONTRARY: dict[str, set[str]] = {
     "valid": {"invalid", "expired"}, "invalid": {"valid"},
     "locked": {"unlocked"}, "unlocked": {"locked", "blocked"}, "blocked": {"unlocked"},
 }  # fmt: skip
+#: Two states one of which holds whenever the other does not: "not in stock" says "out of
+#: stock" (while "not pending" says nothing of "paid").
+OPPOSITE = {
+    "in stock": "out of stock", "available": "unavailable", "enabled": "disabled",
+    "online": "offline", "verified": "unverified", "valid": "invalid", "locked": "unlocked",
+    "active": "inactive", "paid": "unpaid", "healthy": "unhealthy",
+}  # fmt: skip
+OPPOSITE |= {b: a for a, b in OPPOSITE.items()}
 _NEGATION = re.compile(
     r"(?:\bnot|n't|\bnever|\bno longer|\byet to be|\bhas yet to|\bhave yet to|\bwithout)"
     r"(?:\s+(?:been|be|yet|being|get|got|gotten|already|actually|fully|successfully))*\s+$",
@@ -1072,7 +1080,7 @@ def _check_status(state: str, negated: bool, scope: Scope) -> str | bool | None:
         if f"not {state}" in said or CONTRARY.get(state, set()) & set(said):
             return None
         return False
-    if state in said:
+    if state in said or f"not {OPPOSITE.get(state)}" in said:
         return None
     contrary = sorted(CONTRARY.get(state, set()) & set(said))
     if f"not {state}" in said:

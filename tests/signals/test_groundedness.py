@@ -329,3 +329,12 @@ def test_a_link_the_evidence_never_gave_is_unsupported() -> None:
     assert _unsupported("See https://docs.example.com/api/quotas.", evidence) == [
         ("url", "https://docs.example.com/api/quotas")
     ]
+
+
+def test_one_variant_out_of_stock_and_another_in_stock() -> None:
+    evidence = ['{"variants": [{"size": "M", "in_stock": false}, {"size": "L", "in_stock": true}]}']
+    assert _unsupported("It is out of stock in medium but in stock in large.", evidence) == []
+    # "not pending" would say nothing of "paid": only true opposites count
+    assert _unsupported("The invoice is paid.", ['{"pending": false, "overdue": true}']) == [
+        ("status", "paid")
+    ]
