@@ -421,6 +421,23 @@ def _walk(
             yield from _walk(value, inherited + scalars, lists)
 
 
+_YEARLY = re.compile(r"\b(?:year|yearly|annual|annually|per_year|yr)\b|_annual\b|annual[_-]")
+_MONTHLY = re.compile(r"\b(?:month|monthly|per_month|mo)\b|_monthly\b|monthly[_-]")
+
+
+def _per_period(numbers: list[tuple[float, str]], text: str) -> list[tuple[float, str]]:
+    """A yearly figure per month or week, a monthly one per year: "$288 a year" is "$24 a
+    month". Offered only when the evidence speaks of that period, in its own unit (cents
+    stay cents, for the claim's conversion to apply)."""
+    out: list[tuple[float, str]] = []
+    if _YEARLY.search(text):
+        out += [(v / 12, f"{where} / 12") for v, where in numbers]
+        out += [(v / 52, f"{where} / 52") for v, where in numbers]
+    if _MONTHLY.search(text):
+        out += [(v * 12, f"{where} × 12") for v, where in numbers]
+    return out
+
+
 def _durations(whens: list[tuple[nz.When, str]]) -> list[tuple[float, str]]:
     """How long between two moments of the evidence, in days, hours, minutes and seconds:
     an outage from 21:15 to 02:05 the next day lasted 4 hours 50 minutes."""
@@ -1058,6 +1075,9 @@ def _check_number(number: nz.Number, scope: Scope, evidence: Evidence) -> str | 
         if abs(number.value) < 10:  # a small count about one record: no sums
             derived = evidence.aggregates
     if any(number.matches(v) for v, _ in _number_candidates(plain, derived)):
+        return None
+    per = _per_period(scope.numbers, evidence.text)
+    if any(number.matches(v) for v, _ in _number_candidates(number, per, None)):
         return None
     return _closest(number, scope.numbers or evidence.everything.numbers)
 

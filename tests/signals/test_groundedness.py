@@ -338,3 +338,14 @@ def test_one_variant_out_of_stock_and_another_in_stock() -> None:
     assert _unsupported("The invoice is paid.", ['{"pending": false, "overdue": true}']) == [
         ("status", "paid")
     ]
+
+
+def test_a_yearly_price_per_month() -> None:
+    # 28800 cents a year = $288 = $24 a month (÷ 12)
+    evidence = [
+        '{"plan": "team-annual", "unit_amount": 28800, "currency": "usd", "interval": "year"}'
+    ]
+    assert _unsupported("It is $288 a year, which is $24 a month.", evidence) == []
+    assert _unsupported("It is $288 a year, which is $28 a month.", evidence) == [("amount", "$28")]
+    # without a period in the evidence, no division by 12 is offered
+    assert _unsupported("It is $24.", ['{"unit_amount": 28800}']) == [("amount", "$24")]
