@@ -1026,7 +1026,9 @@ def _number_candidates(
     factors: tuple[float, ...] = (1.0,)
     if number.percent:
         factors = (1.0, 100.0)
-    elif number.currency or number.measure:
+    elif number.currency:  # money converts between major and minor units only
+        factors = (1.0, 0.01, 100.0)
+    elif number.measure:
         factors = nz.UNIT_FACTORS
     fahrenheit = number.measure in ("°f", "fahrenheit")
     for index, (value, where) in enumerate(values):
