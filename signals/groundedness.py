@@ -545,6 +545,12 @@ _HEDGE = re.compile(
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)\s*[:=]\s*$")
 _FIELD_NAME = re.compile(r"[\"']?([A-Za-z][A-Za-z_]*)[\"']?\s*[:=]")
 _STOP = re.compile(r"[.!?](?=\s|$)|\n")
+#: After a value: the answer says the evidence does not have it.
+_ABSENT = re.compile(
+    r"\s*(?:is|are|was|were)?\s*(?:n't|not|never)\s+(?:listed|included|present|mentioned|"
+    r"shown|given|among|in\s+(?:the\s+)?(?:list|results?|evidence|response|output))\b",
+    re.I,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _CLAUSE = re.compile(r"[,;:]\s|\s(?:and|while|whereas|but|vs\.?|versus)\s|\s[-–—]\s", re.I)
 _DOTTED = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.]*\d)")
@@ -1158,6 +1164,8 @@ def check(answer: str, evidence: Iterable[str], question: str = "") -> Verdict:
         elif claim.key not in index.text and claim.key not in index.context:
             close = difflib.get_close_matches(claim.key, _tokens(index.text), n=1, cutoff=0.6)
             problem = close[0] if close else f"no such {claim.kind} in the evidence"
+        if problem and _ABSENT.match(answer, f.end):
+            problem = None  # "3.13 isn't listed": said to be absent, and it is
         checked.append(claim)
         if problem:
             unsupported.append(replace(claim, evidence=str(problem)))

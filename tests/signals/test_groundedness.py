@@ -349,3 +349,9 @@ def test_a_yearly_price_per_month() -> None:
     assert _unsupported("It is $288 a year, which is $28 a month.", evidence) == [("amount", "$28")]
     # without a period in the evidence, no division by 12 is offered
     assert _unsupported("It is $24.", ['{"unit_amount": 28800}']) == [("amount", "$24")]
+
+
+def test_a_value_said_to_be_absent() -> None:
+    evidence = ['{"classifiers": ["Python :: 3.11", "Python :: 3.12"]}']
+    assert _unsupported("3.12 is listed; 3.13 isn't listed.", evidence) == []
+    assert _unsupported("3.13 is listed.", evidence) == [("number", "3.13")]
