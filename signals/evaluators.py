@@ -50,6 +50,9 @@ class RunText:
     step_count: int
     escalations: list[Escalation]
     status: str
+    #: The user's words (also in ``evidence``, for the judge): they may name what was asked
+    #: about, but state no fact the groundedness check may take as evidence.
+    context: tuple[str, ...] = ()
 
 
 @dataclass
@@ -72,6 +75,7 @@ def run_text(timeline: Timeline, calls: list[LLMCall]) -> RunText:
                 break  # the run's last word was a tool request: it ended without an answer
     evidence = [text_of(s.tool.result) for s in timeline.steps if s.tool is not None]
     question = ""
+    user: list[str] = []
     for call in calls:
         system = call.window.system_instructions
         if system:
@@ -82,8 +86,9 @@ def run_text(timeline: Timeline, calls: list[LLMCall]) -> RunText:
             for part in parts([message]):
                 if part.get("type") == "text":
                     evidence.append(str(part.get("content", "")))
-                    if message.get("role") == "user" and not question:
-                        question = str(part.get("content", ""))
+                    if message.get("role") == "user":
+                        user.append(str(part.get("content", "")))
+                        question = question or user[-1]
                 elif part.get("type") == "tool_call_response":
                     evidence.append(text_of(part.get("response")))
     escalations = [s.escalation for s in timeline.steps if s.escalation is not None]
@@ -94,6 +99,7 @@ def run_text(timeline: Timeline, calls: list[LLMCall]) -> RunText:
         timeline.step_count,
         escalations,
         timeline.status,
+        tuple(u for u in user if u),
     )
 
 
@@ -109,7 +115,7 @@ def evaluate_text(
     wanted = set(names)
     out = Evaluation(trace_id)
 
-    def score(name: str, value: float, label: str, explanation: str, **extra: Any) -> None:
+    def score(name: str, value: float | None, label: str, explanation: str, **extra: Any) -> None:
         out.scores.append(
             Score(
                 trace_id=trace_id,
@@ -126,21 +132,27 @@ def evaluate_text(
         )
 
     if GROUNDEDNESS in wanted and text.answer:
-        verdict = groundedness.check(text.answer, text.evidence)
-        bad = [c.text for c in verdict.unsupported]
+        said = set(text.context)
+        facts = [e for e in text.evidence if e not in said]
+        verdict = groundedness.check(text.answer, facts, "\n".join(text.context))
+        bad = verdict.unsupported
         if bad:
-            why = f"{len(bad)} of {len(verdict.claims)} claims in no tool result or context: "
-            why += ", ".join(bad)
-        else:
+            why = f"{len(bad)} of {len(verdict.claims)} claims not supported by the evidence: "
+            why += "; ".join(f"{c.text} ({c.kind}; evidence: {c.evidence})" for c in bad)
+        elif verdict.claims:
             why = f"all {len(verdict.claims)} claims found in tool results or context"
-        label = "unsupported" if bad else ("grounded" if verdict.claims else "no_claims")
+        else:
+            why = "nothing checkable in the answer (no number, date, name, id or status)"
+        # Unchecked is no pass: it carries no value, so rates leave it out of their n.
+        value = None if verdict.status == "unchecked" else (0.0 if bad else 1.0)
         score(
             GROUNDEDNESS,
-            0.0 if bad else 1.0,
-            label,
+            value,
+            verdict.status,
             why,
+            data_type="categorical" if value is None else "boolean",
             claims=len(verdict.claims),
-            unsupported=[{"kind": c.kind, "text": c.text} for c in verdict.unsupported],
+            unsupported=[{"kind": c.kind, "text": c.text, "evidence": c.evidence} for c in bad],
         )
     if JUDGE in wanted and judge is not None and text.answer:
         try:
@@ -204,3 +216,50 @@ def sampled(trace_id: str, rate: float) -> bool:
         return int(trace_id[:8], 16) / 0x1_0000_0000 < rate
     except ValueError:
         return False
+
+
+#: Sources whose verdict on a run overrules the evaluators' (a person looked at it).
+HUMAN_SOURCES = score_store.HUMAN_SOURCES
+
+
+def decide(scores: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A run's hallucination verdict from its scores (as ``GET /runs/{id}/scores`` lists
+    them), by the rule the rates use (:func:`agentreel.storage.scores.hallucination`): a
+    person's verdict — a correction, or a human or user-feedback score among
+    :data:`HALLUCINATION_SCORES` — decides alone; else any failing evaluator (the LLM judge,
+    the groundedness check, a detector) flags the run. ``verdict`` is ``flagged``,
+    ``grounded``, ``unchecked`` (the check found nothing to check and nothing else judged)
+    or ``none``; ``decided_by`` names the scores that decided; ``unsupported`` lists the
+    groundedness check's unsupported claims with the evidence each was compared with."""
+    verdicts, unchecked, unsupported = [], False, []
+    for s in scores:
+        if s.get("span_id"):
+            continue
+        correction = s.get("kind") == "correction"
+        if not correction and (s.get("kind") != "score" or s["name"] not in HALLUCINATION_SCORES):
+            continue
+        if s["name"] == GROUNDEDNESS and s.get("details"):
+            try:
+                unsupported = list(orjson.loads(s["details"]).get("unsupported") or [])
+            except (orjson.JSONDecodeError, AttributeError):
+                unsupported = []
+        if not correction and s.get("value") is None:
+            unchecked = unchecked or s.get("label") == "unchecked"
+            continue
+        value = s.get("value")
+        bad = correction or (
+            value >= 0.5 if s["name"] in INVERTED_SCORES else value < 0.5  # type: ignore[operator]
+        )
+        human = correction or s.get("source") in HUMAN_SOURCES
+        verdicts.append((s["name"], s.get("source", ""), bool(bad), human))
+    if not verdicts:
+        state = "unchecked" if unchecked else "none"
+        return {"verdict": state, "decided_by": [], "unsupported": unsupported}
+    deciding = [v for v in verdicts if v[3]] or verdicts
+    failed = [v for v in deciding if v[2]]
+    chosen = failed or deciding
+    return {
+        "verdict": "flagged" if failed else "grounded",
+        "decided_by": [{"name": n, "source": src} for n, src, _, _ in chosen],
+        "unsupported": unsupported,
+    }

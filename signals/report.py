@@ -11,6 +11,7 @@ from agentreel.storage import daily
 
 from . import drift
 from .evaluators import hallucination
+from .groundedness import measured_quality
 
 NS = 10**9
 TOP = 5
@@ -42,6 +43,7 @@ def build(
     halluc = hallucination(client, project, start, end)
     evaluated = sum(d["evaluated"] for d in halluc["daily"])
     flagged = sum(d["flagged"] for d in halluc["daily"])
+    unchecked = sum(d["unchecked"] for d in halluc["daily"])
     daily_budget, monthly_budget = budgets
     return {
         "project": project,
@@ -61,9 +63,16 @@ def build(
         "failures": daily.failures(client, project, start, end),
         "drift_flags": flags,
         "hallucination": {
+            # The rate is over checked runs (``evaluated``, its n); runs the check found
+            # nothing to check in are counted apart, so they neither pass nor dilute it.
             "evaluated": evaluated,
             "flagged": flagged,
             "rate": flagged / evaluated if evaluated else None,
+            "unchecked": unchecked,
+            "unchecked_share": unchecked / (evaluated + unchecked)
+            if evaluated + unchecked
+            else None,
+            "detector": measured_quality(),
             "flagged_runs": [r["trace_id"] for r in halluc["flagged_runs"][:TOP]],
         },
         "escalations": daily.escalations(client, project, start, end),
@@ -126,11 +135,21 @@ def render(report: dict[str, Any], markdown: bool = False) -> str:
 
 
 def _hallucination(h: dict[str, Any], item: str) -> str:
+    unchecked = h.get("unchecked") or 0
     if not h["evaluated"]:
-        return f"{item}no runs evaluated"
-    text = f"{item}{h['rate']:.1%} ({h['flagged']} of {h['evaluated']} evaluated runs flagged)"
+        text = f"{item}no runs checked"
+        return text + (f" ({unchecked} unchecked: nothing in them to check)" if unchecked else "")
+    text = f"{item}{h['rate']:.1%} ({h['flagged']} of {h['evaluated']} checked runs flagged)"
+    if unchecked:
+        text += f"; {unchecked} more unchecked ({h['unchecked_share']:.0%}, nothing to check)"
     if h["flagged_runs"]:
         text += "; e.g. " + ", ".join(h["flagged_runs"])
+    detector = h.get("detector")
+    if detector and detector.get("precision") is not None:
+        text += (
+            f"\n{item}detector measured on {detector['n']} labelled answers: precision "
+            f"{detector['precision']:.0%}, recall {detector['recall']:.0%}"
+        )
     return text
 
 

@@ -120,6 +120,10 @@ def _filters(agent: str | None, model: str | None) -> tuple[str, dict[str, Any]]
     return where, params
 
 
+#: Who may overrule the evaluators on a run: a person's verdict decides alone.
+HUMAN_SOURCES = ("human", "user_feedback")
+
+
 def hallucination(
     client: Any,
     project: str,
@@ -131,38 +135,56 @@ def hallucination(
     names: Sequence[str],
     inverted: Sequence[str] = (),
 ) -> dict[str, list[dict[str, Any]]]:
-    """Evaluated and flagged runs per day, and per day, agent and model. A run is evaluated
-    when a score named in ``names`` judged it, flagged when any of them failed it: a value
-    below 0.5, or for the ``inverted`` names (a detector's "hallucinated" score) 0.5 or more."""
+    """Checked, flagged and unchecked runs per day, and per day, agent and model.
+
+    A run is checked when a score named in ``names`` judged it with a value, or a user
+    corrected its answer; flagged when any of them failed it (a value below 0.5, or for the
+    ``inverted`` names, a detector's "hallucinated" score, 0.5 or more; a correction always).
+    A person's verdict (source human or user_feedback, or a correction) decides alone when
+    there is one. A run whose only verdict is ``unchecked`` (nothing in it to check) is
+    counted apart: it is in no rate's n. ``rate`` is flagged over checked."""
     where, extra = _filters(agent, model)
     params = {"p": project, "since": since_ns, "until": until_ns, "names": list(names), **extra}
     params["inverted"] = list(inverted)
+    params["human"] = list(HUMAN_SOURCES)
+    verdicts = (
+        "SELECT trace_id, name, label, kind = 'correction' OR value IS NOT NULL AS valued, "
+        "kind = 'correction' OR source IN {human:Array(String)} AS human, "
+        "kind = 'correction' OR if(name IN {inverted:Array(String)}, value >= 0.5, value < 0.5) "
+        "AS bad FROM scores FINAL WHERE project = {p:String} AND (kind = 'correction' OR "
+        "(kind = 'score' AND name IN {names:Array(String)}))"
+    )
     judged = (
-        "SELECT trace_id, max(bad) AS flagged, groupUniqArrayIf(name, bad) AS by FROM ("
-        "SELECT trace_id, name, if(name IN {inverted:Array(String)}, value >= 0.5, value < 0.5) "
-        "AS bad FROM scores FINAL WHERE project = {p:String} AND kind = 'score' "
-        "AND name IN {names:Array(String)} AND value IS NOT NULL) GROUP BY trace_id"
+        "SELECT trace_id, countIf(valued AND human) > 0 AS by_human, "
+        "countIf(valued) > 0 AS checked, "
+        "if(by_human, countIf(bad AND valued AND human), countIf(bad AND valued)) > 0 AS flagged, "
+        "if(by_human, groupUniqArrayIf(name, bad AND valued AND human), "
+        "groupUniqArrayIf(name, bad AND valued)) AS by, "
+        f"NOT checked AND countIf(label = 'unchecked') > 0 AS unchecked FROM ({verdicts}) "
+        "GROUP BY trace_id HAVING checked OR unchecked"
     )
     base = f"SELECT * FROM ({judged}) AS s INNER JOIN ({_runs_in(where)}) AS r USING trace_id"
+    counts = "countIf(checked), countIf(flagged AND checked), countIf(unchecked)"
     daily = client.query(
-        f"SELECT toDate(start) AS day, count(), countIf(flagged) FROM ({base}) "
-        "GROUP BY day ORDER BY day",
+        f"SELECT toDate(start) AS day, {counts} FROM ({base}) GROUP BY day ORDER BY day",
         parameters=params,
     ).result_rows
     detail = client.query(
-        f"SELECT toDate(start) AS day, agent_, model, count(), countIf(flagged) FROM ({base}) "
+        f"SELECT toDate(start) AS day, agent_, model, {counts} FROM ({base}) "
         "ARRAY JOIN if(empty(models_), [''], models_) AS model "
         "GROUP BY day, agent_, model ORDER BY day, agent_, model",
         parameters=params,
     ).result_rows
     flagged = client.query(
-        f"SELECT trace_id, start, agent_, models_, by FROM ({base}) WHERE flagged "
+        f"SELECT trace_id, start, agent_, models_, by FROM ({base}) WHERE flagged AND checked "
         "ORDER BY start DESC LIMIT 200",
         parameters=params,
     ).result_rows
     return {
-        "daily": [_rate({"day": str(d)}, n, f) for d, n, f in daily],
-        "rows": [_rate({"day": str(d), "agent": a, "model": m}, n, f) for d, a, m, n, f in detail],
+        "daily": [_rate({"day": str(d)}, n, f, u) for d, n, f, u in daily],
+        "rows": [
+            _rate({"day": str(d), "agent": a, "model": m}, n, f, u) for d, a, m, n, f, u in detail
+        ],
         "flagged_runs": [
             {"trace_id": t, "start_time": iso(s), "agent": a, "models": sorted(m), "by": sorted(b)}
             for t, s, a, m, b in flagged
@@ -170,9 +192,13 @@ def hallucination(
     }
 
 
-def _rate(row: dict[str, Any], evaluated: int, flagged: int) -> dict[str, Any]:
-    row.update(evaluated=int(evaluated), flagged=int(flagged))
+def _rate(row: dict[str, Any], evaluated: int, flagged: int, unchecked: int) -> dict[str, Any]:
+    """``evaluated`` is the rate's n (checked runs); ``unchecked_share`` is of all runs an
+    evaluator looked at."""
+    row.update(evaluated=int(evaluated), flagged=int(flagged), unchecked=int(unchecked))
     row["rate"] = flagged / evaluated if evaluated else None
+    seen = int(evaluated) + int(unchecked)
+    row["unchecked_share"] = unchecked / seen if seen else None
     return row
 
 

@@ -73,28 +73,42 @@ def _hallucination(ctx: Context, halluc: dict[str, Any]) -> None:
         st.caption("No run evaluated for groundedness in this time range.")
         return
     evaluated, flagged = int(daily["evaluated"].sum()), int(daily["flagged"].sum())
-    cols = st.columns(3)
-    cols[0].metric("Hallucination rate", percent(flagged / evaluated if evaluated else None))
-    cols[1].metric("Runs evaluated", count(evaluated))
+    unchecked = int(daily["unchecked"].sum()) if "unchecked" in daily.columns else 0
+    seen = evaluated + unchecked
+    cols = st.columns(4)
+    cols[0].metric(
+        "Hallucination rate",
+        percent(flagged / evaluated if evaluated else None),
+        help="Flagged runs over checked runs: runs with nothing checkable are not in it.",
+    )
+    cols[1].metric("Runs checked (n)", count(evaluated))
     cols[2].metric("Runs flagged", count(flagged))
+    cols[3].metric(
+        "Unchecked",
+        percent(unchecked / seen if seen else None),
+        help=f"{count(unchecked)} of {count(seen)} evaluated runs had no number, date, name, "
+        "id or status to check: they neither pass nor count in the rate.",
+    )
+    _detector(halluc.get("detector"))
     fig = charts.line_days(
         daily,
         "rate",
-        "Share of evaluated runs flagged, per day (hover: of how many)",
+        "Share of checked runs flagged, per day (hover: of how many)",
         percent=True,
-        sample=("flagged", "evaluated", "evaluated runs"),
+        sample=("flagged", "evaluated", "checked runs"),
     )
     st.plotly_chart(fig, key="quality_hallucination")
     st.caption(
-        "A run counts as evaluated when a groundedness check, the LLM judge or a "
-        f"hallucination detector ({', '.join(halluc['scores'])}) scored it; flagged when one "
-        "of them failed it. Few evaluated runs make a day's rate noisy: see the counts."
+        "A run counts as checked when a groundedness check, the LLM judge or a "
+        f"hallucination detector ({', '.join(halluc['scores'])}) judged it, or a user "
+        "corrected it; flagged when one of them failed it (a person's verdict decides alone). "
+        "Few checked runs make a day's rate noisy: see the counts."
     )
     rows = charts.frame(halluc["rows"])
     if not rows.is_empty():
         by = (
             rows.group_by("agent", "model")
-            .agg(pl.col("evaluated").sum(), pl.col("flagged").sum())
+            .agg(pl.col("evaluated").sum(), pl.col("flagged").sum(), pl.col("unchecked").sum())
             .with_columns((pl.col("flagged") / pl.col("evaluated")).alias("rate"))
             .sort("rate", descending=True)
         )
@@ -124,6 +138,24 @@ def _hallucination(ctx: Context, halluc: dict[str, Any]) -> None:
             key="quality_flagged",
             column_config={"replay": st.column_config.LinkColumn("replay", display_text="open ↗")},
         )
+
+
+def _detector(detector: dict[str, Any] | None) -> None:
+    """How far the rate can be trusted: the model-free check's precision and recall as
+    measured on the labelled set (``bench/groundedness.py``)."""
+    if not detector or detector.get("precision") is None:
+        st.caption(
+            "The groundedness check's precision and recall have not been measured "
+            "(`bench/groundedness.py --write`): read the rate as a rough signal."
+        )
+        return
+    st.caption(
+        f"**How sure this is:** the model-free groundedness check flags "
+        f"{percent(detector['recall'])} of hallucinated answers (recall) and "
+        f"{percent(detector['precision'])} of its flags are right (precision), measured on "
+        f"{count(detector['n'])} hand-labelled answers ({detector['set']} set, "
+        f"{detector.get('measured') or 'undated'}). A rate of 40% is 40% ± what that misses."
+    )
 
 
 def _scores(rows: list[dict[str, Any]]) -> None:

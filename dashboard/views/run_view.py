@@ -37,7 +37,9 @@ def render(ctx: Context, trace_id: str) -> None:
     _session(ctx, trace_id)
     render_lineage(ctx, trace_id)
     render_pin(ctx, trace_id, timeline["name"] or "")
-    _scores(ctx.get(f"/runs/{trace_id}/scores")["scores"])
+    scored = ctx.get(f"/runs/{trace_id}/scores")
+    _verdict(scored.get("hallucination"))
+    _scores(scored["scores"])
     with st.expander("Compare with another run"):
         _compare_input(against)
     steps = timeline["steps"]
@@ -191,6 +193,40 @@ def _step_list(shown: list[dict[str, Any]], diffs: list[dict[str, Any]], selecte
         help="A step is a row of the timeline: an LLM call, a tool call, a decision or an "
         "escalation. LLM calls are numbered apart (call 1, 2, …).",
     )
+
+
+_VERDICTS = {
+    "flagged": ":red[**Hallucination flagged**]",
+    "grounded": ":green[**Grounded**]",
+    "unchecked": "**Unchecked**: the answer has no number, date, name, id or status to check",
+}
+
+
+def _verdict(verdict: dict[str, Any] | None) -> None:
+    """The run's hallucination verdict, which signal decided it (a person's correction or
+    score, the LLM judge, the model-free check), and each unsupported claim with the
+    evidence value it was compared with."""
+    if not verdict or verdict["verdict"] == "none":
+        return
+    line = _VERDICTS[verdict["verdict"]]
+    by = verdict.get("decided_by") or []
+    if by:
+        line += " — decided by " + ", ".join(f"{d['name']} ({d['source']})" for d in by)
+    st.markdown(line)
+    claims = verdict.get("unsupported") or []
+    if claims:
+        st.markdown(f"**Unsupported claims** ({count(len(claims))})")
+        st.dataframe(
+            charts.frame(
+                [
+                    {"claim": c.get("text", ""), "kind": c.get("kind", ""),
+                     "evidence had": c.get("evidence", "")}
+                    for c in claims
+                ]
+            ),
+            hide_index=True,
+            key="run_unsupported",
+        )  # fmt: skip
 
 
 def _scores(scores: list[dict[str, Any]]) -> None:

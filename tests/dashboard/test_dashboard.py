@@ -280,7 +280,7 @@ def test_quality_page_shows_the_hallucination_rate_with_its_sample_size(
     flagged = sum(d["flagged"] for d in daily)
     assert evaluated and flagged, "the demo's judge flags some research answers"
     shown = _metrics(at)
-    assert shown["Runs evaluated"] == count(evaluated)
+    assert shown["Runs checked (n)"] == count(evaluated)
     assert shown["Runs flagged"] == count(flagged)
     assert shown["Hallucination rate"] == percent(flagged / evaluated)
     links = [v for f in at.dataframe for v in f.value.get("replay", [])]

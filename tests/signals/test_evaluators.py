@@ -132,9 +132,19 @@ def test_evaluate_runs_and_hallucination_rate_per_day(store: Any, quality_api: A
             "model": "gpt-4o",
             "evaluated": 2,
             "flagged": 1,
+            "unchecked": 0,
             "rate": 0.5,
+            "unchecked_share": 0.0,
         }
     ]
+    # "Nothing found." has nothing to check: unchecked, with no value, in no rate's n.
+    long = scores["long"]["groundedness"]
+    assert (long["label"], long["value"], long["data_type"]) == ("unchecked", None, "categorical")
+    yesterday = sorted(by_day)[1]
+    assert by_day[yesterday] | {"day": ""} == {
+        "day": "", "evaluated": 0, "flagged": 0, "unchecked": 1, "rate": None,
+        "unchecked_share": 1.0,
+    }  # fmt: skip
     unknown = client.post("/api/v1/eval", json={"trace_ids": [], "evaluators": ["vibes"]})
     assert unknown.status_code == 400 and "vibes" in unknown.json()["detail"]
 
@@ -188,3 +198,54 @@ def test_a_detectors_hallucination_score_counts_when_high(store: Any, quality_ap
     assert [(d["evaluated"], d["flagged"]) for d in daily["daily"]] == [(2, 1)]
     assert [r["trace_id"] for r in daily["flagged_runs"]] == [bad.trace_hex]
     assert daily["flagged_runs"][0]["by"] == ["hallucination"]
+
+
+def test_rates_are_over_checked_runs_and_a_person_decides(store: Any, quality_api: Any) -> None:
+    """Five runs today: grounded, invented, claimless, invented but a person says it is
+    fine, grounded but the user corrected it. By hand: 4 checked (the claimless one is
+    unchecked), 2 flagged (invented, corrected), rate 2/4, unchecked share 1/5."""
+    client, project, _ = quality_api
+    order = [("get_order", ORDER)]
+    runs = {
+        "grounded": Run(tools=order, answer="ORD-88213 totals $1,250.00."),
+        "invented": Run(tools=order, answer="ORD-88213 totals $1,520.00."),
+        "claimless": Run(tools=order, answer="Happy to help with that!"),
+        "overruled": Run(tools=order, answer="ORD-88213 went with Zenith Cargo."),
+        "corrected": Run(tools=order, answer="ORD-88213 shipped on March 15, 2026."),
+    }
+    write(store, project, list(runs.values()))
+    ids = {name: r.trace_hex for name, r in runs.items()}
+    assert client.post("/api/v1/eval", json={"trace_ids": list(ids.values())}).status_code == 200
+    people = [
+        {"trace_id": ids["overruled"], "name": "hallucination", "value": 0.0, "source": "human"},
+        {"trace_id": ids["corrected"], "name": "user_feedback", "kind": "correction",
+         "correction": "It shipped on March 16.", "source": "user_feedback"},
+    ]  # fmt: skip
+    assert client.post("/api/v1/scores", json=people).json()["accepted"] == 2
+
+    today = client.get("/api/v1/quality/daily").json()["hallucination"]["daily"][-1]
+    assert (today["evaluated"], today["flagged"], today["unchecked"]) == (4, 2, 1)
+    assert today["rate"] == 0.5 and today["unchecked_share"] == 0.2
+    report = client.get("/api/v1/report/daily").json()["hallucination"]
+    assert (report["evaluated"], report["flagged"], report["unchecked"]) == (4, 2, 1)
+    assert report["rate"] == 0.5 and report["unchecked_share"] == 0.2
+    text = client.get("/api/v1/report/daily", params={"format": "text"}).text
+    assert "50.0% (2 of 4 checked runs flagged); 1 more unchecked (20%" in text
+
+    def verdict(name: str) -> dict[str, Any]:
+        return client.get(f"/api/v1/runs/{ids[name]}/scores").json()["hallucination"]
+
+    assert verdict("claimless")["verdict"] == "unchecked"
+    invented = verdict("invented")
+    assert invented["verdict"] == "flagged"
+    assert invented["decided_by"] == [{"name": "groundedness", "source": "heuristic"}]
+    assert invented["unsupported"] == [
+        {"kind": "amount", "text": "$1,520.00", "evidence": "total: 1250.0"}
+    ]
+    overruled = verdict("overruled")
+    assert overruled["verdict"] == "grounded"
+    assert overruled["decided_by"] == [{"name": "hallucination", "source": "human"}]
+    assert [c["text"] for c in overruled["unsupported"]] == ["Zenith Cargo"]
+    corrected = verdict("corrected")
+    assert corrected["verdict"] == "flagged"
+    assert corrected["decided_by"] == [{"name": "user_feedback", "source": "user_feedback"}]

@@ -47,7 +47,7 @@ def test_eval_then_daily_report(server, capsys: Any) -> None:
     assert text.startswith("# agentreel daily report")
     # cost is per LLM call: two calls of 0.4, two of 0.2, none for the failed run
     assert f"- {agent}: $1.20, 3 runs, 1 failed" in text
-    assert "### Hallucination rate" in text and "evaluated runs flagged" in text
+    assert "### Hallucination rate" in text and "checked runs flagged" in text
     assert "angry customer → human" in text
     assert sent == {"text": text}
 

@@ -19,9 +19,11 @@ from agentreel.signals import report
 from agentreel.signals.evaluators import (
     EVALUATORS,
     HALLUCINATION_SCORES,
+    decide,
     evaluate_run,
     hallucination,
 )
+from agentreel.signals.groundedness import measured_quality
 from agentreel.signals.judge import Judge
 from agentreel.storage import scores as score_store
 
@@ -108,9 +110,8 @@ def router(
     @api.get("/api/v1/runs/{trace_id}/scores", tags=["quality"], summary="A run's scores")
     def run_scores(trace_id: str) -> Response:
         trace_id = common.trace_id(trace_id)
-        return common.Json(
-            {"scores": common.read(lambda: score_store.run_scores(pool.get(), project(), trace_id))}
-        )
+        scores = common.read(lambda: score_store.run_scores(pool.get(), project(), trace_id))
+        return common.Json({"scores": scores, "hallucination": decide(scores)})
 
     @api.post(
         "/api/v1/eval",
@@ -180,7 +181,11 @@ def router(
         rate, pending = common.read(lambda: evaluation(project()))
         return common.Json(
             {
-                "hallucination": {"scores": list(HALLUCINATION_SCORES), **halluc},
+                "hallucination": {
+                    "scores": list(HALLUCINATION_SCORES),
+                    **halluc,
+                    "detector": measured_quality(),
+                },
                 **trends,
                 "evaluation": {"sample_rate": rate, "pending_runs": pending},
             }
