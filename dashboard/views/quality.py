@@ -154,7 +154,9 @@ def _detector(detector: dict[str, Any] | None) -> None:
         f"{percent(detector['recall'])} of hallucinated answers (recall) and "
         f"{percent(detector['precision'])} of its flags are right (precision), measured on "
         f"{count(detector['n'])} hand-labelled answers ({detector['set']} set, "
-        f"{detector.get('measured') or 'undated'}). A rate of 40% is 40% ± what that misses."
+        f"{detector.get('measured') or 'undated'}). If your answers are like those, a flagged "
+        "rate r means a true rate near r × precision ÷ recall (wrong flags taken out, missed "
+        "hallucinations added back)."
     )
 
 
