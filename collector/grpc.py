@@ -36,6 +36,12 @@ ProjectOf = Callable[[Any], str]
 
 #: gRPC status by ``google.rpc.Code`` number.
 _STATUS = {code.value[0]: code for code in grpc.StatusCode}
+#: Each signal's response message, and its partial success's count of what was refused.
+_RESPONSES: dict[str, tuple[Any, str]] = {
+    "traces": (trace_service_pb2.ExportTraceServiceResponse, "rejected_spans"),
+    "logs": (logs_service_pb2.ExportLogsServiceResponse, "rejected_log_records"),
+    "metrics": (metrics_service_pb2.ExportMetricsServiceResponse, "rejected_data_points"),
+}
 
 
 class _Receiver:
@@ -45,26 +51,21 @@ class _Receiver:
         self.project = project
 
     def traces(self, body: bytes, context: Any) -> Any:
-        rejected, message = self._export("traces", body, context)
-        response = trace_service_pb2.ExportTraceServiceResponse()
-        if rejected or message:
-            response.partial_success.rejected_spans = rejected
-            response.partial_success.error_message = message
-        return response
+        return self._answer("traces", body, context)
 
     def logs(self, body: bytes, context: Any) -> Any:
-        rejected, message = self._export("logs", body, context)
-        response = logs_service_pb2.ExportLogsServiceResponse()
-        if rejected or message:
-            response.partial_success.rejected_log_records = rejected
-            response.partial_success.error_message = message
-        return response
+        return self._answer("logs", body, context)
 
     def metrics(self, body: bytes, context: Any) -> Any:
-        rejected, message = self._export("metrics", body, context)
-        response = metrics_service_pb2.ExportMetricsServiceResponse()
+        return self._answer("metrics", body, context)
+
+    def _answer(self, signal: Signal, body: bytes, context: Any) -> Any:
+        """The signal's Export response, with what was refused in its partial success."""
+        rejected, message = self._export(signal, body, context)
+        response_type, rejected_field = _RESPONSES[signal]
+        response = response_type()
         if rejected or message:
-            response.partial_success.rejected_data_points = rejected
+            setattr(response.partial_success, rejected_field, rejected)
             response.partial_success.error_message = message
         return response
 
